@@ -1,0 +1,527 @@
+"""The catalog: products and their SKUs, shops, SKU aliases and bundles.
+
+A **SKU** is what the warehouse stores and counts.  Shops list things under
+their own codes (*listing SKUs*); an **alias** maps a listing SKU of a channel
+and shop onto a catalog code.  Aliases are dated: replacing one (SKU替换) adds
+a newer version with a later ``effective_from``, so orders placed earlier still
+resolve to what was sold then.  An alias with ``shop=None`` applies to the
+whole channel; one with ``channel=None`` and ``shop=None`` is global, which is
+also how an old SKU code is retired in favour of a new one.
+
+A **bundle** (SKU组合) is a catalog code that ships as components times
+quantities; components may themselves be bundles.  Its sellable quantity is
+derived from what its components allow::
+
+    >>> cat = Catalog()
+    >>> for code in ("MUG", "LID"):
+    ...     cat.add_sku(Sku(code))
+    >>> cat.add_bundle(Bundle("MUG-SET", (Component("MUG", 2), Component("LID", 2))))
+    >>> cat.add_shop(Shop("amz-de", channel="amazon", currency="EUR"))
+    >>> cat.add_alias(Alias("amazon", "amz-de", "B0MUGSET", "MUG-SET", EPOCH))
+    >>> cat.resolve("amazon", "amz-de", "B0MUGSET", at=EPOCH)
+    'MUG-SET'
+    >>> cat.expand("MUG-SET", 3)
+    {'MUG': 6, 'LID': 6}
+    >>> cat.sellable("MUG-SET", {"MUG": 7, "LID": 9})
+    3
+
+Resolving an order's lines aggregates components per SKU, so a component
+shared by two lines (or by a bundle and a plain line) is never counted twice.
+
+Writes validate before they change anything: unknown targets, duplicates and
+cycles raise, and the catalog is left as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Protocol
+
+import attrs
+
+from ecerp.domain.errors import (
+    AliasCycleError,
+    BundleCycleError,
+    DuplicateError,
+    NotFoundError,
+    UnknownSkuError,
+    ValidationError,
+)
+from ecerp.domain.money import Money
+from ecerp.domain.values import (
+    code_validator,
+    non_negative_int_validator,
+    optional_code_validator,
+    positive_qty_validator,
+    to_utc,
+    utc_validator,
+)
+
+#: The beginning of time for aliases that have always applied.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _frozen_str_map(
+    value: Mapping[str, str] | Iterable[tuple[str, str]],
+) -> tuple[tuple[str, str], ...]:
+    items = value.items() if isinstance(value, Mapping) else value
+    return tuple(sorted((str(k), str(v)) for k, v in items))
+
+
+@attrs.frozen
+class Dimensions:
+    """Outer dimensions of one unit, in millimetres."""
+
+    length_mm: int = attrs.field(validator=non_negative_int_validator)
+    width_mm: int = attrs.field(validator=non_negative_int_validator)
+    height_mm: int = attrs.field(validator=non_negative_int_validator)
+
+    @property
+    def volume_mm3(self) -> int:
+        return self.length_mm * self.width_mm * self.height_mm
+
+
+@attrs.frozen
+class Product:
+    """A product groups SKUs that differ only in variant attributes (size, colour)."""
+
+    code: str = attrs.field(validator=code_validator)
+    titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
+    category: str | None = attrs.field(default=None, validator=optional_code_validator)
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    variant_attributes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+    def title(self, language: str) -> str | None:
+        return dict(self.titles).get(language)
+
+
+@attrs.frozen
+class Sku:
+    """A stock-keeping unit: the thing the warehouse counts.  Quantities are
+    whole units of it."""
+
+    code: str = attrs.field(validator=code_validator)
+    product: str | None = attrs.field(default=None, validator=optional_code_validator)
+    attributes: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
+    barcode: str | None = attrs.field(default=None, validator=optional_code_validator)
+    weight_g: int = attrs.field(default=0, validator=non_negative_int_validator)
+    dimensions: Dimensions | None = None
+    category: str | None = attrs.field(default=None, validator=optional_code_validator)
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
+    cost: Money | None = None
+    price: Money | None = None
+
+    def title(self, language: str) -> str | None:
+        return dict(self.titles).get(language)
+
+    def attribute(self, name: str) -> str | None:
+        return dict(self.attributes).get(name)
+
+
+@attrs.frozen
+class Shop:
+    """A shop on a channel (an Amazon seller account on one site, a Shopify store)."""
+
+    code: str = attrs.field(validator=code_validator)
+    channel: str = attrs.field(validator=code_validator)
+    name: str = ""
+    site: str | None = None
+    currency: str = "USD"
+
+
+@attrs.frozen
+class Alias:
+    """``(channel, shop, listing_sku)`` means ``target`` from ``effective_from`` on.
+
+    ``shop=None`` applies to every shop of the channel; ``channel=None`` (with
+    ``shop=None``) applies everywhere.
+    """
+
+    channel: str | None = attrs.field(validator=optional_code_validator)
+    shop: str | None = attrs.field(validator=optional_code_validator)
+    listing_sku: str = attrs.field(validator=code_validator)
+    target: str = attrs.field(validator=code_validator)
+    effective_from: datetime = attrs.field(default=EPOCH, converter=to_utc, validator=utc_validator)
+
+    def __attrs_post_init__(self) -> None:
+        if self.channel is None and self.shop is not None:
+            raise ValidationError("channel", None, "a shop alias needs its channel")
+
+    @property
+    def scope(self) -> tuple[str, str]:
+        return (self.channel or "", self.shop or "")
+
+
+@attrs.frozen
+class Component:
+    code: str = attrs.field(validator=code_validator)
+    qty: int = attrs.field(validator=positive_qty_validator)
+
+
+def _components(value: Iterable[Component]) -> tuple[Component, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class Bundle:
+    """A code that ships as ``components`` (SKUs or other bundles) times their qty."""
+
+    code: str = attrs.field(validator=code_validator)
+    components: tuple[Component, ...] = attrs.field(converter=_components)
+    titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.components:
+            raise ValidationError("components", (), f"bundle {self.code} has no components")
+        seen: set[str] = set()
+        for c in self.components:
+            if c.code in seen:
+                raise ValidationError("components", c.code, f"listed twice in bundle {self.code}")
+            if c.code == self.code:
+                raise BundleCycleError((self.code, self.code))
+            seen.add(c.code)
+
+
+class ListingLine(Protocol):
+    """What resolution needs of an order line."""
+
+    @property
+    def line_no(self) -> int: ...
+    @property
+    def listing_sku(self) -> str: ...
+    @property
+    def qty(self) -> int: ...
+
+
+AliasKey = tuple[str, str, str]  # (channel or "", shop or "", listing sku)
+
+
+class Catalog:
+    """SKUs, products, shops, aliases and bundles, with resolution rules.
+
+    A catalog may sit on a ``parent``: reads fall through to it and writes stay
+    here until :meth:`changes` are applied to the parent.  Units of work use
+    that to keep uncommitted catalog writes private.
+    """
+
+    def __init__(self, parent: Catalog | None = None) -> None:
+        self._parent = parent
+        self._products: dict[str, Product] = {}
+        self._skus: dict[str, Sku] = {}
+        self._barcodes: dict[str, str] = {}
+        self._shops: dict[str, Shop] = {}
+        self._bundles: dict[str, Bundle] = {}
+        self._aliases: dict[AliasKey, tuple[Alias, ...]] = {}
+        self._expansions: dict[str, dict[str, int]] = {}
+        self._log: list[Product | Sku | Shop | Bundle | Alias] = []
+
+    # --- reads ---------------------------------------------------------------
+
+    def find_sku(self, code: str) -> Sku | None:
+        sku = self._skus.get(code)
+        if sku is None and self._parent is not None:
+            return self._parent.find_sku(code)
+        return sku
+
+    def sku(self, code: str) -> Sku:
+        """Raises:
+        UnknownSkuError: no SKU has ``code``.
+        """
+        sku = self.find_sku(code)
+        if sku is None:
+            raise UnknownSkuError(code)
+        return sku
+
+    def find_barcode(self, barcode: str) -> str | None:
+        code = self._barcodes.get(barcode)
+        if code is None and self._parent is not None:
+            return self._parent.find_barcode(barcode)
+        return code
+
+    def find_product(self, code: str) -> Product | None:
+        product = self._products.get(code)
+        if product is None and self._parent is not None:
+            return self._parent.find_product(code)
+        return product
+
+    def find_shop(self, code: str) -> Shop | None:
+        shop = self._shops.get(code)
+        if shop is None and self._parent is not None:
+            return self._parent.find_shop(code)
+        return shop
+
+    def shop(self, code: str) -> Shop:
+        shop = self.find_shop(code)
+        if shop is None:
+            raise NotFoundError("shop", code)
+        return shop
+
+    def find_bundle(self, code: str) -> Bundle | None:
+        bundle = self._bundles.get(code)
+        if bundle is None and self._parent is not None:
+            return self._parent.find_bundle(code)
+        return bundle
+
+    def is_known(self, code: str) -> bool:
+        return self.find_sku(code) is not None or self.find_bundle(code) is not None
+
+    def alias_versions(
+        self, channel: str | None, shop: str | None, listing_sku: str
+    ) -> tuple[Alias, ...]:
+        key = (channel or "", shop or "", listing_sku)
+        versions = self._aliases.get(key)
+        if versions is None:
+            return self._parent.alias_versions(channel, shop, listing_sku) if self._parent else ()
+        return versions
+
+    def skus(self) -> list[Sku]:
+        merged = dict(((s.code, s) for s in self._parent.skus()) if self._parent else ())
+        merged.update(self._skus)
+        return sorted(merged.values(), key=lambda s: s.code)
+
+    def bundles(self) -> list[Bundle]:
+        merged = dict(((b.code, b) for b in self._parent.bundles()) if self._parent else ())
+        merged.update(self._bundles)
+        return sorted(merged.values(), key=lambda b: b.code)
+
+    def shops(self) -> list[Shop]:
+        merged = dict(((s.code, s) for s in self._parent.shops()) if self._parent else ())
+        merged.update(self._shops)
+        return sorted(merged.values(), key=lambda s: s.code)
+
+    def aliases(self) -> list[Alias]:
+        merged: dict[AliasKey, tuple[Alias, ...]] = {}
+        if self._parent is not None:
+            for a in self._parent.aliases():
+                merged[(a.channel or "", a.shop or "", a.listing_sku)] = (
+                    *merged.get((a.channel or "", a.shop or "", a.listing_sku), ()),
+                    a,
+                )
+        merged.update(self._aliases)
+        return [a for key in sorted(merged) for a in merged[key]]
+
+    # --- resolution ----------------------------------------------------------
+
+    def _alias_at(
+        self, channel: str | None, shop: str | None, code: str, at: datetime
+    ) -> Alias | None:
+        current: Alias | None = None
+        for alias in self.alias_versions(channel, shop, code):
+            if alias.effective_from <= at:
+                current = alias
+            else:
+                break
+        return current
+
+    def resolve(self, channel: str, shop: str, listing_sku: str, *, at: datetime) -> str:
+        """The catalog code (SKU or bundle) ``listing_sku`` of ``shop`` means at ``at``.
+
+        Tries the shop's alias, then the channel's, then global aliases, then the
+        code itself; a target that is itself an alias is followed through the
+        global aliases (an old SKU replaced by a new one).
+
+        Raises:
+            UnknownSkuError: nothing maps the listing SKU to a known code.
+        """
+        alias = (
+            self._alias_at(channel, shop, listing_sku, at)
+            or self._alias_at(channel, None, listing_sku, at)
+            or self._alias_at(None, None, listing_sku, at)
+        )
+        code = alias.target if alias is not None else listing_sku
+        seen = {listing_sku}
+        while not self.is_known(code):
+            nxt = self._alias_at(None, None, code, at)
+            if nxt is None or code in seen:
+                raise UnknownSkuError(listing_sku, channel, shop)
+            seen.add(code)
+            code = nxt.target
+        return code
+
+    def expand(self, code: str, qty: int = 1) -> dict[str, int]:
+        """SKU quantities that ``qty`` of ``code`` (SKU or bundle) ship as.
+
+        Raises:
+            UnknownSkuError: ``code`` is neither a SKU nor a bundle.
+        """
+        per_unit = self._expansions.get(code)
+        if per_unit is None:
+            per_unit = self._expand_uncached(code)
+            self._expansions[code] = per_unit
+        return {sku: n * qty for sku, n in per_unit.items()}
+
+    def _expand_uncached(self, code: str) -> dict[str, int]:
+        if self.find_sku(code) is not None:
+            return {code: 1}
+        bundle = self.find_bundle(code)
+        if bundle is None:
+            raise UnknownSkuError(code)
+        result: dict[str, int] = {}
+        for comp in bundle.components:
+            for sku, n in self.expand(comp.code, comp.qty).items():
+                result[sku] = result.get(sku, 0) + n
+        return result
+
+    def requirements(
+        self, channel: str, shop: str, lines: Iterable[ListingLine], *, at: datetime
+    ) -> dict[tuple[int, str], int]:
+        """Resolve order lines to ``{(line_no, sku): qty}``.
+
+        Raises:
+            UnknownSkuError: the first line whose listing SKU resolves to nothing.
+        """
+        result: dict[tuple[int, str], int] = {}
+        for line in lines:
+            code = self.resolve(channel, shop, line.listing_sku, at=at)
+            for sku, qty in self.expand(code, line.qty).items():
+                result[(line.line_no, sku)] = qty
+        return result
+
+    def sellable(self, code: str, available: Mapping[str, int]) -> int:
+        """How many of ``code`` the available component quantities allow."""
+        per_unit = self.expand(code)
+        return max(0, min(available.get(sku, 0) // n for sku, n in per_unit.items()))
+
+    # --- writes --------------------------------------------------------------
+
+    def add_product(self, product: Product) -> None:
+        if self.find_product(product.code) is not None:
+            raise DuplicateError("product", product.code)
+        self._products[product.code] = product
+        self._log.append(product)
+
+    def add_sku(self, sku: Sku) -> None:
+        """Raises:
+        DuplicateError: the code (or barcode) is taken by a SKU or a bundle.
+        NotFoundError: ``sku.product`` names an unknown product.
+        """
+        if self.is_known(sku.code):
+            raise DuplicateError("sku", sku.code)
+        if sku.barcode is not None and self.find_barcode(sku.barcode) is not None:
+            raise DuplicateError("barcode", sku.barcode)
+        if sku.product is not None and self.find_product(sku.product) is None:
+            raise NotFoundError("product", sku.product)
+        self._skus[sku.code] = sku
+        if sku.barcode is not None:
+            self._barcodes[sku.barcode] = sku.code
+        self._log.append(sku)
+
+    def add_shop(self, shop: Shop) -> None:
+        if self.find_shop(shop.code) is not None:
+            raise DuplicateError("shop", shop.code)
+        self._shops[shop.code] = shop
+        self._log.append(shop)
+
+    def add_bundle(self, bundle: Bundle) -> None:
+        """Raises:
+        DuplicateError: the code is taken.
+        UnknownSkuError: a component is neither a SKU nor a bundle.
+        BundleCycleError: never raised for new codes (a bundle can only use
+            existing codes), kept for :meth:`Bundle` self-reference.
+        """
+        if self.is_known(bundle.code):
+            raise DuplicateError("bundle", bundle.code)
+        for comp in bundle.components:
+            if not self.is_known(comp.code):
+                raise UnknownSkuError(comp.code)
+        self._check_bundle_cycle(bundle)
+        self._bundles[bundle.code] = bundle
+        self._log.append(bundle)
+
+    def _check_bundle_cycle(self, bundle: Bundle) -> None:
+        def walk(code: str, path: tuple[str, ...]) -> None:
+            if code == bundle.code:
+                raise BundleCycleError((*path, code))
+            inner = self.find_bundle(code)
+            if inner is not None:
+                for comp in inner.components:
+                    walk(comp.code, (*path, code))
+
+        for comp in bundle.components:
+            walk(comp.code, (bundle.code,))
+
+    def add_alias(self, alias: Alias) -> None:
+        """Add an alias or a newer version of one.
+
+        Raises:
+            NotFoundError: the alias names a shop the catalog does not know.
+            DuplicateError: a version with the same ``effective_from`` exists.
+            UnknownSkuError: the target resolves to no SKU or bundle.
+            AliasCycleError: following targets would come back to the listing SKU.
+        """
+        if alias.shop is not None:
+            shop = self.shop(alias.shop)
+            if shop.channel != alias.channel:
+                raise ValidationError(
+                    "channel", alias.channel, f"shop {shop.code} is on channel {shop.channel}"
+                )
+        versions = self.alias_versions(alias.channel, alias.shop, alias.listing_sku)
+        if any(v.effective_from == alias.effective_from for v in versions):
+            raise DuplicateError("alias", (*alias.scope, alias.listing_sku, alias.effective_from))
+        if alias.channel is None and alias.listing_sku == alias.target:
+            raise AliasCycleError((alias.listing_sku, alias.target))
+        if alias.channel is None:
+            self._check_alias_cycle(alias)
+        if not self.is_known(alias.target) and not self._global_chain_ends(alias.target, alias):
+            raise UnknownSkuError(alias.target, alias.channel, alias.shop)
+        new_versions = tuple(sorted((*versions, alias), key=lambda a: a.effective_from))
+        self._aliases[(*alias.scope, alias.listing_sku)] = new_versions
+        self._log.append(alias)
+
+    def _global_chain_ends(self, code: str, alias: Alias) -> bool:
+        at = max(alias.effective_from, EPOCH)
+        seen: set[str] = set()
+        while not self.is_known(code):
+            nxt = self._alias_at(None, None, code, at)
+            if nxt is None or code in seen:
+                return False
+            seen.add(code)
+            code = nxt.target
+        return True
+
+    def _check_alias_cycle(self, alias: Alias) -> None:
+        """Global aliases chain; refuse one that closes a loop at any time from
+        its effective date on (checked at every later version boundary)."""
+        moments = {alias.effective_from}
+        for other in self.aliases():
+            if other.channel is None and other.effective_from > alias.effective_from:
+                moments.add(other.effective_from)
+        for at in sorted(moments):
+            path = [alias.listing_sku, alias.target]
+            code = alias.target
+            while True:
+                nxt = self._alias_at(None, None, code, at)
+                if nxt is None or self.is_known(code):
+                    break
+                if nxt.target in path:
+                    raise AliasCycleError((*path, nxt.target))
+                path.append(nxt.target)
+                code = nxt.target
+
+    # --- overlay ---------------------------------------------------------------
+
+    def changes(self) -> list[Product | Sku | Shop | Bundle | Alias]:
+        """Everything added here (not in the parent), in the order it was added."""
+        return list(self._log)
+
+    def apply(self, changes: Iterable[Product | Sku | Shop | Bundle | Alias]) -> None:
+        """Apply already-validated ``changes`` (from a child's :meth:`changes`)."""
+        for item in changes:
+            if isinstance(item, Product):
+                self._products[item.code] = item
+            elif isinstance(item, Sku):
+                self._skus[item.code] = item
+                if item.barcode is not None:
+                    self._barcodes[item.barcode] = item.code
+            elif isinstance(item, Shop):
+                self._shops[item.code] = item
+            elif isinstance(item, Bundle):
+                self._bundles[item.code] = item
+            else:
+                key = (*item.scope, item.listing_sku)
+                self._aliases[key] = tuple(
+                    sorted((*self._aliases.get(key, ()), item), key=lambda a: a.effective_from)
+                )
+        self._expansions.clear()

@@ -1,0 +1,183 @@
+"""The error hierarchy: one root, typed fields, no string parsing.
+
+Every failure ecerp raises on purpose is an :class:`EcerpError`.  Broken
+business rules are :class:`DomainError`; lookups that miss are
+:class:`NotFoundError`; lost races are :class:`ConcurrencyError`.  Each concrete
+error carries the offending values as attributes, so callers can react to them
+without reading the message::
+
+    >>> try:
+    ...     raise InsufficientStockError(sku="MUG-RED", warehouse="SH", requested=5, available=2)
+    ... except DomainError as err:
+    ...     (err.sku, err.requested, err.available)
+    ('MUG-RED', 5, 2)
+
+Batch use cases never let one of these escape for a single bad record: they
+return it as that record's outcome (see ``ecerp.usecases``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class EcerpError(Exception):
+    """Root of every error ecerp raises on purpose."""
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields: dict[str, Any] = dict(fields)
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keep errors picklable (they cross process boundaries in batch work).
+        return (_rebuild_error, (type(self), self.message, self.fields))
+
+
+def _rebuild_error(cls: type[EcerpError], message: str, fields: dict[str, Any]) -> EcerpError:
+    err = cls.__new__(cls)
+    EcerpError.__init__(err, message, **fields)
+    return err
+
+
+class DomainError(EcerpError):
+    """A business rule refused the request; nothing was changed."""
+
+
+class ValidationError(DomainError):
+    """A value is malformed: names the ``field`` and the ``value``."""
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        super().__init__(f"{field}={value!r}: {reason}", field=field, value=value, reason=reason)
+
+
+class NotFoundError(EcerpError):
+    """Something looked up by its key does not exist."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        super().__init__(f"{kind} {key!r} not found", kind=kind, key=key)
+
+
+class DuplicateError(DomainError):
+    """Something that must be unique already exists."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        super().__init__(f"{kind} {key!r} already exists", kind=kind, key=key)
+
+
+class ConcurrencyError(EcerpError):
+    """Another writer changed what this one decided on; retry the command."""
+
+
+# --- money -------------------------------------------------------------------
+
+
+class CurrencyMismatchError(DomainError):
+    def __init__(self, left: str, right: str) -> None:
+        super().__init__(f"cannot combine {left} with {right}", left=left, right=right)
+
+
+class UnknownCurrencyError(ValidationError):
+    def __init__(self, currency: object) -> None:
+        super().__init__("currency", currency, "not an ISO 4217 currency code ecerp knows")
+
+
+# --- quantities --------------------------------------------------------------
+
+
+class InvalidQuantityError(ValidationError):
+    def __init__(self, field: str, quantity: object) -> None:
+        super().__init__(field, quantity, "quantity must be a positive int")
+
+
+# --- catalog -----------------------------------------------------------------
+
+
+class UnknownSkuError(NotFoundError, DomainError):
+    """A SKU, bundle or listing SKU that the catalog cannot resolve."""
+
+    def __init__(self, code: str, channel: str | None = None, shop: str | None = None) -> None:
+        where = f" in {channel}/{shop}" if channel or shop else ""
+        EcerpError.__init__(
+            self,
+            f"unknown SKU {code!r}{where}",
+            kind="sku",
+            key=code,
+            code=code,
+            channel=channel,
+            shop=shop,
+        )
+
+
+class CycleError(DomainError):
+    """Adding this mapping would make a cycle (``path`` shows it)."""
+
+    def __init__(self, kind: str, path: tuple[str, ...]) -> None:
+        super().__init__(f"{kind} cycle: {' -> '.join(path)}", kind=kind, path=path)
+
+
+class AliasCycleError(CycleError):
+    def __init__(self, path: tuple[str, ...]) -> None:
+        super().__init__("alias", path)
+
+
+class BundleCycleError(CycleError):
+    def __init__(self, path: tuple[str, ...]) -> None:
+        super().__init__("bundle", path)
+
+
+# --- stock -------------------------------------------------------------------
+
+
+class InsufficientStockError(DomainError):
+    """Not enough available stock to reserve, ship or move."""
+
+    def __init__(self, sku: str, warehouse: str, requested: int, available: int) -> None:
+        super().__init__(
+            f"{sku} in {warehouse}: requested {requested}, available {available}",
+            sku=sku,
+            warehouse=warehouse,
+            requested=requested,
+            available=available,
+        )
+
+
+class OverShipmentError(DomainError):
+    """Asked to ship (or release) more than is reserved for the order."""
+
+    def __init__(self, order: str, sku: str, requested: int, reserved: int) -> None:
+        super().__init__(
+            f"order {order}: cannot consume {requested} of {sku}, only {reserved} reserved",
+            order=order,
+            sku=sku,
+            requested=requested,
+            reserved=reserved,
+        )
+
+
+class ClosedPeriodError(DomainError):
+    def __init__(self, at: object, closed_until: object) -> None:
+        super().__init__(
+            f"move dated {at} falls in a closed period (closed until {closed_until})",
+            at=at,
+            closed_until=closed_until,
+        )
+
+
+class InvariantError(EcerpError):
+    """``check_invariants()`` found the books inconsistent (a bug, not bad input)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems[:10]), problems=problems)
+
+
+# --- state machines ----------------------------------------------------------
+
+
+class InvalidTransitionError(DomainError):
+    def __init__(self, entity: str, from_: object, to: object) -> None:
+        super().__init__(
+            f"{entity}: cannot go from {from_} to {to}", entity=entity, from_=from_, to=to
+        )

@@ -1,0 +1,597 @@
+"""Orders: what a buyer bought in a shop, and where it is in its life.
+
+An order arrives from a channel as a :class:`ChannelOrder` (or is typed in by
+hand).  Its identity is ``(channel, shop, external_id)``: importing the same
+channel order again never makes a second order; a later version (newer
+``updated_at``) updates the one order, an older or equal one changes nothing.
+
+Lines carry *listing* SKUs.  Resolved through the catalog's aliases and
+bundles they become **requirements**: warehouse SKU quantities per line,
+``{(line_no, sku): qty}``, which is what allocation reserves.
+
+The status is a state machine declared as data (:data:`TRANSITIONS`); every
+change is recorded with who and when::
+
+    >>> at = datetime(2026, 5, 1, tzinfo=UTC)
+    >>> draft = ChannelOrder(
+    ...     channel="shopify", shop="web", external_id="1001", ordered_at=at,
+    ...     currency="EUR", paid=True,
+    ...     lines=(ChannelLine("MUG-RED", 2, Money.of("9.90", "EUR")),),
+    ... )
+    >>> order = Order.from_channel(draft, {(1, "MUG-RED"): 2}, at=at, actor="import")
+    >>> order.status, order.total()
+    (<OrderStatus.READY: 'ready'>, Money(amount=Decimal('19.80'), currency='EUR'))
+    >>> order.cancel(at=at, actor="ann", reason="buyer changed mind")
+    >>> [(c.from_.value, c.to.value, c.actor) for c in order.history]
+    [('new', 'ready', 'import'), ('ready', 'cancelled', 'ann')]
+
+Orders never touch stock themselves: use cases reserve and release through
+the stock book and then tell the order (:meth:`Order.allocate`,
+:meth:`Order.wait`).  :meth:`Order.holds_stock` says whether the order should
+hold reservations in its status, which is how cancelling or editing releases
+exactly what was reserved.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+from ecerp.domain.errors import (
+    CurrencyMismatchError,
+    DomainError,
+    InvalidTransitionError,
+    ValidationError,
+)
+from ecerp.domain.events import (
+    Event,
+    OrderAllocated,
+    OrderCancelled,
+    OrderImported,
+    OrderShipped,
+    OrderStatusChanged,
+    OrderUpdated,
+    OrderWaiting,
+)
+from ecerp.domain.money import Money
+from ecerp.domain.values import (
+    code_validator,
+    positive_qty_validator,
+    require_utc,
+    to_utc,
+    utc_validator,
+)
+
+LineKey = tuple[int, str]
+Requirements = dict[LineKey, int]
+
+
+class OrderStatus(enum.Enum):
+    NEW = "new"
+    """Only as the ``from_`` of an order's first history entry."""
+    UNPAID = "unpaid"
+    ON_HOLD = "on_hold"
+    READY = "ready"
+    WAITING = "waiting"
+    """Paid and reviewed, but no warehouse can ship it all yet (缺货)."""
+    ALLOCATED = "allocated"
+    PICKING = "picking"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
+S = OrderStatus
+
+#: Allowed status changes, as data.
+TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
+    S.NEW: frozenset({S.UNPAID, S.ON_HOLD, S.READY, S.CANCELLED}),
+    S.UNPAID: frozenset({S.READY, S.ON_HOLD, S.CANCELLED}),
+    S.ON_HOLD: frozenset({S.UNPAID, S.READY, S.CANCELLED}),
+    S.READY: frozenset({S.ALLOCATED, S.WAITING, S.ON_HOLD, S.CANCELLED}),
+    S.WAITING: frozenset({S.ALLOCATED, S.READY, S.ON_HOLD, S.CANCELLED}),
+    S.ALLOCATED: frozenset({S.PICKING, S.SHIPPED, S.WAITING, S.READY, S.ON_HOLD, S.CANCELLED}),
+    S.PICKING: frozenset({S.PACKED, S.SHIPPED, S.ALLOCATED, S.CANCELLED}),
+    S.PACKED: frozenset({S.SHIPPED, S.ALLOCATED, S.CANCELLED}),
+    S.SHIPPED: frozenset({S.DELIVERED, S.COMPLETED, S.RETURNED}),
+    S.DELIVERED: frozenset({S.COMPLETED, S.RETURNED}),
+    S.COMPLETED: frozenset({S.RETURNED}),
+    S.CANCELLED: frozenset(),
+    S.RETURNED: frozenset(),
+}
+
+#: Statuses in which an order holds its reservations.
+HOLDING: frozenset[OrderStatus] = frozenset({S.ALLOCATED, S.PICKING, S.PACKED})
+#: Statuses in which lines, address and service may still be edited.
+EDITABLE: frozenset[OrderStatus] = frozenset({S.UNPAID, S.ON_HOLD, S.READY, S.WAITING, S.ALLOCATED})
+#: Statuses allocation works on.
+ALLOCATABLE: frozenset[OrderStatus] = frozenset({S.READY, S.WAITING})
+
+
+class PaymentStatus(enum.Enum):
+    UNPAID = "unpaid"
+    PAID = "paid"
+
+
+class OrderLockedError(DomainError):
+    """The order is past the point where this change is allowed (e.g. picked)."""
+
+    def __init__(self, order: str, status: OrderStatus, change: str) -> None:
+        super().__init__(
+            f"order {order} is {status.value}: cannot {change}",
+            order=order,
+            status=status,
+            change=change,
+        )
+
+
+@attrs.frozen
+class Address:
+    name: str = ""
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postcode: str = ""
+    country: str = ""
+    phone: str = ""
+
+
+@attrs.frozen
+class Buyer:
+    id: str = ""
+    name: str = ""
+    email: str = ""
+
+
+def _money_field(_: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, Money):
+        raise ValidationError(attribute.name, value, "must be Money")
+
+
+@attrs.frozen
+class ChannelLine:
+    """A line as the channel sent it: listing SKU, quantity, unit price, discount."""
+
+    listing_sku: str = attrs.field(validator=code_validator)
+    qty: int = attrs.field(validator=positive_qty_validator)
+    unit_price: Money = attrs.field(validator=_money_field)
+    discount: Money | None = None
+    title: str = ""
+
+
+@attrs.frozen
+class OrderLine:
+    line_no: int
+    listing_sku: str
+    qty: int
+    unit_price: Money
+    discount: Money
+    title: str = ""
+
+    def total(self) -> Money:
+        return self.unit_price * self.qty - self.discount
+
+
+def _lines(value: Iterable[ChannelLine]) -> tuple[ChannelLine, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class ChannelOrder:
+    """An order as a channel (or a file, or a person) gives it to ecerp.
+
+    ``updated_at`` is the channel's version of the order; defaults to
+    ``ordered_at``.  Invalid values raise when the draft is built.
+    """
+
+    channel: str = attrs.field(validator=code_validator)
+    shop: str = attrs.field(validator=code_validator)
+    external_id: str = attrs.field(validator=code_validator)
+    ordered_at: datetime = attrs.field(converter=to_utc, validator=utc_validator)
+    currency: str = attrs.field()
+    lines: tuple[ChannelLine, ...] = attrs.field(converter=_lines)
+    updated_at: datetime | None = None
+    buyer: Buyer = Buyer()
+    address: Address = Address()
+    paid: bool = False
+    paid_amount: Money | None = None
+    cancelled: bool = False
+    buyer_note: str = ""
+    shipping_level: str = ""
+    priority: int = 0
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+
+    def __attrs_post_init__(self) -> None:
+        if self.updated_at is None:
+            object.__setattr__(self, "updated_at", self.ordered_at)
+        else:
+            object.__setattr__(self, "updated_at", require_utc("updated_at", self.updated_at))
+        Money.zero(self.currency)  # validates the code
+        if not self.lines:
+            raise ValidationError("lines", (), f"order {self.external_id} has no lines")
+        for i, line in enumerate(self.lines, 1):
+            for name, amount in (("unit_price", line.unit_price), ("discount", line.discount)):
+                if amount is not None and amount.currency != self.currency:
+                    raise CurrencyMismatchError(self.currency, amount.currency)
+                if amount is not None and amount.amount < 0:
+                    raise ValidationError(f"lines[{i}].{name}", amount, "must not be negative")
+        if self.paid_amount is not None and self.paid_amount.currency != self.currency:
+            raise CurrencyMismatchError(self.currency, self.paid_amount.currency)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.channel, self.shop, self.external_id)
+
+    @property
+    def version(self) -> datetime:
+        assert self.updated_at is not None  # set in __attrs_post_init__
+        return self.updated_at
+
+    def order_lines(self) -> list[OrderLine]:
+        zero = Money.zero(self.currency)
+        return [
+            OrderLine(i, cl.listing_sku, cl.qty, cl.unit_price, cl.discount or zero, cl.title)
+            for i, cl in enumerate(self.lines, 1)
+        ]
+
+
+def order_id(channel: str, shop: str, external_id: str) -> str:
+    """The internal id of a channel order: readable and deterministic."""
+    return f"{channel}/{shop}/{external_id}"
+
+
+@attrs.frozen
+class StatusChange:
+    at: datetime
+    actor: str
+    from_: OrderStatus
+    to: OrderStatus
+    note: str = ""
+
+
+@attrs.frozen
+class Change:
+    """One audited edit: ``field`` went from ``before`` to ``after``."""
+
+    at: datetime
+    actor: str
+    field: str
+    before: str
+    after: str
+
+
+@attrs.define(eq=False)
+class Order:
+    """The order aggregate.  Build it with :meth:`from_channel`."""
+
+    id: str
+    channel: str
+    shop: str
+    external_id: str
+    ordered_at: datetime
+    updated_at: datetime
+    currency: str
+    lines: list[OrderLine]
+    requirements: Requirements
+    buyer: Buyer
+    address: Address
+    payment: PaymentStatus
+    paid_amount: Money | None
+    status: OrderStatus
+    buyer_note: str = ""
+    seller_note: str = ""
+    shipping_level: str = ""
+    shipping_service: str | None = None
+    priority: int = 0
+    tags: set[str] = attrs.field(factory=set)
+    warehouse: str | None = None
+    tracking: str | None = None
+    hold_reasons: tuple[str, ...] = ()
+    history: list[StatusChange] = attrs.field(factory=list)
+    changes: list[Change] = attrs.field(factory=list)
+    _events: list[Event] = attrs.field(factory=list, alias="_events")
+
+    # --- creation ----------------------------------------------------------------
+
+    @classmethod
+    def from_channel(
+        cls, draft: ChannelOrder, requirements: Requirements, *, at: datetime, actor: str
+    ) -> Order:
+        """A new order from ``draft`` with its resolved ``requirements``."""
+        at = require_utc("at", at)
+        _check_requirements(draft.order_lines(), requirements)
+        order = cls(
+            id=order_id(*draft.key),
+            channel=draft.channel,
+            shop=draft.shop,
+            external_id=draft.external_id,
+            ordered_at=draft.ordered_at,
+            updated_at=draft.version,
+            currency=draft.currency,
+            lines=draft.order_lines(),
+            requirements=dict(requirements),
+            buyer=draft.buyer,
+            address=draft.address,
+            payment=PaymentStatus.PAID if draft.paid else PaymentStatus.UNPAID,
+            paid_amount=draft.paid_amount,
+            status=S.NEW,
+            buyer_note=draft.buyer_note,
+            shipping_level=draft.shipping_level,
+            priority=draft.priority,
+            tags=set(draft.tags),
+        )
+        target = S.CANCELLED if draft.cancelled else (S.READY if draft.paid else S.UNPAID)
+        order._to(target, at, actor, "imported")
+        order._events.append(OrderImported(order.id))
+        return order
+
+    def clone(self) -> Order:
+        """An independent copy (repositories hand these out so that a rolled
+        back unit of work leaves the stored order untouched)."""
+        return attrs.evolve(
+            self,
+            lines=list(self.lines),
+            requirements=dict(self.requirements),
+            tags=set(self.tags),
+            history=list(self.history),
+            changes=list(self.changes),
+            _events=[],
+        )
+
+    # --- reads -----------------------------------------------------------------------
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.channel, self.shop, self.external_id)
+
+    def holds_stock(self) -> bool:
+        """Whether this order should hold its reservations in its status."""
+        return self.status in HOLDING
+
+    def sku_totals(self) -> dict[str, int]:
+        """Requirements summed per SKU across lines (a shared component once)."""
+        totals: dict[str, int] = {}
+        for (_, sku), qty in self.requirements.items():
+            totals[sku] = totals.get(sku, 0) + qty
+        return totals
+
+    def total(self) -> Money:
+        result = Money.zero(self.currency)
+        for line in self.lines:
+            result = result + line.total()
+        return result.rounded()
+
+    def collect_events(self) -> list[Event]:
+        events, self._events = self._events, []
+        return events
+
+    # --- status ------------------------------------------------------------------------
+
+    def _to(self, to: OrderStatus, at: datetime, actor: str, note: str = "") -> None:
+        if to not in TRANSITIONS[self.status]:
+            raise InvalidTransitionError(f"order {self.id}", self.status.value, to.value)
+        self.history.append(StatusChange(at, actor, self.status, to, note))
+        self._events.append(OrderStatusChanged(self.id, self.status.value, to.value))
+        self.status = to
+
+    def can_go(self, to: OrderStatus) -> bool:
+        return to in TRANSITIONS[self.status]
+
+    def mark_paid(self, *, at: datetime, actor: str, amount: Money | None = None) -> None:
+        if self.payment is PaymentStatus.PAID:
+            return
+        if amount is not None and amount.currency != self.currency:
+            raise CurrencyMismatchError(self.currency, amount.currency)
+        self._audit(at, actor, "payment", self.payment.value, PaymentStatus.PAID.value)
+        self.payment = PaymentStatus.PAID
+        self.paid_amount = amount if amount is not None else self.paid_amount
+        if self.status is S.UNPAID:
+            self._to(S.READY, at, actor, "paid")
+
+    def hold(self, reasons: Iterable[str], *, at: datetime, actor: str) -> None:
+        """Hold for review: a person must :meth:`release_hold` or cancel."""
+        reasons = tuple(reasons)
+        if not reasons:
+            raise ValidationError("reasons", (), "a hold needs a reason")
+        self._to(S.ON_HOLD, at, actor, "; ".join(reasons))
+        self.hold_reasons = reasons
+        self.warehouse = None
+
+    def release_hold(self, *, at: datetime, actor: str) -> None:
+        target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
+        self._to(target, at, actor, "released")
+        self.hold_reasons = ()
+
+    def allocate(self, warehouse: str, *, at: datetime, actor: str) -> None:
+        """Record that its requirements are now reserved in ``warehouse``."""
+        self._to(S.ALLOCATED, at, actor, warehouse)
+        self.warehouse = warehouse
+        self._events.append(OrderAllocated(self.id, warehouse))
+
+    def wait(self, short: Iterable[str], *, at: datetime, actor: str) -> None:
+        """No warehouse can ship all of it now: wait for stock (缺货)."""
+        short = tuple(sorted(short))
+        if self.status is not S.WAITING:
+            self._to(S.WAITING, at, actor, ", ".join(short))
+            self._events.append(OrderWaiting(self.id, short))
+        self.warehouse = None
+
+    def deallocate(self, *, at: datetime, actor: str, note: str = "") -> None:
+        """Give its stock back and go back to waiting (e.g. a stocktake found
+        the shelf emptier than the book)."""
+        self._to(S.WAITING, at, actor, note or "deallocated")
+        self.warehouse = None
+
+    def start_picking(self, *, at: datetime, actor: str) -> None:
+        self._to(S.PICKING, at, actor)
+
+    def pack(self, *, at: datetime, actor: str) -> None:
+        self._to(S.PACKED, at, actor)
+
+    def ship(self, *, at: datetime, actor: str, tracking: str | None = None) -> None:
+        self._to(S.SHIPPED, at, actor, tracking or "")
+        self.tracking = tracking
+        self._events.append(OrderShipped(self.id, self.warehouse or "", tracking))
+
+    def deliver(self, *, at: datetime, actor: str) -> None:
+        self._to(S.DELIVERED, at, actor)
+
+    def complete(self, *, at: datetime, actor: str) -> None:
+        self._to(S.COMPLETED, at, actor)
+
+    def cancel(self, *, at: datetime, actor: str, reason: str = "") -> None:
+        """Raises:
+        InvalidTransitionError: already shipped, cancelled or returned.
+        """
+        self._to(S.CANCELLED, at, actor, reason)
+        self._events.append(OrderCancelled(self.id, reason))
+
+    # --- edits -------------------------------------------------------------------------
+
+    def _require_editable(self, change: str) -> None:
+        if self.status not in EDITABLE:
+            raise OrderLockedError(self.id, self.status, change)
+
+    def _audit(self, at: datetime, actor: str, field: str, before: object, after: object) -> None:
+        self.changes.append(Change(at, actor, field, str(before), str(after)))
+
+    def change_address(self, address: Address, *, at: datetime, actor: str) -> None:
+        if address == self.address:
+            return
+        self._require_editable("change the address")
+        self._audit(at, actor, "address", self.address, address)
+        self.address = address
+        self._events.append(OrderUpdated(self.id, ("address",)))
+
+    def set_shipping_service(self, service: str | None, *, at: datetime, actor: str) -> None:
+        if service == self.shipping_service:
+            return
+        self._require_editable("change the shipping service")
+        self._audit(at, actor, "shipping_service", self.shipping_service, service)
+        self.shipping_service = service
+
+    def replace_lines(
+        self, lines: list[OrderLine], requirements: Requirements, *, at: datetime, actor: str
+    ) -> None:
+        """Replace the lines (quantities, SKUs, added or removed lines).
+
+        The caller then reconciles reservations with the new requirements.
+
+        Raises:
+            OrderLockedError: the order is picked or beyond.
+            ValidationError: requirements do not match the lines.
+        """
+        self._require_editable("edit lines")
+        if not lines:
+            raise ValidationError("lines", [], f"order {self.id} needs at least one line")
+        for line in lines:
+            if line.unit_price.currency != self.currency:
+                raise CurrencyMismatchError(self.currency, line.unit_price.currency)
+        _check_requirements(lines, requirements)
+        before = _describe_lines(self.lines)
+        after = _describe_lines(lines)
+        if before == after and requirements == self.requirements:
+            return
+        self._audit(at, actor, "lines", before, after)
+        self.lines = list(lines)
+        self.requirements = dict(requirements)
+        self._events.append(OrderUpdated(self.id, ("lines",)))
+
+    def apply_channel_version(
+        self, draft: ChannelOrder, requirements: Requirements, *, at: datetime, actor: str
+    ) -> list[str]:
+        """Bring the order up to a newer channel version; returns the changed
+        field names (empty when ``draft`` is not newer).
+
+        Checks everything before changing anything.
+
+        Raises:
+            ValidationError: ``draft`` is a different order.
+            OrderLockedError: lines or address changed after picking.
+            InvalidTransitionError: cancelled on the channel after shipping.
+        """
+        if draft.key != self.key:
+            raise ValidationError("external_id", draft.key, f"is not order {self.id}")
+        if draft.version <= self.updated_at:
+            return []
+        new_lines = draft.order_lines()
+        lines_changed = _describe_lines(new_lines) != _describe_lines(self.lines)
+        changed: list[str] = []
+        if draft.cancelled and self.status is not S.CANCELLED:
+            if not self.can_go(S.CANCELLED):
+                raise InvalidTransitionError(
+                    f"order {self.id}", self.status.value, S.CANCELLED.value
+                )
+        elif not draft.cancelled:
+            if lines_changed or draft.address != self.address:
+                self._require_editable("take the channel's new lines or address")
+            if lines_changed:
+                _check_requirements(new_lines, requirements)
+        self.updated_at = draft.version
+        if draft.cancelled:
+            if self.status is not S.CANCELLED:
+                self.cancel(at=at, actor=actor, reason="cancelled on channel")
+                changed.append("status")
+            return changed
+        if draft.paid and self.payment is PaymentStatus.UNPAID:
+            self.mark_paid(at=at, actor=actor, amount=draft.paid_amount)
+            changed.append("payment")
+        if draft.address != self.address:
+            self.change_address(draft.address, at=at, actor=actor)
+            changed.append("address")
+        if lines_changed:
+            self.replace_lines(new_lines, requirements, at=at, actor=actor)
+            changed.append("lines")
+        if draft.buyer_note != self.buyer_note:
+            self._audit(at, actor, "buyer_note", self.buyer_note, draft.buyer_note)
+            self.buyer_note = draft.buyer_note
+            changed.append("buyer_note")
+        return changed
+
+
+def _describe_lines(lines: Iterable[OrderLine]) -> str:
+    return "; ".join(
+        f"{ln.listing_sku} x{ln.qty} @ {ln.unit_price.amount} -{ln.discount.amount}" for ln in lines
+    )
+
+
+def _check_requirements(lines: Iterable[OrderLine], requirements: Requirements) -> None:
+    line_nos = {ln.line_no for ln in lines}
+    covered = {line for line, _ in requirements}
+    if covered != line_nos:
+        raise ValidationError(
+            "requirements", sorted(covered), f"must cover lines {sorted(line_nos)}"
+        )
+    for key, qty in requirements.items():
+        if type(qty) is not int or qty <= 0:
+            raise ValidationError(f"requirements[{key}]", qty, "must be a positive int")
+
+
+__all__ = [
+    "ALLOCATABLE",
+    "EDITABLE",
+    "HOLDING",
+    "TRANSITIONS",
+    "Address",
+    "Buyer",
+    "Change",
+    "ChannelLine",
+    "ChannelOrder",
+    "Order",
+    "OrderLine",
+    "OrderLockedError",
+    "OrderStatus",
+    "PaymentStatus",
+    "StatusChange",
+    "order_id",
+]
+
+_ = UTC  # used by the module doctest

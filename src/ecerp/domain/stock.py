@@ -1,0 +1,1171 @@
+"""The stock ledger: locations, moves, balances and reservations.
+
+Stock is kept double-entry, as Tryton does.  Every **move** takes a positive
+quantity of one SKU *from* a location *to* another; nothing is ever added or
+subtracted in place.  Real locations belong to a warehouse (sellable ``stock``,
+with optional bins below it, ``damaged`` for quarantine, ``transit`` for goods
+on their way in).  Virtual locations stand for the outside world: the
+``@supplier`` goods come from, the ``@customer`` they go to, and
+``@adjustment`` (lost-and-found) that gains come from and losses go to.
+
+Because each move leaves one place and enters another, the balances of all
+locations of a SKU, virtual ones included, always sum to zero::
+
+    >>> book = StockBook(StockState())
+    >>> book.add_warehouse(Warehouse("SH"))
+    >>> at = datetime(2026, 3, 1, tzinfo=UTC)
+    >>> _ = book.receive("MUG", "SH", 10, at=at, actor="ann", document="PO-1")
+    >>> book.on_hand("MUG", "SH")
+    10
+    >>> book.reserve("order-1", {(1, "MUG"): 4}, "SH")
+    >>> book.available("MUG", "SH")
+    6
+    >>> _ = book.ship("order-1", at=at, actor="bob")
+    >>> (book.on_hand("MUG", "SH"), book.balance("MUG", CUSTOMER), book.balance("MUG", SUPPLIER))
+    (6, 4, -10)
+
+A **reservation** holds stock for one order line in one warehouse; *available*
+is on hand minus reserved.  Shipping consumes the reservation it ships.
+
+:class:`StockState` holds committed balances, reservations and moves;
+:class:`StockBook` is a unit of work's private overlay on it: it validates
+every operation, records new moves and balance deltas, and only touches the
+state when :meth:`StockState.apply` is given its changes.  A book that is
+dropped leaves the state as it was.  :func:`check_invariants` proves the books
+consistent.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from functools import lru_cache
+
+import attrs
+
+from ecerp.domain.errors import (
+    ClosedPeriodError,
+    DuplicateError,
+    InsufficientStockError,
+    InvariantError,
+    NotFoundError,
+    OverShipmentError,
+    ValidationError,
+)
+from ecerp.domain.events import (
+    Event,
+    ReservationReleased,
+    StockMoved,
+    StockReserved,
+)
+from ecerp.domain.values import (
+    code_validator,
+    require_code,
+    require_positive_qty,
+    require_utc,
+    to_utc,
+    utc_validator,
+)
+
+
+class LocationKind(enum.Enum):
+    STOCK = "stock"
+    """Sellable stock in a warehouse (bins are ``WH/stock/BIN``)."""
+    DAMAGED = "damaged"
+    """Non-sellable stock in a warehouse: damaged, defective, quarantined."""
+    TRANSIT = "transit"
+    """Goods transferred to a warehouse and not yet received there."""
+    SUPPLIER = "supplier"
+    CUSTOMER = "customer"
+    ADJUSTMENT = "adjustment"
+    """Lost-and-found: where losses go and gains come from."""
+
+    @property
+    def is_virtual(self) -> bool:
+        return self in _VIRTUAL_KINDS
+
+
+_VIRTUAL_KINDS = frozenset({LocationKind.SUPPLIER, LocationKind.CUSTOMER, LocationKind.ADJUSTMENT})
+
+
+@attrs.frozen
+class Location:
+    """A place stock can be.  Codes are structured: ``@supplier``,
+    ``@customer``, ``@adjustment``, ``WH/stock``, ``WH/stock/BIN``,
+    ``WH/damaged``, ``WH/transit``."""
+
+    code: str
+    kind: LocationKind
+    warehouse: str | None
+
+    @staticmethod
+    def parse(code: str) -> Location:
+        """Raises:
+        ValidationError: ``code`` is not a location code.
+        """
+        return _parse_location(code)
+
+    @property
+    def is_virtual(self) -> bool:
+        return self.kind in _VIRTUAL_KINDS
+
+
+SUPPLIER = "@supplier"
+CUSTOMER = "@customer"
+ADJUSTMENT = "@adjustment"
+_VIRTUAL = {
+    SUPPLIER: LocationKind.SUPPLIER,
+    CUSTOMER: LocationKind.CUSTOMER,
+    ADJUSTMENT: LocationKind.ADJUSTMENT,
+}
+
+
+@lru_cache(maxsize=65536)
+def _parse_location(code: str) -> Location:
+    if code in _VIRTUAL:
+        return Location(code, _VIRTUAL[code], None)
+    parts = code.split("/")
+    if len(parts) >= 2 and parts[0]:
+        kind_name = parts[1]
+        if kind_name == "stock" and len(parts) <= 3 and all(parts):
+            return Location(code, LocationKind.STOCK, parts[0])
+        if kind_name in ("damaged", "transit") and len(parts) == 2:
+            return Location(code, LocationKind(kind_name), parts[0])
+    raise ValidationError("location", code, "not a location code")
+
+
+def stock_location(warehouse: str, bin: str | None = None) -> str:
+    return f"{warehouse}/stock" if bin is None else f"{warehouse}/stock/{bin}"
+
+
+def damaged_location(warehouse: str) -> str:
+    return f"{warehouse}/damaged"
+
+
+def transit_location(warehouse: str) -> str:
+    return f"{warehouse}/transit"
+
+
+class WarehouseKind(enum.Enum):
+    OWN = "own"
+    THIRD_PARTY = "third_party"
+    FBA = "fba"
+
+
+@attrs.frozen
+class Warehouse:
+    """A warehouse.  ``allow_negative`` lets sellable stock go below zero (and
+    reservations exceed on hand), for sellers who ship before booking receipts.
+    ``priority``: lower is preferred when several warehouses can ship an order."""
+
+    code: str = attrs.field(validator=code_validator)
+    name: str = ""
+    kind: WarehouseKind = WarehouseKind.OWN
+    allow_negative: bool = False
+    priority: int = 0
+    country: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if "/" in self.code or self.code.startswith("@"):
+            raise ValidationError(
+                "code", self.code, "warehouse codes cannot contain '/' or start with '@'"
+            )
+
+
+class MoveReason(enum.Enum):
+    RECEIPT = "receipt"
+    SHIPMENT = "shipment"
+    GAIN = "gain"
+    LOSS = "loss"
+    DAMAGE = "damage"
+    REPAIR = "repair"
+    SCRAP = "scrap"
+    TRANSFER_OUT = "transfer_out"
+    TRANSFER_IN = "transfer_in"
+    STOCKTAKE_GAIN = "stocktake_gain"
+    STOCKTAKE_LOSS = "stocktake_loss"
+    CUSTOMER_RETURN = "customer_return"
+    RELOCATE = "relocate"
+
+
+@attrs.frozen(slots=True)
+class Move:
+    """One done stock movement.  Immutable: corrections are new moves."""
+
+    seq: int
+    sku: str
+    source: str
+    dest: str
+    qty: int
+    reason: MoveReason
+    document: str
+    actor: str
+    at: datetime
+    note: str = ""
+
+
+@attrs.frozen(slots=True)
+class Reservation:
+    """``qty`` of ``sku`` held in ``warehouse`` for line ``line`` of ``order``."""
+
+    order: str
+    line: int
+    sku: str
+    warehouse: str
+    qty: int
+
+
+BalanceKey = tuple[str, str]  # (sku, location code)
+WarehouseKey = tuple[str, str]  # (sku, warehouse code)
+LineKey = tuple[int, str]  # (order line number, sku)
+
+
+class StockState:
+    """Committed stock: warehouses, the move ledger and the balances derived
+    from it (a projection maintained move by move), and reservations.
+
+    The in-memory adapter keeps one of these; SQL adapters load the slice a
+    unit of work needs into one.
+    """
+
+    def __init__(self) -> None:
+        self.warehouses: dict[str, Warehouse] = {}
+        self.moves: list[Move] = []
+        self.next_seq = 1
+        self.on_hand: dict[BalanceKey, int] = {}
+        self.sellable: dict[WarehouseKey, int] = {}
+        self.reserved: dict[WarehouseKey, int] = {}
+        self.reservations: dict[str, dict[LineKey, Reservation]] = {}
+        self.closed_until: datetime | None = None
+
+    # Reads used by StockBook.  A database-backed state overrides these to
+    # load rows on demand (and in bulk through ``prefetch``).
+
+    def find_warehouse(self, code: str) -> Warehouse | None:
+        return self.warehouses.get(code)
+
+    def all_warehouses(self) -> list[Warehouse]:
+        return list(self.warehouses.values())
+
+    def balance_of(self, key: BalanceKey) -> int:
+        return self.on_hand.get(key, 0)
+
+    def sellable_of(self, key: WarehouseKey) -> int:
+        return self.sellable.get(key, 0)
+
+    def reserved_of(self, key: WarehouseKey) -> int:
+        return self.reserved.get(key, 0)
+
+    def reservations_of(self, order: str) -> dict[LineKey, Reservation]:
+        return dict(self.reservations.get(order, ()))
+
+    def orders_holding(self) -> Iterable[str]:
+        return self.reservations.keys()
+
+    def prefetch(self, keys: Iterable[WarehouseKey]) -> None:
+        """Load the positions of ``keys`` ahead of use (nothing to do in memory)."""
+
+    def apply(self, changes: StockChanges) -> None:
+        """Make a book's :meth:`StockBook.changes` (validated by it) part of this state."""
+        self.warehouses.update((w.code, w) for w in changes.warehouses)
+        self.moves.extend(changes.moves)
+        self.next_seq = changes.next_seq
+        self.on_hand.update(changes.on_hand)
+        self.sellable.update(changes.sellable)
+        self.reserved.update(changes.reserved)
+        for order, lines in changes.reservations.items():
+            if lines:
+                self.reservations[order] = dict(lines)
+            else:
+                self.reservations.pop(order, None)
+        if changes.closed_until is not None:
+            self.closed_until = changes.closed_until
+
+
+@attrs.frozen
+class StockChanges:
+    """What a :class:`StockBook` changed: new warehouses and moves, and the new
+    absolute values of every balance, total and order reservation it touched
+    (an order mapped to an empty dict holds nothing any more)."""
+
+    warehouses: tuple[Warehouse, ...]
+    moves: tuple[Move, ...]
+    next_seq: int
+    on_hand: Mapping[BalanceKey, int]
+    sellable: Mapping[WarehouseKey, int]
+    reserved: Mapping[WarehouseKey, int]
+    reservations: Mapping[str, Mapping[LineKey, Reservation]]
+    closed_until: datetime | None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.warehouses or self.moves or self.reservations or self.closed_until)
+
+
+class StockBook:
+    """A private, validating overlay on a :class:`StockState`.
+
+    Every operation checks its rules first and changes nothing when it
+    raises.  ``new_moves`` and the overlay dicts are what a unit of work
+    persists on commit.
+    """
+
+    def __init__(self, state: StockState) -> None:
+        self._state = state
+        self._warehouses: dict[str, Warehouse] = {}
+        self._next_seq = state.next_seq
+        self.new_moves: list[Move] = []
+        self._on_hand: dict[BalanceKey, int] = {}
+        self._sellable: dict[WarehouseKey, int] = {}
+        self._reserved: dict[WarehouseKey, int] = {}
+        self._reservations: dict[str, dict[LineKey, Reservation]] = {}
+        self._closed_until: datetime | None = None
+        self._events: list[Event] = []
+
+    # --- reads ---------------------------------------------------------------
+
+    def find_warehouse(self, code: str) -> Warehouse | None:
+        return self._warehouses.get(code) or self._state.find_warehouse(code)
+
+    def warehouse(self, code: str) -> Warehouse:
+        """Raises:
+        NotFoundError: no warehouse has ``code``.
+        """
+        wh = self.find_warehouse(code)
+        if wh is None:
+            raise NotFoundError("warehouse", code)
+        return wh
+
+    def warehouses(self) -> list[Warehouse]:
+        merged = {w.code: w for w in self._state.all_warehouses()}
+        merged.update(self._warehouses)
+        return sorted(merged.values(), key=lambda w: (w.priority, w.code))
+
+    def balance(self, sku: str, location: str) -> int:
+        """Quantity at one location (virtual locations go negative)."""
+        key = (sku, location)
+        value = self._on_hand.get(key)
+        return self._state.balance_of(key) if value is None else value
+
+    def on_hand(self, sku: str, warehouse: str) -> int:
+        """Sellable units physically in ``warehouse`` (all its stock bins)."""
+        key = (sku, warehouse)
+        value = self._sellable.get(key)
+        return self._state.sellable_of(key) if value is None else value
+
+    def reserved(self, sku: str, warehouse: str) -> int:
+        key = (sku, warehouse)
+        value = self._reserved.get(key)
+        return self._state.reserved_of(key) if value is None else value
+
+    def available(self, sku: str, warehouse: str) -> int:
+        """On hand minus reserved: what can still be promised."""
+        return self.on_hand(sku, warehouse) - self.reserved(sku, warehouse)
+
+    def damaged(self, sku: str, warehouse: str) -> int:
+        return self.balance(sku, damaged_location(warehouse))
+
+    def in_transit(self, sku: str, warehouse: str) -> int:
+        """Units transferred towards ``warehouse`` and not yet received."""
+        return self.balance(sku, transit_location(warehouse))
+
+    def reservations_of(self, order: str) -> dict[LineKey, Reservation]:
+        lines = self._reservations.get(order)
+        if lines is None:
+            return self._state.reservations_of(order)
+        return dict(lines)
+
+    @property
+    def closed_until(self) -> datetime | None:
+        return self._closed_until or self._state.closed_until
+
+    def changes(self) -> StockChanges:
+        """Everything this book changed, for a unit of work to persist."""
+        return StockChanges(
+            warehouses=tuple(self._warehouses.values()),
+            moves=tuple(self.new_moves),
+            next_seq=self._next_seq,
+            on_hand=dict(self._on_hand),
+            sellable=dict(self._sellable),
+            reserved=dict(self._reserved),
+            reservations={k: dict(v) for k, v in self._reservations.items()},
+            closed_until=self._closed_until,
+        )
+
+    def collect_events(self) -> list[Event]:
+        events, self._events = self._events, []
+        return events
+
+    # --- writes: warehouses and periods ----------------------------------------
+
+    def add_warehouse(self, warehouse: Warehouse) -> None:
+        """Raises:
+        DuplicateError: the code is taken.
+        """
+        if self.find_warehouse(warehouse.code) is not None:
+            raise DuplicateError("warehouse", warehouse.code)
+        self._warehouses[warehouse.code] = warehouse
+
+    def close_period(self, until: datetime) -> None:
+        """Refuse moves dated before ``until`` from now on."""
+        until = require_utc("until", until)
+        current = self.closed_until
+        if current is not None and until < current:
+            raise ValidationError("until", until, f"period already closed until {current}")
+        self._closed_until = until
+
+    # --- the one primitive ---------------------------------------------------------
+
+    def _set_balance(self, sku: str, location: str, delta: int) -> None:
+        key = (sku, location)
+        self._on_hand[key] = self.balance(sku, location) + delta
+        loc = _parse_location(location)
+        if loc.kind is LocationKind.STOCK:
+            wkey = (sku, loc.warehouse or "")
+            self._sellable[wkey] = self.on_hand(sku, loc.warehouse or "") + delta
+
+    def _move(
+        self,
+        sku: str,
+        source: str,
+        dest: str,
+        qty: int,
+        reason: MoveReason,
+        *,
+        at: datetime,
+        actor: str,
+        document: str,
+        note: str = "",
+    ) -> Move:
+        move = Move(self._next_seq, sku, source, dest, qty, reason, document, actor, at, note)
+        self._next_seq += 1
+        self._set_balance(sku, source, -qty)
+        self._set_balance(sku, dest, qty)
+        self.new_moves.append(move)
+        self._events.append(StockMoved(move))
+        return move
+
+    def _check_move(
+        self, sku: str, source: str, dest: str, qty: int, at: datetime, *, keep_reserved: bool
+    ) -> datetime:
+        """Validate a move before making it; returns ``at`` in UTC."""
+        require_code("sku", sku)
+        require_positive_qty("qty", qty)
+        at = require_utc("at", at)
+        closed = self.closed_until
+        if closed is not None and at < closed:
+            raise ClosedPeriodError(at, closed)
+        src, dst = _parse_location(source), _parse_location(dest)
+        if source == dest:
+            raise ValidationError("dest", dest, "a move needs two different locations")
+        for loc in (src, dst):
+            if loc.warehouse is not None:
+                self.warehouse(loc.warehouse)
+        if not src.is_virtual:
+            wh = self.warehouse(src.warehouse or "")
+            if not wh.allow_negative:
+                have = self.balance(sku, source)
+                internal = dst.kind is LocationKind.STOCK and dst.warehouse == src.warehouse
+                if src.kind is LocationKind.STOCK and keep_reserved and not internal:
+                    # Reserved units may not leave unless the move consumes them.
+                    spare = self.available(sku, wh.code)
+                    have = min(have, spare)
+                if qty > have:
+                    raise InsufficientStockError(sku, source, qty, max(have, 0))
+        return at
+
+    # --- writes: movements -------------------------------------------------------
+
+    def move(
+        self,
+        sku: str,
+        source: str,
+        dest: str,
+        qty: int,
+        reason: MoveReason,
+        *,
+        at: datetime,
+        actor: str,
+        document: str = "",
+        note: str = "",
+    ) -> Move:
+        """Move ``qty`` of ``sku`` between two locations.
+
+        Raises:
+            InvalidQuantityError: ``qty`` is not a positive int.
+            ValidationError: a location code is malformed, the two are equal, or
+                ``at`` is naive.
+            NotFoundError: a location names an unknown warehouse.
+            ClosedPeriodError: ``at`` falls in a closed period.
+            InsufficientStockError: the source would go negative, or sellable
+                stock would fall below what is reserved.
+        """
+        at = self._check_move(sku, source, dest, qty, at, keep_reserved=True)
+        return self._move(
+            sku, source, dest, qty, reason, at=at, actor=actor, document=document, note=note
+        )
+
+    def receive(
+        self,
+        sku: str,
+        warehouse: str,
+        qty: int,
+        *,
+        at: datetime,
+        actor: str,
+        document: str = "",
+        damaged: bool = False,
+    ) -> Move:
+        """Goods in from a supplier, to sellable stock or to ``damaged``."""
+        dest = damaged_location(warehouse) if damaged else stock_location(warehouse)
+        return self.move(
+            sku, SUPPLIER, dest, qty, MoveReason.RECEIPT, at=at, actor=actor, document=document
+        )
+
+    def adjust(
+        self,
+        sku: str,
+        warehouse: str,
+        delta: int,
+        *,
+        at: datetime,
+        actor: str,
+        note: str,
+        document: str = "",
+    ) -> Move:
+        """Book a gain (``delta`` > 0) or loss (< 0) of sellable stock, with a note.
+
+        Raises:
+            InvalidQuantityError: ``delta`` is zero or not an int.
+            InsufficientStockError: a loss bigger than the unreserved stock.
+        """
+        if type(delta) is not int or delta == 0:
+            require_positive_qty("delta", delta)
+        loc = stock_location(warehouse)
+        if delta > 0:
+            return self.move(
+                sku,
+                ADJUSTMENT,
+                loc,
+                delta,
+                MoveReason.GAIN,
+                at=at,
+                actor=actor,
+                document=document,
+                note=note,
+            )
+        return self.move(
+            sku,
+            loc,
+            ADJUSTMENT,
+            -delta,
+            MoveReason.LOSS,
+            at=at,
+            actor=actor,
+            document=document,
+            note=note,
+        )
+
+    def damage(
+        self,
+        sku: str,
+        warehouse: str,
+        qty: int,
+        *,
+        at: datetime,
+        actor: str,
+        note: str = "",
+        document: str = "",
+    ) -> Move:
+        """Sellable → damaged (quarantine)."""
+        return self.move(
+            sku,
+            stock_location(warehouse),
+            damaged_location(warehouse),
+            qty,
+            MoveReason.DAMAGE,
+            at=at,
+            actor=actor,
+            document=document,
+            note=note,
+        )
+
+    def repair(
+        self,
+        sku: str,
+        warehouse: str,
+        qty: int,
+        *,
+        at: datetime,
+        actor: str,
+        note: str = "",
+        document: str = "",
+    ) -> Move:
+        """Damaged → sellable (inspected and found fine)."""
+        return self.move(
+            sku,
+            damaged_location(warehouse),
+            stock_location(warehouse),
+            qty,
+            MoveReason.REPAIR,
+            at=at,
+            actor=actor,
+            document=document,
+            note=note,
+        )
+
+    def scrap(
+        self,
+        sku: str,
+        warehouse: str,
+        qty: int,
+        *,
+        at: datetime,
+        actor: str,
+        note: str = "",
+        document: str = "",
+    ) -> Move:
+        """Damaged → written off."""
+        return self.move(
+            sku,
+            damaged_location(warehouse),
+            ADJUSTMENT,
+            qty,
+            MoveReason.SCRAP,
+            at=at,
+            actor=actor,
+            document=document,
+            note=note,
+        )
+
+    def transfer_out(
+        self, sku: str, source: str, dest: str, qty: int, *, at: datetime, actor: str, document: str
+    ) -> Move:
+        """Sellable stock of ``source`` warehouse → in transit to ``dest``."""
+        if source == dest:
+            raise ValidationError("dest", dest, "a transfer needs two different warehouses")
+        return self.move(
+            sku,
+            stock_location(source),
+            transit_location(dest),
+            qty,
+            MoveReason.TRANSFER_OUT,
+            at=at,
+            actor=actor,
+            document=document,
+        )
+
+    def transfer_in(
+        self,
+        sku: str,
+        warehouse: str,
+        qty: int,
+        *,
+        at: datetime,
+        actor: str,
+        document: str,
+        damaged: bool = False,
+    ) -> Move:
+        """In transit → sellable (or damaged) stock of ``warehouse``."""
+        dest = damaged_location(warehouse) if damaged else stock_location(warehouse)
+        return self.move(
+            sku,
+            transit_location(warehouse),
+            dest,
+            qty,
+            MoveReason.TRANSFER_IN,
+            at=at,
+            actor=actor,
+            document=document,
+        )
+
+    def book_count(
+        self, sku: str, location: str, delta: int, *, at: datetime, actor: str, document: str
+    ) -> Move:
+        """Book a counted variance at a stock location: a stocktake gain
+        (``delta`` > 0) or loss.  A count is the truth, so unlike :meth:`move`
+        a loss may leave sellable stock below what is reserved; the caller
+        releases reservations for the gap (see :func:`shortfalls`).
+
+        Raises:
+            ClosedPeriodError: ``at`` falls in a closed period.
+        """
+        if type(delta) is not int or delta == 0:
+            require_positive_qty("delta", delta)
+        if delta > 0:
+            at = self._check_move(sku, ADJUSTMENT, location, delta, at, keep_reserved=False)
+            return self._move(
+                sku,
+                ADJUSTMENT,
+                location,
+                delta,
+                MoveReason.STOCKTAKE_GAIN,
+                at=at,
+                actor=actor,
+                document=document,
+            )
+        at = self._check_move(sku, location, ADJUSTMENT, -delta, at, keep_reserved=False)
+        return self._move(
+            sku,
+            location,
+            ADJUSTMENT,
+            -delta,
+            MoveReason.STOCKTAKE_LOSS,
+            at=at,
+            actor=actor,
+            document=document,
+        )
+
+    # --- writes: reservations ------------------------------------------------------
+
+    def reserve(self, order: str, lines: Mapping[LineKey, int], warehouse: str) -> None:
+        """Reserve every ``(line, sku): qty`` of ``order`` in ``warehouse``, all or none.
+
+        Adds to what the lines already hold there.
+
+        Raises:
+            InvalidQuantityError: a quantity is not a positive int.
+            NotFoundError: unknown warehouse.
+            ValidationError: the order already holds stock in another warehouse.
+            InsufficientStockError: the first SKU that is short (nothing reserved).
+        """
+        wh = self.warehouse(warehouse)
+        need: dict[str, int] = {}
+        for (_line, sku), qty in lines.items():
+            require_positive_qty("qty", qty)
+            need[sku] = need.get(sku, 0) + qty
+        current = self.reservations_of(order)
+        for held in current.values():
+            if held.warehouse != warehouse:
+                raise ValidationError(
+                    "warehouse", warehouse, f"order {order} holds stock in {held.warehouse}"
+                )
+        if not wh.allow_negative:
+            for sku in sorted(need):
+                have = self.available(sku, warehouse)
+                if need[sku] > have:
+                    raise InsufficientStockError(sku, warehouse, need[sku], max(have, 0))
+        for (line, sku), qty in lines.items():
+            old = current.get((line, sku))
+            current[(line, sku)] = Reservation(
+                order, line, sku, warehouse, qty + (old.qty if old else 0)
+            )
+        for sku, qty in need.items():
+            self._reserved[(sku, warehouse)] = self.reserved(sku, warehouse) + qty
+        self._reservations[order] = current
+        self._events.append(StockReserved(order, warehouse, tuple(sorted(lines.items()))))
+
+    def release(self, order: str, lines: Mapping[LineKey, int] | None = None) -> dict[LineKey, int]:
+        """Release ``lines`` of ``order`` (all it holds when ``None``); returns
+        what was released per line.
+
+        Raises:
+            OverShipmentError: releasing more than a line holds (nothing released).
+        """
+        current = self.reservations_of(order)
+        if lines is None:
+            lines = {key: r.qty for key, r in current.items()}
+        for (line, sku), qty in lines.items():
+            require_positive_qty("qty", qty)
+            held = current.get((line, sku))
+            if held is None or held.qty < qty:
+                raise OverShipmentError(order, sku, qty, held.qty if held else 0)
+        for key, qty in lines.items():
+            held = current[key]
+            self._reserved[(key[1], held.warehouse)] = self.reserved(key[1], held.warehouse) - qty
+            if held.qty == qty:
+                del current[key]
+            else:
+                current[key] = attrs.evolve(held, qty=held.qty - qty)
+        self._reservations[order] = current
+        if lines:
+            self._events.append(ReservationReleased(order, tuple(sorted(lines.items()))))
+        return dict(lines)
+
+    def ship(
+        self,
+        order: str,
+        lines: Mapping[LineKey, int] | None = None,
+        *,
+        at: datetime,
+        actor: str,
+        document: str = "",
+        bin: str | None = None,
+    ) -> list[Move]:
+        """Ship reserved units of ``order`` (all it holds when ``None``):
+        consume the reservation and move stock to the customer.
+
+        Raises:
+            OverShipmentError: a line ships more than it holds reserved.
+            InsufficientStockError: the bin holds fewer than ships (negative
+                stock not allowed).
+            ClosedPeriodError: ``at`` is in a closed period.
+        """
+        current = self.reservations_of(order)
+        if lines is None:
+            lines = {key: r.qty for key, r in current.items()}
+        if not lines:
+            raise OverShipmentError(order, "*", 0, 0)
+        per_location: dict[tuple[str, str], int] = {}
+        for (line, sku), qty in lines.items():
+            require_positive_qty("qty", qty)
+            held = current.get((line, sku))
+            if held is None or held.qty < qty:
+                raise OverShipmentError(order, sku, qty, held.qty if held else 0)
+            loc = stock_location(held.warehouse, bin)
+            per_location[(sku, loc)] = per_location.get((sku, loc), 0) + qty
+        for (sku, loc), qty in per_location.items():
+            # Reserved units are consumed by this move, so only the bin's
+            # physical balance limits it.
+            self._check_move(sku, loc, CUSTOMER, qty, at, keep_reserved=False)
+        self.release(order, lines)
+        return [
+            self._move(
+                sku,
+                loc,
+                CUSTOMER,
+                qty,
+                MoveReason.SHIPMENT,
+                at=require_utc("at", at),
+                actor=actor,
+                document=document or order,
+            )
+            for (sku, loc), qty in sorted(per_location.items())
+        ]
+
+    # --- whole-state views (for checks and reports) ----------------------------------
+
+    def prefetch(self, keys: Iterable[WarehouseKey]) -> None:
+        """Hint that ``(sku, warehouse)`` positions are about to be read, so a
+        state backed by a database can load them in one query."""
+        self._state.prefetch(keys)
+
+    def iter_reservations(self) -> Iterator[Reservation]:
+        orders = set(self._state.orders_holding()) | set(self._reservations)
+        for order in sorted(orders):
+            for _, res in sorted(self.reservations_of(order).items()):
+                yield res
+
+    def reservations_at(self, sku: str, warehouse: str) -> list[Reservation]:
+        """Every reservation of ``sku`` in ``warehouse`` (scans; for rare paths)."""
+        return [r for r in self.iter_reservations() if r.sku == sku and r.warehouse == warehouse]
+
+
+# --- stocktake ----------------------------------------------------------------
+
+
+class StocktakeStatus(enum.Enum):
+    COUNTING = "counting"
+    POSTED = "posted"
+    CANCELLED = "cancelled"
+
+
+@attrs.frozen
+class Variance:
+    sku: str
+    location: str
+    book: int
+    counted: int
+
+    @property
+    def delta(self) -> int:
+        return self.counted - self.book
+
+
+@attrs.define
+class Stocktake:
+    """A count sheet (盘点单) for sellable stock of one warehouse.
+
+    Starting it snapshots the book quantity of each SKU to count.  Orders may
+    keep shipping while people count: posting books ``counted - snapshot`` as
+    a gain or loss, so after posting the book equals the count plus whatever
+    moved since the snapshot (brief invariant 7).
+    """
+
+    id: str = attrs.field(validator=code_validator)
+    warehouse: str = attrs.field(validator=code_validator)
+    started_at: datetime = attrs.field(converter=to_utc, validator=utc_validator)
+    snapshot: dict[BalanceKey, int] = attrs.field(factory=dict)
+    counts: dict[BalanceKey, int] = attrs.field(factory=dict)
+    status: StocktakeStatus = StocktakeStatus.COUNTING
+
+    @classmethod
+    def start(
+        cls,
+        id: str,
+        warehouse: str,
+        skus: Iterable[str],
+        book: StockBook,
+        *,
+        at: datetime,
+        bin: str | None = None,
+    ) -> Stocktake:
+        book.warehouse(warehouse)
+        loc = stock_location(warehouse, bin)
+        snapshot = {(sku, loc): book.balance(sku, loc) for sku in sorted(set(skus))}
+        if not snapshot:
+            raise ValidationError("skus", [], "a stocktake needs at least one SKU")
+        return cls(id, warehouse, at, snapshot)
+
+    def count(self, sku: str, counted: int, *, bin: str | None = None) -> None:
+        """Record the counted quantity (a recount replaces the earlier one).
+
+        Raises:
+            ValidationError: not counting, negative count, or SKU not on the sheet.
+        """
+        if self.status is not StocktakeStatus.COUNTING:
+            raise ValidationError("status", self.status.value, f"stocktake {self.id} is closed")
+        if type(counted) is not int or counted < 0:
+            raise ValidationError("counted", counted, "must be an int >= 0")
+        key = (sku, stock_location(self.warehouse, bin))
+        if key not in self.snapshot:
+            raise ValidationError("sku", sku, f"not on stocktake {self.id}")
+        self.counts[key] = counted
+
+    def variances(self) -> list[Variance]:
+        return [
+            Variance(sku, loc, self.snapshot[(sku, loc)], counted)
+            for (sku, loc), counted in sorted(self.counts.items())
+            if counted != self.snapshot[(sku, loc)]
+        ]
+
+    def post(self, book: StockBook, *, at: datetime, actor: str) -> list[Move]:
+        """Book every variance as a stocktake gain or loss.
+
+        Uncounted SKUs are left as they are.  A loss may push sellable stock
+        below what is reserved: the caller must then release reservations
+        (see :func:`shortfalls`).
+        """
+        if self.status is not StocktakeStatus.COUNTING:
+            raise ValidationError("status", self.status.value, f"stocktake {self.id} is closed")
+        at = require_utc("at", at)
+        closed = book.closed_until
+        if closed is not None and at < closed:
+            raise ClosedPeriodError(at, closed)
+        variances = self.variances()
+        for v in variances:
+            # A loss larger than what is physically there now (goods shipped
+            # since the snapshot) would make the bin negative: refuse it whole.
+            too_big = v.delta < 0 and book.balance(v.sku, v.location) + v.delta < 0
+            if too_big and not book.warehouse(self.warehouse).allow_negative:
+                raise InsufficientStockError(
+                    v.sku, v.location, -v.delta, book.balance(v.sku, v.location)
+                )
+        moves = [
+            book.book_count(v.sku, v.location, v.delta, at=at, actor=actor, document=self.id)
+            for v in variances
+        ]
+        self.status = StocktakeStatus.POSTED
+        return moves
+
+
+def shortfalls(book: StockBook, keys: Iterable[WarehouseKey]) -> dict[WarehouseKey, int]:
+    """For each ``(sku, warehouse)``, how far reserved exceeds on hand (if it does
+    and the warehouse does not allow negative stock)."""
+    result = {}
+    for sku, wh in keys:
+        if book.warehouse(wh).allow_negative:
+            continue
+        gap = book.reserved(sku, wh) - book.on_hand(sku, wh)
+        if gap > 0:
+            result[(sku, wh)] = gap
+    return result
+
+
+# --- transfers ----------------------------------------------------------------------
+
+
+class TransferStatus(enum.Enum):
+    DRAFT = "draft"
+    IN_TRANSIT = "in_transit"
+    PARTIAL = "partially_received"
+    RECEIVED = "received"
+
+
+@attrs.define
+class Transfer:
+    """Stock sent from one warehouse to another (调拨), received in parts."""
+
+    id: str = attrs.field(validator=code_validator)
+    source: str = attrs.field(validator=code_validator)
+    dest: str = attrs.field(validator=code_validator)
+    lines: dict[str, int] = attrs.field(factory=dict)
+    received: dict[str, int] = attrs.field(factory=dict)
+    status: TransferStatus = TransferStatus.DRAFT
+
+    def __attrs_post_init__(self) -> None:
+        if self.source == self.dest:
+            raise ValidationError("dest", self.dest, "a transfer needs two different warehouses")
+        if not self.lines:
+            raise ValidationError("lines", {}, f"transfer {self.id} has no lines")
+        for sku, qty in self.lines.items():
+            require_code("sku", sku)
+            require_positive_qty(f"lines[{sku}]", qty)
+
+    def outstanding(self) -> dict[str, int]:
+        return {
+            sku: qty - self.received.get(sku, 0)
+            for sku, qty in sorted(self.lines.items())
+            if qty > self.received.get(sku, 0)
+        }
+
+    def dispatch(self, book: StockBook, *, at: datetime, actor: str) -> list[Move]:
+        """Send every line: all lines leave or none does."""
+        if self.status is not TransferStatus.DRAFT:
+            raise ValidationError("status", self.status.value, f"transfer {self.id} already sent")
+        book.warehouse(self.dest)
+        for sku, qty in sorted(self.lines.items()):
+            if (
+                book.available(sku, self.source) < qty
+                and not book.warehouse(self.source).allow_negative
+            ):
+                raise InsufficientStockError(
+                    sku, self.source, qty, max(book.available(sku, self.source), 0)
+                )
+        moves = [
+            book.transfer_out(
+                sku, self.source, self.dest, qty, at=at, actor=actor, document=self.id
+            )
+            for sku, qty in sorted(self.lines.items())
+        ]
+        self.status = TransferStatus.IN_TRANSIT
+        return moves
+
+    def receive(
+        self,
+        book: StockBook,
+        quantities: Mapping[str, int],
+        *,
+        at: datetime,
+        actor: str,
+        damaged: bool = False,
+    ) -> list[Move]:
+        """Receive part or all of what is outstanding.
+
+        Raises:
+            ValidationError: not in transit, or a SKU that is not outstanding.
+            InvalidQuantityError: a quantity is not positive.
+        """
+        if self.status not in (TransferStatus.IN_TRANSIT, TransferStatus.PARTIAL):
+            raise ValidationError(
+                "status", self.status.value, f"transfer {self.id} is not in transit"
+            )
+        outstanding = self.outstanding()
+        for sku, qty in quantities.items():
+            require_positive_qty(f"quantities[{sku}]", qty)
+            if qty > outstanding.get(sku, 0):
+                raise ValidationError(
+                    "quantities", {sku: qty}, f"only {outstanding.get(sku, 0)} of {sku} outstanding"
+                )
+        moves = [
+            book.transfer_in(
+                sku, self.dest, qty, at=at, actor=actor, document=self.id, damaged=damaged
+            )
+            for sku, qty in sorted(quantities.items())
+        ]
+        for sku, qty in quantities.items():
+            self.received[sku] = self.received.get(sku, 0) + qty
+        self.status = TransferStatus.RECEIVED if not self.outstanding() else TransferStatus.PARTIAL
+        return moves
+
+
+# --- invariants ----------------------------------------------------------------------
+
+
+def check_invariants(state: StockState) -> None:
+    """Prove the committed stock consistent, or raise :class:`InvariantError`.
+
+    1. Every balance equals the sum of its moves (and no balance is missing).
+    2. Conservation: per SKU, all locations (virtual included) sum to zero.
+    3. Warehouse sellable totals equal the sum of their stock locations.
+    4. Reserved totals equal the sum of reservations; each is positive.
+    5. Reserved never exceeds on hand, and no real location is negative,
+       unless the warehouse allows negative stock.
+    6. Moves have positive quantities and increasing sequence numbers.
+    """
+    problems: list[str] = []
+    derived: dict[BalanceKey, int] = {}
+    last_seq = 0
+    for m in state.moves:
+        if m.qty <= 0:
+            problems.append(f"move {m.seq} has qty {m.qty}")
+        if m.seq <= last_seq:
+            problems.append(f"move {m.seq} out of sequence after {last_seq}")
+        last_seq = m.seq
+        derived[(m.sku, m.source)] = derived.get((m.sku, m.source), 0) - m.qty
+        derived[(m.sku, m.dest)] = derived.get((m.sku, m.dest), 0) + m.qty
+    for key in set(derived) | set(state.on_hand):
+        if derived.get(key, 0) != state.on_hand.get(key, 0):
+            problems.append(
+                f"balance {key} is {state.on_hand.get(key, 0)}, moves say {derived.get(key, 0)}"
+            )
+    per_sku: dict[str, int] = {}
+    sellable: dict[WarehouseKey, int] = {}
+    for (sku, loc), qty in state.on_hand.items():
+        per_sku[sku] = per_sku.get(sku, 0) + qty
+        location = _parse_location(loc)
+        if location.kind is LocationKind.STOCK:
+            wkey = (sku, location.warehouse or "")
+            sellable[wkey] = sellable.get(wkey, 0) + qty
+        if not location.is_virtual and qty < 0:
+            wh = state.warehouses.get(location.warehouse or "")
+            if wh is None or not wh.allow_negative:
+                problems.append(f"{sku} at {loc} is negative ({qty})")
+    problems.extend(
+        f"{sku} is not conserved: locations sum to {s}" for sku, s in per_sku.items() if s
+    )
+    for key in set(sellable) | set(state.sellable):
+        if sellable.get(key, 0) != state.sellable.get(key, 0):
+            problems.append(
+                f"on hand {key} is {state.sellable.get(key, 0)}, bins say {sellable.get(key, 0)}"
+            )
+    reserved: dict[WarehouseKey, int] = {}
+    for order, lines in state.reservations.items():
+        for (line, sku), res in lines.items():
+            if res.qty <= 0 or res.order != order or (res.line, res.sku) != (line, sku):
+                problems.append(f"bad reservation {res}")
+            key = (sku, res.warehouse)
+            reserved[key] = reserved.get(key, 0) + res.qty
+    for key in set(reserved) | set(state.reserved):
+        if reserved.get(key, 0) != state.reserved.get(key, 0):
+            problems.append(
+                f"reserved {key} is {state.reserved.get(key, 0)}, reservations say {reserved.get(key, 0)}"
+            )
+    for (sku, wh_code), qty in reserved.items():
+        wh = state.warehouses.get(wh_code)
+        if (wh is None or not wh.allow_negative) and qty > state.sellable.get((sku, wh_code), 0):
+            problems.append(
+                f"{sku} in {wh_code}: reserved {qty} > on hand {state.sellable.get((sku, wh_code), 0)}"
+            )
+    if problems:
+        raise InvariantError(problems)
+
+
+__all__ = [
+    "ADJUSTMENT",
+    "CUSTOMER",
+    "SUPPLIER",
+    "Location",
+    "LocationKind",
+    "Move",
+    "MoveReason",
+    "Reservation",
+    "StockBook",
+    "StockChanges",
+    "StockState",
+    "Stocktake",
+    "StocktakeStatus",
+    "Transfer",
+    "TransferStatus",
+    "Variance",
+    "Warehouse",
+    "WarehouseKind",
+    "check_invariants",
+    "damaged_location",
+    "shortfalls",
+    "stock_location",
+    "transit_location",
+]
+
+_ = UTC  # re-exported for the module doctest
