@@ -54,6 +54,8 @@ from ecerp.domain.values import (
     non_negative_int_validator,
     optional_code_validator,
     positive_qty_validator,
+    str_frozenset,
+    str_tuple,
     to_utc,
     utc_validator,
 )
@@ -89,8 +91,8 @@ class Product:
     code: str = attrs.field(validator=code_validator)
     titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
     category: str | None = attrs.field(default=None, validator=optional_code_validator)
-    tags: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
-    variant_attributes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
+    variant_attributes: tuple[str, ...] = attrs.field(default=(), converter=str_tuple)
 
     def title(self, language: str) -> str | None:
         return dict(self.titles).get(language)
@@ -108,7 +110,7 @@ class Sku:
     weight_g: int = attrs.field(default=0, validator=non_negative_int_validator)
     dimensions: Dimensions | None = None
     category: str | None = attrs.field(default=None, validator=optional_code_validator)
-    tags: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
     titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
     cost: Money | None = None
     price: Money | None = None

@@ -49,6 +49,10 @@ class DomainError(EcerpError):
 class ValidationError(DomainError):
     """A value is malformed: names the ``field`` and the ``value``."""
 
+    field: str
+    value: object
+    reason: str
+
     def __init__(self, field: str, value: object, reason: str) -> None:
         super().__init__(f"{field}={value!r}: {reason}", field=field, value=value, reason=reason)
 
@@ -56,12 +60,18 @@ class ValidationError(DomainError):
 class NotFoundError(EcerpError):
     """Something looked up by its key does not exist."""
 
+    kind: str
+    key: object
+
     def __init__(self, kind: str, key: object) -> None:
         super().__init__(f"{kind} {key!r} not found", kind=kind, key=key)
 
 
 class DuplicateError(DomainError):
     """Something that must be unique already exists."""
+
+    kind: str
+    key: object
 
     def __init__(self, kind: str, key: object) -> None:
         super().__init__(f"{kind} {key!r} already exists", kind=kind, key=key)
@@ -71,10 +81,29 @@ class ConcurrencyError(EcerpError):
     """Another writer changed what this one decided on; retry the command."""
 
 
+class BackendError(EcerpError):
+    """A storage backend cannot be opened or used (bad URL, unreachable,
+    wrong credentials, locked past its timeout)."""
+
+
+class UnsupportedUrlError(BackendError):
+    url: str
+
+    def __init__(self, url: str, supported: tuple[str, ...]) -> None:
+        super().__init__(
+            f"cannot open {url!r}: supported schemes are {', '.join(supported)}",
+            url=url,
+            supported=supported,
+        )
+
+
 # --- money -------------------------------------------------------------------
 
 
 class CurrencyMismatchError(DomainError):
+    left: str
+    right: str
+
     def __init__(self, left: str, right: str) -> None:
         super().__init__(f"cannot combine {left} with {right}", left=left, right=right)
 
@@ -98,6 +127,10 @@ class InvalidQuantityError(ValidationError):
 class UnknownSkuError(NotFoundError, DomainError):
     """A SKU, bundle or listing SKU that the catalog cannot resolve."""
 
+    code: str
+    channel: str | None
+    shop: str | None
+
     def __init__(self, code: str, channel: str | None = None, shop: str | None = None) -> None:
         where = f" in {channel}/{shop}" if channel or shop else ""
         EcerpError.__init__(
@@ -113,6 +146,8 @@ class UnknownSkuError(NotFoundError, DomainError):
 
 class CycleError(DomainError):
     """Adding this mapping would make a cycle (``path`` shows it)."""
+
+    path: tuple[str, ...]
 
     def __init__(self, kind: str, path: tuple[str, ...]) -> None:
         super().__init__(f"{kind} cycle: {' -> '.join(path)}", kind=kind, path=path)
@@ -134,6 +169,11 @@ class BundleCycleError(CycleError):
 class InsufficientStockError(DomainError):
     """Not enough available stock to reserve, ship or move."""
 
+    sku: str
+    warehouse: str
+    requested: int
+    available: int
+
     def __init__(self, sku: str, warehouse: str, requested: int, available: int) -> None:
         super().__init__(
             f"{sku} in {warehouse}: requested {requested}, available {available}",
@@ -146,6 +186,11 @@ class InsufficientStockError(DomainError):
 
 class OverShipmentError(DomainError):
     """Asked to ship (or release) more than is reserved for the order."""
+
+    order: str
+    sku: str
+    requested: int
+    reserved: int
 
     def __init__(self, order: str, sku: str, requested: int, reserved: int) -> None:
         super().__init__(
@@ -169,6 +214,8 @@ class ClosedPeriodError(DomainError):
 class InvariantError(EcerpError):
     """``check_invariants()`` found the books inconsistent (a bug, not bad input)."""
 
+    problems: list[str]
+
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems[:10]), problems=problems)
 
@@ -177,6 +224,10 @@ class InvariantError(EcerpError):
 
 
 class InvalidTransitionError(DomainError):
+    entity: str
+    from_: object
+    to: object
+
     def __init__(self, entity: str, from_: object, to: object) -> None:
         super().__init__(
             f"{entity}: cannot go from {from_} to {to}", entity=entity, from_=from_, to=to

@@ -62,6 +62,7 @@ from ecerp.domain.values import (
     code_validator,
     positive_qty_validator,
     require_utc,
+    str_frozenset,
     to_utc,
     utc_validator,
 )
@@ -207,7 +208,7 @@ class ChannelOrder:
     buyer_note: str = ""
     shipping_level: str = ""
     priority: int = 0
-    tags: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
 
     def __attrs_post_init__(self) -> None:
         if self.updated_at is None:

@@ -221,6 +221,19 @@ WarehouseKey = tuple[str, str]  # (sku, warehouse code)
 LineKey = tuple[int, str]  # (order line number, sku)
 
 
+@attrs.frozen
+class StockPosition:
+    """The buckets of one SKU in one warehouse."""
+
+    sku: str
+    warehouse: str
+    on_hand: int
+    reserved: int
+    available: int
+    damaged: int
+    in_transit: int
+
+
 class StockState:
     """Committed stock: warehouses, the move ledger and the balances derived
     from it (a projection maintained move by move), and reservations.
@@ -362,6 +375,19 @@ class StockBook:
     def available(self, sku: str, warehouse: str) -> int:
         """On hand minus reserved: what can still be promised."""
         return self.on_hand(sku, warehouse) - self.reserved(sku, warehouse)
+
+    def position(self, sku: str, warehouse: str) -> StockPosition:
+        """Every bucket of ``sku`` in ``warehouse`` at once."""
+        on_hand, reserved = self.on_hand(sku, warehouse), self.reserved(sku, warehouse)
+        return StockPosition(
+            sku,
+            warehouse,
+            on_hand,
+            reserved,
+            on_hand - reserved,
+            self.damaged(sku, warehouse),
+            self.in_transit(sku, warehouse),
+        )
 
     def damaged(self, sku: str, warehouse: str) -> int:
         return self.balance(sku, damaged_location(warehouse))
@@ -763,6 +789,12 @@ class StockBook:
         Raises:
             OverShipmentError: releasing more than a line holds (nothing released).
         """
+        released = self._unreserve(order, lines)
+        if released:
+            self._events.append(ReservationReleased(order, tuple(sorted(released.items()))))
+        return released
+
+    def _unreserve(self, order: str, lines: Mapping[LineKey, int] | None) -> dict[LineKey, int]:
         current = self.reservations_of(order)
         if lines is None:
             lines = {key: r.qty for key, r in current.items()}
@@ -779,8 +811,6 @@ class StockBook:
             else:
                 current[key] = attrs.evolve(held, qty=held.qty - qty)
         self._reservations[order] = current
-        if lines:
-            self._events.append(ReservationReleased(order, tuple(sorted(lines.items()))))
         return dict(lines)
 
     def ship(
@@ -819,7 +849,7 @@ class StockBook:
             # Reserved units are consumed by this move, so only the bin's
             # physical balance limits it.
             self._check_move(sku, loc, CUSTOMER, qty, at, keep_reserved=False)
-        self.release(order, lines)
+        self._unreserve(order, lines)  # consumed, not freed: no release event
         return [
             self._move(
                 sku,
@@ -1153,6 +1183,7 @@ __all__ = [
     "Reservation",
     "StockBook",
     "StockChanges",
+    "StockPosition",
     "StockState",
     "Stocktake",
     "StocktakeStatus",

@@ -11,6 +11,7 @@ code, a quantity or a timestamp is validated the same way everywhere::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,3 +75,16 @@ def to_utc(value: datetime) -> datetime:
 
 def utc_validator(inst: Any, attribute: Any, value: Any) -> None:
     require_utc(attribute.name, value)
+
+
+def str_frozenset(value: Iterable[str]) -> frozenset[str]:
+    """attrs converter for tag sets (refuses a bare string, a common slip)."""
+    if isinstance(value, str):
+        raise ValidationError("tags", value, "must be a collection of strings, not one string")
+    return frozenset(value)
+
+
+def str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise ValidationError("value", value, "must be a collection of strings, not one string")
+    return tuple(value)

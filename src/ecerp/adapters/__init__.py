@@ -1,0 +1,2 @@
+"""Adapters: implementations of the ports.  Only the composition root
+(:mod:`ecerp.bootstrap`) imports them."""

@@ -1,0 +1,27 @@
+"""Committed state of the in-memory backend."""
+
+from __future__ import annotations
+
+import threading
+
+from ecerp.domain.catalog import Catalog
+from ecerp.domain.orders import Order, OrderStatus
+from ecerp.domain.stock import StockState, Stocktake, Transfer
+
+
+class MemoryStore:
+    """Everything committed, plus indexes (order key → id, status → ids).
+
+    One lock serialises commits, so several threads may share a store; each
+    unit of work still belongs to one thread.
+    """
+
+    def __init__(self) -> None:
+        self.catalog = Catalog()
+        self.stock = StockState()
+        self.orders: dict[str, Order] = {}
+        self.order_keys: dict[tuple[str, str, str], str] = {}
+        self.by_status: dict[OrderStatus, set[str]] = {s: set() for s in OrderStatus}
+        self.stocktakes: dict[str, Stocktake] = {}
+        self.transfers: dict[str, Transfer] = {}
+        self.lock = threading.RLock()

@@ -1,0 +1,226 @@
+"""The in-memory unit of work and repositories.
+
+Reads go through private overlays (a child :class:`Catalog`, a
+:class:`StockBook`, cloned orders and documents); commit applies them to the
+:class:`MemoryStore` under its lock; rollback simply drops them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+
+from ecerp.adapters.memory.store import MemoryStore
+from ecerp.domain.catalog import Catalog
+from ecerp.domain.errors import DuplicateError
+from ecerp.domain.events import Event
+from ecerp.domain.orders import Order, OrderStatus
+from ecerp.domain.stock import Move, StockBook, StockState, Stocktake, Transfer
+from ecerp.ports.catalog import CatalogRepository
+from ecerp.ports.documents import DocumentRepository
+from ecerp.ports.orders import OrderKey, OrderRepository
+from ecerp.ports.stock import StockRepository
+from ecerp.ports.unit_of_work import UnitOfWork
+
+
+class MemoryCatalogRepository(CatalogRepository):
+    def __init__(self, store: MemoryStore) -> None:
+        self._view = Catalog(parent=store.catalog)
+
+    def view(self) -> Catalog:
+        return self._view
+
+
+class MemoryStockRepository(StockRepository):
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._book = StockBook(store.stock)
+
+    def book(self) -> StockBook:
+        return self._book
+
+    def moves(
+        self,
+        *,
+        sku: str | None = None,
+        location: str | None = None,
+        since_seq: int = 0,
+        until: datetime | None = None,
+    ) -> Sequence[Move]:
+        return [
+            m
+            for m in self._store.stock.moves
+            if m.seq > since_seq
+            and (sku is None or m.sku == sku)
+            and (location is None or location in (m.source, m.dest))
+            and (until is None or m.at <= until)
+        ]
+
+    def snapshot(self) -> StockState:
+        return copy.deepcopy(self._store.stock)
+
+
+class MemoryOrderRepository(OrderRepository):
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self.seen: dict[str, Order] = {}
+        self.new: dict[str, Order] = {}
+
+    def add(self, order: Order) -> None:
+        if order.id in self.new or order.id in self._store.orders:
+            raise DuplicateError("order", order.id)
+        self.new[order.id] = order
+
+    def find(self, order_id: str) -> Order | None:
+        order = self.seen.get(order_id) or self.new.get(order_id)
+        if order is None:
+            stored = self._store.orders.get(order_id)
+            if stored is None:
+                return None
+            order = self.seen[order_id] = stored.clone()
+        return order
+
+    def find_many(self, order_ids: Iterable[str]) -> dict[str, Order]:
+        found = {}
+        for oid in order_ids:
+            order = self.find(oid)
+            if order is not None:
+                found[oid] = order
+        return found
+
+    def find_by_keys(self, keys: Iterable[OrderKey]) -> dict[OrderKey, Order]:
+        found: dict[OrderKey, Order] = {}
+        new_by_key = {o.key: o for o in self.new.values()} if self.new else {}
+        for key in keys:
+            order = new_by_key.get(key)
+            if order is None:
+                oid = self._store.order_keys.get(key)
+                order = self.find(oid) if oid is not None else None
+            if order is not None:
+                found[key] = order
+        return found
+
+    def ids_with_status(self, statuses: Collection[OrderStatus]) -> Sequence[str]:
+        ids: set[str] = set()
+        for status in statuses:
+            ids |= self._store.by_status[status]
+        for oid, order in (*self.seen.items(), *self.new.items()):
+            if order.status in statuses:
+                ids.add(oid)
+            else:
+                ids.discard(oid)
+        return sorted(ids)
+
+    def ids_needing(
+        self, skus: Collection[str], statuses: Collection[OrderStatus]
+    ) -> Sequence[str]:
+        wanted = set(skus)
+        return [
+            oid
+            for oid in self.ids_with_status(statuses)
+            if not wanted.isdisjoint(sku for _, sku in self._current(oid).requirements)
+        ]
+
+    def _current(self, order_id: str) -> Order:
+        """The unit's copy if it has one, else the committed order (read only)."""
+        return self.seen.get(order_id) or self.new.get(order_id) or self._store.orders[order_id]
+
+    def count(self) -> int:
+        return len(self._store.orders) + len(self.new)
+
+    def touched(self) -> Iterable[Order]:
+        yield from self.seen.values()
+        yield from self.new.values()
+
+
+class MemoryDocumentRepository(DocumentRepository):
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self.pending_stocktakes: dict[str, Stocktake] = {}
+        self.pending_transfers: dict[str, Transfer] = {}
+
+    def add_stocktake(self, stocktake: Stocktake) -> None:
+        if self.find_stocktake(stocktake.id) is not None:
+            raise DuplicateError("stocktake", stocktake.id)
+        self.pending_stocktakes[stocktake.id] = stocktake
+
+    def find_stocktake(self, stocktake_id: str) -> Stocktake | None:
+        found = self.pending_stocktakes.get(stocktake_id)
+        if found is None and stocktake_id in self._store.stocktakes:
+            found = self.pending_stocktakes[stocktake_id] = copy.deepcopy(
+                self._store.stocktakes[stocktake_id]
+            )
+        return found
+
+    def add_transfer(self, transfer: Transfer) -> None:
+        if self.find_transfer(transfer.id) is not None:
+            raise DuplicateError("transfer", transfer.id)
+        self.pending_transfers[transfer.id] = transfer
+
+    def find_transfer(self, transfer_id: str) -> Transfer | None:
+        found = self.pending_transfers.get(transfer_id)
+        if found is None and transfer_id in self._store.transfers:
+            found = self.pending_transfers[transfer_id] = copy.deepcopy(
+                self._store.transfers[transfer_id]
+            )
+        return found
+
+    def transfers(self) -> Sequence[Transfer]:
+        merged = {**self._store.transfers, **self.pending_transfers}
+        return [merged[k] for k in sorted(merged)]
+
+
+class MemoryUnitOfWork(UnitOfWork):
+    """A unit of work over a :class:`MemoryStore`."""
+
+    catalog: MemoryCatalogRepository
+    stock: MemoryStockRepository
+    orders: MemoryOrderRepository
+    documents: MemoryDocumentRepository
+
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__()
+        self.store = store
+        self._fresh()
+
+    def _fresh(self) -> None:
+        self.catalog = MemoryCatalogRepository(self.store)
+        self.stock = MemoryStockRepository(self.store)
+        self.orders = MemoryOrderRepository(self.store)
+        self.documents = MemoryDocumentRepository(self.store)
+
+    def _gather_events(self) -> list[Event]:
+        events = self.stock.book().collect_events()
+        for order in self.orders.touched():
+            events.extend(order.collect_events())
+        return events
+
+    def _commit(self) -> None:
+        store = self.store
+        with store.lock:
+            store.catalog.apply(self.catalog.view().changes())
+            store.stock.apply(self.stock.book().changes())
+            for order in self.orders.touched():
+                old = store.orders.get(order.id)
+                if old is not None:
+                    store.by_status[old.status].discard(order.id)
+                store.orders[order.id] = order
+                store.order_keys[order.key] = order.id
+                store.by_status[order.status].add(order.id)
+            store.stocktakes.update(self.documents.pending_stocktakes)
+            store.transfers.update(self.documents.pending_transfers)
+        self._fresh()
+
+    def _rollback(self) -> None:
+        self._fresh()
+
+    def _begin(self) -> None:
+        # Units of work on one store run one at a time (the lock is
+        # re-entrant, so a thread may nest them): what a unit decides on
+        # cannot change under it, exactly as with the SQL backends' locks.
+        self.store.lock.acquire()
+        self._fresh()
+
+    def _close(self) -> None:
+        self.store.lock.release()

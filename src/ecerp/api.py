@@ -1,0 +1,345 @@
+"""The facade: one call opens an ERP, its use cases grouped by context.
+
+>>> from ecerp import open_erp, Sku, Warehouse
+>>> erp = open_erp("memory://")
+>>> erp.catalog.add(Sku("MUG"))
+>>> erp.inventory.add_warehouse(Warehouse("SH"))
+>>> _ = erp.inventory.receive("MUG", "SH", 5)
+>>> erp.inventory.position("MUG", "SH").available
+5
+
+Every method runs one command through the message bus (so events, such as
+stock arriving for waiting orders, are handled the same way for every
+caller) or one read in its own unit of work.  Objects returned are copies:
+changing them changes nothing stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from ecerp.bootstrap import Backend, bootstrap
+from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
+from ecerp.domain.errors import NotFoundError
+from ecerp.domain.orders import Address, ChannelLine, ChannelOrder, Order, OrderStatus
+from ecerp.domain.stock import (
+    Move,
+    Reservation,
+    StockPosition,
+    StockState,
+    Stocktake,
+    Transfer,
+    Warehouse,
+    check_invariants,
+)
+from ecerp.ports.clock import Clock
+from ecerp.ports.events import EventPublisher
+from ecerp.usecases import commands as c
+from ecerp.usecases.messagebus import MessageBus
+from ecerp.usecases.results import BatchResult
+
+
+class ERP:
+    """An open ERP.  Build it with :func:`open_erp`."""
+
+    def __init__(self, bus: MessageBus, backend: Backend, actor: str = "system") -> None:
+        self.bus = bus
+        self.backend = backend
+        self.actor = actor
+        self.catalog = CatalogAPI(self)
+        self.inventory = InventoryAPI(self)
+        self.orders = OrdersAPI(self)
+
+    @property
+    def clock(self) -> Clock:
+        return self.bus.clock
+
+    def handle(self, command: c.Command) -> Any:
+        """Run any command through the bus (the methods below are sugar)."""
+        return self.bus.handle(command)
+
+    def check(self) -> None:
+        """Prove the stock books consistent.
+
+        Raises:
+            InvariantError: listing every inconsistency found.
+        """
+        check_invariants(self.backend.snapshot())
+
+    def snapshot(self) -> StockState:
+        """A full copy of committed stock (for reports and checks)."""
+        return self.backend.snapshot()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> ERP:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Context:
+    def __init__(self, erp: ERP) -> None:
+        self._erp = erp
+
+    def _actor(self, actor: str | None) -> str:
+        return actor if actor is not None else self._erp.actor
+
+    def _run(self, command: c.Command) -> Any:
+        return self._erp.bus.handle(command)
+
+
+class CatalogAPI(_Context):
+    """Products, SKUs, shops, bundles and aliases."""
+
+    def add(self, *items: Product | Sku | Shop | Bundle | Alias, actor: str | None = None) -> None:
+        """Add items in order, all or none.
+
+        Raises:
+            DuplicateError, UnknownSkuError, NotFoundError, AliasCycleError,
+            BundleCycleError, ValidationError: nothing was added.
+        """
+        self._run(c.AddToCatalog(items, actor=self._actor(actor)))
+
+    def view(self) -> Catalog:
+        """A read-only view of the committed catalog."""
+        with self._erp.backend.uow_factory() as uow:
+            return uow.catalog.view()
+
+    def sku(self, code: str) -> Sku:
+        return self.view().sku(code)
+
+    def resolve(self, channel: str, shop: str, listing_sku: str, at: datetime | None = None) -> str:
+        return self.view().resolve(
+            channel, shop, listing_sku, at=at if at is not None else self._erp.clock.now()
+        )
+
+    def expand(self, code: str, qty: int = 1) -> dict[str, int]:
+        return self.view().expand(code, qty)
+
+    def sellable(self, code: str, warehouse: str) -> int:
+        """How many of ``code`` (a SKU or bundle) ``warehouse`` can sell now."""
+        with self._erp.backend.uow_factory() as uow:
+            catalog, book = uow.catalog.view(), uow.stock.book()
+            available = {sku: book.available(sku, warehouse) for sku in catalog.expand(code)}
+            return catalog.sellable(code, available)
+
+
+class InventoryAPI(_Context):
+    """Warehouses, the stock ledger, transfers and stocktakes."""
+
+    def add_warehouse(self, warehouse: Warehouse, actor: str | None = None) -> None:
+        self._run(c.AddWarehouse(warehouse, actor=self._actor(actor)))
+
+    def warehouses(self) -> list[Warehouse]:
+        with self._erp.backend.uow_factory() as uow:
+            return uow.stock.book().warehouses()
+
+    def receive(
+        self,
+        sku: str,
+        warehouse: str,
+        qty: int,
+        *,
+        document: str = "",
+        damaged: bool = False,
+        actor: str | None = None,
+    ) -> Move:
+        result: Move = self._run(
+            c.ReceiveStock(sku, warehouse, qty, document, damaged, actor=self._actor(actor))
+        )
+        return result
+
+    def adjust(
+        self, sku: str, warehouse: str, delta: int, *, note: str, actor: str | None = None
+    ) -> Move:
+        result: Move = self._run(c.AdjustStock(sku, warehouse, delta, note, self._actor(actor)))
+        return result
+
+    def damage(
+        self, sku: str, warehouse: str, qty: int, *, note: str = "", actor: str | None = None
+    ) -> Move:
+        result: Move = self._run(c.MarkDamaged(sku, warehouse, qty, note, self._actor(actor)))
+        return result
+
+    def repair(
+        self, sku: str, warehouse: str, qty: int, *, note: str = "", actor: str | None = None
+    ) -> Move:
+        result: Move = self._run(c.RepairDamaged(sku, warehouse, qty, note, self._actor(actor)))
+        return result
+
+    def scrap(
+        self, sku: str, warehouse: str, qty: int, *, note: str = "", actor: str | None = None
+    ) -> Move:
+        result: Move = self._run(c.ScrapDamaged(sku, warehouse, qty, note, self._actor(actor)))
+        return result
+
+    def transfer(
+        self,
+        transfer_id: str,
+        source: str,
+        dest: str,
+        lines: Mapping[str, int],
+        actor: str | None = None,
+    ) -> Transfer:
+        """Send stock from ``source`` to ``dest``; it is in transit until received."""
+        result: Transfer = self._run(
+            c.SendTransfer(transfer_id, source, dest, dict(lines), self._actor(actor))
+        )
+        return result
+
+    def receive_transfer(
+        self,
+        transfer_id: str,
+        quantities: Mapping[str, int],
+        *,
+        damaged: bool = False,
+        actor: str | None = None,
+    ) -> Transfer:
+        result: Transfer = self._run(
+            c.ReceiveTransfer(transfer_id, dict(quantities), damaged, self._actor(actor))
+        )
+        return result
+
+    def start_stocktake(
+        self, stocktake_id: str, warehouse: str, skus: Iterable[str], actor: str | None = None
+    ) -> Stocktake:
+        result: Stocktake = self._run(
+            c.StartStocktake(stocktake_id, warehouse, tuple(skus), self._actor(actor))
+        )
+        return result
+
+    def count(
+        self, stocktake_id: str, counts: Mapping[str, int], actor: str | None = None
+    ) -> Stocktake:
+        result: Stocktake = self._run(c.RecordCount(stocktake_id, dict(counts), self._actor(actor)))
+        return result
+
+    def post_stocktake(self, stocktake_id: str, actor: str | None = None) -> list[Move]:
+        result: list[Move] = self._run(c.PostStocktake(stocktake_id, self._actor(actor)))
+        return result
+
+    def close_period(self, until: datetime, actor: str | None = None) -> None:
+        self._run(c.ClosePeriod(until, self._actor(actor)))
+
+    def position(self, sku: str, warehouse: str) -> StockPosition:
+        """On hand, reserved, available, damaged and in transit of one SKU."""
+        with self._erp.backend.uow_factory() as uow:
+            book = uow.stock.book()
+            book.warehouse(warehouse)
+            return book.position(sku, warehouse)
+
+    def moves(self, *, sku: str | None = None, location: str | None = None) -> Sequence[Move]:
+        with self._erp.backend.uow_factory() as uow:
+            return uow.stock.moves(sku=sku, location=location)
+
+    def reservations(self, order_id: str) -> list[Reservation]:
+        with self._erp.backend.uow_factory() as uow:
+            return [r for _, r in sorted(uow.stock.book().reservations_of(order_id).items())]
+
+
+class OrdersAPI(_Context):
+    """Import, allocate, edit, cancel, pick and ship orders."""
+
+    def import_orders(
+        self, drafts: Iterable[ChannelOrder], actor: str | None = None
+    ) -> BatchResult:
+        """Import a batch (any iterable, streamed); one outcome per draft."""
+        result: BatchResult = self._run(c.ImportOrders(drafts, actor=actor or "import"))
+        return result
+
+    def allocate(
+        self, order_ids: Iterable[str] | None = None, actor: str | None = None
+    ) -> BatchResult:
+        """Allocate the given orders, or every ready and waiting one."""
+        ids = tuple(order_ids) if order_ids is not None else None
+        result: BatchResult = self._run(c.AllocateOrders(ids, self._actor(actor)))
+        return result
+
+    def find(self, order_id: str) -> Order | None:
+        with self._erp.backend.uow_factory() as uow:
+            return uow.orders.find(order_id)
+
+    def get(self, order_id: str) -> Order:
+        """Raises:
+        NotFoundError: no such order.
+        """
+        order = self.find(order_id)
+        if order is None:
+            raise NotFoundError("order", order_id)
+        return order
+
+    def ids(self, *statuses: OrderStatus) -> list[str]:
+        """Ids of orders in any of ``statuses`` (all orders when none given)."""
+        with self._erp.backend.uow_factory() as uow:
+            return list(uow.orders.ids_with_status(statuses or tuple(OrderStatus)))
+
+    def cancel(self, order_id: str, reason: str = "", actor: str | None = None) -> Order:
+        result: Order = self._run(c.CancelOrder(order_id, reason, self._actor(actor)))
+        return result.clone()
+
+    def mark_paid(self, order_id: str, actor: str | None = None) -> Order:
+        result: Order = self._run(c.MarkPaid(order_id, self._actor(actor)))
+        return result.clone()
+
+    def hold(self, order_id: str, *reasons: str, actor: str | None = None) -> Order:
+        result: Order = self._run(c.HoldOrder(order_id, reasons, self._actor(actor)))
+        return result.clone()
+
+    def release(self, order_id: str, actor: str | None = None) -> Order:
+        result: Order = self._run(c.ReleaseOrder(order_id, self._actor(actor)))
+        return result.clone()
+
+    def edit_lines(
+        self, order_id: str, lines: Iterable[ChannelLine], actor: str | None = None
+    ) -> Order:
+        result: Order = self._run(c.EditOrderLines(order_id, tuple(lines), self._actor(actor)))
+        return result.clone()
+
+    def change_address(self, order_id: str, address: Address, actor: str | None = None) -> Order:
+        result: Order = self._run(c.ChangeAddress(order_id, address, self._actor(actor)))
+        return result.clone()
+
+    def pick(self, order_ids: Iterable[str], actor: str | None = None) -> BatchResult:
+        result: BatchResult = self._run(c.StartPicking(tuple(order_ids), self._actor(actor)))
+        return result
+
+    def ship(
+        self, shipments: Mapping[str, str | None] | Iterable[str], actor: str | None = None
+    ) -> BatchResult:
+        """Ship orders: ``{order_id: tracking}`` or just order ids."""
+        if not isinstance(shipments, Mapping):
+            shipments = dict.fromkeys(shipments)
+        result: BatchResult = self._run(c.ShipOrders(dict(shipments), self._actor(actor)))
+        return result
+
+
+def open_erp(
+    url: str = "memory://",
+    *,
+    clock: Clock | None = None,
+    publishers: Sequence[EventPublisher] = (),
+    actor: str = "system",
+    auto_allocate: bool = True,
+) -> ERP:
+    """Open an ERP on the backend named by ``url``.
+
+    Args:
+        url: ``memory://`` for an in-memory store.
+        clock: where the time comes from (default: the system clock, UTC).
+        publishers: receive committed domain events.
+        actor: who the changes are recorded as, unless a call says otherwise.
+        auto_allocate: allocate waiting orders when stock becomes available.
+
+    Raises:
+        UnsupportedUrlError: the URL names no backend ecerp has.
+    """
+    bus, backend = bootstrap(url, clock=clock, publishers=publishers, auto_allocate=auto_allocate)
+    return ERP(bus, backend, actor)
+
+
+__all__ = ["ERP", "CatalogAPI", "InventoryAPI", "OrdersAPI", "open_erp"]

@@ -1,0 +1,65 @@
+"""The order repository port.
+
+Orders are loaded and saved in bulk: an import looks up every incoming
+``(channel, shop, external_id)`` in one call, allocation loads every order
+waiting for stock in one call.  Orders handed out are private to the unit of
+work: changes reach storage on commit and are dropped on rollback.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Collection, Iterable, Sequence
+
+from ecerp.domain.errors import NotFoundError
+from ecerp.domain.orders import Order, OrderStatus
+
+OrderKey = tuple[str, str, str]
+
+
+class OrderRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, order: Order) -> None:
+        """Store a new order.
+
+        Raises:
+            DuplicateError: an order with the same id or key exists.
+        """
+
+    @abc.abstractmethod
+    def find(self, order_id: str) -> Order | None:
+        """The order, or ``None``.  Repeated calls in one unit of work give
+        the same object."""
+
+    def get(self, order_id: str) -> Order:
+        """Raises:
+        NotFoundError: no such order.
+        """
+        order = self.find(order_id)
+        if order is None:
+            raise NotFoundError("order", order_id)
+        return order
+
+    @abc.abstractmethod
+    def find_many(self, order_ids: Iterable[str]) -> dict[str, Order]:
+        """The orders that exist among ``order_ids``, by id, in one call."""
+
+    @abc.abstractmethod
+    def find_by_keys(self, keys: Iterable[OrderKey]) -> dict[OrderKey, Order]:
+        """Orders by ``(channel, shop, external_id)``, those that exist."""
+
+    @abc.abstractmethod
+    def ids_with_status(self, statuses: Collection[OrderStatus]) -> Sequence[str]:
+        """Ids of every order in one of ``statuses``, sorted."""
+
+    @abc.abstractmethod
+    def ids_needing(
+        self, skus: Collection[str], statuses: Collection[OrderStatus]
+    ) -> Sequence[str]:
+        """Ids of orders in one of ``statuses`` whose requirements include
+        any of ``skus``, sorted (e.g. waiting orders that a receipt may
+        unblock)."""
+
+    @abc.abstractmethod
+    def count(self) -> int:
+        """How many orders are stored (committed plus added in this unit)."""

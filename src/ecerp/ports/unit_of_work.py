@@ -1,0 +1,93 @@
+"""The unit of work port: one atomic change to the books.
+
+Use cases open a unit of work, work through its repositories, and call
+:meth:`UnitOfWork.commit`.  Leaving the ``with`` block without committing,
+or with an exception, rolls everything back: a use case commits whole or
+leaves nothing.  After commit, :meth:`UnitOfWork.collect_events` gives the
+domain events the work produced::
+
+    with uow:
+        book = uow.stock.book()
+        book.receive("MUG", "SH", 10, at=now, actor="ann")
+        uow.commit()
+    events = uow.collect_events()
+
+A unit of work is single-use and not thread-safe; open one per command.
+"""
+
+from __future__ import annotations
+
+import abc
+from types import TracebackType
+from typing import Self
+
+from ecerp.domain.events import Event
+from ecerp.ports.catalog import CatalogRepository
+from ecerp.ports.documents import DocumentRepository
+from ecerp.ports.orders import OrderRepository
+from ecerp.ports.stock import StockRepository
+
+
+class UnitOfWork(abc.ABC):
+    catalog: CatalogRepository
+    stock: StockRepository
+    orders: OrderRepository
+    documents: DocumentRepository
+
+    def __init__(self) -> None:
+        self._committed = False
+        self._events: list[Event] = []
+
+    def __enter__(self) -> Self:
+        self._committed = False
+        self._begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                self._rollback()
+        finally:
+            self._close()
+
+    def commit(self) -> None:
+        """Make every change of this unit durable and visible, atomically.
+
+        Raises:
+            ConcurrencyError: another writer changed what this one read.
+        """
+        events = self._gather_events()
+        self._commit()
+        self._committed = True
+        self._events.extend(events)
+
+    def rollback(self) -> None:
+        """Drop every change (also done on leaving the block uncommitted)."""
+        self._rollback()
+
+    def collect_events(self) -> list[Event]:
+        """Events of committed work, oldest first; each is returned once."""
+        events, self._events = self._events, []
+        return events
+
+    @abc.abstractmethod
+    def _begin(self) -> None: ...
+
+    @abc.abstractmethod
+    def _commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def _rollback(self) -> None: ...
+
+    def _close(self) -> None:
+        """Release what :meth:`_begin` took (connections, locks)."""
+        return
+
+    @abc.abstractmethod
+    def _gather_events(self) -> list[Event]:
+        """Drain events from every aggregate this unit touched."""

@@ -1,0 +1,32 @@
+"""Catalog use cases: adding products, SKUs, shops, bundles and aliases."""
+
+from __future__ import annotations
+
+from ecerp.domain.catalog import Alias, Bundle, Product, Shop, Sku
+from ecerp.usecases.commands import AddToCatalog
+from ecerp.usecases.context import Context
+
+
+def add_to_catalog(cmd: AddToCatalog, ctx: Context) -> None:
+    """Add every item in order, all or none.
+
+    Raises:
+        DuplicateError, UnknownSkuError, NotFoundError, AliasCycleError,
+        BundleCycleError: the first item the catalog refuses (nothing added).
+    """
+    with ctx.uow as uow:
+        catalog = uow.catalog.view()
+        for item in cmd.items:
+            if isinstance(item, Product):
+                catalog.add_product(item)
+            elif isinstance(item, Sku):
+                catalog.add_sku(item)
+            elif isinstance(item, Shop):
+                catalog.add_shop(item)
+            elif isinstance(item, Bundle):
+                catalog.add_bundle(item)
+            elif isinstance(item, Alias):
+                catalog.add_alias(item)
+            else:
+                raise TypeError(f"cannot add {type(item).__name__} to the catalog")
+        uow.commit()

@@ -1,0 +1,230 @@
+"""Commands: what a caller asks ecerp to do, as frozen values.
+
+Each names its actor (who asks), so every change is recorded with who and
+when (the time comes from the clock).  The bus maps each command type to one
+handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+import attrs
+
+from ecerp.domain.catalog import Alias, Bundle, Product, Shop, Sku
+from ecerp.domain.orders import Address, ChannelLine, ChannelOrder
+from ecerp.domain.stock import Warehouse
+
+
+def _strs(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _items(
+    value: Iterable[Product | Sku | Shop | Bundle | Alias],
+) -> tuple[Product | Sku | Shop | Bundle | Alias, ...]:
+    return tuple(value)
+
+
+def _channel_lines(value: Iterable[ChannelLine]) -> tuple[ChannelLine, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class Command:
+    """Base of all commands."""
+
+
+# --- catalog -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class AddToCatalog(Command):
+    """Add products, SKUs, shops, bundles and aliases, all or none, in order."""
+
+    items: tuple[Product | Sku | Shop | Bundle | Alias, ...] = attrs.field(converter=_items)
+    actor: str = "system"
+
+
+# --- inventory ----------------------------------------------------------------------
+
+
+@attrs.frozen
+class AddWarehouse(Command):
+    warehouse: Warehouse
+    actor: str = "system"
+
+
+@attrs.frozen
+class ReceiveStock(Command):
+    sku: str
+    warehouse: str
+    qty: int
+    document: str = ""
+    damaged: bool = False
+    actor: str = "system"
+
+
+@attrs.frozen
+class AdjustStock(Command):
+    """A gain (``delta`` > 0) or loss (< 0) of sellable stock, with a reason."""
+
+    sku: str
+    warehouse: str
+    delta: int
+    note: str
+    actor: str = "system"
+
+
+@attrs.frozen
+class MarkDamaged(Command):
+    sku: str
+    warehouse: str
+    qty: int
+    note: str = ""
+    actor: str = "system"
+
+
+@attrs.frozen
+class RepairDamaged(Command):
+    sku: str
+    warehouse: str
+    qty: int
+    note: str = ""
+    actor: str = "system"
+
+
+@attrs.frozen
+class ScrapDamaged(Command):
+    sku: str
+    warehouse: str
+    qty: int
+    note: str = ""
+    actor: str = "system"
+
+
+@attrs.frozen
+class SendTransfer(Command):
+    """Create a transfer and dispatch it at once (goods leave ``source``)."""
+
+    transfer_id: str
+    source: str
+    dest: str
+    lines: Mapping[str, int]
+    actor: str = "system"
+
+
+@attrs.frozen
+class ReceiveTransfer(Command):
+    transfer_id: str
+    quantities: Mapping[str, int]
+    damaged: bool = False
+    actor: str = "system"
+
+
+@attrs.frozen
+class StartStocktake(Command):
+    stocktake_id: str
+    warehouse: str
+    skus: tuple[str, ...] = attrs.field(converter=_strs)
+    actor: str = "system"
+
+
+@attrs.frozen
+class RecordCount(Command):
+    stocktake_id: str
+    counts: Mapping[str, int]
+    actor: str = "system"
+
+
+@attrs.frozen
+class PostStocktake(Command):
+    stocktake_id: str
+    actor: str = "system"
+
+
+@attrs.frozen
+class ClosePeriod(Command):
+    until: datetime
+    actor: str = "system"
+
+
+# --- orders ---------------------------------------------------------------------------
+
+
+def _drafts(value: Iterable[ChannelOrder]) -> Iterable[ChannelOrder]:
+    return value
+
+
+@attrs.frozen
+class ImportOrders(Command):
+    """Import channel orders: new ones are created, newer versions update the
+    existing order, older or equal versions change nothing."""
+
+    orders: Iterable[ChannelOrder] = attrs.field(converter=_drafts)
+    actor: str = "import"
+
+
+@attrs.frozen
+class AllocateOrders(Command):
+    """Reserve stock for ready and waiting orders (``None``: all of them)."""
+
+    order_ids: tuple[str, ...] | None = None
+    actor: str = "system"
+
+
+@attrs.frozen
+class CancelOrder(Command):
+    order_id: str
+    reason: str = ""
+    actor: str = "system"
+
+
+@attrs.frozen
+class MarkPaid(Command):
+    order_id: str
+    actor: str = "system"
+
+
+@attrs.frozen
+class HoldOrder(Command):
+    order_id: str
+    reasons: tuple[str, ...] = attrs.field(converter=_strs)
+    actor: str = "system"
+
+
+@attrs.frozen
+class ReleaseOrder(Command):
+    order_id: str
+    actor: str = "system"
+
+
+@attrs.frozen
+class EditOrderLines(Command):
+    """Replace an order's lines before picking; reservations follow the difference."""
+
+    order_id: str
+    lines: tuple[ChannelLine, ...] = attrs.field(converter=_channel_lines)
+    actor: str = "system"
+
+
+@attrs.frozen
+class ChangeAddress(Command):
+    order_id: str
+    address: Address
+    actor: str = "system"
+
+
+@attrs.frozen
+class StartPicking(Command):
+    order_ids: tuple[str, ...] = attrs.field(converter=_strs)
+    actor: str = "system"
+
+
+@attrs.frozen
+class ShipOrders(Command):
+    """Ship allocated orders: ``{order_id: tracking number or None}``."""
+
+    shipments: Mapping[str, str | None]
+    actor: str = "system"

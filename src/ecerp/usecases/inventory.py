@@ -1,0 +1,159 @@
+"""Inventory use cases: warehouses, receipts, adjustments, damage, transfers,
+stocktakes and closed periods."""
+
+from __future__ import annotations
+
+from ecerp.domain.errors import NotFoundError
+from ecerp.domain.stock import Move, StockBook, Stocktake, Transfer, shortfalls
+from ecerp.usecases.commands import (
+    AddWarehouse,
+    AdjustStock,
+    ClosePeriod,
+    MarkDamaged,
+    PostStocktake,
+    ReceiveStock,
+    ReceiveTransfer,
+    RecordCount,
+    RepairDamaged,
+    ScrapDamaged,
+    SendTransfer,
+    StartStocktake,
+)
+from ecerp.usecases.context import Context
+from ecerp.usecases.orders import bump_reservations
+
+
+def add_warehouse(cmd: AddWarehouse, ctx: Context) -> None:
+    with ctx.uow as uow:
+        uow.stock.book().add_warehouse(cmd.warehouse)
+        uow.commit()
+
+
+def receive_stock(cmd: ReceiveStock, ctx: Context) -> Move:
+    with ctx.uow as uow:
+        uow.catalog.view().sku(cmd.sku)
+        move = uow.stock.book().receive(
+            cmd.sku,
+            cmd.warehouse,
+            cmd.qty,
+            at=ctx.now(),
+            actor=cmd.actor,
+            document=cmd.document,
+            damaged=cmd.damaged,
+        )
+        uow.commit()
+    return move
+
+
+def adjust_stock(cmd: AdjustStock, ctx: Context) -> Move:
+    with ctx.uow as uow:
+        uow.catalog.view().sku(cmd.sku)
+        move = uow.stock.book().adjust(
+            cmd.sku, cmd.warehouse, cmd.delta, at=ctx.now(), actor=cmd.actor, note=cmd.note
+        )
+        uow.commit()
+    return move
+
+
+def mark_damaged(cmd: MarkDamaged, ctx: Context) -> Move:
+    with ctx.uow as uow:
+        move = uow.stock.book().damage(
+            cmd.sku, cmd.warehouse, cmd.qty, at=ctx.now(), actor=cmd.actor, note=cmd.note
+        )
+        uow.commit()
+    return move
+
+
+def repair_damaged(cmd: RepairDamaged, ctx: Context) -> Move:
+    with ctx.uow as uow:
+        move = uow.stock.book().repair(
+            cmd.sku, cmd.warehouse, cmd.qty, at=ctx.now(), actor=cmd.actor, note=cmd.note
+        )
+        uow.commit()
+    return move
+
+
+def scrap_damaged(cmd: ScrapDamaged, ctx: Context) -> Move:
+    with ctx.uow as uow:
+        move = uow.stock.book().scrap(
+            cmd.sku, cmd.warehouse, cmd.qty, at=ctx.now(), actor=cmd.actor, note=cmd.note
+        )
+        uow.commit()
+    return move
+
+
+def send_transfer(cmd: SendTransfer, ctx: Context) -> Transfer:
+    with ctx.uow as uow:
+        catalog = uow.catalog.view()
+        for sku in cmd.lines:
+            catalog.sku(sku)
+        book = uow.stock.book()
+        book.warehouse(cmd.source)
+        book.warehouse(cmd.dest)
+        transfer = Transfer(cmd.transfer_id, cmd.source, cmd.dest, dict(cmd.lines))
+        uow.documents.add_transfer(transfer)
+        transfer.dispatch(book, at=ctx.now(), actor=cmd.actor)
+        uow.commit()
+    return transfer
+
+
+def receive_transfer(cmd: ReceiveTransfer, ctx: Context) -> Transfer:
+    with ctx.uow as uow:
+        transfer = uow.documents.find_transfer(cmd.transfer_id)
+        if transfer is None:
+            raise NotFoundError("transfer", cmd.transfer_id)
+        transfer.receive(
+            uow.stock.book(), cmd.quantities, at=ctx.now(), actor=cmd.actor, damaged=cmd.damaged
+        )
+        uow.commit()
+    return transfer
+
+
+def start_stocktake(cmd: StartStocktake, ctx: Context) -> Stocktake:
+    with ctx.uow as uow:
+        catalog = uow.catalog.view()
+        for sku in cmd.skus:
+            catalog.sku(sku)
+        stocktake = Stocktake.start(
+            cmd.stocktake_id, cmd.warehouse, cmd.skus, uow.stock.book(), at=ctx.now()
+        )
+        uow.documents.add_stocktake(stocktake)
+        uow.commit()
+    return stocktake
+
+
+def _stocktake(ctx: Context, stocktake_id: str) -> Stocktake:
+    stocktake = ctx.uow.documents.find_stocktake(stocktake_id)
+    if stocktake is None:
+        raise NotFoundError("stocktake", stocktake_id)
+    return stocktake
+
+
+def record_count(cmd: RecordCount, ctx: Context) -> Stocktake:
+    with ctx.uow as uow:
+        stocktake = _stocktake(ctx, cmd.stocktake_id)
+        for sku, counted in sorted(cmd.counts.items()):
+            stocktake.count(sku, counted)
+        uow.commit()
+    return stocktake
+
+
+def post_stocktake(cmd: PostStocktake, ctx: Context) -> list[Move]:
+    """Post the variances.  Where a loss leaves less on the shelf than is
+    reserved, the youngest, lowest-priority orders give their stock back
+    and wait again."""
+    with ctx.uow as uow:
+        stocktake = _stocktake(ctx, cmd.stocktake_id)
+        book: StockBook = uow.stock.book()
+        at = ctx.now()
+        moves = stocktake.post(book, at=at, actor=cmd.actor)
+        gaps = shortfalls(book, {(sku, stocktake.warehouse) for sku, _ in stocktake.snapshot})
+        bump_reservations(uow, gaps, at=at, actor=cmd.actor, note=f"stocktake {stocktake.id}")
+        uow.commit()
+    return moves
+
+
+def close_period(cmd: ClosePeriod, ctx: Context) -> None:
+    with ctx.uow as uow:
+        uow.stock.book().close_period(cmd.until)
+        uow.commit()

@@ -1,0 +1,112 @@
+"""The message bus: the one entry point that runs commands and events.
+
+``bus.handle(command)`` runs the command's handler in a fresh unit of work and
+returns the handler's result.  The events committed by that work are then
+handed, grouped in one list per handler, to the event handlers (each in a
+fresh unit of work; the events they commit are handled in turn), and finally
+to every publisher.  Errors are never swallowed: a failing handler raises to
+the caller (a command's own changes are rolled back; those of an event
+handler that fails are rolled back too, while the command stays committed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from ecerp.domain.events import Event, ReservationReleased, StockMoved
+from ecerp.ports.clock import Clock
+from ecerp.ports.events import EventPublisher
+from ecerp.ports.unit_of_work import UnitOfWork
+from ecerp.usecases import catalog, inventory, orders
+from ecerp.usecases import commands as c
+from ecerp.usecases.context import Context
+
+R = TypeVar("R")
+
+CommandHandler = Callable[[Any, Context], Any]
+EventHandler = Callable[[list[Event], Context], None]
+
+COMMAND_HANDLERS: dict[type[c.Command], CommandHandler] = {
+    c.AddToCatalog: catalog.add_to_catalog,
+    c.AddWarehouse: inventory.add_warehouse,
+    c.ReceiveStock: inventory.receive_stock,
+    c.AdjustStock: inventory.adjust_stock,
+    c.MarkDamaged: inventory.mark_damaged,
+    c.RepairDamaged: inventory.repair_damaged,
+    c.ScrapDamaged: inventory.scrap_damaged,
+    c.SendTransfer: inventory.send_transfer,
+    c.ReceiveTransfer: inventory.receive_transfer,
+    c.StartStocktake: inventory.start_stocktake,
+    c.RecordCount: inventory.record_count,
+    c.PostStocktake: inventory.post_stocktake,
+    c.ClosePeriod: inventory.close_period,
+    c.ImportOrders: orders.import_orders,
+    c.AllocateOrders: orders.allocate_orders,
+    c.CancelOrder: orders.cancel_order,
+    c.MarkPaid: orders.mark_paid,
+    c.HoldOrder: orders.hold_order,
+    c.ReleaseOrder: orders.release_order,
+    c.EditOrderLines: orders.edit_order_lines,
+    c.ChangeAddress: orders.change_address,
+    c.StartPicking: orders.start_picking,
+    c.ShipOrders: orders.ship_orders,
+}
+
+#: Event handlers, each with the event types it wants.
+EVENT_HANDLERS: list[tuple[tuple[type[Event], ...], EventHandler]] = [
+    ((StockMoved, ReservationReleased), orders.allocate_waiting),
+]
+
+
+class MessageBus:
+    """Runs commands and the events they cause.
+
+    Args:
+        uow_factory: makes a fresh unit of work for each handler run.
+        clock: the time source for every handler.
+        publishers: receive committed events after the handlers ran.
+        auto_allocate: when true (the default), stock that becomes available
+            allocates the waiting orders that need it.
+    """
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        publishers: Sequence[EventPublisher] = (),
+        *,
+        auto_allocate: bool = True,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.publishers = list(publishers)
+        self.event_handlers = EVENT_HANDLERS if auto_allocate else []
+
+    def handle(self, command: c.Command) -> Any:
+        """Run ``command``; returns what its handler returns.
+
+        Raises:
+            EcerpError: whatever the handler raises (nothing of it committed).
+            KeyError: no handler for the command type.
+        """
+        handler = COMMAND_HANDLERS[type(command)]
+        ctx = Context(self.uow_factory(), self.clock)
+        result = handler(command, ctx)
+        self._dispatch(ctx.uow.collect_events())
+        return result
+
+    def _dispatch(self, events: list[Event]) -> None:
+        queue = [events]
+        while queue:
+            batch = queue.pop(0)
+            if not batch:
+                continue
+            for types, handler in self.event_handlers:
+                wanted = [e for e in batch if isinstance(e, types)]
+                if wanted:
+                    ctx = Context(self.uow_factory(), self.clock)
+                    handler(wanted, ctx)
+                    queue.append(ctx.uow.collect_events())
+            for publisher in self.publishers:
+                publisher.publish(batch)

@@ -1,0 +1,422 @@
+"""Order use cases: import, allocate, edit, cancel, pick and ship.
+
+The batch ones (import, allocate, pick, ship) work set-first: one unit of
+work per batch, the orders and stock positions they touch looked up in bulk,
+decisions taken in memory, one commit.  Each item gets an outcome; an item
+the domain refuses is reported with its error and leaves no trace, because
+domain operations check everything before they change anything.
+
+Reservations always follow the order's status and requirements through
+:func:`sync_reservations`: an order that should hold stock holds exactly its
+requirements, any other holds nothing.  That one rule is how cancelling or
+editing releases exactly what was reserved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from ecerp.domain.allocation import AllocationRequest, decide, queue_key
+from ecerp.domain.catalog import Catalog
+from ecerp.domain.errors import (
+    EcerpError,
+    InsufficientStockError,
+    InvalidTransitionError,
+    NotFoundError,
+)
+from ecerp.domain.events import Event, ReservationReleased, StockMoved
+from ecerp.domain.money import Money
+from ecerp.domain.orders import (
+    ALLOCATABLE,
+    ChannelLine,
+    ChannelOrder,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
+from ecerp.domain.stock import Location, LocationKind, StockBook
+from ecerp.ports.unit_of_work import UnitOfWork
+from ecerp.usecases.commands import (
+    AllocateOrders,
+    CancelOrder,
+    ChangeAddress,
+    EditOrderLines,
+    HoldOrder,
+    ImportOrders,
+    MarkPaid,
+    ReleaseOrder,
+    ShipOrders,
+    StartPicking,
+)
+from ecerp.usecases.context import Context
+from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
+
+#: How many drafts an import takes into one unit of work: bounds memory for
+#: streams of any length while keeping the per-batch bulk lookups.
+IMPORT_CHUNK = 20_000
+
+
+# --- the reservation rule ----------------------------------------------------------------
+
+
+def sync_reservations(order: Order, book: StockBook, *, at: datetime, actor: str) -> None:
+    """Make ``order``'s reservations match what its status and requirements
+    call for, reserving or releasing only the difference.
+
+    If more stock is needed than its warehouse has, the order gives back
+    everything and waits.
+    """
+    held = book.reservations_of(order.id)
+    if not order.holds_stock():
+        if held:
+            book.release(order.id)
+        return
+    want = order.requirements
+    less = {k: r.qty - want.get(k, 0) for k, r in held.items() if r.qty > want.get(k, 0)}
+    more = {
+        k: q - (held[k].qty if k in held else 0)
+        for k, q in want.items()
+        if q > (held[k].qty if k in held else 0)
+    }
+    if less:
+        book.release(order.id, less)
+    if more:
+        assert order.warehouse is not None  # holding orders have a warehouse
+        try:
+            book.reserve(order.id, more, order.warehouse)
+        except InsufficientStockError as short:
+            book.release(order.id)
+            order.wait((short.sku,), at=at, actor=actor)
+
+
+def bump_reservations(
+    uow: UnitOfWork, gaps: Mapping[tuple[str, str], int], *, at: datetime, actor: str, note: str
+) -> list[str]:
+    """Where reserved exceeds on hand by ``gaps[(sku, warehouse)]``, take stock
+    back from the last orders in the serving queue (lowest priority, youngest)
+    until it fits; they go back to waiting.  Returns their ids."""
+    if not gaps:
+        return []
+    book = uow.stock.book()
+    bumped: list[str] = []
+    for (sku, warehouse), gap in sorted(gaps.items()):
+        holders = uow.orders.find_many({r.order for r in book.reservations_at(sku, warehouse)})
+        queue = sorted(
+            (o for o in holders.values() if o.status is OrderStatus.ALLOCATED),
+            key=lambda o: queue_key(_request(o, ())),
+            reverse=True,
+        )
+        for order in queue:
+            if book.reserved(sku, warehouse) <= book.on_hand(sku, warehouse):
+                break
+            order.deallocate(at=at, actor=actor, note=note)
+            sync_reservations(order, book, at=at, actor=actor)
+            bumped.append(order.id)
+        _ = gap
+    return bumped
+
+
+def _request(order: Order, warehouses: tuple[str, ...]) -> AllocationRequest:
+    return AllocationRequest(
+        order.id, order.priority, order.ordered_at, order.sku_totals(), warehouses
+    )
+
+
+# --- import ----------------------------------------------------------------------------
+
+
+def _chunks(drafts: Iterable[ChannelOrder], size: int) -> Iterable[list[ChannelOrder]]:
+    chunk: list[ChannelOrder] = []
+    for draft in drafts:
+        chunk.append(draft)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _ref(draft: ChannelOrder) -> str:
+    return "/".join(draft.key)
+
+
+def import_orders(cmd: ImportOrders, ctx: Context) -> BatchResult:
+    """Create or update orders from channel drafts.
+
+    Per draft: ``created``; ``updated`` (a newer version was applied);
+    ``unchanged`` (same or older version, or a repeat within the batch);
+    ``rejected`` with the error (unknown shop or SKU, a change the order's
+    status no longer allows...).
+    """
+    outcomes: list[Outcome] = []
+    for chunk in _chunks(cmd.orders, IMPORT_CHUNK):
+        outcomes.extend(_import_chunk(chunk, cmd.actor, ctx))
+    return BatchResult(tuple(outcomes))
+
+
+def _import_chunk(chunk: list[ChannelOrder], actor: str, ctx: Context) -> list[Outcome]:
+    at = ctx.now()
+    outcomes: list[Outcome] = []
+    with ctx.uow as uow:
+        catalog = uow.catalog.view()
+        uow.catalog.prefetch(
+            (d.channel, d.shop, line.listing_sku) for d in chunk for line in d.lines
+        )
+        existing = uow.orders.find_by_keys({d.key for d in chunk})
+        book = uow.stock.book()
+        for draft in chunk:
+            ref = _ref(draft)
+            try:
+                outcomes.append(_import_one(draft, existing, catalog, book, uow, at, actor, ref))
+            except EcerpError as err:
+                outcomes.append(Outcome(ref, OutcomeKind.REJECTED, error=err, detail=str(err)))
+        uow.commit()
+    return outcomes
+
+
+def _import_one(
+    draft: ChannelOrder,
+    existing: dict[tuple[str, str, str], Order],
+    catalog: Catalog,
+    book: StockBook,
+    uow: UnitOfWork,
+    at: datetime,
+    actor: str,
+    ref: str,
+) -> Outcome:
+    shop = catalog.shop(draft.shop)
+    if shop.channel != draft.channel:
+        raise NotFoundError("shop", f"{draft.channel}/{draft.shop}")
+    order = existing.get(draft.key)
+    if order is None:
+        requirements = catalog.requirements(
+            draft.channel, draft.shop, draft.order_lines(), at=draft.ordered_at
+        )
+        order = Order.from_channel(draft, requirements, at=at, actor=actor)
+        uow.orders.add(order)
+        existing[draft.key] = order
+        return Outcome(ref, OutcomeKind.CREATED, order.id)
+    if draft.version <= order.updated_at:
+        return Outcome(ref, OutcomeKind.UNCHANGED, order.id)
+    requirements = catalog.requirements(
+        draft.channel, draft.shop, draft.order_lines(), at=draft.ordered_at
+    )
+    changed = order.apply_channel_version(draft, requirements, at=at, actor=actor)
+    sync_reservations(order, book, at=at, actor=actor)
+    return Outcome(ref, OutcomeKind.UPDATED, order.id, detail=", ".join(changed))
+
+
+# --- allocation --------------------------------------------------------------------------
+
+
+def allocate_orders(cmd: AllocateOrders, ctx: Context) -> BatchResult:
+    """Reserve stock for ready and waiting orders, highest priority then
+    oldest first, each whole in the first warehouse (by priority) that can
+    ship all of it; the others wait."""
+    with ctx.uow as uow:
+        result = allocate_in(uow, cmd.order_ids, at=ctx.now(), actor=cmd.actor)
+        uow.commit()
+    return result
+
+
+def allocate_in(
+    uow: UnitOfWork, order_ids: Iterable[str] | None, *, at: datetime, actor: str
+) -> BatchResult:
+    """Allocation inside an open unit of work (shared with event handlers)."""
+    ids = (
+        list(order_ids) if order_ids is not None else list(uow.orders.ids_with_status(ALLOCATABLE))
+    )
+    orders = uow.orders.find_many(ids)
+    outcomes: dict[str, Outcome] = {}
+    book = uow.stock.book()
+    warehouses = book.warehouses()
+    all_codes = tuple(w.code for w in warehouses)
+    negative_ok = {w.code for w in warehouses if w.allow_negative}
+    requests = []
+    for oid in ids:
+        order = orders.get(oid)
+        if order is None:
+            outcomes[oid] = Outcome(oid, OutcomeKind.REJECTED, error=NotFoundError("order", oid))
+        elif order.status not in ALLOCATABLE:
+            err = InvalidTransitionError(
+                f"order {oid}", order.status.value, OrderStatus.ALLOCATED.value
+            )
+            outcomes[oid] = Outcome(oid, OutcomeKind.REJECTED, oid, err, str(err))
+        elif oid not in outcomes:
+            requests.append(_request(order, all_codes))
+    keys = {(sku, wh) for r in requests for sku in r.needs for wh in r.warehouses}
+    book.prefetch(keys)
+    available = {key: book.available(*key) for key in keys}
+    for decision in decide(requests, available, negative_ok):
+        order = orders[decision.order]
+        if decision.warehouse is None:
+            order.wait(decision.short, at=at, actor=actor)
+            outcomes[order.id] = Outcome(
+                order.id, OutcomeKind.WAITING, order.id, detail=", ".join(decision.short)
+            )
+            continue
+        book.reserve(order.id, order.requirements, decision.warehouse)
+        order.allocate(decision.warehouse, at=at, actor=actor)
+        outcomes[order.id] = Outcome(
+            order.id, OutcomeKind.ALLOCATED, order.id, detail=decision.warehouse
+        )
+    return BatchResult(tuple(outcomes[oid] for oid in dict.fromkeys(ids)))
+
+
+def allocate_waiting(events: list[Event], ctx: Context) -> None:
+    """Event handler: stock became available (a receipt, a gain, a release),
+    so waiting orders that need those SKUs are allocated, oldest first."""
+    skus: set[str] = set()
+    for event in events:
+        if isinstance(event, StockMoved):
+            if Location.parse(event.move.dest).kind is LocationKind.STOCK:
+                skus.add(event.move.sku)
+        elif isinstance(event, ReservationReleased):
+            skus.update(sku for (_, sku), _ in event.lines)
+    if not skus:
+        return
+    with ctx.uow as uow:
+        ids = uow.orders.ids_needing(skus, {OrderStatus.WAITING})
+        if not ids:
+            return
+        allocate_in(uow, ids, at=ctx.now(), actor="auto-allocate")
+        uow.commit()
+
+
+# --- single-order changes ------------------------------------------------------------------
+
+
+def cancel_order(cmd: CancelOrder, ctx: Context) -> Order:
+    with ctx.uow as uow:
+        order = uow.orders.get(cmd.order_id)
+        at = ctx.now()
+        order.cancel(at=at, actor=cmd.actor, reason=cmd.reason)
+        sync_reservations(order, uow.stock.book(), at=at, actor=cmd.actor)
+        uow.commit()
+    return order
+
+
+def mark_paid(cmd: MarkPaid, ctx: Context) -> Order:
+    with ctx.uow as uow:
+        order = uow.orders.get(cmd.order_id)
+        order.mark_paid(at=ctx.now(), actor=cmd.actor)
+        uow.commit()
+    return order
+
+
+def hold_order(cmd: HoldOrder, ctx: Context) -> Order:
+    with ctx.uow as uow:
+        order = uow.orders.get(cmd.order_id)
+        at = ctx.now()
+        order.hold(cmd.reasons, at=at, actor=cmd.actor)
+        sync_reservations(order, uow.stock.book(), at=at, actor=cmd.actor)
+        uow.commit()
+    return order
+
+
+def release_order(cmd: ReleaseOrder, ctx: Context) -> Order:
+    with ctx.uow as uow:
+        order = uow.orders.get(cmd.order_id)
+        order.release_hold(at=ctx.now(), actor=cmd.actor)
+        uow.commit()
+    return order
+
+
+def edit_order_lines(cmd: EditOrderLines, ctx: Context) -> Order:
+    """Replace the lines; reservations change by exactly the difference (or
+    the order waits if its warehouse cannot cover the increase).
+
+    Raises:
+        OrderLockedError: the order is picked or beyond.
+        UnknownSkuError: a listing SKU the catalog cannot resolve.
+    """
+    with ctx.uow as uow:
+        order = uow.orders.get(cmd.order_id)
+        at = ctx.now()
+        zero = Money.zero(order.currency)
+        lines = [
+            OrderLine(i, cl.listing_sku, cl.qty, cl.unit_price, cl.discount or zero, cl.title)
+            for i, cl in enumerate(cmd.lines, 1)
+        ]
+        requirements = uow.catalog.view().requirements(
+            order.channel, order.shop, lines, at=order.ordered_at
+        )
+        order.replace_lines(lines, requirements, at=at, actor=cmd.actor)
+        sync_reservations(order, uow.stock.book(), at=at, actor=cmd.actor)
+        uow.commit()
+    return order
+
+
+def change_address(cmd: ChangeAddress, ctx: Context) -> Order:
+    with ctx.uow as uow:
+        order = uow.orders.get(cmd.order_id)
+        order.change_address(cmd.address, at=ctx.now(), actor=cmd.actor)
+        uow.commit()
+    return order
+
+
+# --- fulfilment ----------------------------------------------------------------------------
+
+
+def start_picking(cmd: StartPicking, ctx: Context) -> BatchResult:
+    outcomes = []
+    with ctx.uow as uow:
+        orders = uow.orders.find_many(cmd.order_ids)
+        at = ctx.now()
+        for oid in cmd.order_ids:
+            order = orders.get(oid)
+            try:
+                if order is None:
+                    raise NotFoundError("order", oid)
+                order.start_picking(at=at, actor=cmd.actor)
+                outcomes.append(Outcome(oid, OutcomeKind.DONE, oid))
+            except EcerpError as err:
+                outcomes.append(Outcome(oid, OutcomeKind.REJECTED, oid, err, str(err)))
+        uow.commit()
+    return BatchResult(tuple(outcomes))
+
+
+def ship_orders(cmd: ShipOrders, ctx: Context) -> BatchResult:
+    """Ship allocated (or picked, packed) orders: their reserved stock leaves
+    for the customer and the reservations are consumed."""
+    outcomes = []
+    with ctx.uow as uow:
+        orders = uow.orders.find_many(cmd.shipments)
+        book = uow.stock.book()
+        at = ctx.now()
+        for oid, tracking in cmd.shipments.items():
+            order = orders.get(oid)
+            try:
+                if order is None:
+                    raise NotFoundError("order", oid)
+                if not order.can_go(OrderStatus.SHIPPED):
+                    raise InvalidTransitionError(
+                        f"order {oid}", order.status.value, OrderStatus.SHIPPED.value
+                    )
+                book.ship(oid, at=at, actor=cmd.actor, document=oid)
+                order.ship(at=at, actor=cmd.actor, tracking=tracking)
+                outcomes.append(Outcome(oid, OutcomeKind.DONE, oid, detail=tracking or ""))
+            except EcerpError as err:
+                outcomes.append(Outcome(oid, OutcomeKind.REJECTED, oid, err, str(err)))
+        uow.commit()
+    return BatchResult(tuple(outcomes))
+
+
+__all__ = [
+    "ChannelLine",
+    "allocate_in",
+    "allocate_orders",
+    "allocate_waiting",
+    "bump_reservations",
+    "cancel_order",
+    "change_address",
+    "edit_order_lines",
+    "hold_order",
+    "import_orders",
+    "mark_paid",
+    "release_order",
+    "ship_orders",
+    "start_picking",
+    "sync_reservations",
+]
