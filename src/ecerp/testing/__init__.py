@@ -1,0 +1,6 @@
+"""Test kits that ship with ecerp: hypothesis strategies and contract suites.
+
+Plugin authors and backend authors run exactly what the built-in adapters
+run: subclass a contract suite, override its fixtures, and pytest does the
+rest.  Importing this package needs pytest and hypothesis (the ``dev`` extra).
+"""
