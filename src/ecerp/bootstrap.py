@@ -3,8 +3,10 @@
 :func:`bootstrap` turns a backend URL into a ready :class:`MessageBus`.
 Nothing here runs at import time; opening a backend happens when called.
 
-Supported URLs: ``memory://`` (a fresh in-memory store).  The SQL backends
-(``sqlite:///path.db``, ``postgresql+psycopg://...``) plug in here.
+Supported URLs: ``memory://`` (a fresh in-memory store),
+``sqlite:///path.db`` (embedded, the default for apps) and
+``postgresql+psycopg://user:pass@host/db`` (several processes).  SQL schemas
+are created and upgraded explicitly with :func:`upgrade_database`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ecerp.ports.events import EventPublisher
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.messagebus import MessageBus
 
-SUPPORTED_SCHEMES = ("memory://",)
+SUPPORTED_SCHEMES = ("memory://", "sqlite:///", "postgresql+psycopg://", "postgresql://")
 
 
 @attrs.define
@@ -48,7 +50,50 @@ def open_backend(url: str) -> Backend:
             return MemoryUnitOfWork(store).stock.snapshot()
 
         return Backend(url, lambda: MemoryUnitOfWork(store), snapshot, lambda: None)
+    if url.startswith(SUPPORTED_SCHEMES[1:]):
+        return _open_sql(url)
     raise UnsupportedUrlError(url, SUPPORTED_SCHEMES)
+
+
+def _open_sql(url: str) -> Backend:
+    from ecerp.adapters.sql import SqlUnitOfWork, check_schema, make_engine, read_state
+
+    db = make_engine(url)
+    try:
+        check_schema(db)
+    except BaseException:
+        db.dispose()
+        raise
+
+    def snapshot() -> StockState:
+        with SqlUnitOfWork(db) as uow:
+            return read_state(uow.connection)
+
+    return Backend(url, lambda: SqlUnitOfWork(db), snapshot, db.dispose)
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Create or upgrade the schema of a SQL database (explicit, never implied
+    by opening it).
+
+    Raises:
+        UnsupportedUrlError: not a SQL URL.
+        BackendError: the database cannot be reached or written.
+    """
+    if not url.startswith(SUPPORTED_SCHEMES[1:]):
+        raise UnsupportedUrlError(url, SUPPORTED_SCHEMES[1:])
+    from ecerp.adapters.sql import upgrade
+
+    upgrade(url, revision)
+
+
+def downgrade_database(url: str, revision: str) -> None:
+    """Downgrade a SQL schema to ``revision`` (``"base"``: remove it)."""
+    if not url.startswith(SUPPORTED_SCHEMES[1:]):
+        raise UnsupportedUrlError(url, SUPPORTED_SCHEMES[1:])
+    from ecerp.adapters.sql import downgrade
+
+    downgrade(url, revision)
 
 
 def bootstrap(

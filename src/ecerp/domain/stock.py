@@ -38,7 +38,7 @@ consistent.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -273,8 +273,13 @@ class StockState:
     def reservations_of(self, order: str) -> dict[LineKey, Reservation]:
         return dict(self.reservations.get(order, ()))
 
-    def orders_holding(self) -> Iterable[str]:
-        return self.reservations.keys()
+    def orders_holding(self, sku: str, warehouse: str) -> Iterable[str]:
+        """Orders with a committed reservation of ``sku`` in ``warehouse``."""
+        return [
+            order
+            for order, lines in self.reservations.items()
+            if any(r.sku == sku and r.warehouse == warehouse for r in lines.values())
+        ]
 
     def prefetch(self, keys: Iterable[WarehouseKey]) -> None:
         """Load the positions of ``keys`` ahead of use (nothing to do in memory)."""
@@ -871,15 +876,15 @@ class StockBook:
         state backed by a database can load them in one query."""
         self._state.prefetch(keys)
 
-    def iter_reservations(self) -> Iterator[Reservation]:
-        orders = set(self._state.orders_holding()) | set(self._reservations)
+    def reservations_at(self, sku: str, warehouse: str) -> list[Reservation]:
+        """Every reservation of ``sku`` in ``warehouse``, by order."""
+        orders = set(self._state.orders_holding(sku, warehouse)) | set(self._reservations)
+        found = []
         for order in sorted(orders):
             for _, res in sorted(self.reservations_of(order).items()):
-                yield res
-
-    def reservations_at(self, sku: str, warehouse: str) -> list[Reservation]:
-        """Every reservation of ``sku`` in ``warehouse`` (scans; for rare paths)."""
-        return [r for r in self.iter_reservations() if r.sku == sku and r.warehouse == warehouse]
+                if res.sku == sku and res.warehouse == warehouse:
+                    found.append(res)
+        return found
 
 
 # --- stocktake ----------------------------------------------------------------

@@ -37,6 +37,9 @@ class UnitOfWork(abc.ABC):
     def __init__(self) -> None:
         self._committed = False
         self._events: list[Event] = []
+        #: Events of the unit being committed, for adapters that store them
+        #: in the same transaction (an outbox).
+        self.pending_events: list[Event] = []
 
     def __enter__(self) -> Self:
         self._committed = False
@@ -61,10 +64,11 @@ class UnitOfWork(abc.ABC):
         Raises:
             ConcurrencyError: another writer changed what this one read.
         """
-        events = self._gather_events()
+        self.pending_events = self._gather_events()
         self._commit()
         self._committed = True
-        self._events.extend(events)
+        self._events.extend(self.pending_events)
+        self.pending_events = []
 
     def rollback(self) -> None:
         """Drop every change (also done on leaving the block uncommitted)."""

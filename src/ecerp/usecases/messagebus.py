@@ -11,9 +11,12 @@ handler that fails are rolled back too, while the command stays committed).
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from ecerp.domain.errors import ConcurrencyError
 from ecerp.domain.events import Event, ReservationReleased, StockMoved
 from ecerp.ports.clock import Clock
 from ecerp.ports.events import EventPublisher
@@ -68,6 +71,8 @@ class MessageBus:
         publishers: receive committed events after the handlers ran.
         auto_allocate: when true (the default), stock that becomes available
             allocates the waiting orders that need it.
+        max_attempts: how often a command that lost a race
+            (:class:`ConcurrencyError`) is run again from scratch.
     """
 
     def __init__(
@@ -77,11 +82,13 @@ class MessageBus:
         publishers: Sequence[EventPublisher] = (),
         *,
         auto_allocate: bool = True,
+        max_attempts: int = 8,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.publishers = list(publishers)
         self.event_handlers = EVENT_HANDLERS if auto_allocate else []
+        self.max_attempts = max_attempts
 
     def handle(self, command: c.Command) -> Any:
         """Run ``command``; returns what its handler returns.
@@ -91,10 +98,24 @@ class MessageBus:
             KeyError: no handler for the command type.
         """
         handler = COMMAND_HANDLERS[type(command)]
-        ctx = Context(self.uow_factory(), self.clock)
-        result = handler(command, ctx)
-        self._dispatch(ctx.uow.collect_events())
+        result, events = self._run(lambda ctx: handler(command, ctx))
+        self._dispatch(events)
         return result
+
+    def _run(self, work: Callable[[Context], R]) -> tuple[R, list[Event]]:
+        """Run ``work`` in a fresh unit of work, again (from scratch, the failed
+        attempt rolled back) when it lost a race, up to ``max_attempts``."""
+        for attempt in range(1, self.max_attempts + 1):
+            ctx = Context(self.uow_factory(), self.clock)
+            try:
+                result = work(ctx)
+            except ConcurrencyError:
+                if attempt == self.max_attempts:
+                    raise
+                time.sleep(min(0.2, 0.005 * 2**attempt) * random.random())
+                continue
+            return result, ctx.uow.collect_events()
+        raise AssertionError("unreachable")
 
     def _dispatch(self, events: list[Event]) -> None:
         queue = [events]
@@ -105,8 +126,7 @@ class MessageBus:
             for types, handler in self.event_handlers:
                 wanted = [e for e in batch if isinstance(e, types)]
                 if wanted:
-                    ctx = Context(self.uow_factory(), self.clock)
-                    handler(wanted, ctx)
-                    queue.append(ctx.uow.collect_events())
+                    _, more = self._run(lambda ctx, h=handler, w=wanted: h(w, ctx))  # type: ignore[misc]
+                    queue.append(more)
             for publisher in self.publishers:
                 publisher.publish(batch)

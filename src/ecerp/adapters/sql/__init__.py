@@ -1,0 +1,16 @@
+"""The SQL backends: SQLite (embedded default) and PostgreSQL, on SQLAlchemy
+Core with Alembic migrations shipped in the package."""
+
+from ecerp.adapters.sql.database import Database, check_schema, make_engine
+from ecerp.adapters.sql.migrations_api import downgrade, upgrade
+from ecerp.adapters.sql.unit_of_work import SqlUnitOfWork, read_state
+
+__all__ = [
+    "Database",
+    "SqlUnitOfWork",
+    "check_schema",
+    "downgrade",
+    "make_engine",
+    "read_state",
+    "upgrade",
+]

@@ -1,0 +1,223 @@
+"""Opening a SQL database: URLs, connection settings, errors, schema checks.
+
+Supported URLs:
+
+* ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` — the
+  embedded default.  WAL journal, ``BEGIN IMMEDIATE`` transactions, a busy
+  timeout (``?timeout=30`` seconds by default).
+* ``postgresql+psycopg://user:password@host:port/dbname`` (also
+  ``postgresql://``, which means psycopg 3 here) — for several processes.
+
+Driver exceptions never escape: :func:`translate_errors` turns them into
+:class:`~ecerp.domain.errors.BackendError` subclasses that name the problem,
+or :class:`~ecerp.domain.errors.ConcurrencyError` when a command lost a race
+and may be retried.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+)
+
+from ecerp.adapters.sql import schema
+from ecerp.domain.errors import BackendError, ConcurrencyError, UnsupportedUrlError
+
+SCHEMES = ("sqlite:///", "postgresql+psycopg://", "postgresql://")
+
+
+class DatabaseUnreachableError(BackendError):
+    """The server did not answer (wrong host or port, not running)."""
+
+
+class AuthenticationError(BackendError):
+    """The server refused the credentials."""
+
+
+class DatabaseLockedError(BackendError):
+    """Another process held the database lock longer than the busy timeout."""
+
+
+class SchemaError(BackendError):
+    """The database has no ecerp schema, an older one, or a newer one."""
+
+    def __init__(self, message: str, *, found: str | None, expected: str) -> None:
+        super().__init__(message, found=found, expected=expected)
+
+
+def _safe(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+@contextmanager
+def translate_errors(url: str) -> Iterator[None]:
+    """Turn driver errors into ecerp errors naming the problem."""
+    try:
+        yield
+    except IntegrityError as err:
+        raise ConcurrencyError(
+            f"another writer got there first ({type(err.orig).__name__}); retry", url=_safe(url)
+        ) from err
+    except DBAPIError as err:
+        msg = str(err.orig) if err.orig is not None else str(err)
+        low = msg.lower()
+        code = getattr(err.orig, "sqlstate", None)
+        if code in ("40001", "40P01") or "deadlock" in low or "could not serialize" in low:
+            raise ConcurrencyError(
+                f"transaction conflict: {msg.strip()}; retry", url=_safe(url)
+            ) from err
+        if "database is locked" in low or "database table is locked" in low:
+            raise DatabaseLockedError(
+                f"{_safe(url)}: database is locked by another process (busy timeout passed)",
+                url=_safe(url),
+            ) from err
+        if (
+            "password authentication failed" in low
+            or "authentication failed" in low
+            or code == "28P01"
+        ):
+            raise AuthenticationError(
+                f"{_safe(url)}: the server refused the credentials", url=_safe(url)
+            ) from err
+        if isinstance(err, OperationalError) and (
+            "connection refused" in low
+            or "could not connect" in low
+            or "could not translate host" in low
+            or "no such file or directory" in low
+            or "timeout expired" in low
+            or "connection failed" in low
+        ):
+            raise DatabaseUnreachableError(
+                f"{_safe(url)}: cannot reach the database ({msg.strip()})", url=_safe(url)
+            ) from err
+        if isinstance(err, OperationalError) and "unable to open database file" in low:
+            raise DatabaseUnreachableError(
+                f"{_safe(url)}: cannot open the database file", url=_safe(url)
+            ) from err
+        raise BackendError(
+            f"{_safe(url)}: {type(err.orig).__name__}: {msg.strip()}", url=_safe(url)
+        ) from err
+
+
+@attrs.define
+class Database:
+    """An engine plus what the adapter needs to know about it."""
+
+    url: str
+    engine: Engine
+    is_postgres: bool
+    outbox: bool = True
+
+    @property
+    def is_sqlite(self) -> bool:
+        return not self.is_postgres
+
+    def clock_now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def make_engine(url: str, *, busy_timeout: float = 30.0) -> Database:
+    """Build (but do not yet connect) the engine for ``url``.
+
+    Raises:
+        UnsupportedUrlError: not a sqlite or postgresql URL.
+    """
+    if not url.startswith(SCHEMES):
+        raise UnsupportedUrlError(url, ("memory://", *SCHEMES))
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UnsupportedUrlError(url, ("memory://", *SCHEMES)) from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        if parsed.drivername.startswith("sqlite"):
+            timeout = float(parsed.query.get("timeout", busy_timeout))  # type: ignore[arg-type]
+            parsed = parsed.difference_update_query(["timeout"])
+            engine = create_engine(
+                parsed, connect_args={"timeout": timeout, "check_same_thread": False}
+            )
+            _sqlite_setup(engine, timeout)
+            return Database(url, engine, is_postgres=False)
+        engine = create_engine(
+            parsed,
+            isolation_level="READ COMMITTED",
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 10},
+        )
+        return Database(url, engine, is_postgres=True)
+    except (NoSuchModuleError, ArgumentError, ImportError) as err:
+        raise UnsupportedUrlError(url, ("memory://", *SCHEMES)) from err
+
+
+def _sqlite_setup(engine: Engine, timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def current_revision(db: Database) -> str | None:
+    """The schema revision stored in the database (``None``: no ecerp schema)."""
+    with translate_errors(db.url), db.engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        return None if row is None else str(row[0])
+
+
+def check_schema(db: Database) -> None:
+    """Refuse a database this version of ecerp cannot use.
+
+    Raises:
+        SchemaError: no schema (create it), an older one (upgrade it), or a
+            newer one (upgrade ecerp).
+        DatabaseUnreachableError, AuthenticationError: cannot connect.
+    """
+    from ecerp.adapters.sql.migrations_api import known_revisions
+
+    found = current_revision(db)
+    expected = schema.SCHEMA_REVISION
+    if found == expected:
+        return
+    hint = f"run `python -m ecerp db upgrade {_safe(db.url)}` (or ecerp.upgrade_database(url))"
+    if found is None:
+        raise SchemaError(
+            f"{_safe(db.url)} has no ecerp schema: {hint}", found=None, expected=expected
+        )
+    if found in known_revisions():
+        raise SchemaError(
+            f"{_safe(db.url)} has schema {found}, this ecerp needs {expected}: {hint}",
+            found=found,
+            expected=expected,
+        )
+    raise SchemaError(
+        f"{_safe(db.url)} has schema {found}, newer than this ecerp knows ({expected}): "
+        "upgrade ecerp",
+        found=found,
+        expected=expected,
+    )

@@ -1,0 +1,190 @@
+"""The SQL schema (SQLAlchemy Core tables; no ORM classes on domain objects).
+
+Hot, queried values are columns; the rest of an aggregate is a JSON document
+written and read by :mod:`ecerp.adapters.sql.serialization`.  Times are
+stored as fixed-width ISO 8601 UTC text, so they sort and compare as text on
+every database.
+
+Stock is kept as the ledger (``moves``) plus two projections maintained in
+the same transaction: ``balances`` per (SKU, location) and ``positions``
+per (SKU, warehouse) with sellable on hand and reserved.  ``positions`` rows
+are what concurrent allocations lock.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+SCHEMA_REVISION = "0001"
+"""The Alembic revision this version of ecerp expects."""
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+
+
+def format_utc(value: datetime) -> str:
+    return value.astimezone(UTC).strftime(_FORMAT)
+
+
+def parse_utc(value: str) -> datetime:
+    return datetime.strptime(value, _FORMAT).replace(tzinfo=UTC)
+
+
+class UtcText(TypeDecorator[datetime]):
+    """Aware datetimes as sortable ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00`` text."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | None:
+        return None if value is None else format_utc(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else parse_utc(value)
+
+
+metadata = MetaData()
+
+products = Table(
+    "products",
+    metadata,
+    Column("code", String(200), primary_key=True),
+    Column("data", Text, nullable=False),
+)
+skus = Table(
+    "skus",
+    metadata,
+    Column("code", String(200), primary_key=True),
+    Column("barcode", String(200), nullable=True, unique=True),
+    Column("data", Text, nullable=False),
+)
+shops = Table(
+    "shops",
+    metadata,
+    Column("code", String(200), primary_key=True),
+    Column("channel", String(200), nullable=False),
+    Column("data", Text, nullable=False),
+)
+bundles = Table(
+    "bundles",
+    metadata,
+    Column("code", String(200), primary_key=True),
+    Column("data", Text, nullable=False),
+)
+aliases = Table(
+    "aliases",
+    metadata,
+    Column("channel", String(200), nullable=False),  # "" for every channel
+    Column("shop", String(200), nullable=False),  # "" for every shop
+    Column("listing_sku", String(200), nullable=False),
+    Column("effective_from", UtcText(), nullable=False),
+    Column("target", String(200), nullable=False),
+    PrimaryKeyConstraint("listing_sku", "channel", "shop", "effective_from"),
+)
+warehouses = Table(
+    "warehouses",
+    metadata,
+    Column("code", String(200), primary_key=True),
+    Column("data", Text, nullable=False),
+)
+moves = Table(
+    "moves",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("sku", String(200), nullable=False),
+    Column("source", String(300), nullable=False),
+    Column("dest", String(300), nullable=False),
+    Column("qty", Integer, nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("document", String(300), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("at", UtcText(), nullable=False),
+    Column("note", Text, nullable=False),
+    Index("ix_moves_sku_seq", "sku", "seq"),
+    Index("ix_moves_at", "at"),
+)
+balances = Table(
+    "balances",
+    metadata,
+    Column("sku", String(200), nullable=False),
+    Column("location", String(300), nullable=False),
+    Column("qty", BigInteger, nullable=False),
+    PrimaryKeyConstraint("sku", "location"),
+)
+positions = Table(
+    "positions",
+    metadata,
+    Column("sku", String(200), nullable=False),
+    Column("warehouse", String(200), nullable=False),
+    Column("on_hand", BigInteger, nullable=False),
+    Column("reserved", BigInteger, nullable=False),
+    PrimaryKeyConstraint("sku", "warehouse"),
+)
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("order_id", String(700), nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("sku", String(200), nullable=False),
+    Column("warehouse", String(200), nullable=False),
+    Column("qty", BigInteger, nullable=False),
+    PrimaryKeyConstraint("order_id", "line", "sku"),
+    Index("ix_reservations_sku_warehouse", "sku", "warehouse"),
+)
+ledger_meta = Table(
+    "ledger_meta",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(700), primary_key=True),
+    Column("channel", String(200), nullable=False),
+    Column("shop", String(200), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("data", Text, nullable=False),
+    UniqueConstraint("channel", "shop", "external_id", name="uq_orders_channel_key"),
+    Index("ix_orders_status", "status"),
+)
+stocktakes = Table(
+    "stocktakes",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("data", Text, nullable=False),
+)
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("data", Text, nullable=False),
+)
+outbox = Table(
+    "outbox",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("recorded_at", UtcText(), nullable=False),
+    Column("kind", String(100), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("delivered_at", UtcText(), nullable=True),
+    Index("ix_outbox_pending", "delivered_at", "id"),
+)

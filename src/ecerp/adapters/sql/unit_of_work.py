@@ -1,0 +1,783 @@
+"""The SQL unit of work: one database transaction per unit.
+
+Reads load rows on demand, and in bulk through ``prefetch``; the domain
+decides in memory; commit writes every change with one ``executemany`` per
+table.  On SQLite the transaction is ``BEGIN IMMEDIATE`` (writers queue on the
+database lock, with a busy timeout); on PostgreSQL the rows a unit decides on
+(stock positions, orders, reservations) are read ``FOR UPDATE``, and stock
+projections are written as deltas, so concurrent units serialise exactly on
+what they share.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ecerp.adapters.sql import schema as t
+from ecerp.adapters.sql.database import Database, translate_errors
+from ecerp.adapters.sql.serialization import CONVERTER, dump_event
+from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
+from ecerp.domain.errors import DuplicateError
+from ecerp.domain.events import Event
+from ecerp.domain.orders import Order, OrderStatus
+from ecerp.domain.stock import (
+    BalanceKey,
+    LineKey,
+    Move,
+    MoveReason,
+    Reservation,
+    StockBook,
+    StockChanges,
+    StockState,
+    Stocktake,
+    Transfer,
+    Warehouse,
+    WarehouseKey,
+)
+from ecerp.ports.catalog import CatalogRepository
+from ecerp.ports.documents import DocumentRepository
+from ecerp.ports.orders import OrderKey, OrderRepository
+from ecerp.ports.stock import StockRepository
+from ecerp.ports.unit_of_work import UnitOfWork
+
+CHUNK = 500
+T = TypeVar("T")
+
+
+def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _upsert(db: Database, table: Any, keys: list[str], add: list[str]) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET col = col + excluded.col."""
+    dialect = postgresql if db.is_postgres else sqlite
+    stmt = dialect.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in add}
+    )
+
+
+# --- catalog -----------------------------------------------------------------------------
+
+
+class SqlCatalogSource(Catalog):
+    """The committed catalog, loaded row by row on demand (and cached for the
+    unit of work); the parent of the unit's writable view."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self._conn = conn
+        self._missing: set[tuple[str, str]] = set()
+        self._alias_loaded: set[str] = set()
+
+    def _load(self, kind: str, table: Any, cls: type[Any], codes: Iterable[str]) -> None:
+        caches: dict[str, dict[str, Any]] = {
+            "sku": self._skus,
+            "bundle": self._bundles,
+            "shop": self._shops,
+            "product": self._products,
+        }
+        cache = caches[kind]
+        wanted = [c for c in codes if c not in cache and (kind, c) not in self._missing]
+        for batch in chunks(wanted):
+            rows = self._conn.execute(
+                select(table.c.code, table.c.data).where(table.c.code.in_(batch))
+            )
+            for code, data in rows:
+                cache[code] = CONVERTER.loads(data, cls)
+            for code in batch:
+                if code not in cache:
+                    self._missing.add((kind, code))
+
+    def find_sku(self, code: str) -> Sku | None:
+        self._load("sku", t.skus, Sku, (code,))
+        return self._skus.get(code)
+
+    def find_bundle(self, code: str) -> Bundle | None:
+        self._load("bundle", t.bundles, Bundle, (code,))
+        return self._bundles.get(code)
+
+    def find_shop(self, code: str) -> Shop | None:
+        self._load("shop", t.shops, Shop, (code,))
+        return self._shops.get(code)
+
+    def find_product(self, code: str) -> Product | None:
+        self._load("product", t.products, Product, (code,))
+        return self._products.get(code)
+
+    def find_barcode(self, barcode: str) -> str | None:
+        row = self._conn.execute(select(t.skus.c.code).where(t.skus.c.barcode == barcode)).first()
+        return None if row is None else str(row[0])
+
+    def _load_aliases(self, listing_skus: Iterable[str]) -> None:
+        wanted = [s for s in listing_skus if s not in self._alias_loaded]
+        for batch in chunks(wanted):
+            rows = self._conn.execute(
+                select(t.aliases).where(t.aliases.c.listing_sku.in_(batch))
+            ).mappings()
+            found: dict[tuple[str, str, str], list[Alias]] = {}
+            for r in rows:
+                alias = Alias(
+                    r["channel"] or None,
+                    r["shop"] or None,
+                    r["listing_sku"],
+                    r["target"],
+                    r["effective_from"],
+                )
+                found.setdefault((r["channel"], r["shop"], r["listing_sku"]), []).append(alias)
+            for key, versions in found.items():
+                self._aliases[key] = tuple(sorted(versions, key=lambda a: a.effective_from))
+            self._alias_loaded.update(batch)
+
+    def alias_versions(
+        self, channel: str | None, shop: str | None, listing_sku: str
+    ) -> tuple[Alias, ...]:
+        self._load_aliases((listing_sku,))
+        return self._aliases.get((channel or "", shop or "", listing_sku), ())
+
+    def prefetch(self, keys: Iterable[tuple[str, str, str]]) -> None:
+        listing = {k[2] for k in keys}
+        self._load_aliases(listing)
+        targets = listing | {a.target for v in self._aliases.values() for a in v}
+        self._load("sku", t.skus, Sku, targets)
+        self._load("bundle", t.bundles, Bundle, targets)
+        pending = {c.code for b in self._bundles.values() for c in b.components}
+        while pending:
+            self._load("sku", t.skus, Sku, pending)
+            self._load("bundle", t.bundles, Bundle, pending)
+            pending = {
+                c.code
+                for code in pending
+                if (b := self._bundles.get(code)) is not None
+                for c in b.components
+                if c.code not in self._skus and c.code not in self._bundles
+            }
+
+    def _all(self, table: Any, cls: type[T]) -> list[T]:
+        return [CONVERTER.loads(data, cls) for (data,) in self._conn.execute(select(table.c.data))]
+
+    def skus(self) -> list[Sku]:
+        return sorted(self._all(t.skus, Sku), key=lambda s: s.code)
+
+    def bundles(self) -> list[Bundle]:
+        return sorted(self._all(t.bundles, Bundle), key=lambda b: b.code)
+
+    def shops(self) -> list[Shop]:
+        return sorted(self._all(t.shops, Shop), key=lambda s: s.code)
+
+    def aliases(self) -> list[Alias]:
+        rows = self._conn.execute(select(t.aliases)).mappings()
+        found = [
+            Alias(
+                r["channel"] or None,
+                r["shop"] or None,
+                r["listing_sku"],
+                r["target"],
+                r["effective_from"],
+            )
+            for r in rows
+        ]
+        return sorted(found, key=lambda a: (a.scope, a.listing_sku, a.effective_from))
+
+
+class SqlCatalogRepository(CatalogRepository):
+    def __init__(self, conn: Connection) -> None:
+        self._source = SqlCatalogSource(conn)
+        self._view = Catalog(parent=self._source)
+
+    def view(self) -> Catalog:
+        return self._view
+
+    def prefetch(self, listing_skus: Iterable[tuple[str, str, str]]) -> None:
+        self._source.prefetch(listing_skus)
+
+    def write(self, conn: Connection) -> None:
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for item in self._view.changes():
+            if isinstance(item, Product):
+                rows.setdefault("products", []).append(
+                    {"code": item.code, "data": CONVERTER.dumps(item)}
+                )
+            elif isinstance(item, Sku):
+                rows.setdefault("skus", []).append(
+                    {"code": item.code, "barcode": item.barcode, "data": CONVERTER.dumps(item)}
+                )
+            elif isinstance(item, Shop):
+                rows.setdefault("shops", []).append(
+                    {"code": item.code, "channel": item.channel, "data": CONVERTER.dumps(item)}
+                )
+            elif isinstance(item, Bundle):
+                rows.setdefault("bundles", []).append(
+                    {"code": item.code, "data": CONVERTER.dumps(item)}
+                )
+            else:
+                rows.setdefault("aliases", []).append(
+                    {
+                        "channel": item.channel or "",
+                        "shop": item.shop or "",
+                        "listing_sku": item.listing_sku,
+                        "effective_from": item.effective_from,
+                        "target": item.target,
+                    }
+                )
+        for name in ("products", "skus", "shops", "bundles", "aliases"):
+            if name in rows:
+                conn.execute(insert(t.metadata.tables[name]), rows[name])
+
+
+# --- stock -----------------------------------------------------------------------------------
+
+
+class SqlStockState(StockState):
+    """The committed stock, loaded on demand for one unit of work.
+
+    Values it loads are kept as the *base* of the unit: commit writes the
+    difference between the book's values and these as deltas.
+    """
+
+    def __init__(self, conn: Connection, db: Database) -> None:
+        super().__init__()
+        self._conn = conn
+        self._db = db
+        self._positions_loaded: set[WarehouseKey] = set()
+        self._balances_loaded: set[BalanceKey] = set()
+        self._reservations_loaded: set[str] = set()
+        self._warehouses_loaded = False
+        seq = conn.execute(select(func.max(t.moves.c.seq))).scalar()
+        self.next_seq = int(seq or 0) + 1
+        closed = conn.execute(
+            select(t.ledger_meta.c.value).where(t.ledger_meta.c.key == "closed_until")
+        ).scalar()
+        self.closed_until = t.parse_utc(closed) if closed else None
+
+    def _locked(self, stmt: Select[Any]) -> Select[Any]:
+        return stmt.with_for_update() if self._db.is_postgres else stmt
+
+    def _load_warehouses(self) -> None:
+        if not self._warehouses_loaded:
+            for (data,) in self._conn.execute(select(t.warehouses.c.data)):
+                wh = CONVERTER.loads(data, Warehouse)
+                self.warehouses[wh.code] = wh
+            self._warehouses_loaded = True
+
+    def find_warehouse(self, code: str) -> Warehouse | None:
+        self._load_warehouses()
+        return self.warehouses.get(code)
+
+    def all_warehouses(self) -> list[Warehouse]:
+        self._load_warehouses()
+        return list(self.warehouses.values())
+
+    def balance_of(self, key: BalanceKey) -> int:
+        if key not in self._balances_loaded:
+            qty = self._conn.execute(
+                self._locked(
+                    select(t.balances.c.qty).where(
+                        t.balances.c.sku == key[0], t.balances.c.location == key[1]
+                    )
+                )
+            ).scalar()
+            self.on_hand[key] = int(qty or 0)
+            self._balances_loaded.add(key)
+        return self.on_hand[key]
+
+    def prefetch(self, keys: Iterable[WarehouseKey]) -> None:
+        wanted = sorted(k for k in set(keys) if k not in self._positions_loaded)
+        by_sku: dict[str, set[str]] = {}
+        for sku, wh in wanted:
+            by_sku.setdefault(sku, set()).add(wh)
+        for batch in chunks(sorted(by_sku)):
+            stmt = (
+                select(t.positions)
+                .where(t.positions.c.sku.in_(batch))
+                .order_by(t.positions.c.sku, t.positions.c.warehouse)
+            )
+            for r in self._conn.execute(self._locked(stmt)).mappings():
+                key = (r["sku"], r["warehouse"])
+                if key not in self._positions_loaded:
+                    self.sellable[key] = int(r["on_hand"])
+                    self.reserved[key] = int(r["reserved"])
+                    self._positions_loaded.add(key)
+        for key in wanted:
+            if key not in self._positions_loaded:
+                self.sellable[key] = 0
+                self.reserved[key] = 0
+                self._positions_loaded.add(key)
+
+    def _position(self, key: WarehouseKey) -> None:
+        if key not in self._positions_loaded:
+            self.prefetch((key,))
+
+    def sellable_of(self, key: WarehouseKey) -> int:
+        self._position(key)
+        return self.sellable[key]
+
+    def reserved_of(self, key: WarehouseKey) -> int:
+        self._position(key)
+        return self.reserved[key]
+
+    def reservations_of(self, order: str) -> dict[LineKey, Reservation]:
+        if order not in self._reservations_loaded:
+            self.load_reservations((order,))
+        return dict(self.reservations.get(order, ()))
+
+    def load_reservations(self, orders: Iterable[str]) -> None:
+        wanted = sorted({o for o in orders if o not in self._reservations_loaded})
+        for batch in chunks(wanted):
+            stmt = select(t.reservations).where(t.reservations.c.order_id.in_(batch))
+            for r in self._conn.execute(self._locked(stmt)).mappings():
+                res = Reservation(
+                    r["order_id"], int(r["line"]), r["sku"], r["warehouse"], int(r["qty"])
+                )
+                self.reservations.setdefault(res.order, {})[(res.line, res.sku)] = res
+            self._reservations_loaded.update(batch)
+
+    def orders_holding(self, sku: str, warehouse: str) -> Iterable[str]:
+        rows = self._conn.execute(
+            select(t.reservations.c.order_id)
+            .where(t.reservations.c.sku == sku, t.reservations.c.warehouse == warehouse)
+            .distinct()
+        )
+        return [str(r[0]) for r in rows]
+
+    def write(self, changes: StockChanges) -> None:
+        """Persist a book's changes as inserts and deltas against the base."""
+        conn = self._conn
+        if changes.warehouses:
+            conn.execute(
+                insert(t.warehouses),
+                [{"code": w.code, "data": CONVERTER.dumps(w)} for w in changes.warehouses],
+            )
+        if changes.moves:
+            conn.execute(
+                insert(t.moves),
+                [
+                    {
+                        "seq": m.seq,
+                        "sku": m.sku,
+                        "source": m.source,
+                        "dest": m.dest,
+                        "qty": m.qty,
+                        "reason": m.reason.value,
+                        "document": m.document,
+                        "actor": m.actor,
+                        "at": m.at,
+                        "note": m.note,
+                    }
+                    for m in changes.moves
+                ],
+            )
+        balance_rows = [
+            {"sku": sku, "location": loc, "qty": new - self.on_hand.get((sku, loc), 0)}
+            for (sku, loc), new in sorted(changes.on_hand.items())
+            if new != self.on_hand.get((sku, loc), 0)
+        ]
+        if balance_rows:
+            conn.execute(_upsert(self._db, t.balances, ["sku", "location"], ["qty"]), balance_rows)
+        position_keys = sorted(set(changes.sellable) | set(changes.reserved))
+        position_rows = []
+        for key in position_keys:
+            d_on_hand = changes.sellable.get(key, self.sellable.get(key, 0)) - self.sellable.get(
+                key, 0
+            )
+            d_reserved = changes.reserved.get(key, self.reserved.get(key, 0)) - self.reserved.get(
+                key, 0
+            )
+            if d_on_hand or d_reserved:
+                position_rows.append(
+                    {
+                        "sku": key[0],
+                        "warehouse": key[1],
+                        "on_hand": d_on_hand,
+                        "reserved": d_reserved,
+                    }
+                )
+        if position_rows:
+            conn.execute(
+                _upsert(self._db, t.positions, ["sku", "warehouse"], ["on_hand", "reserved"]),
+                position_rows,
+            )
+        if changes.reservations:
+            touched = sorted(changes.reservations)
+            conn.execute(
+                delete(t.reservations).where(t.reservations.c.order_id == bindparam("oid")),
+                [{"oid": o} for o in touched],
+            )
+            rows = [
+                {
+                    "order_id": r.order,
+                    "line": r.line,
+                    "sku": r.sku,
+                    "warehouse": r.warehouse,
+                    "qty": r.qty,
+                }
+                for o in touched
+                for _, r in sorted(changes.reservations[o].items())
+            ]
+            if rows:
+                conn.execute(insert(t.reservations), rows)
+        if changes.closed_until is not None:
+            conn.execute(delete(t.ledger_meta).where(t.ledger_meta.c.key == "closed_until"))
+            conn.execute(
+                insert(t.ledger_meta),
+                [{"key": "closed_until", "value": t.format_utc(changes.closed_until)}],
+            )
+
+
+def _move_from_row(r: Any) -> Move:
+    return Move(
+        int(r["seq"]),
+        r["sku"],
+        r["source"],
+        r["dest"],
+        int(r["qty"]),
+        MoveReason(r["reason"]),
+        r["document"],
+        r["actor"],
+        r["at"],
+        r["note"],
+    )
+
+
+def read_state(conn: Connection) -> StockState:
+    """Every committed stock row, as an independent :class:`StockState`."""
+    state = StockState()
+    for (data,) in conn.execute(select(t.warehouses.c.data)):
+        wh = CONVERTER.loads(data, Warehouse)
+        state.warehouses[wh.code] = wh
+    state.moves = [
+        _move_from_row(r) for r in conn.execute(select(t.moves).order_by(t.moves.c.seq)).mappings()
+    ]
+    state.next_seq = (state.moves[-1].seq + 1) if state.moves else 1
+    for sku, loc, qty in conn.execute(
+        select(t.balances.c.sku, t.balances.c.location, t.balances.c.qty)
+    ):
+        if qty:
+            state.on_hand[(sku, loc)] = int(qty)
+    for r in conn.execute(select(t.positions)).mappings():
+        if r["on_hand"]:
+            state.sellable[(r["sku"], r["warehouse"])] = int(r["on_hand"])
+        if r["reserved"]:
+            state.reserved[(r["sku"], r["warehouse"])] = int(r["reserved"])
+    for r in conn.execute(select(t.reservations)).mappings():
+        res = Reservation(r["order_id"], int(r["line"]), r["sku"], r["warehouse"], int(r["qty"]))
+        state.reservations.setdefault(res.order, {})[(res.line, res.sku)] = res
+    closed = conn.execute(
+        select(t.ledger_meta.c.value).where(t.ledger_meta.c.key == "closed_until")
+    ).scalar()
+    state.closed_until = t.parse_utc(closed) if closed else None
+    return state
+
+
+class SqlStockRepository(StockRepository):
+    def __init__(self, conn: Connection, db: Database) -> None:
+        self._conn = conn
+        self.state = SqlStockState(conn, db)
+        self._book = StockBook(self.state)
+
+    def book(self) -> StockBook:
+        return self._book
+
+    def moves(
+        self,
+        *,
+        sku: str | None = None,
+        location: str | None = None,
+        since_seq: int = 0,
+        until: datetime | None = None,
+    ) -> Sequence[Move]:
+        stmt = select(t.moves).where(t.moves.c.seq > since_seq).order_by(t.moves.c.seq)
+        if sku is not None:
+            stmt = stmt.where(t.moves.c.sku == sku)
+        if location is not None:
+            stmt = stmt.where(or_(t.moves.c.source == location, t.moves.c.dest == location))
+        if until is not None:
+            stmt = stmt.where(t.moves.c.at <= t.format_utc(until))
+        return [_move_from_row(r) for r in self._conn.execute(stmt).mappings()]
+
+    def snapshot(self) -> StockState:
+        return read_state(self._conn)
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+class SqlOrderRepository(OrderRepository):
+    def __init__(self, conn: Connection, db: Database) -> None:
+        self._conn = conn
+        self._db = db
+        self.seen: dict[str, Order] = {}
+        self.loaded: dict[str, str] = {}
+        self.new: dict[str, Order] = {}
+
+    def _take(self, data: str) -> Order:
+        order = CONVERTER.loads(data, Order)
+        self.seen[order.id] = order
+        self.loaded[order.id] = data
+        return order
+
+    def _select(self) -> Select[Any]:
+        stmt = select(t.orders.c.data)
+        return stmt.with_for_update() if self._db.is_postgres else stmt
+
+    def add(self, order: Order) -> None:
+        if order.id in self.new or self.find(order.id) is not None:
+            raise DuplicateError("order", order.id)
+        self.new[order.id] = order
+
+    def find(self, order_id: str) -> Order | None:
+        order = self.seen.get(order_id) or self.new.get(order_id)
+        if order is None:
+            row = self._conn.execute(self._select().where(t.orders.c.id == order_id)).first()
+            order = None if row is None else self._take(row[0])
+        return order
+
+    def find_many(self, order_ids: Iterable[str]) -> dict[str, Order]:
+        ids = list(dict.fromkeys(order_ids))
+        missing = sorted(i for i in ids if i not in self.seen and i not in self.new)
+        for batch in chunks(missing):
+            for (data,) in self._conn.execute(self._select().where(t.orders.c.id.in_(batch))):
+                self._take(data)
+        found = {}
+        for oid in ids:
+            order = self.seen.get(oid) or self.new.get(oid)
+            if order is not None:
+                found[oid] = order
+        return found
+
+    def find_by_keys(self, keys: Iterable[OrderKey]) -> dict[OrderKey, Order]:
+        wanted = set(keys)
+        found: dict[OrderKey, Order] = {}
+        for order in (*self.new.values(), *self.seen.values()):
+            if order.key in wanted:
+                found[order.key] = order
+        rest = sorted(k for k in wanted if k not in found)
+        for batch in chunks(rest):
+            cond = or_(
+                *(
+                    and_(t.orders.c.channel == c, t.orders.c.shop == s, t.orders.c.external_id == e)
+                    for c, s, e in batch
+                )
+            )
+            stmt = select(t.orders.c.id, t.orders.c.data).where(cond)
+            if self._db.is_postgres:
+                stmt = stmt.with_for_update()
+            for oid, data in self._conn.execute(stmt):
+                order = self.seen.get(oid) or self._take(data)
+                found[order.key] = order
+        return found
+
+    def _merge_touched(self, ids: set[str], keep: Any) -> list[str]:
+        for oid, order in (*self.seen.items(), *self.new.items()):
+            if keep(order):
+                ids.add(oid)
+            else:
+                ids.discard(oid)
+        return sorted(ids)
+
+    def ids_with_status(self, statuses: Collection[OrderStatus]) -> Sequence[str]:
+        values = [s.value for s in statuses]
+        ids = {
+            str(r[0])
+            for r in self._conn.execute(select(t.orders.c.id).where(t.orders.c.status.in_(values)))
+        }
+        return self._merge_touched(ids, lambda o: o.status in statuses)
+
+    def ids_needing(
+        self, skus: Collection[str], statuses: Collection[OrderStatus]
+    ) -> Sequence[str]:
+        wanted = set(skus)
+        values = [s.value for s in statuses]
+        ids = set()
+        for oid, data in self._conn.execute(
+            select(t.orders.c.id, t.orders.c.data).where(t.orders.c.status.in_(values))
+        ):
+            if not wanted.isdisjoint(sku for _, sku, _ in json.loads(data)["requirements"]):
+                ids.add(str(oid))
+        return self._merge_touched(
+            ids,
+            lambda o: o.status in statuses and not wanted.isdisjoint(s for _, s in o.requirements),
+        )
+
+    def count(self) -> int:
+        return int(
+            self._conn.execute(select(func.count()).select_from(t.orders)).scalar() or 0
+        ) + len(self.new)
+
+    def write(self, conn: Connection) -> None:
+        if self.new:
+            conn.execute(
+                insert(t.orders),
+                [
+                    {
+                        "id": o.id,
+                        "channel": o.channel,
+                        "shop": o.shop,
+                        "external_id": o.external_id,
+                        "status": o.status.value,
+                        "data": CONVERTER.dumps(o),
+                    }
+                    for o in self.new.values()
+                ],
+            )
+        changed = []
+        for oid, order in self.seen.items():
+            data = CONVERTER.dumps(order)
+            if data != self.loaded[oid]:
+                changed.append({"oid": oid, "status": order.status.value, "data": data})
+        if changed:
+            conn.execute(
+                update(t.orders)
+                .where(t.orders.c.id == bindparam("oid"))
+                .values(status=bindparam("status"), data=bindparam("data")),
+                changed,
+            )
+
+    def touched(self) -> Iterable[Order]:
+        yield from self.seen.values()
+        yield from self.new.values()
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+class SqlDocumentRepository(DocumentRepository):
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.stocktakes: dict[str, Stocktake] = {}
+        self.transfers_seen: dict[str, Transfer] = {}
+
+    def _find(self, table: Any, cache: dict[str, Any], cls: type[T], key: str) -> T | None:
+        if key in cache:
+            found: T = cache[key]
+            return found
+        row = self._conn.execute(select(table.c.data).where(table.c.id == key)).first()
+        if row is None:
+            return None
+        doc = CONVERTER.loads(row[0], cls)
+        cache[key] = doc
+        return doc
+
+    def add_stocktake(self, stocktake: Stocktake) -> None:
+        if self.find_stocktake(stocktake.id) is not None:
+            raise DuplicateError("stocktake", stocktake.id)
+        self.stocktakes[stocktake.id] = stocktake
+
+    def find_stocktake(self, stocktake_id: str) -> Stocktake | None:
+        return self._find(t.stocktakes, self.stocktakes, Stocktake, stocktake_id)
+
+    def add_transfer(self, transfer: Transfer) -> None:
+        if self.find_transfer(transfer.id) is not None:
+            raise DuplicateError("transfer", transfer.id)
+        self.transfers_seen[transfer.id] = transfer
+
+    def find_transfer(self, transfer_id: str) -> Transfer | None:
+        return self._find(t.transfers, self.transfers_seen, Transfer, transfer_id)
+
+    def transfers(self) -> Sequence[Transfer]:
+        for (data,) in self._conn.execute(select(t.transfers.c.data)):
+            doc = CONVERTER.loads(data, Transfer)
+            self.transfers_seen.setdefault(doc.id, doc)
+        return [self.transfers_seen[k] for k in sorted(self.transfers_seen)]
+
+    def write(self, conn: Connection) -> None:
+        for table, docs in ((t.stocktakes, self.stocktakes), (t.transfers, self.transfers_seen)):
+            if not docs:
+                continue
+            ids = sorted(docs)
+            conn.execute(delete(table).where(table.c.id.in_(ids)))
+            conn.execute(insert(table), [{"id": k, "data": CONVERTER.dumps(docs[k])} for k in ids])
+
+
+# --- the unit of work ----------------------------------------------------------------------------
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """One transaction on a :class:`Database`."""
+
+    catalog: SqlCatalogRepository
+    stock: SqlStockRepository
+    orders: SqlOrderRepository
+    documents: SqlDocumentRepository
+
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+        self._conn: Connection | None = None
+
+    def _begin(self) -> None:
+        with translate_errors(self.db.url):
+            conn = self.db.engine.connect()
+            try:
+                conn.begin()
+            except BaseException:
+                conn.close()
+                raise
+        self._conn = conn
+        self.catalog = SqlCatalogRepository(conn)
+        self.stock = SqlStockRepository(conn, self.db)
+        self.orders = SqlOrderRepository(conn, self.db)
+        self.documents = SqlDocumentRepository(conn)
+
+    @property
+    def connection(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._conn
+
+    def _gather_events(self) -> list[Event]:
+        events = self.stock.book().collect_events()
+        for order in self.orders.touched():
+            events.extend(order.collect_events())
+        return events
+
+    def _commit(self) -> None:
+        conn = self.connection
+        with translate_errors(self.db.url):
+            self.catalog.write(conn)
+            self.stock.state.write(self.stock.book().changes())
+            self.orders.write(conn)
+            self.documents.write(conn)
+            if self.db.outbox and self.pending_events:
+                at = self.db.clock_now()
+                conn.execute(
+                    insert(t.outbox),
+                    [
+                        {"recorded_at": at, "kind": kind, "payload": payload, "delivered_at": None}
+                        for kind, payload in map(dump_event, self.pending_events)
+                    ],
+                )
+            conn.commit()
+
+    def _rollback(self) -> None:
+        if self._conn is not None and self._conn.in_transaction():
+            self._conn.rollback()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
