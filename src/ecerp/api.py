@@ -25,6 +25,7 @@ from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
 from ecerp.domain.errors import NotFoundError
 from ecerp.domain.orders import Address, ChannelLine, ChannelOrder, Order, OrderStatus
 from ecerp.domain.stock import (
+    Discrepancy,
     Move,
     Reservation,
     StockPosition,
@@ -225,6 +226,15 @@ class InventoryAPI(_Context):
 
     def close_period(self, until: datetime, actor: str | None = None) -> None:
         self._run(c.ClosePeriod(until, self._actor(actor)))
+
+    def verify(self) -> list[Discrepancy]:
+        """Recompute balances and reservations from the ledger; every stored
+        figure that differs (empty when the books are sound)."""
+        return self._erp.backend.verify()
+
+    def rebuild(self) -> int:
+        """Repair the cached balances from the ledger; how many were wrong."""
+        return self._erp.backend.rebuild()
 
     def position(self, sku: str, warehouse: str) -> StockPosition:
         """On hand, reserved, available, damaged and in transit of one SKU."""

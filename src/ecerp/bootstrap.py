@@ -18,7 +18,7 @@ import attrs
 from ecerp.adapters.clock import SystemClock
 from ecerp.adapters.memory import MemoryStore, MemoryUnitOfWork
 from ecerp.domain.errors import UnsupportedUrlError
-from ecerp.domain.stock import StockState
+from ecerp.domain.stock import Discrepancy, StockState
 from ecerp.ports.clock import Clock
 from ecerp.ports.events import EventPublisher
 from ecerp.ports.unit_of_work import UnitOfWork
@@ -35,6 +35,19 @@ class Backend:
     uow_factory: Callable[[], UnitOfWork]
     snapshot: Callable[[], StockState]
     close: Callable[[], None]
+
+    def verify(self) -> list[Discrepancy]:
+        """Every stored stock figure that differs from the ledger."""
+        with self.uow_factory() as uow:
+            return uow.stock.verify()
+
+    def rebuild(self) -> int:
+        """Restore the stock projections from the ledger; returns how many
+        figures were wrong."""
+        with self.uow_factory() as uow:
+            fixed = uow.stock.rebuild()
+            uow.commit()
+        return fixed
 
 
 def open_backend(url: str) -> Backend:

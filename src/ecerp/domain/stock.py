@@ -1105,22 +1105,120 @@ class Transfer:
         return moves
 
 
+# --- verification -------------------------------------------------------------------
+
+
+@attrs.frozen
+class Projection:
+    """The derived stock figures: balances per (SKU, location), sellable on
+    hand and reserved per (SKU, warehouse).  Zero entries are left out."""
+
+    balances: Mapping[BalanceKey, int]
+    on_hand: Mapping[WarehouseKey, int]
+    reserved: Mapping[WarehouseKey, int]
+
+
+@attrs.frozen
+class Discrepancy:
+    """A stored figure that differs from what the ledger says."""
+
+    figure: str  # "balance", "on_hand" or "reserved"
+    key: tuple[str, str]
+    stored: int
+    derived: int
+
+    def __str__(self) -> str:
+        return f"{self.figure} {self.key}: stored {self.stored}, ledger says {self.derived}"
+
+
+def project(
+    balances: Iterable[tuple[BalanceKey, int]], reservations: Iterable[Reservation]
+) -> Projection:
+    """Derive the projection from per-location sums of moves and the
+    reservations (sellable on hand sums the warehouse's stock bins)."""
+    bal: dict[BalanceKey, int] = {}
+    on_hand: dict[WarehouseKey, int] = {}
+    for (sku, loc), qty in balances:
+        if not qty:
+            continue
+        bal[(sku, loc)] = bal.get((sku, loc), 0) + qty
+        location = _parse_location(loc)
+        if location.kind is LocationKind.STOCK:
+            key = (sku, location.warehouse or "")
+            on_hand[key] = on_hand.get(key, 0) + qty
+    reserved: dict[WarehouseKey, int] = {}
+    for r in reservations:
+        reserved[(r.sku, r.warehouse)] = reserved.get((r.sku, r.warehouse), 0) + r.qty
+    return Projection(
+        {k: v for k, v in bal.items() if v},
+        {k: v for k, v in on_hand.items() if v},
+        {k: v for k, v in reserved.items() if v},
+    )
+
+
+def ledger_sums(moves: Iterable[Move]) -> dict[BalanceKey, int]:
+    """Per (SKU, location): what the moves put in minus what they took out."""
+    sums: dict[BalanceKey, int] = {}
+    for m in moves:
+        sums[(m.sku, m.source)] = sums.get((m.sku, m.source), 0) - m.qty
+        sums[(m.sku, m.dest)] = sums.get((m.sku, m.dest), 0) + m.qty
+    return sums
+
+
+def compare(stored: Projection, derived: Projection) -> list[Discrepancy]:
+    """Every figure where ``stored`` differs from ``derived``, sorted."""
+    found = []
+    for figure, have, want in (
+        ("balance", stored.balances, derived.balances),
+        ("on_hand", stored.on_hand, derived.on_hand),
+        ("reserved", stored.reserved, derived.reserved),
+    ):
+        for key in sorted(set(have) | set(want)):
+            if have.get(key, 0) != want.get(key, 0):
+                found.append(Discrepancy(figure, key, have.get(key, 0), want.get(key, 0)))
+    return found
+
+
+def verify(state: StockState) -> list[Discrepancy]:
+    """Recompute ``state``'s projections from its moves and reservations and
+    report every difference (empty: the books agree with the ledger)."""
+    stored = Projection(
+        {k: v for k, v in state.on_hand.items() if v},
+        {k: v for k, v in state.sellable.items() if v},
+        {k: v for k, v in state.reserved.items() if v},
+    )
+    reservations = [r for lines in state.reservations.values() for r in lines.values()]
+    derived = project(ledger_sums(state.moves).items(), reservations)
+    return compare(stored, derived)
+
+
+def rebuild(state: StockState) -> int:
+    """Restore ``state``'s projections from its moves and reservations;
+    returns how many figures were wrong."""
+    problems = verify(state)
+    reservations = [r for lines in state.reservations.values() for r in lines.values()]
+    derived = project(ledger_sums(state.moves).items(), reservations)
+    state.on_hand = dict(derived.balances)
+    state.sellable = dict(derived.on_hand)
+    state.reserved = dict(derived.reserved)
+    return len(problems)
+
+
 # --- invariants ----------------------------------------------------------------------
 
 
 def check_invariants(state: StockState) -> None:
     """Prove the committed stock consistent, or raise :class:`InvariantError`.
 
-    1. Every balance equals the sum of its moves (and no balance is missing).
+    1. Every balance, on hand and reserved figure equals what the moves and
+       reservations say (:func:`verify`).
     2. Conservation: per SKU, all locations (virtual included) sum to zero.
-    3. Warehouse sellable totals equal the sum of their stock locations.
-    4. Reserved totals equal the sum of reservations; each is positive.
-    5. Reserved never exceeds on hand, and no real location is negative,
+    3. Reserved never exceeds on hand, and no real location is negative,
        unless the warehouse allows negative stock.
-    6. Moves have positive quantities and increasing sequence numbers.
+    4. Moves have positive quantities and increasing sequence numbers;
+       reservations are positive and keyed by their own order, line and SKU.
     """
-    problems: list[str] = []
-    derived: dict[BalanceKey, int] = {}
+    problems: list[str] = [str(d) for d in verify(state)]
     last_seq = 0
     for m in state.moves:
         if m.qty <= 0:
@@ -1128,21 +1226,10 @@ def check_invariants(state: StockState) -> None:
         if m.seq <= last_seq:
             problems.append(f"move {m.seq} out of sequence after {last_seq}")
         last_seq = m.seq
-        derived[(m.sku, m.source)] = derived.get((m.sku, m.source), 0) - m.qty
-        derived[(m.sku, m.dest)] = derived.get((m.sku, m.dest), 0) + m.qty
-    for key in set(derived) | set(state.on_hand):
-        if derived.get(key, 0) != state.on_hand.get(key, 0):
-            problems.append(
-                f"balance {key} is {state.on_hand.get(key, 0)}, moves say {derived.get(key, 0)}"
-            )
     per_sku: dict[str, int] = {}
-    sellable: dict[WarehouseKey, int] = {}
     for (sku, loc), qty in state.on_hand.items():
         per_sku[sku] = per_sku.get(sku, 0) + qty
         location = _parse_location(loc)
-        if location.kind is LocationKind.STOCK:
-            wkey = (sku, location.warehouse or "")
-            sellable[wkey] = sellable.get(wkey, 0) + qty
         if not location.is_virtual and qty < 0:
             wh = state.warehouses.get(location.warehouse or "")
             if wh is None or not wh.allow_negative:
@@ -1150,29 +1237,15 @@ def check_invariants(state: StockState) -> None:
     problems.extend(
         f"{sku} is not conserved: locations sum to {s}" for sku, s in per_sku.items() if s
     )
-    for key in set(sellable) | set(state.sellable):
-        if sellable.get(key, 0) != state.sellable.get(key, 0):
-            problems.append(
-                f"on hand {key} is {state.sellable.get(key, 0)}, bins say {sellable.get(key, 0)}"
-            )
-    reserved: dict[WarehouseKey, int] = {}
     for order, lines in state.reservations.items():
         for (line, sku), res in lines.items():
             if res.qty <= 0 or res.order != order or (res.line, res.sku) != (line, sku):
                 problems.append(f"bad reservation {res}")
-            key = (sku, res.warehouse)
-            reserved[key] = reserved.get(key, 0) + res.qty
-    for key in set(reserved) | set(state.reserved):
-        if reserved.get(key, 0) != state.reserved.get(key, 0):
-            problems.append(
-                f"reserved {key} is {state.reserved.get(key, 0)}, reservations say {reserved.get(key, 0)}"
-            )
-    for (sku, wh_code), qty in reserved.items():
+    for (sku, wh_code), qty in state.reserved.items():
         wh = state.warehouses.get(wh_code)
-        if (wh is None or not wh.allow_negative) and qty > state.sellable.get((sku, wh_code), 0):
-            problems.append(
-                f"{sku} in {wh_code}: reserved {qty} > on hand {state.sellable.get((sku, wh_code), 0)}"
-            )
+        on_hand = state.sellable.get((sku, wh_code), 0)
+        if (wh is None or not wh.allow_negative) and qty > on_hand:
+            problems.append(f"{sku} in {wh_code}: reserved {qty} > on hand {on_hand}")
     if problems:
         raise InvariantError(problems)
 
@@ -1197,7 +1270,14 @@ __all__ = [
     "Variance",
     "Warehouse",
     "WarehouseKind",
+    "Discrepancy",
+    "Projection",
     "check_invariants",
+    "compare",
+    "ledger_sums",
+    "project",
+    "rebuild",
+    "verify",
     "damaged_location",
     "shortfalls",
     "stock_location",

@@ -12,7 +12,7 @@ import abc
 from collections.abc import Sequence
 from datetime import datetime
 
-from ecerp.domain.stock import Move, StockBook, StockState
+from ecerp.domain.stock import Discrepancy, Move, StockBook, StockState
 
 
 class StockRepository(abc.ABC):
@@ -39,3 +39,14 @@ class StockRepository(abc.ABC):
         """A complete, independent copy of the committed stock (warehouses,
         moves, balances, reservations) for checks and reports.  Costs a full
         read: not for hot paths."""
+
+    @abc.abstractmethod
+    def verify(self) -> list[Discrepancy]:
+        """Recompute every balance, on-hand and reserved figure from the
+        committed moves and reservations; return each stored figure that
+        differs (empty: the projections agree with the ledger)."""
+
+    @abc.abstractmethod
+    def rebuild(self) -> int:
+        """Rewrite the projections from the ledger when this unit commits;
+        returns how many figures were wrong."""

@@ -16,7 +16,16 @@ from ecerp.domain.catalog import Catalog
 from ecerp.domain.errors import DuplicateError
 from ecerp.domain.events import Event
 from ecerp.domain.orders import Order, OrderStatus
-from ecerp.domain.stock import Move, StockBook, StockState, Stocktake, Transfer
+from ecerp.domain.stock import (
+    Discrepancy,
+    Move,
+    StockBook,
+    StockState,
+    Stocktake,
+    Transfer,
+    rebuild,
+    verify,
+)
 from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
 from ecerp.ports.orders import OrderKey, OrderRepository
@@ -36,6 +45,7 @@ class MemoryStockRepository(StockRepository):
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self._book = StockBook(store.stock)
+        self.rebuild_requested = False
 
     def book(self) -> StockBook:
         return self._book
@@ -59,6 +69,13 @@ class MemoryStockRepository(StockRepository):
 
     def snapshot(self) -> StockState:
         return copy.deepcopy(self._store.stock)
+
+    def verify(self) -> list[Discrepancy]:
+        return verify(self._store.stock)
+
+    def rebuild(self) -> int:
+        self.rebuild_requested = True
+        return len(self.verify())
 
 
 class MemoryOrderRepository(OrderRepository):
@@ -201,6 +218,8 @@ class MemoryUnitOfWork(UnitOfWork):
         with store.lock:
             store.catalog.apply(self.catalog.view().changes())
             store.stock.apply(self.stock.book().changes())
+            if self.stock.rebuild_requested:
+                rebuild(store.stock)
             for order in self.orders.touched():
                 old = store.orders.get(order.id)
                 if old is not None:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,9 +40,11 @@ from ecerp.domain.events import Event
 from ecerp.domain.orders import Order, OrderStatus
 from ecerp.domain.stock import (
     BalanceKey,
+    Discrepancy,
     LineKey,
     Move,
     MoveReason,
+    Projection,
     Reservation,
     StockBook,
     StockChanges,
@@ -50,6 +53,8 @@ from ecerp.domain.stock import (
     Transfer,
     Warehouse,
     WarehouseKey,
+    compare,
+    project,
 )
 from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
@@ -521,6 +526,68 @@ class SqlStockRepository(StockRepository):
 
     def snapshot(self) -> StockState:
         return read_state(self._conn)
+
+    def _stored_and_derived(self) -> tuple[Projection, Projection]:
+        conn = self._conn
+        moved = union_all(
+            select(t.moves.c.sku, t.moves.c.dest.label("loc"), t.moves.c.qty.label("q")),
+            select(t.moves.c.sku, t.moves.c.source.label("loc"), (-t.moves.c.qty).label("q")),
+        ).subquery()
+        sums = conn.execute(
+            select(moved.c.sku, moved.c.loc, func.sum(moved.c.q)).group_by(moved.c.sku, moved.c.loc)
+        )
+        reservations = [
+            Reservation(r["order_id"], int(r["line"]), r["sku"], r["warehouse"], int(r["qty"]))
+            for r in conn.execute(select(t.reservations)).mappings()
+        ]
+        derived = project((((sku, loc), int(q)) for sku, loc, q in sums), reservations)
+        stored_bal = {
+            (sku, loc): int(q)
+            for sku, loc, q in conn.execute(
+                select(t.balances.c.sku, t.balances.c.location, t.balances.c.qty)
+            )
+            if q
+        }
+        on_hand, reserved = {}, {}
+        for r in conn.execute(select(t.positions)).mappings():
+            if r["on_hand"]:
+                on_hand[(r["sku"], r["warehouse"])] = int(r["on_hand"])
+            if r["reserved"]:
+                reserved[(r["sku"], r["warehouse"])] = int(r["reserved"])
+        return Projection(stored_bal, on_hand, reserved), derived
+
+    def verify(self) -> list[Discrepancy]:
+        return compare(*self._stored_and_derived())
+
+    def rebuild(self) -> int:
+        stored, derived = self._stored_and_derived()
+        problems = compare(stored, derived)
+        conn = self._conn
+        conn.execute(delete(t.balances))
+        conn.execute(delete(t.positions))
+        if derived.balances:
+            conn.execute(
+                insert(t.balances),
+                [
+                    {"sku": s, "location": loc, "qty": q}
+                    for (s, loc), q in sorted(derived.balances.items())
+                ],
+            )
+        keys = sorted(set(derived.on_hand) | set(derived.reserved))
+        if keys:
+            conn.execute(
+                insert(t.positions),
+                [
+                    {
+                        "sku": s,
+                        "warehouse": w,
+                        "on_hand": derived.on_hand.get((s, w), 0),
+                        "reserved": derived.reserved.get((s, w), 0),
+                    }
+                    for s, w in keys
+                ],
+            )
+        return len(problems)
 
 
 # --- orders ----------------------------------------------------------------------------------

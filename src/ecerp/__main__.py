@@ -1,0 +1,66 @@
+"""The ``ecerp`` command: database administration.
+
+python -m ecerp db upgrade sqlite:///shop.db      # create or upgrade the schema
+python -m ecerp db downgrade sqlite:///shop.db base
+python -m ecerp db check sqlite:///shop.db        # exit 0 when usable as is
+python -m ecerp db verify sqlite:///shop.db       # ledger self-check
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ecerp.bootstrap import downgrade_database, open_backend, upgrade_database
+from ecerp.domain.errors import EcerpError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="ecerp", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    sub = parser.add_subparsers(dest="group", required=True)
+    db = sub.add_parser("db", help="database schema administration")
+    dbsub = db.add_subparsers(dest="action", required=True)
+    up = dbsub.add_parser("upgrade", help="create or upgrade the schema")
+    up.add_argument("url")
+    up.add_argument("revision", nargs="?", default="head")
+    down = dbsub.add_parser("downgrade", help="downgrade the schema")
+    down.add_argument("url")
+    down.add_argument("revision")
+    chk = dbsub.add_parser("check", help="can this ecerp use the database as it is?")
+    chk.add_argument("url")
+    ver = dbsub.add_parser(
+        "verify", help="recompute balances from the ledger and report differences"
+    )
+    ver.add_argument("url")
+    args = parser.parse_args(argv)
+    try:
+        if args.action == "upgrade":
+            upgrade_database(args.url, args.revision)
+            print(f"{args.url}: schema at {args.revision}")
+        elif args.action == "downgrade":
+            downgrade_database(args.url, args.revision)
+            print(f"{args.url}: schema at {args.revision}")
+        elif args.action == "check":
+            open_backend(args.url).close()
+            print(f"{args.url}: ok")
+        elif args.action == "verify":
+            backend = open_backend(args.url)
+            try:
+                problems = backend.verify()
+            finally:
+                backend.close()
+            for problem in problems:
+                print(problem)
+            print(f"{args.url}: {len(problems)} difference(s)")
+            return 1 if problems else 0
+    except EcerpError as err:
+        print(f"ecerp: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
