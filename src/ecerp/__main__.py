@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 
-from ecerp.bootstrap import downgrade_database, open_backend, upgrade_database
+from ecerp.bootstrap import bootstrap, downgrade_database, open_backend, upgrade_database
 from ecerp.domain.errors import EcerpError
 
 
@@ -35,7 +36,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "verify", help="recompute balances from the ledger and report differences"
     )
     ver.add_argument("url")
+    relay = sub.add_parser("relay", help="deliver committed events from the outbox")
+    relay.add_argument("url")
+    relay.add_argument("--once", action="store_true", help="deliver what is pending, then exit")
+    relay.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
     args = parser.parse_args(argv)
+    if args.group == "relay":
+        return _relay(args.url, once=args.once, interval=args.interval)
     try:
         if args.action == "upgrade":
             upgrade_database(args.url, args.revision)
@@ -60,6 +67,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ecerp: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def _relay(url: str, *, once: bool, interval: float) -> int:
+    try:
+        bus, backend = bootstrap(url)
+    except EcerpError as err:
+        print(f"ecerp: {err}", file=sys.stderr)
+        return 2
+    try:
+        while True:
+            delivered = bus.relay()
+            if delivered:
+                print(f"delivered {delivered} event(s)", flush=True)
+            if once:
+                return 0
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        backend.close()
 
 
 if __name__ == "__main__":

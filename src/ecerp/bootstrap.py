@@ -18,9 +18,11 @@ import attrs
 from ecerp.adapters.clock import SystemClock
 from ecerp.adapters.memory import MemoryStore, MemoryUnitOfWork
 from ecerp.domain.errors import UnsupportedUrlError
+from ecerp.domain.events import Event
 from ecerp.domain.stock import Discrepancy, StockState
 from ecerp.ports.clock import Clock
 from ecerp.ports.events import EventPublisher
+from ecerp.ports.outbox import Outbox
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.messagebus import MessageBus
 
@@ -35,6 +37,8 @@ class Backend:
     uow_factory: Callable[[], UnitOfWork]
     snapshot: Callable[[], StockState]
     close: Callable[[], None]
+    outbox: Outbox | None = None
+    configure_outbox: Callable[[tuple[type[Event], ...] | None], None] | None = None
 
     def verify(self) -> list[Discrepancy]:
         """Every stored stock figure that differs from the ledger."""
@@ -70,6 +74,7 @@ def open_backend(url: str) -> Backend:
 
 def _open_sql(url: str) -> Backend:
     from ecerp.adapters.sql import SqlUnitOfWork, check_schema, make_engine, read_state
+    from ecerp.adapters.sql.outbox import SqlOutbox
 
     db = make_engine(url)
     try:
@@ -82,7 +87,10 @@ def _open_sql(url: str) -> Backend:
         with SqlUnitOfWork(db) as uow:
             return read_state(uow.connection)
 
-    return Backend(url, lambda: SqlUnitOfWork(db), snapshot, db.dispose)
+    def configure(types: tuple[type[Event], ...] | None) -> None:
+        db.outbox_types = types
+
+    return Backend(url, lambda: SqlUnitOfWork(db), snapshot, db.dispose, SqlOutbox(db), configure)
 
 
 def upgrade_database(url: str, revision: str = "head") -> None:
@@ -123,5 +131,8 @@ def bootstrap(
         clock or SystemClock(),
         publishers,
         auto_allocate=auto_allocate,
+        outbox=backend.outbox,
     )
+    if backend.configure_outbox is not None:
+        backend.configure_outbox(bus.handled_event_types())
     return bus, backend

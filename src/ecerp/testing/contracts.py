@@ -92,6 +92,7 @@ from ecerp.domain.stock import (
     MoveReason,
     Reservation,
     StockBook,
+    StockPosition,
     StockState,
     Stocktake,
     StocktakeStatus,
@@ -795,7 +796,6 @@ class CatalogRepositoryContract(_BackendFixtures):
             assert red.attribute("colour") == "red"
             assert red.dimensions == Dimensions(120, 90, 100)
             assert red.cost == eur("2.105")
-            assert str(red.cost.amount if red.cost else "") == "2.105"
 
     def test_items_added_in_later_units_join_the_committed_catalog(
         self, uow_factory: UowFactory
@@ -1128,12 +1128,11 @@ class StockRepositoryContract(_BackendFixtures):
             }
             assert (book.reserved("MUG-RED", "SH"), book.available("MUG-RED", "SH")) == (5, 5)
             assert (book.reserved("LID", "SH"), book.available("LID", "SH")) == (3, 3)
-            assert [(r.order, r.line, r.sku) for r in book.iter_reservations()] == [
-                ("order-A", 1, "LID"),
-                ("order-A", 1, "MUG-RED"),
-                ("order-A", 2, "MUG-RED"),
-                ("order-B", 1, "LID"),
+            assert book.reservations_at("LID", "SH") == [
+                Reservation("order-A", 1, "LID", "SH", 2),
+                Reservation("order-B", 1, "LID", "SH", 1),
             ]
+            assert book.reservations_at("MUG-RED", "SZ") == []
             book.release("order-A", {(2, "MUG-RED"): 1})
             shipped = book.ship("order-B", at=T0 + HOUR, actor="bob")
             uow.commit()
@@ -1165,7 +1164,7 @@ class StockRepositoryContract(_BackendFixtures):
         with uow_factory() as uow:
             book = uow.stock.book()
             assert book.reservations_of("order-A") == {}
-            assert list(book.iter_reservations()) == []
+            assert book.reservations_at("LID", "SH") == []
             assert (book.reserved("LID", "SH"), book.available("LID", "SH")) == (0, 6)
             # it may now reserve in another warehouse
             book.reserve("order-A", {(1, "LID"): 1}, "NEG")
@@ -1360,9 +1359,7 @@ class StockRepositoryContract(_BackendFixtures):
 
 def _position(
     sku: str, warehouse: str, on_hand: int, reserved: int, damaged: int, in_transit: int
-) -> object:
-    from ecerp.domain.stock import StockPosition
-
+) -> StockPosition:
     return StockPosition(sku, warehouse, on_hand, reserved, on_hand - reserved, damaged, in_transit)
 
 
@@ -1504,8 +1501,9 @@ class OrderRepositoryContract(_BackendFixtures):
 
     def test_adding_an_order_twice_is_refused(self, uow_factory: UowFactory) -> None:
         commit_work(uow_factory, seed)
-        commit_work(uow_factory, lambda uow: add_order(uow, channel_order("1001")))
-        before = dump(uow_factory)
+        before = commit_work(
+            uow_factory, lambda uow: order_state(add_order(uow, channel_order("1001")))
+        )
 
         with uow_factory() as uow:
             with pytest.raises(DuplicateError) as committed_twice:
@@ -1521,9 +1519,8 @@ class OrderRepositoryContract(_BackendFixtures):
             assert uow.orders.count() == 2
             uow.commit()
 
-        after = dump(uow_factory)
-        assert after["orders"]["shopify/web/1001"] == before["orders"]["shopify/web/1001"]  # type: ignore[index]
         with uow_factory() as uow:
+            assert order_state(uow.orders.get("shopify/web/1001")) == before
             assert uow.orders.get("shopify/web/1002").lines[0].listing_sku == "MUG-RED"
             assert uow.orders.count() == 2
 
@@ -1790,7 +1787,7 @@ class DocumentRepositoryContract(_BackendFixtures):
             transfer = uow.documents.find_transfer("TR-1")
             assert stocktake is not None
             assert transfer is not None
-            stocktake.count("LID", 1)
+            stocktake.count("LID", 3)
             stocktake.post(uow.stock.book(), at=T0, actor="ann")
             transfer.receive(uow.stock.book(), {"LID": 2}, at=T0, actor="sz")
 

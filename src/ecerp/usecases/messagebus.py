@@ -20,6 +20,7 @@ from ecerp.domain.errors import ConcurrencyError
 from ecerp.domain.events import Event, ReservationReleased, StockMoved
 from ecerp.ports.clock import Clock
 from ecerp.ports.events import EventPublisher
+from ecerp.ports.outbox import Outbox
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases import catalog, inventory, orders
 from ecerp.usecases import commands as c
@@ -73,6 +74,8 @@ class MessageBus:
             allocates the waiting orders that need it.
         max_attempts: how often a command that lost a race
             (:class:`ConcurrencyError`) is run again from scratch.
+        outbox: where a shared database keeps committed events; when given,
+            events are delivered from it (at least once) instead of directly.
     """
 
     def __init__(
@@ -83,12 +86,14 @@ class MessageBus:
         *,
         auto_allocate: bool = True,
         max_attempts: int = 8,
+        outbox: Outbox | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.publishers = list(publishers)
         self.event_handlers = EVENT_HANDLERS if auto_allocate else []
         self.max_attempts = max_attempts
+        self.outbox = outbox
 
     def handle(self, command: c.Command) -> Any:
         """Run ``command``; returns what its handler returns.
@@ -99,8 +104,37 @@ class MessageBus:
         """
         handler = COMMAND_HANDLERS[type(command)]
         result, events = self._run(lambda ctx: handler(command, ctx))
-        self._dispatch(events)
+        if self.outbox is None:
+            self._dispatch(events)
+        else:
+            self.relay()
         return result
+
+    def relay(self, limit: int = 1000) -> int:
+        """Deliver pending outbox events (and those their handlers cause) to
+        handlers and publishers; returns how many were delivered.  Without an
+        outbox there is never anything pending."""
+        if self.outbox is None:
+            return 0
+        delivered = 0
+        while batch := self.outbox.pending(limit):
+            self._deliver([event for _, event in batch])
+            self.outbox.mark_delivered([i for i, _ in batch])
+            delivered += len(batch)
+        return delivered
+
+    def _deliver(self, events: list[Event]) -> list[list[Event]]:
+        """Run the handlers and publishers for ``events``; returns the events
+        the handlers committed."""
+        more = []
+        for types, handler in self.event_handlers:
+            wanted = [e for e in events if isinstance(e, types)]
+            if wanted:
+                _, caused = self._run(lambda ctx, h=handler, w=wanted: h(w, ctx))  # type: ignore[misc]
+                more.append(caused)
+        for publisher in self.publishers:
+            publisher.publish(events)
+        return more
 
     def _run(self, work: Callable[[Context], R]) -> tuple[R, list[Event]]:
         """Run ``work`` in a fresh unit of work, again (from scratch, the failed
@@ -121,12 +155,12 @@ class MessageBus:
         queue = [events]
         while queue:
             batch = queue.pop(0)
-            if not batch:
-                continue
-            for types, handler in self.event_handlers:
-                wanted = [e for e in batch if isinstance(e, types)]
-                if wanted:
-                    _, more = self._run(lambda ctx, h=handler, w=wanted: h(w, ctx))  # type: ignore[misc]
-                    queue.append(more)
-            for publisher in self.publishers:
-                publisher.publish(batch)
+            if batch:
+                queue.extend(self._deliver(batch))
+
+    def handled_event_types(self) -> tuple[type[Event], ...] | None:
+        """The event types something here listens to (``None``: all of them,
+        because publishers take every event)."""
+        if self.publishers:
+            return None
+        return tuple(tp for types, _ in self.event_handlers for tp in types)

@@ -16,6 +16,7 @@ and may be retried.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ from sqlalchemy.exc import (
 
 from ecerp.adapters.sql import schema
 from ecerp.domain.errors import BackendError, ConcurrencyError, UnsupportedUrlError
+from ecerp.domain.events import Event
 
 SCHEMES = ("sqlite:///", "postgresql+psycopg://", "postgresql://")
 
@@ -119,7 +121,16 @@ class Database:
     url: str
     engine: Engine
     is_postgres: bool
-    outbox: bool = True
+    outbox_types: tuple[type[Event], ...] | None = ()
+    """Which events the unit of work stores in the outbox: ``None`` for all
+    (someone publishes them), a tuple of types for those with handlers."""
+
+    @property
+    def outbox(self) -> bool:
+        return self.outbox_types is None or bool(self.outbox_types)
+
+    def wants(self, event: Event) -> bool:
+        return self.outbox_types is None or isinstance(event, self.outbox_types)
 
     @property
     def is_sqlite(self) -> bool:
@@ -200,8 +211,16 @@ def check_schema(db: Database) -> None:
     """
     from ecerp.adapters.sql.migrations_api import known_revisions
 
-    found = current_revision(db)
     expected = schema.SCHEMA_REVISION
+    path = db.engine.url.database
+    if db.is_sqlite and path and path != ":memory:" and not os.path.exists(path):
+        raise SchemaError(
+            f"{_safe(db.url)}: no such database file; create it with "
+            f"`python -m ecerp db upgrade {_safe(db.url)}`",
+            found=None,
+            expected=expected,
+        )
+    found = current_revision(db)
     if found == expected:
         return
     hint = f"run `python -m ecerp db upgrade {_safe(db.url)}` (or ecerp.upgrade_database(url))"

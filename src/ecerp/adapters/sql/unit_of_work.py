@@ -829,13 +829,14 @@ class SqlUnitOfWork(UnitOfWork):
             self.stock.state.write(self.stock.book().changes())
             self.orders.write(conn)
             self.documents.write(conn)
-            if self.db.outbox and self.pending_events:
+            stored = [e for e in self.pending_events if self.db.wants(e)] if self.db.outbox else []
+            if stored:
                 at = self.db.clock_now()
                 conn.execute(
                     insert(t.outbox),
                     [
                         {"recorded_at": at, "kind": kind, "payload": payload, "delivered_at": None}
-                        for kind, payload in map(dump_event, self.pending_events)
+                        for kind, payload in map(dump_event, stored)
                     ],
                 )
             conn.commit()
