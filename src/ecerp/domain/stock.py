@@ -284,6 +284,9 @@ class StockState:
     def prefetch(self, keys: Iterable[WarehouseKey]) -> None:
         """Load the positions of ``keys`` ahead of use (nothing to do in memory)."""
 
+    def prefetch_reservations(self, orders: Iterable[str]) -> None:
+        """Load the reservations of ``orders`` ahead of use (nothing to do in memory)."""
+
     def apply(self, changes: StockChanges) -> None:
         """Make a book's :meth:`StockBook.changes` (validated by it) part of this state."""
         self.warehouses.update((w.code, w) for w in changes.warehouses)
@@ -875,6 +878,10 @@ class StockBook:
         """Hint that ``(sku, warehouse)`` positions are about to be read, so a
         state backed by a database can load them in one query."""
         self._state.prefetch(keys)
+
+    def prefetch_reservations(self, orders: Iterable[str]) -> None:
+        """Hint that the reservations of ``orders`` are about to be read."""
+        self._state.prefetch_reservations(o for o in orders if o not in self._reservations)
 
     def reservations_at(self, sku: str, warehouse: str) -> list[Reservation]:
         """Every reservation of ``sku`` in ``warehouse``, by order."""

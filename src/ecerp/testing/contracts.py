@@ -129,12 +129,13 @@ def value_state(value: object) -> object:
     offset included), floats never equal ints, and containers keep their type
     (a list is not a tuple; sets and dict items are sorted).
     """
-    if attrs.has(type(value)):
+    cls = type(value)
+    if attrs.has(cls):
         return (
-            type(value).__name__,
+            cls.__name__,
             tuple(
                 (f.name, value_state(getattr(value, f.name)))
-                for f in attrs.fields(type(value))
+                for f in attrs.fields(cls)
                 if not f.name.startswith("_")
             ),
         )
@@ -367,7 +368,7 @@ def rich_channel_order() -> ChannelOrder:
 RICH_REQUIREMENTS = {(1, "MUG-RED"): 2, (1, "LID"): 2, (2, "MUG-RED"): 3}
 
 
-class _Boom(Exception):
+class _AbandonedError(Exception):
     """Raised inside a unit of work to abandon it."""
 
 
@@ -381,7 +382,7 @@ def end_without_commit(
     left, an exception escapes it, or :meth:`UnitOfWork.rollback` is called."""
     uow = uow_factory()
     if how == "raised":
-        with pytest.raises(_Boom):
+        with pytest.raises(_AbandonedError):
             _work_then_raise(uow, work)
         return
     with uow:
@@ -393,7 +394,7 @@ def end_without_commit(
 def _work_then_raise(uow: UnitOfWork, work: Callable[[UnitOfWork], object]) -> None:
     with uow:
         work(uow)
-        raise _Boom
+        raise _AbandonedError
 
 
 # --- fixtures ----------------------------------------------------------------------------
@@ -588,9 +589,9 @@ class UnitOfWorkContract(_BackendFixtures):
             with uow_factory() as uow:
                 uow.stock.book().receive("LID", "SH", 7, at=T0, actor="ann")
                 uow.commit()
-                raise _Boom
+                raise _AbandonedError
 
-        with pytest.raises(_Boom):
+        with pytest.raises(_AbandonedError):
             commit_then_fail()
 
         with uow_factory() as uow:
@@ -674,7 +675,7 @@ class UnitOfWorkContract(_BackendFixtures):
         commit_work(uow_factory, _baseline)
         uow = uow_factory()
         if how == "raised":
-            with pytest.raises(_Boom):
+            with pytest.raises(_AbandonedError):
                 _work_then_raise(uow, _order_work)
         else:
             with uow:
@@ -700,7 +701,7 @@ class UnitOfWorkContract(_BackendFixtures):
         with uow:
             assert uow.stock.book().on_hand("LID", "SH") == 3
             uow.stock.book().receive("LID", "SH", 50, at=T0, actor="ann")
-        with pytest.raises(_Boom):
+        with pytest.raises(_AbandonedError):
             _work_then_raise(uow, lambda u: u.catalog.view().add_sku(Sku("GHOST")))
         with uow:
             assert uow.stock.book().on_hand("LID", "SH") == 3
@@ -1292,6 +1293,30 @@ class StockRepositoryContract(_BackendFixtures):
             _second_day(uow)
             uow.stock.book().add_warehouse(Warehouse("HK"))
             assert stock_state(uow.stock.snapshot()) == committed
+
+    def test_the_ledger_check_finds_nothing_wrong_with_books_kept_by_the_rules(
+        self, uow_factory: UowFactory
+    ) -> None:
+        commit_work(uow_factory, seed)
+        commit_work(uow_factory, _first_day)
+
+        def reserve_and_ship(uow: UnitOfWork) -> None:
+            book = uow.stock.book()
+            book.reserve("order-A", {(1, "MUG-RED"): 2, (2, "LID"): 1}, "SH")
+            book.reserve("order-B", {(1, "MUG-RED"): 1}, "SH")
+            book.ship("order-B", at=T0 + 6 * HOUR, actor="bob")
+
+        commit_work(uow_factory, reserve_and_ship)
+        commit_work(uow_factory, _second_day)
+        with uow_factory() as uow:
+            before = stock_state(uow.stock.snapshot())
+            assert uow.stock.verify() == []
+
+        assert commit_work(uow_factory, lambda uow: uow.stock.rebuild()) == 0
+
+        with uow_factory() as uow:
+            assert stock_state(uow.stock.snapshot()) == before
+            assert uow.stock.verify() == []
 
     def test_a_closed_period_persists_and_refuses_back_dated_moves(
         self, uow_factory: UowFactory

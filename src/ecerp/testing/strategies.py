@@ -38,6 +38,7 @@ import string
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 import attrs
 from hypothesis import strategies as st
@@ -63,6 +64,7 @@ _LOWER = string.ascii_lowercase
 _DIGITS = string.digits
 
 LineKey = tuple[int, str]
+T = TypeVar("T")
 
 # --- values ------------------------------------------------------------------
 
@@ -121,9 +123,11 @@ def money(
 
     def build(code_and_extra: tuple[str, int]) -> st.SearchStrategy[Money]:
         code, extra_digits = code_and_extra
-        return amounts(
-            code, min_units=min_units, max_units=max_units, extra_digits=extra_digits
-        ).map(lambda amount: Money(amount, code))
+        return st.builds(
+            Money,
+            amounts(code, min_units=min_units, max_units=max_units, extra_digits=extra_digits),
+            st.just(code),
+        )
 
     return st.tuples(codes, extra).flatmap(build)
 
@@ -274,6 +278,21 @@ class CatalogSpec:
         return totals
 
 
+def _distinct(codes: Sequence[str]) -> list[str]:
+    """Make drawn codes distinct by numbering repeats (``A``, ``A2``, ``A3``):
+    cheaper for hypothesis than a unique list, which rejects repeats."""
+    seen: set[str] = set()
+    result = []
+    for code in codes:
+        candidate, n = code, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{code}{n}"
+        seen.add(candidate)
+        result.append(candidate)
+    return result
+
+
 @st.composite
 def catalog_specs(
     draw: st.DrawFn,
@@ -299,8 +318,8 @@ def catalog_specs(
         raise ValueError("catalog_specs needs at least 3 SKUs")
     n_skus = draw(st.integers(min_skus, max(min_skus, max_skus)))
     n_bundles = draw(st.integers(2, max(2, max_bundles)))
-    codes = draw(
-        st.lists(sku_codes(), min_size=n_skus + n_bundles, max_size=n_skus + n_bundles, unique=True)
+    codes = _distinct(
+        draw(st.lists(sku_codes(), min_size=n_skus + n_bundles, max_size=n_skus + n_bundles))
     )
     sku_list, bundle_list = codes[:n_skus], codes[n_skus:]
     skus = tuple(Sku(code, weight_g=draw(st.integers(0, 2000))) for code in sku_list)
@@ -325,7 +344,7 @@ def catalog_specs(
 
     channels = draw(st.lists(st.sampled_from(CHANNELS), min_size=2, max_size=2, unique=True))
     n_shops = draw(st.integers(2, 4))
-    shop_list = draw(st.lists(shop_codes(), min_size=n_shops, max_size=n_shops, unique=True))
+    shop_list = _distinct(draw(st.lists(shop_codes(), min_size=n_shops, max_size=n_shops)))
     shops = tuple(
         Shop(
             code,
@@ -338,7 +357,7 @@ def catalog_specs(
 
     targets = [*sku_list, *bundle_list]
     pool_size = len(channels) + 2 * len(shops)
-    listing = draw(st.lists(listing_codes(), min_size=pool_size, max_size=pool_size, unique=True))
+    listing = _distinct(draw(st.lists(listing_codes(), min_size=pool_size, max_size=pool_size)))
     aliases: list[Alias] = []
     channel_alias: dict[str, str] = {}
     for channel in channels:
@@ -367,6 +386,12 @@ def _utc_datetimes() -> st.SearchStrategy[datetime]:
         max_value=datetime(2027, 12, 31),  # noqa: DTZ001
         timezones=st.just(UTC),
     )
+
+
+def _given(
+    strategy: st.SearchStrategy[T] | None, default: st.SearchStrategy[T]
+) -> st.SearchStrategy[T]:
+    return default if strategy is None else strategy
 
 
 @st.composite
@@ -425,16 +450,16 @@ def channel_orders(
     return ChannelOrder(
         channel=shop.channel,
         shop=shop.code,
-        external_id=draw(external_ids or st.integers(1, 10**9).map(str)),
-        ordered_at=draw(ordered_at or _utc_datetimes()),
+        external_id=draw(_given(external_ids, st.integers(1, 10**9).map(str))),
+        ordered_at=draw(_given(ordered_at, _utc_datetimes())),
         currency=shop.currency,
         lines=draw(channel_lines(spec, shop.code, max_lines=max_lines, max_qty=max_qty)),
         buyer=Buyer(id=draw(st.sampled_from(("b1", "b2", "b3")))),
         address=draw(addresses()),
-        paid=draw(paid or st.sampled_from((True, True, True, False))),
-        cancelled=draw(cancelled or st.just(False)),
+        paid=draw(_given(paid, st.sampled_from((True, True, True, False)))),
+        cancelled=draw(_given(cancelled, st.just(False))),
         buyer_note=draw(st.sampled_from(("", "", "gift wrap please"))),
-        priority=draw(priorities or st.integers(0, 2)),
+        priority=draw(_given(priorities, st.integers(0, 2))),
     )
 
 
@@ -450,11 +475,14 @@ def newer_versions(
     *,
     changes: Sequence[str] = VERSION_CHANGES,
     max_delay: timedelta = timedelta(days=2),
+    max_lines: int = 3,
+    max_qty: int = 3,
 ) -> ChannelOrder:
     """A later version of ``draft`` as the channel would send it: same key,
     ``updated_at`` 1 minute to ``max_delay`` later, and one or more of
     ``changes``: ``paid``, ``cancelled``, new ``lines``, a new ``address``,
-    a new buyer ``note``.  (A channel never un-pays an order.)"""
+    a new buyer ``note``.  (A channel never un-pays an order.)  New lines
+    have at most ``max_lines`` lines of ``max_qty`` units."""
     minutes = max(1, int(max_delay / timedelta(minutes=1)))
     picked = draw(st.sets(st.sampled_from(tuple(changes)), min_size=1))
     fields: dict[str, object] = {
@@ -465,7 +493,9 @@ def newer_versions(
     if "cancelled" in picked:
         fields["cancelled"] = True
     if "lines" in picked:
-        fields["lines"] = draw(channel_lines(spec, draft.shop))
+        fields["lines"] = draw(
+            channel_lines(spec, draft.shop, max_lines=max_lines, max_qty=max_qty)
+        )
     if "address" in picked:
         fields["address"] = draw(addresses())
     if "note" in picked:

@@ -165,6 +165,7 @@ def _import_chunk(chunk: list[ChannelOrder], actor: str, ctx: Context) -> list[O
         )
         existing = uow.orders.find_by_keys({d.key for d in chunk})
         book = uow.stock.book()
+        book.prefetch_reservations(o.id for o in existing.values())
         for draft in chunk:
             ref = _ref(draft)
             try:
@@ -247,6 +248,7 @@ def allocate_in(
             requests.append(_request(order, all_codes))
     keys = {(sku, wh) for r in requests for sku in r.needs for wh in r.warehouses}
     book.prefetch(keys)
+    book.prefetch_reservations(r.order for r in requests)
     available = {key: book.available(*key) for key in keys}
     for decision in decide(requests, available, negative_ok):
         order = orders[decision.order]
@@ -384,6 +386,7 @@ def ship_orders(cmd: ShipOrders, ctx: Context) -> BatchResult:
     with ctx.uow as uow:
         orders = uow.orders.find_many(cmd.shipments)
         book = uow.stock.book()
+        book.prefetch_reservations(orders)
         at = ctx.now()
         for oid, tracking in cmd.shipments.items():
             order = orders.get(oid)

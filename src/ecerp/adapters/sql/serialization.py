@@ -7,7 +7,8 @@ Encoding choices (all of them):
 * enums by value; tuples, sets and frozensets as JSON lists.
 * dicts keyed by tuples (order requirements ``{(line, sku): qty}``, stocktake
   snapshots ``{(sku, location): qty}``) as lists of ``[*key, value]``.
-* ``Order`` field by field (its private event list is not stored).
+* ``Order`` field by field by hand-written functions (the hot path of every
+  batch; its private event list is not stored).
 * events for the outbox as ``{"type": class name, ...fields}``.
 
 >>> conv = make_converter()
@@ -27,12 +28,21 @@ import attrs
 import cattrs
 
 from ecerp.domain import events as ev
-from ecerp.domain.orders import Order, OrderLine
+from ecerp.domain.money import Money
+from ecerp.domain.orders import (
+    Address,
+    Buyer,
+    Change,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentStatus,
+    StatusChange,
+)
 from ecerp.domain.stock import Move, Stocktake
 
 T = TypeVar("T")
 
-ORDER_FIELDS = [f for f in attrs.fields(Order) if f.name != "_events"]
 EVENT_TYPES: dict[str, type[ev.Event]] = {
     cls.__name__: cls
     for cls in vars(ev).values()
@@ -77,35 +87,8 @@ def make_converter() -> DocumentConverter:
     conv.register_unstructure_hook_func(_is_set, lambda value: sorted(value))
     conv.register_structure_hook(datetime, _dt_in)
 
-    def order_out(order: Order) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        for f in ORDER_FIELDS:
-            value = getattr(order, f.name)
-            if f.name == "requirements":
-                data[f.name] = [[line, sku, qty] for (line, sku), qty in sorted(value.items())]
-            elif f.name == "tags":
-                data[f.name] = sorted(value)
-            else:
-                data[f.name] = conv.unstructure(value, f.type if isinstance(f.type, type) else None)
-        return data
-
-    def order_in(data: dict[str, Any], _: Any) -> Order:
-        kwargs: dict[str, Any] = {}
-        hints = attrs.resolve_types(Order)
-        for f in attrs.fields(hints):
-            if f.name == "_events":
-                continue
-            raw = data[f.name]
-            if f.name == "requirements":
-                kwargs[f.name] = {(int(line), str(sku)): int(qty) for line, sku, qty in raw}
-            elif f.name == "lines":
-                kwargs[f.name] = [conv.structure(x, OrderLine) for x in raw]
-            else:
-                kwargs[f.name] = conv.structure(raw, f.type)  # type: ignore[arg-type]
-        return Order(**kwargs)
-
     conv.register_unstructure_hook(Order, order_out)
-    conv.register_structure_hook(Order, order_in)
+    conv.register_structure_hook(Order, lambda data, _: order_in(data))
 
     def stocktake_out(st: Stocktake) -> dict[str, Any]:
         return {
@@ -132,6 +115,102 @@ def make_converter() -> DocumentConverter:
     conv.register_unstructure_hook(Stocktake, stocktake_out)
     conv.register_structure_hook(Stocktake, stocktake_in)
     return conv
+
+
+def _money_out(m: Money | None) -> dict[str, str] | None:
+    return None if m is None else {"amount": str(m.amount), "currency": m.currency}
+
+
+def _money_in(d: dict[str, str] | None) -> Money | None:
+    return None if d is None else Money(Decimal(d["amount"]), d["currency"])
+
+
+def _money_req(d: dict[str, str]) -> Money:
+    return Money(Decimal(d["amount"]), d["currency"])
+
+
+def order_out(o: Order) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "channel": o.channel,
+        "shop": o.shop,
+        "external_id": o.external_id,
+        "ordered_at": o.ordered_at.isoformat(),
+        "updated_at": o.updated_at.isoformat(),
+        "currency": o.currency,
+        "lines": [
+            [
+                ln.line_no,
+                ln.listing_sku,
+                ln.qty,
+                str(ln.unit_price.amount),
+                str(ln.discount.amount),
+                ln.title,
+            ]
+            for ln in o.lines
+        ],
+        "requirements": [[line, sku, qty] for (line, sku), qty in sorted(o.requirements.items())],
+        "buyer": attrs.astuple(o.buyer),
+        "address": attrs.astuple(o.address),
+        "payment": o.payment.value,
+        "paid_amount": _money_out(o.paid_amount),
+        "status": o.status.value,
+        "buyer_note": o.buyer_note,
+        "seller_note": o.seller_note,
+        "shipping_level": o.shipping_level,
+        "shipping_service": o.shipping_service,
+        "priority": o.priority,
+        "tags": sorted(o.tags),
+        "warehouse": o.warehouse,
+        "tracking": o.tracking,
+        "hold_reasons": list(o.hold_reasons),
+        "history": [
+            [h.at.isoformat(), h.actor, h.from_.value, h.to.value, h.note] for h in o.history
+        ],
+        "changes": [[c.at.isoformat(), c.actor, c.field, c.before, c.after] for c in o.changes],
+    }
+
+
+def order_in(d: dict[str, Any]) -> Order:
+    cur = d["currency"]
+    return Order(
+        id=d["id"],
+        channel=d["channel"],
+        shop=d["shop"],
+        external_id=d["external_id"],
+        ordered_at=_iso(d["ordered_at"]),
+        updated_at=_iso(d["updated_at"]),
+        currency=cur,
+        lines=[
+            OrderLine(n, sku, qty, Money(Decimal(price), cur), Money(Decimal(disc), cur), title)
+            for n, sku, qty, price, disc, title in d["lines"]
+        ],
+        requirements={(line, sku): qty for line, sku, qty in d["requirements"]},
+        buyer=Buyer(*d["buyer"]),
+        address=Address(*d["address"]),
+        payment=PaymentStatus(d["payment"]),
+        paid_amount=_money_in(d["paid_amount"]),
+        status=OrderStatus(d["status"]),
+        buyer_note=d["buyer_note"],
+        seller_note=d["seller_note"],
+        shipping_level=d["shipping_level"],
+        shipping_service=d["shipping_service"],
+        priority=d["priority"],
+        tags=set(d["tags"]),
+        warehouse=d["warehouse"],
+        tracking=d["tracking"],
+        hold_reasons=tuple(d["hold_reasons"]),
+        history=[
+            StatusChange(_iso(at), actor, OrderStatus(f), OrderStatus(to), note)
+            for at, actor, f, to, note in d["history"]
+        ],
+        changes=[Change(_iso(at), actor, field, b, a) for at, actor, field, b, a in d["changes"]],
+    )
+
+
+def _iso(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
 
 
 CONVERTER = make_converter()

@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     Connection,
     Select,
-    and_,
     bindparam,
     delete,
     func,
@@ -37,7 +36,7 @@ from ecerp.adapters.sql.serialization import CONVERTER, dump_event
 from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
 from ecerp.domain.errors import DuplicateError
 from ecerp.domain.events import Event
-from ecerp.domain.orders import Order, OrderStatus
+from ecerp.domain.orders import Order, OrderStatus, order_id
 from ecerp.domain.stock import (
     BalanceKey,
     Discrepancy,
@@ -350,6 +349,9 @@ class SqlStockState(StockState):
             self.load_reservations((order,))
         return dict(self.reservations.get(order, ()))
 
+    def prefetch_reservations(self, orders: Iterable[str]) -> None:
+        self.load_reservations(orders)
+
     def load_reservations(self, orders: Iterable[str]) -> None:
         wanted = sorted({o for o in orders if o not in self._reservations_loaded})
         for batch in chunks(wanted):
@@ -600,6 +602,8 @@ class SqlOrderRepository(OrderRepository):
         self.seen: dict[str, Order] = {}
         self.loaded: dict[str, str] = {}
         self.new: dict[str, Order] = {}
+        #: ids known not to be stored (looked up in this unit and not found)
+        self.absent: set[str] = set()
 
     def _take(self, data: str) -> Order:
         order = CONVERTER.loads(data, Order)
@@ -612,7 +616,9 @@ class SqlOrderRepository(OrderRepository):
         return stmt.with_for_update() if self._db.is_postgres else stmt
 
     def add(self, order: Order) -> None:
-        if order.id in self.new or self.find(order.id) is not None:
+        if order.id in self.new or order.id in self.seen:
+            raise DuplicateError("order", order.id)
+        if order.id not in self.absent and self.find(order.id) is not None:
             raise DuplicateError("order", order.id)
         self.new[order.id] = order
 
@@ -629,6 +635,7 @@ class SqlOrderRepository(OrderRepository):
         for batch in chunks(missing):
             for (data,) in self._conn.execute(self._select().where(t.orders.c.id.in_(batch))):
                 self._take(data)
+            self.absent.update(i for i in batch if i not in self.seen)
         found = {}
         for oid in ids:
             order = self.seen.get(oid) or self.new.get(oid)
@@ -644,18 +651,16 @@ class SqlOrderRepository(OrderRepository):
                 found[order.key] = order
         rest = sorted(k for k in wanted if k not in found)
         for batch in chunks(rest):
-            cond = or_(
-                *(
-                    and_(t.orders.c.channel == c, t.orders.c.shop == s, t.orders.c.external_id == e)
-                    for c, s, e in batch
-                )
+            stmt = select(t.orders.c.id, t.orders.c.data).where(
+                t.orders.c.external_id.in_(sorted({e for _, _, e in batch}))
             )
-            stmt = select(t.orders.c.id, t.orders.c.data).where(cond)
             if self._db.is_postgres:
                 stmt = stmt.with_for_update()
             for oid, data in self._conn.execute(stmt):
-                order = self.seen.get(oid) or self._take(data)
-                found[order.key] = order
+                loaded = self.seen.get(oid) or self._take(data)
+                if loaded.key in wanted:
+                    found[loaded.key] = loaded
+            self.absent.update(order_id(*k) for k in batch if k not in found)
         return found
 
     def _merge_touched(self, ids: set[str], keep: Any) -> list[str]:
