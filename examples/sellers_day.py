@@ -19,7 +19,9 @@ mug, a lid and a pack of tea.  Over one simulated day:
 7. ``erp.check()`` proves the books consistent.
 
 Run it with ``python examples/sellers_day.py [URL]``; the URL names the
-backend and defaults to an in-memory store.
+backend (``memory://``, ``sqlite:///day.db``, ``postgresql+psycopg://...``)
+and defaults to ``DEFAULT_URL``.  A SQL database must be new or empty: the
+demo creates its schema and refuses one that already holds a shop.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
+from ecerp.bootstrap import upgrade_database
 
 DEFAULT_URL = "memory://"
 
@@ -143,7 +146,7 @@ def run(erp: ERP, clock: SimulatedClock) -> None:
     say(clock, "Opening stock in Berlin and Hamburg:")
     print_stock(erp)
 
-    # 1. The morning's orders, from both shops.
+    # The morning's orders, from both shops.
     clock.set(at(8))
     first = amazon("302-1001", at(21, 14, day=-1), ("B0MUGRED", 2, "12.90"))
     batch = [
@@ -165,7 +168,7 @@ def run(erp: ERP, clock: SimulatedClock) -> None:
     for o in allocated:
         print(f"       {o.ref:<22} {o.kind.value:<9} {o.detail}")
 
-    # 2. Blue mugs arrive; the waiting order is allocated without being asked.
+    # Blue mugs arrive; the waiting order is allocated without being asked.
     clock.set(at(10))
     erp.inventory.receive("MUG-BLUE", "BER", 6, document="PO-4711", actor="ben")
     waiting = "shopify/web/5001"
@@ -175,7 +178,7 @@ def run(erp: ERP, clock: SimulatedClock) -> None:
         f"6 blue mugs received in BER: {waiting} is {order.status.value} in {order.warehouse}.",
     )
 
-    # 3. The morning wave: pick and ship everything allocated.
+    # The morning wave: pick and ship everything allocated.
     clock.set(at(11))
     wave = erp.orders.ids(OrderStatus.ALLOCATED)
     picked = erp.orders.pick(wave, actor="jo")
@@ -183,7 +186,7 @@ def run(erp: ERP, clock: SimulatedClock) -> None:
     shipped = erp.orders.ship({oid: f"DHL-{i:04d}" for i, oid in enumerate(wave, 1)}, actor="jo")
     say(clock, f"Morning wave: picked {len(picked)}, shipped {shipped.counts().get('done', 0)}.")
 
-    # 4. Hamburg gets blue mugs and lids; they arrive in two parts.
+    # Hamburg gets blue mugs and lids; they arrive in two parts.
     clock.set(at(12))
     erp.inventory.transfer("TR-1", "BER", "HAM", {"MUG-BLUE": 2, "LID": 2})
     say(clock, "Transfer TR-1 sent to HAM: 2 blue mugs, 2 lids.")
@@ -192,7 +195,7 @@ def run(erp: ERP, clock: SimulatedClock) -> None:
     in_transit = erp.inventory.position("LID", "HAM").in_transit
     say(clock, f"HAM received the first part; {in_transit} lid still in transit.")
 
-    # 5. Afternoon orders, then a stocktake while shipping goes on.
+    # Afternoon orders, then a stocktake while shipping goes on.
     clock.set(at(14))
     afternoon = [
         shopify("5004", at(12, 10), ("mug-red", 2, "11.50")),
@@ -226,16 +229,17 @@ def run(erp: ERP, clock: SimulatedClock) -> None:
             f" by {change.actor} ({change.note})"
         )
 
-    # 6. The rest of the transfer arrives; the last order ships from Hamburg.
+    # The rest of the transfer arrives; the last order ships from Hamburg.
     clock.set(at(17))
     transfer = erp.inventory.receive_transfer("TR-1", {"LID": 1}, actor="kai")
     say(clock, f"HAM received the rest of TR-1: transfer {transfer.status.value}.")
     clock.set(at(17, 30))
     erp.orders.pick(["amazon/amz-de/302-1004"], actor="kai")
     erp.orders.ship({"amazon/amz-de/302-1004": "DPD-7781"}, actor="kai")
-    say(clock, "amazon/amz-de/302-1004 shipped from HAM.")
+    last = erp.orders.get("amazon/amz-de/302-1004")
+    say(clock, f"{last.id} {last.status.value} from {last.warehouse}, tracking {last.tracking}.")
 
-    # 7. End of day.
+    # End of day.
     clock.set(at(18))
     erp.check()
     statuses = Counter(erp.orders.get(oid).status.value for oid in erp.orders.ids())
@@ -248,8 +252,13 @@ def run(erp: ERP, clock: SimulatedClock) -> None:
 
 def main(argv: list[str]) -> int:
     url = argv[1] if len(argv) > 1 else DEFAULT_URL
+    if not url.startswith("memory://"):
+        upgrade_database(url)  # a SQL database gets its schema (opening never creates it)
     clock = SimulatedClock(at(7, 30))
     with open_erp(url, clock=clock, actor="anna") as erp:
+        if erp.inventory.warehouses():
+            print(f"{url} already holds a shop; give the demo an empty database.")
+            return 1
         run(erp, clock)
     return 0
 

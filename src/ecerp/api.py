@@ -107,20 +107,28 @@ class CatalogAPI(_Context):
         self._run(c.AddToCatalog(items, actor=self._actor(actor)))
 
     def view(self) -> Catalog:
-        """A read-only view of the committed catalog."""
+        """An independent copy of the committed catalog (reads only; changing
+        it changes nothing stored)."""
         with self._erp.backend.uow_factory() as uow:
-            return uow.catalog.view()
+            return uow.catalog.view().copy()
 
     def sku(self, code: str) -> Sku:
-        return self.view().sku(code)
+        """Raises:
+        UnknownSkuError: no SKU has ``code``.
+        """
+        with self._erp.backend.uow_factory() as uow:
+            return uow.catalog.view().sku(code)
 
     def resolve(self, channel: str, shop: str, listing_sku: str, at: datetime | None = None) -> str:
-        return self.view().resolve(
-            channel, shop, listing_sku, at=at if at is not None else self._erp.clock.now()
-        )
+        """The SKU or bundle a shop's listing SKU means (now, or at ``at``)."""
+        when = at if at is not None else self._erp.clock.now()
+        with self._erp.backend.uow_factory() as uow:
+            return uow.catalog.view().resolve(channel, shop, listing_sku, at=when)
 
     def expand(self, code: str, qty: int = 1) -> dict[str, int]:
-        return self.view().expand(code, qty)
+        """SKU quantities that ``qty`` of ``code`` ship as."""
+        with self._erp.backend.uow_factory() as uow:
+            return uow.catalog.view().expand(code, qty)
 
     def sellable(self, code: str, warehouse: str) -> int:
         """How many of ``code`` (a SKU or bundle) ``warehouse`` can sell now."""

@@ -48,12 +48,13 @@ from ecerp.domain.errors import (
     UnknownSkuError,
     ValidationError,
 )
-from ecerp.domain.money import Money
+from ecerp.domain.money import Money, optional_money_validator
 from ecerp.domain.values import (
     code_validator,
     non_negative_int_validator,
     optional_code_validator,
     positive_qty_validator,
+    require_utc,
     str_frozenset,
     str_tuple,
     to_utc,
@@ -112,8 +113,8 @@ class Sku:
     category: str | None = attrs.field(default=None, validator=optional_code_validator)
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
     titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
-    cost: Money | None = None
-    price: Money | None = None
+    cost: Money | None = attrs.field(default=None, validator=optional_money_validator)
+    price: Money | None = attrs.field(default=None, validator=optional_money_validator)
 
     def title(self, language: str) -> str | None:
         return dict(self.titles).get(language)
@@ -278,6 +279,19 @@ class Catalog:
             return self._parent.alias_versions(channel, shop, listing_sku) if self._parent else ()
         return versions
 
+    def products(self) -> list[Product]:
+        merged = dict(((p.code, p) for p in self._parent.products()) if self._parent else ())
+        merged.update(self._products)
+        return sorted(merged.values(), key=lambda p: p.code)
+
+    def copy(self) -> Catalog:
+        """An independent catalog with everything this one sees."""
+        result = Catalog()
+        result.apply(
+            [*self.products(), *self.skus(), *self.shops(), *self.bundles(), *self.aliases()]
+        )
+        return result
+
     def skus(self) -> list[Sku]:
         merged = dict(((s.code, s) for s in self._parent.skus()) if self._parent else ())
         merged.update(self._skus)
@@ -320,24 +334,29 @@ class Catalog:
     def resolve(self, channel: str, shop: str, listing_sku: str, *, at: datetime) -> str:
         """The catalog code (SKU or bundle) ``listing_sku`` of ``shop`` means at ``at``.
 
-        Tries the shop's alias, then the channel's, then global aliases, then the
-        code itself; a target that is itself an alias is followed through the
-        global aliases (an old SKU replaced by a new one).
+        Tries the shop's alias, then the channel's; then follows global
+        aliases from the code reached (a listing SKU aliased everywhere, or a
+        SKU code retired in favour of a new one from a date on).
 
         Raises:
+            ValidationError: ``at`` is naive.
             UnknownSkuError: nothing maps the listing SKU to a known code.
         """
-        alias = (
-            self._alias_at(channel, shop, listing_sku, at)
-            or self._alias_at(channel, None, listing_sku, at)
-            or self._alias_at(None, None, listing_sku, at)
+        at = require_utc("at", at)
+        alias = self._alias_at(channel, shop, listing_sku, at) or self._alias_at(
+            channel, None, listing_sku, at
         )
-        code = alias.target if alias is not None else listing_sku
-        seen = {listing_sku}
-        while not self.is_known(code):
-            nxt = self._alias_at(None, None, code, at)
-            if nxt is None or code in seen:
-                raise UnknownSkuError(listing_sku, channel, shop)
+        end = self._follow_global(alias.target if alias is not None else listing_sku, at)
+        if end is None or not self.is_known(end):
+            raise UnknownSkuError(listing_sku, channel, shop)
+        return end
+
+    def _follow_global(self, code: str, at: datetime) -> str | None:
+        """Where global aliases take ``code`` at ``at`` (``None``: a loop)."""
+        seen = set()
+        while (nxt := self._alias_at(None, None, code, at)) is not None:
+            if code in seen:
+                return None
             seen.add(code)
             code = nxt.target
         return code
@@ -466,22 +485,15 @@ class Catalog:
             raise AliasCycleError((alias.listing_sku, alias.target))
         if alias.channel is None:
             self._check_alias_cycle(alias)
-        if not self.is_known(alias.target) and not self._global_chain_ends(alias.target, alias):
+        if not self._global_chain_ends(alias.target, alias):
             raise UnknownSkuError(alias.target, alias.channel, alias.shop)
         new_versions = tuple(sorted((*versions, alias), key=lambda a: a.effective_from))
         self._aliases[(*alias.scope, alias.listing_sku)] = new_versions
         self._log.append(alias)
 
     def _global_chain_ends(self, code: str, alias: Alias) -> bool:
-        at = max(alias.effective_from, EPOCH)
-        seen: set[str] = set()
-        while not self.is_known(code):
-            nxt = self._alias_at(None, None, code, at)
-            if nxt is None or code in seen:
-                return False
-            seen.add(code)
-            code = nxt.target
-        return True
+        end = self._follow_global(code, alias.effective_from)
+        return end is not None and self.is_known(end)
 
     def _check_alias_cycle(self, alias: Alias) -> None:
         """Global aliases chain; refuse one that closes a loop at any time from
@@ -495,7 +507,7 @@ class Catalog:
             code = alias.target
             while True:
                 nxt = self._alias_at(None, None, code, at)
-                if nxt is None or self.is_known(code):
+                if nxt is None:
                     break
                 if nxt.target in path:
                     raise AliasCycleError((*path, nxt.target))

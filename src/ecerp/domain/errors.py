@@ -108,6 +108,14 @@ class CurrencyMismatchError(DomainError):
         super().__init__(f"cannot combine {left} with {right}", left=left, right=right)
 
 
+class FloatAmountError(ValidationError, TypeError):
+    """A float where money or a money weight is expected.  Also a
+    ``TypeError``, because that is what it is."""
+
+    def __init__(self, field: str, value: object) -> None:
+        super().__init__(field, value, "money must not be a float; use Decimal or a decimal string")
+
+
 class UnknownCurrencyError(ValidationError):
     def __init__(self, currency: object) -> None:
         super().__init__("currency", currency, "not an ISO 4217 currency code ecerp knows")

@@ -1,6 +1,7 @@
 """Money: a ``Decimal`` amount with its ISO 4217 currency.
 
-Money never touches a float.  Building one from a float raises ``TypeError``;
+Money never touches a float.  Building one from a float raises
+:class:`~ecerp.domain.errors.FloatAmountError` (a ``TypeError`` too);
 mixing currencies raises :class:`~ecerp.domain.errors.CurrencyMismatchError`.
 Rounding happens in exactly one place, :meth:`Money.rounded`, to the currency's
 minor unit (2 for EUR, 0 for JPY, 3 for KWD), half-up as shops and marketplaces
@@ -28,7 +29,12 @@ from typing import Any
 
 import attrs
 
-from ecerp.domain.errors import CurrencyMismatchError, UnknownCurrencyError, ValidationError
+from ecerp.domain.errors import (
+    CurrencyMismatchError,
+    FloatAmountError,
+    UnknownCurrencyError,
+    ValidationError,
+)
 
 #: ISO 4217 minor units of the currencies ecerp knows.  Not every currency is
 #: here; unknown codes are refused rather than guessed at.
@@ -122,7 +128,7 @@ _QUANTUM = {digits: Decimal(1).scaleb(-digits) for digits in range(5)}
 
 def _to_decimal(value: object) -> Decimal:
     if isinstance(value, float):
-        raise TypeError(f"money amounts must not be floats (got {value!r}); use Decimal or str")
+        raise FloatAmountError("amount", value)
     if isinstance(value, bool):
         raise TypeError("money amounts must not be bool")
     if isinstance(value, Decimal):
@@ -142,7 +148,7 @@ def _to_decimal(value: object) -> Decimal:
 def _check_amount(_: Any, __: Any, value: Any) -> None:
     if not isinstance(value, Decimal):
         if isinstance(value, float):
-            raise TypeError(f"money amounts must not be floats (got {value!r})")
+            raise FloatAmountError("amount", value)
         raise TypeError(f"Money.amount must be a Decimal, not {type(value).__name__}")
     if not value.is_finite():
         raise ValidationError("amount", value, "must be finite")
@@ -196,7 +202,9 @@ class Money:
         return Money(-self.amount, self.currency)
 
     def __mul__(self, factor: int | Decimal) -> Money:
-        if isinstance(factor, float | bool) or not isinstance(factor, int | Decimal):
+        if isinstance(factor, float):
+            raise FloatAmountError("factor", factor)
+        if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
             raise TypeError(f"Money can be multiplied by int or Decimal, not {factor!r}")
         return Money(self.amount * factor, self.currency)
 
@@ -243,7 +251,9 @@ def allocate(whole: Money, weights: Sequence[int | Decimal]) -> list[Money]:
     if not weights:
         raise ValidationError("weights", list(weights), "need at least one part")
     for w in weights:
-        if isinstance(w, float | bool) or not isinstance(w, int | Decimal):
+        if isinstance(w, float):
+            raise FloatAmountError("weights", w)
+        if isinstance(w, bool) or not isinstance(w, int | Decimal):
             raise TypeError(f"allocation weights must be int or Decimal, not {w!r}")
         if w < 0:
             raise ValidationError("weights", list(weights), "weights must not be negative")
@@ -269,3 +279,16 @@ def allocate(whole: Money, weights: Sequence[int | Decimal]) -> list[Money]:
     return [
         Money((Decimal(sign * s).scaleb(-digits)).quantize(quantum), whole.currency) for s in shares
     ]
+
+
+def money_validator(_: Any, attribute: Any, value: Any) -> None:
+    """attrs validator: a :class:`Money` (floats named as such)."""
+    if isinstance(value, float):
+        raise FloatAmountError(attribute.name, value)
+    if not isinstance(value, Money):
+        raise ValidationError(attribute.name, value, "must be Money")
+
+
+def optional_money_validator(_: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        money_validator(_, attribute, value)

@@ -37,7 +37,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 import attrs
 
@@ -57,7 +56,7 @@ from ecerp.domain.events import (
     OrderUpdated,
     OrderWaiting,
 )
-from ecerp.domain.money import Money
+from ecerp.domain.money import Money, money_validator, optional_money_validator
 from ecerp.domain.values import (
     code_validator,
     positive_qty_validator,
@@ -99,8 +98,8 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     S.READY: frozenset({S.ALLOCATED, S.WAITING, S.ON_HOLD, S.CANCELLED}),
     S.WAITING: frozenset({S.ALLOCATED, S.READY, S.ON_HOLD, S.CANCELLED}),
     S.ALLOCATED: frozenset({S.PICKING, S.SHIPPED, S.WAITING, S.READY, S.ON_HOLD, S.CANCELLED}),
-    S.PICKING: frozenset({S.PACKED, S.SHIPPED, S.ALLOCATED, S.CANCELLED}),
-    S.PACKED: frozenset({S.SHIPPED, S.ALLOCATED, S.CANCELLED}),
+    S.PICKING: frozenset({S.PACKED, S.SHIPPED, S.ALLOCATED, S.WAITING, S.CANCELLED}),
+    S.PACKED: frozenset({S.SHIPPED, S.ALLOCATED, S.WAITING, S.CANCELLED}),
     S.SHIPPED: frozenset({S.DELIVERED, S.COMPLETED, S.RETURNED}),
     S.DELIVERED: frozenset({S.COMPLETED, S.RETURNED}),
     S.COMPLETED: frozenset({S.RETURNED}),
@@ -152,19 +151,14 @@ class Buyer:
     email: str = ""
 
 
-def _money_field(_: Any, attribute: Any, value: Any) -> None:
-    if not isinstance(value, Money):
-        raise ValidationError(attribute.name, value, "must be Money")
-
-
 @attrs.frozen
 class ChannelLine:
     """A line as the channel sent it: listing SKU, quantity, unit price, discount."""
 
     listing_sku: str = attrs.field(validator=code_validator)
     qty: int = attrs.field(validator=positive_qty_validator)
-    unit_price: Money = attrs.field(validator=_money_field)
-    discount: Money | None = None
+    unit_price: Money = attrs.field(validator=money_validator)
+    discount: Money | None = attrs.field(default=None, validator=optional_money_validator)
     title: str = ""
 
 
@@ -203,7 +197,7 @@ class ChannelOrder:
     buyer: Buyer = Buyer()
     address: Address = Address()
     paid: bool = False
-    paid_amount: Money | None = None
+    paid_amount: Money | None = attrs.field(default=None, validator=optional_money_validator)
     cancelled: bool = False
     buyer_note: str = ""
     shipping_level: str = ""
@@ -377,6 +371,7 @@ class Order:
     # --- status ------------------------------------------------------------------------
 
     def _to(self, to: OrderStatus, at: datetime, actor: str, note: str = "") -> None:
+        at = require_utc("at", at)
         if to not in TRANSITIONS[self.status]:
             raise InvalidTransitionError(f"order {self.id}", self.status.value, to.value)
         self.history.append(StatusChange(at, actor, self.status, to, note))
@@ -407,6 +402,12 @@ class Order:
         self.warehouse = None
 
     def release_hold(self, *, at: datetime, actor: str) -> None:
+        """Raises:
+        InvalidTransitionError: the order is not on hold.
+        """
+        if self.status is not S.ON_HOLD:
+            target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
+            raise InvalidTransitionError(f"order {self.id}", self.status.value, target.value)
         target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
         self._to(target, at, actor, "released")
         self.hold_reasons = ()
@@ -427,7 +428,7 @@ class Order:
 
     def deallocate(self, *, at: datetime, actor: str, note: str = "") -> None:
         """Give its stock back and go back to waiting (e.g. a stocktake found
-        the shelf emptier than the book)."""
+        the shelf emptier than the book, even under a picker)."""
         self._to(S.WAITING, at, actor, note or "deallocated")
         self.warehouse = None
 
@@ -462,9 +463,11 @@ class Order:
             raise OrderLockedError(self.id, self.status, change)
 
     def _audit(self, at: datetime, actor: str, field: str, before: object, after: object) -> None:
+        at = require_utc("at", at)
         self.changes.append(Change(at, actor, field, str(before), str(after)))
 
     def change_address(self, address: Address, *, at: datetime, actor: str) -> None:
+        require_utc("at", at)
         if address == self.address:
             return
         self._require_editable("change the address")

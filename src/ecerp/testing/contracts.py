@@ -1024,6 +1024,12 @@ def _second_day(uow: UnitOfWork) -> list[Move]:
     ]
 
 
+def _position(
+    sku: str, warehouse: str, on_hand: int, reserved: int, damaged: int, in_transit: int
+) -> StockPosition:
+    return StockPosition(sku, warehouse, on_hand, reserved, on_hand - reserved, damaged, in_transit)
+
+
 class StockRepositoryContract(_BackendFixtures):
     """The ledger, balances and reservations persist exactly."""
 
@@ -1380,12 +1386,6 @@ class StockRepositoryContract(_BackendFixtures):
             assert len(uow.stock.moves()) == 1
             snapshot = uow.stock.snapshot()
         check_invariants(snapshot)
-
-
-def _position(
-    sku: str, warehouse: str, on_hand: int, reserved: int, damaged: int, in_transit: int
-) -> StockPosition:
-    return StockPosition(sku, warehouse, on_hand, reserved, on_hand - reserved, damaged, in_transit)
 
 
 # --- orders ----------------------------------------------------------------------------------

@@ -102,11 +102,15 @@ def bump_reservations(
     bumped: list[str] = []
     for (sku, warehouse), gap in sorted(gaps.items()):
         holders = uow.orders.find_many({r.order for r in book.reservations_at(sku, warehouse)})
+        # Orders not yet started give way first, then those being picked,
+        # then packed ones; within each, the last in the serving queue.
+        stage = {OrderStatus.ALLOCATED: 0, OrderStatus.PICKING: 1, OrderStatus.PACKED: 2}
         queue = sorted(
-            (o for o in holders.values() if o.status is OrderStatus.ALLOCATED),
+            (o for o in holders.values() if o.status in stage),
             key=lambda o: queue_key(_request(o, ())),
             reverse=True,
         )
+        queue.sort(key=lambda o: stage[o.status])
         for order in queue:
             if book.reserved(sku, warehouse) <= book.on_hand(sku, warehouse):
                 break
@@ -320,7 +324,9 @@ def hold_order(cmd: HoldOrder, ctx: Context) -> Order:
 def release_order(cmd: ReleaseOrder, ctx: Context) -> Order:
     with ctx.uow as uow:
         order = uow.orders.get(cmd.order_id)
-        order.release_hold(at=ctx.now(), actor=cmd.actor)
+        at = ctx.now()
+        order.release_hold(at=at, actor=cmd.actor)
+        sync_reservations(order, uow.stock.book(), at=at, actor=cmd.actor)
         uow.commit()
     return order
 

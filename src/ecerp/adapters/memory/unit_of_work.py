@@ -224,11 +224,15 @@ class MemoryUnitOfWork(UnitOfWork):
                 old = store.orders.get(order.id)
                 if old is not None:
                     store.by_status[old.status].discard(order.id)
-                store.orders[order.id] = order
+                # A private copy: an order a caller still holds after the
+                # unit ended must not change what is stored.
+                store.orders[order.id] = order.clone()
                 store.order_keys[order.key] = order.id
                 store.by_status[order.status].add(order.id)
-            store.stocktakes.update(self.documents.pending_stocktakes)
-            store.transfers.update(self.documents.pending_transfers)
+            # Documents are kept as private copies: changing an object a
+            # caller still holds after the unit ended changes nothing stored.
+            store.stocktakes.update(copy.deepcopy(self.documents.pending_stocktakes))
+            store.transfers.update(copy.deepcopy(self.documents.pending_transfers))
         self._fresh()
 
     def _rollback(self) -> None:

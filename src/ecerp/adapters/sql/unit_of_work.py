@@ -184,6 +184,9 @@ class SqlCatalogSource(Catalog):
     def _all(self, table: Any, cls: type[T]) -> list[T]:
         return [CONVERTER.loads(data, cls) for (data,) in self._conn.execute(select(table.c.data))]
 
+    def products(self) -> list[Product]:
+        return sorted(self._all(t.products, Product), key=lambda p: p.code)
+
     def skus(self) -> list[Sku]:
         return sorted(self._all(t.skus, Sku), key=lambda s: s.code)
 
