@@ -12,9 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## demo: run the end-to-end example (a seller's day) on the embedded default
+## demo: run the end-to-end example (a seller's day) on the embedded default, a SQLite file
+DEMO_DB := .demo/shop.db
 demo: $(STAMP)
-	$(BIN)/python examples/sellers_day.py
+	@mkdir -p $(dir $(DEMO_DB)) && rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(BIN)/python examples/sellers_day.py sqlite:///$(DEMO_DB)
 
 ## test: the whole test suite (unit, contract, properties, scenarios, examples, docs)
 test: $(STAMP)
@@ -41,4 +43,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks --size $${SIZE:-small}
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .demo

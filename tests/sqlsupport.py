@@ -15,13 +15,15 @@ because CI must never pass by skipping PostgreSQL.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 
 from ecerp.bootstrap import upgrade_database
@@ -33,6 +35,33 @@ MISSING_POSTGRES = (
     f"PostgreSQL tests need {POSTGRES_ENV}=postgresql+psycopg://USER@HOST:PORT/postgres "
     "(a database where USER may CREATE DATABASE); .ci/run starts a throwaway cluster and sets it"
 )
+
+
+# --- the command line ------------------------------------------------------------------
+
+
+def run_cli(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    """``python -m ecerp ARGS`` in a fresh interpreter (exit code, stdout, stderr)."""
+    return subprocess.run(
+        [sys.executable, "-m", "ecerp", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> str:
+    """The command failed with exit code 2 and a single ``ecerp: ...`` line
+    (no traceback) mentioning every one of ``words``; returns that line."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("ecerp: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    return lines[0]
 
 
 # --- SQLite --------------------------------------------------------------------------------
@@ -56,6 +85,36 @@ def sqlite_path(url: str) -> Path:
     if not database:
         raise ValueError(f"{url} names no file")
     return Path(database)
+
+
+def run_sql(url: str, *statements: str) -> list[list[tuple[object, ...]]]:
+    """Run raw SQL on the database ``url`` names, in one committed
+    transaction, behind ecerp's back (to tamper, stamp or look); returns
+    each statement's rows."""
+    engine = create_engine(_sqlalchemy_url(url))
+    try:
+        with engine.begin() as conn:
+            found = []
+            for statement in statements:
+                result = conn.execute(text(statement))
+                found.append([tuple(row) for row in result] if result.returns_rows else [])
+            return found
+    finally:
+        engine.dispose()
+
+
+def table_columns(url: str) -> dict[str, set[str]]:
+    """Every table in the database and its column names."""
+    engine = create_engine(_sqlalchemy_url(url))
+    try:
+        with engine.connect() as conn:
+            found = inspect(conn)
+            return {
+                name: {col["name"] for col in found.get_columns(name)}
+                for name in found.get_table_names()
+            }
+    finally:
+        engine.dispose()
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------
@@ -153,6 +212,7 @@ __all__ = [
     "MISSING_POSTGRES",
     "POSTGRES_ENV",
     "admin_execute",
+    "assert_one_line_error",
     "create_postgres_database",
     "database_url",
     "drop_postgres_database",
@@ -160,7 +220,10 @@ __all__ = [
     "postgres_admin_url",
     "postgres_database",
     "require_postgres_admin_url",
+    "run_sql",
+    "run_cli",
     "running_in_ci",
     "sqlite_path",
     "sqlite_url",
+    "table_columns",
 ]
