@@ -23,6 +23,7 @@ from typing import Any
 from ecerp.bootstrap import Backend, bootstrap
 from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
 from ecerp.domain.errors import NotFoundError
+from ecerp.domain.holds import ReviewPolicy
 from ecerp.domain.orders import Address, ChannelLine, ChannelOrder, Order, OrderStatus
 from ecerp.domain.stock import (
     Discrepancy,
@@ -37,7 +38,9 @@ from ecerp.domain.stock import (
 )
 from ecerp.ports.clock import Clock
 from ecerp.ports.events import EventPublisher
+from ecerp.ports.payments import PaymentRecords
 from ecerp.usecases import commands as c
+from ecerp.usecases.config import Config
 from ecerp.usecases.messagebus import MessageBus
 from ecerp.usecases.results import BatchResult
 
@@ -343,6 +346,9 @@ def open_erp(
     publishers: Sequence[EventPublisher] = (),
     actor: str = "system",
     auto_allocate: bool = True,
+    review: ReviewPolicy | None = None,
+    blacklist: Iterable[str] = (),
+    payments: PaymentRecords | None = None,
 ) -> ERP:
     """Open an ERP on the backend named by ``url``.
 
@@ -352,11 +358,18 @@ def open_erp(
         publishers: receive committed domain events.
         actor: who the changes are recorded as, unless a call says otherwise.
         auto_allocate: allocate waiting orders when stock becomes available.
+        review: review checks run on import and after edits; orders with a
+            reason wait on hold for a person (``None``: no review holds).
+        blacklist: buyer ids, e-mails or names the ``Blacklisted`` check holds.
+        payments: payment records the ``PaymentMismatch`` check compares with.
 
     Raises:
         UnsupportedUrlError: the URL names no backend ecerp has.
     """
-    bus, backend = bootstrap(url, clock=clock, publishers=publishers, auto_allocate=auto_allocate)
+    config = Config(review=review, blacklist=frozenset(blacklist), payments=payments)
+    bus, backend = bootstrap(
+        url, clock=clock, publishers=publishers, auto_allocate=auto_allocate, config=config
+    )
     return ERP(bus, backend, actor)
 
 

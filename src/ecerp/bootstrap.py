@@ -24,6 +24,7 @@ from ecerp.ports.clock import Clock
 from ecerp.ports.events import EventPublisher
 from ecerp.ports.outbox import Outbox
 from ecerp.ports.unit_of_work import UnitOfWork
+from ecerp.usecases.config import Config
 from ecerp.usecases.messagebus import MessageBus
 
 SUPPORTED_SCHEMES = ("memory://", "sqlite:///", "postgresql+psycopg://", "postgresql://")
@@ -123,6 +124,7 @@ def bootstrap(
     clock: Clock | None = None,
     publishers: Sequence[EventPublisher] = (),
     auto_allocate: bool = True,
+    config: Config | None = None,
 ) -> tuple[MessageBus, Backend]:
     """Open ``url`` and wire a message bus over it."""
     backend = open_backend(url)
@@ -132,6 +134,7 @@ def bootstrap(
         publishers,
         auto_allocate=auto_allocate,
         outbox=backend.outbox,
+        config=config,
     )
     if backend.configure_outbox is not None:
         backend.configure_outbox(bus.handled_event_types())

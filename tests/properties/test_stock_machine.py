@@ -50,7 +50,7 @@ from ecerp import ERP, ChannelLine, ChannelOrder, OrderStatus, Warehouse, open_e
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.domain.errors import DomainError
 from ecerp.domain.orders import EDITABLE, HOLDING, order_id
-from ecerp.domain.stock import damaged_location, stock_location, transit_location
+from ecerp.domain.stock import StockPosition, stock_location
 from ecerp.testing.strategies import (
     CatalogSpec,
     catalog_specs,
@@ -141,8 +141,7 @@ class OrderView:
 class World:
     """What a refused command must leave exactly as it was."""
 
-    balances: Mapping[tuple[str, str], int]
-    reserved: Mapping[tuple[str, str], int]
+    positions: Mapping[tuple[str, str], StockPosition]
     holdings: Mapping[str, Holding]
     moves: int
     orders: Mapping[str, OrderView]
@@ -223,28 +222,34 @@ class StockMachine(RuleBasedStateMachine):
     def status(self, oid: str) -> OrderStatus:
         return self.erp.orders.get(oid).status
 
-    def holdings(self) -> dict[str, Holding]:
-        snap = self.erp.snapshot()
+    def positions(self) -> dict[tuple[str, str], StockPosition]:
+        """Every bucket of every SKU in every warehouse, as the facade reports it."""
         return {
-            order: {key: (r.warehouse, r.qty) for key, r in lines.items()}
-            for order, lines in snap.reservations.items()
-            if lines
+            (sku, w.code): self.erp.inventory.position(sku, w.code)
+            for sku in self.catalog.sku_codes
+            for w in self.warehouses
         }
 
+    def holdings(self) -> dict[str, Holding]:
+        """What each order holds, as the facade reports it."""
+        result = {}
+        for oid in self.orders:
+            held = self.erp.inventory.reservations(oid)
+            if held:
+                result[oid] = {(r.line, r.sku): (r.warehouse, r.qty) for r in held}
+        return result
+
     def reserved_totals(self) -> dict[tuple[str, str], int]:
-        return {k: v for k, v in self.erp.snapshot().reserved.items() if v}
+        return {k: p.reserved for k, p in self.positions().items() if p.reserved}
 
     def physical_per_sku(self) -> dict[str, int]:
         """On hand + damaged + in transit of each SKU over all warehouses, from the books."""
         totals: dict[str, int] = {}
-        for sku in self.catalog.sku_codes:
-            for w in self.warehouses:
-                pos = self.erp.inventory.position(sku, w.code)
-                totals[sku] = totals.get(sku, 0) + pos.on_hand + pos.damaged + pos.in_transit
+        for (sku, _), pos in self.positions().items():
+            totals[sku] = totals.get(sku, 0) + pos.on_hand + pos.damaged + pos.in_transit
         return totals
 
     def world(self) -> World:
-        snap = self.erp.snapshot()
         orders = {}
         for oid in self.erp.orders.ids():
             o = self.erp.orders.get(oid)
@@ -258,17 +263,7 @@ class StockMachine(RuleBasedStateMachine):
                 tuple(sorted(o.requirements.items())),
                 o.warehouse,
             )
-        return World(
-            {k: v for k, v in snap.on_hand.items() if v},
-            {k: v for k, v in snap.reserved.items() if v},
-            {
-                order: {key: (r.warehouse, r.qty) for key, r in lines.items()}
-                for order, lines in snap.reservations.items()
-                if lines
-            },
-            len(snap.moves),
-            orders,
-        )
+        return World(self.positions(), self.holdings(), len(self.erp.inventory.moves()), orders)
 
     def attempt(self, action: Callable[[], T]) -> T | None:
         """Run ``action``; a refusal by the domain must leave the world as it was."""
@@ -333,7 +328,7 @@ class StockMachine(RuleBasedStateMachine):
         wanted = None if skus is None else set(skus)
         if wanted is not None and not wanted:
             return
-        snap = self.erp.snapshot()
+        positions = self.positions()
         waiting = self.erp.orders.ids(OrderStatus.WAITING)
         for oid in waiting if among is None else set(waiting) & set(among):
             model = self.orders[oid]
@@ -342,8 +337,7 @@ class StockMachine(RuleBasedStateMachine):
                 continue
             for w in self.warehouses:
                 fits = w.allow_negative or all(
-                    snap.sellable.get((sku, w.code), 0) - snap.reserved.get((sku, w.code), 0) >= q
-                    for sku, q in needs.items()
+                    positions[(sku, w.code)].available >= q for sku, q in needs.items()
                 )
                 assert not fits, f"{oid} still waits although {w.code} could ship all of it"
 
@@ -545,8 +539,8 @@ class StockMachine(RuleBasedStateMachine):
             )
             assert self.status(oid) is expected
         after = self.world()
-        assert (after.balances, after.holdings, after.moves) == (
-            stock_before.balances,
+        assert (after.positions, after.holdings, after.moves) == (
+            stock_before.positions,
             stock_before.holdings,
             stock_before.moves,
         ), "importing orders moved or reserved stock"
@@ -861,35 +855,29 @@ class StockMachine(RuleBasedStateMachine):
     def stock_is_where_the_model_says(self) -> None:
         """Every bucket matches the commands issued (invariant 3 among them);
         no oversell in warehouses that do not allow negative stock."""
-        snap = self.erp.snapshot()
-        for sku in self.catalog.sku_codes:
-            for w in self.warehouses:
-                model = self.bucket(sku, w.code)
-                booked = Buckets(
-                    snap.sellable.get((sku, w.code), 0),
-                    snap.on_hand.get((sku, damaged_location(w.code)), 0),
-                    snap.on_hand.get((sku, transit_location(w.code)), 0),
-                )
-                assert booked == model, f"{sku}@{w.code}: books {booked}, model {model}"
-                if not w.allow_negative:
-                    reserved = snap.reserved.get((sku, w.code), 0)
-                    assert 0 <= reserved <= booked.on_hand, f"{sku}@{w.code} oversold"
-                    assert booked.damaged >= 0
+        for (sku, wh), pos in self.positions().items():
+            model = self.bucket(sku, wh)
+            booked = Buckets(pos.on_hand, pos.damaged, pos.in_transit)
+            assert booked == model, f"{sku}@{wh}: books {booked}, model {model}"
+            assert pos.available == pos.on_hand - pos.reserved
+            if not self.wh(wh).allow_negative:
+                assert 0 <= pos.reserved <= pos.on_hand, f"{sku}@{wh} oversold"
+                assert pos.damaged >= 0
 
     @invariant()
     def orders_hold_all_or_nothing(self) -> None:
         """Invariant 4 (and 5: one order per channel order, ever)."""
-        snap = self.erp.snapshot()
         ids = self.erp.orders.ids()
         assert sorted(ids) == sorted(self.orders)
+        holdings = self.holdings()
         for oid in ids:
             order = self.erp.orders.get(oid)
             expected = self.requirements(oid)
             assert order.requirements == expected, f"{oid} requirements"
-            held = snap.reservations.get(oid, {})
+            held = holdings.get(oid, {})
             if order.status in HOLDING:
-                assert {k: r.qty for k, r in held.items()} == expected, f"{oid} holds part"
-                assert {r.warehouse for r in held.values()} == {order.warehouse}
+                assert {k: q for k, (_, q) in held.items()} == expected, f"{oid} holds part"
+                assert {wh for wh, _ in held.values()} == {order.warehouse}
             else:
                 assert not held, f"{oid} is {order.status.value} but holds stock"
             if oid in self.shipped:

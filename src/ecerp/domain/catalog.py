@@ -439,29 +439,18 @@ class Catalog:
         """Raises:
         DuplicateError: the code is taken.
         UnknownSkuError: a component is neither a SKU nor a bundle.
-        BundleCycleError: never raised for new codes (a bundle can only use
-            existing codes), kept for :meth:`Bundle` self-reference.
+
+        A bundle can only use codes that already exist and bundles never
+        change, so no cycle can form; a bundle listing itself raises
+        :class:`BundleCycleError` when it is built.
         """
         if self.is_known(bundle.code):
             raise DuplicateError("bundle", bundle.code)
         for comp in bundle.components:
             if not self.is_known(comp.code):
                 raise UnknownSkuError(comp.code)
-        self._check_bundle_cycle(bundle)
         self._bundles[bundle.code] = bundle
         self._log.append(bundle)
-
-    def _check_bundle_cycle(self, bundle: Bundle) -> None:
-        def walk(code: str, path: tuple[str, ...]) -> None:
-            if code == bundle.code:
-                raise BundleCycleError((*path, code))
-            inner = self.find_bundle(code)
-            if inner is not None:
-                for comp in inner.components:
-                    walk(comp.code, (*path, code))
-
-        for comp in bundle.components:
-            walk(comp.code, (bundle.code,))
 
     def add_alias(self, alias: Alias) -> None:
         """Add an alias or a newer version of one.

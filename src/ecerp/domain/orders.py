@@ -111,6 +111,10 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
 HOLDING: frozenset[OrderStatus] = frozenset({S.ALLOCATED, S.PICKING, S.PACKED})
 #: Statuses in which lines, address and service may still be edited.
 EDITABLE: frozenset[OrderStatus] = frozenset({S.UNPAID, S.ON_HOLD, S.READY, S.WAITING, S.ALLOCATED})
+#: Statuses in which review checks may hold an order.
+REVIEWABLE: frozenset[OrderStatus] = frozenset(
+    {S.UNPAID, S.ON_HOLD, S.READY, S.WAITING, S.ALLOCATED}
+)
 #: Statuses allocation works on.
 ALLOCATABLE: frozenset[OrderStatus] = frozenset({S.READY, S.WAITING})
 
@@ -130,6 +134,17 @@ class OrderLockedError(DomainError):
             status=status,
             change=change,
         )
+
+
+@attrs.frozen
+class HoldReason:
+    """Why an order waits for a person: a stable ``code`` and a human detail."""
+
+    code: str
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail if self.code == "manual" else f"{self.code}: {self.detail}"
 
 
 @attrs.frozen
@@ -203,6 +218,8 @@ class ChannelOrder:
     shipping_level: str = ""
     priority: int = 0
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
+    payment_reference: str = ""
+    """The payment provider's transaction id (e.g. PayPal), for review checks."""
 
     def __attrs_post_init__(self) -> None:
         if self.updated_at is None:
@@ -289,7 +306,10 @@ class Order:
     tags: set[str] = attrs.field(factory=set)
     warehouse: str | None = None
     tracking: str | None = None
-    hold_reasons: tuple[str, ...] = ()
+    hold_reasons: tuple[HoldReason, ...] = ()
+    cleared_holds: frozenset[str] = frozenset()
+    """Codes of hold reasons a person released; they do not hold it again."""
+    payment_reference: str = ""
     history: list[StatusChange] = attrs.field(factory=list)
     changes: list[Change] = attrs.field(factory=list)
     _events: list[Event] = attrs.field(factory=list, alias="_events")
@@ -322,6 +342,7 @@ class Order:
             shipping_level=draft.shipping_level,
             priority=draft.priority,
             tags=set(draft.tags),
+            payment_reference=draft.payment_reference,
         )
         target = S.CANCELLED if draft.cancelled else (S.READY if draft.paid else S.UNPAID)
         order._to(target, at, actor, "imported")
@@ -392,24 +413,39 @@ class Order:
         if self.status is S.UNPAID:
             self._to(S.READY, at, actor, "paid")
 
-    def hold(self, reasons: Iterable[str], *, at: datetime, actor: str) -> None:
-        """Hold for review: a person must :meth:`release_hold` or cancel."""
-        reasons = tuple(reasons)
-        if not reasons:
+    def hold(self, reasons: Iterable[HoldReason | str], *, at: datetime, actor: str) -> None:
+        """Hold for review: a person must :meth:`release_hold` or cancel.
+
+        Holding an order that is already held adds the new reasons (so a
+        review run twice changes nothing).  Plain strings are manual holds.
+        """
+        new = tuple(r if isinstance(r, HoldReason) else HoldReason("manual", r) for r in reasons)
+        if not new:
             raise ValidationError("reasons", (), "a hold needs a reason")
-        self._to(S.ON_HOLD, at, actor, "; ".join(reasons))
-        self.hold_reasons = reasons
+        if self.status is S.ON_HOLD:
+            merged = self.hold_reasons + tuple(r for r in new if r not in self.hold_reasons)
+            if merged != self.hold_reasons:
+                self._audit(
+                    at, actor, "hold_reasons", _reasons(self.hold_reasons), _reasons(merged)
+                )
+                self.hold_reasons = merged
+            return
+        self._to(S.ON_HOLD, at, actor, _reasons(new))
+        self.hold_reasons = new
         self.warehouse = None
 
     def release_hold(self, *, at: datetime, actor: str) -> None:
-        """Raises:
-        InvalidTransitionError: the order is not on hold.
+        """A person looked at the reasons and lets the order go on; those
+        reasons will not hold it again.
+
+        Raises:
+            InvalidTransitionError: the order is not on hold.
         """
-        if self.status is not S.ON_HOLD:
-            target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
-            raise InvalidTransitionError(f"order {self.id}", self.status.value, target.value)
         target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
-        self._to(target, at, actor, "released")
+        if self.status is not S.ON_HOLD:
+            raise InvalidTransitionError(f"order {self.id}", self.status.value, target.value)
+        self._to(target, at, actor, "released: " + _reasons(self.hold_reasons))
+        self.cleared_holds = self.cleared_holds | {r.code for r in self.hold_reasons}
         self.hold_reasons = ()
 
     def allocate(self, warehouse: str, *, at: datetime, actor: str) -> None:
@@ -561,6 +597,10 @@ class Order:
         return changed
 
 
+def _reasons(reasons: Iterable[HoldReason]) -> str:
+    return "; ".join(str(r) for r in reasons)
+
+
 def _describe_lines(lines: Iterable[OrderLine]) -> str:
     return "; ".join(
         f"{ln.listing_sku} x{ln.qty} @ {ln.unit_price.amount} -{ln.discount.amount}" for ln in lines
@@ -583,12 +623,14 @@ __all__ = [
     "ALLOCATABLE",
     "EDITABLE",
     "HOLDING",
+    "REVIEWABLE",
     "TRANSITIONS",
     "Address",
     "Buyer",
     "Change",
     "ChannelLine",
     "ChannelOrder",
+    "HoldReason",
     "Order",
     "OrderLine",
     "OrderLockedError",

@@ -24,6 +24,7 @@ from ecerp.ports.outbox import Outbox
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases import catalog, inventory, orders
 from ecerp.usecases import commands as c
+from ecerp.usecases.config import Config
 from ecerp.usecases.context import Context
 
 R = TypeVar("R")
@@ -76,6 +77,7 @@ class MessageBus:
             (:class:`ConcurrencyError`) is run again from scratch.
         outbox: where a shared database keeps committed events; when given,
             events are delivered from it (at least once) instead of directly.
+        config: review policy, blacklist and payment records.
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class MessageBus:
         auto_allocate: bool = True,
         max_attempts: int = 8,
         outbox: Outbox | None = None,
+        config: Config | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
@@ -94,6 +97,7 @@ class MessageBus:
         self.event_handlers = EVENT_HANDLERS if auto_allocate else []
         self.max_attempts = max_attempts
         self.outbox = outbox
+        self.config = config or Config()
 
     def handle(self, command: c.Command) -> Any:
         """Run ``command``; returns what its handler returns.
@@ -140,7 +144,7 @@ class MessageBus:
         """Run ``work`` in a fresh unit of work, again (from scratch, the failed
         attempt rolled back) when it lost a race, up to ``max_attempts``."""
         for attempt in range(1, self.max_attempts + 1):
-            ctx = Context(self.uow_factory(), self.clock)
+            ctx = Context(self.uow_factory(), self.clock, self.config)
             try:
                 result = work(ctx)
             except ConcurrencyError:

@@ -33,6 +33,7 @@ from ecerp.domain.orders import (
     Address,
     Buyer,
     Change,
+    HoldReason,
     Order,
     OrderLine,
     OrderStatus,
@@ -163,7 +164,9 @@ def order_out(o: Order) -> dict[str, Any]:
         "tags": sorted(o.tags),
         "warehouse": o.warehouse,
         "tracking": o.tracking,
-        "hold_reasons": list(o.hold_reasons),
+        "hold_reasons": [[r.code, r.detail] for r in o.hold_reasons],
+        "cleared_holds": sorted(o.cleared_holds),
+        "payment_reference": o.payment_reference,
         "history": [
             [h.at.isoformat(), h.actor, h.from_.value, h.to.value, h.note] for h in o.history
         ],
@@ -199,7 +202,9 @@ def order_in(d: dict[str, Any]) -> Order:
         tags=set(d["tags"]),
         warehouse=d["warehouse"],
         tracking=d["tracking"],
-        hold_reasons=tuple(d["hold_reasons"]),
+        hold_reasons=tuple(HoldReason(c, detail) for c, detail in d["hold_reasons"]),
+        cleared_holds=frozenset(d.get("cleared_holds", ())),
+        payment_reference=d.get("payment_reference", ""),
         history=[
             StatusChange(_iso(at), actor, OrderStatus(f), OrderStatus(to), note)
             for at, actor, f, to, note in d["history"]

@@ -526,7 +526,7 @@ class SqlStockRepository(StockRepository):
         if location is not None:
             stmt = stmt.where(or_(t.moves.c.source == location, t.moves.c.dest == location))
         if until is not None:
-            stmt = stmt.where(t.moves.c.at <= t.format_utc(until))
+            stmt = stmt.where(t.moves.c.at <= until)
         return [_move_from_row(r) for r in self._conn.execute(stmt).mappings()]
 
     def snapshot(self) -> StockState:
@@ -813,6 +813,9 @@ class SqlUnitOfWork(UnitOfWork):
                 conn.close()
                 raise
         self._conn = conn
+        self._fresh(conn)
+
+    def _fresh(self, conn: Connection) -> None:
         self.catalog = SqlCatalogRepository(conn)
         self.stock = SqlStockRepository(conn, self.db)
         self.orders = SqlOrderRepository(conn, self.db)
@@ -848,6 +851,10 @@ class SqlUnitOfWork(UnitOfWork):
                     ],
                 )
             conn.commit()
+            # Work may go on in the same block: a new transaction, fresh
+            # repositories (what was just written is now the committed base).
+            conn.begin()
+        self._fresh(conn)
 
     def _rollback(self) -> None:
         if self._conn is not None and self._conn.in_transaction():

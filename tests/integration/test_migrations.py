@@ -1,0 +1,243 @@
+"""Schema migrations: explicit upgrades and downgrades, and refusing a
+database whose schema does not match this version of ecerp.
+
+Opening never creates or changes a schema: a database with none, or an older
+one, is refused with the command that fixes it; a newer one (written by a
+later ecerp) is refused with the advice to upgrade ecerp.  The same holds on
+SQLite and PostgreSQL, and through ``python -m ecerp db ...``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlsupport
+from sqlsupport import assert_one_line_error, run_cli, run_sql, table_columns
+
+from ecerp import Sku, Warehouse, open_erp
+from ecerp.adapters.clock import SimulatedClock
+from ecerp.adapters.sql.database import SchemaError
+from ecerp.adapters.sql.migrations_api import known_revisions
+from ecerp.adapters.sql.schema import SCHEMA_REVISION, metadata
+from ecerp.bootstrap import downgrade_database, upgrade_database
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+FUTURE = "9999_from_a_later_ecerp"
+
+
+def stored_revision(url: str) -> list[str]:
+    (rows,) = run_sql(url, "SELECT version_num FROM alembic_version")
+    return [str(r[0]) for r in rows]
+
+
+def book_some_stock(url: str) -> None:
+    with open_erp(url, clock=SimulatedClock(T0)) as erp:
+        erp.catalog.add(Sku("MUG"))
+        erp.inventory.add_warehouse(Warehouse("SH"))
+        erp.inventory.receive("MUG", "SH", 7)
+
+
+def on_hand(url: str) -> int:
+    with open_erp(url) as erp:
+        return erp.inventory.position("MUG", "SH").on_hand
+
+
+def test_the_shipped_revisions_end_at_the_one_this_ecerp_expects() -> None:
+    revisions = known_revisions()
+    assert revisions
+    assert revisions[-1] == SCHEMA_REVISION
+    assert len(set(revisions)) == len(revisions)
+
+
+def test_one_upgrade_turns_an_empty_database_into_a_working_ledger(
+    empty_backend_url: str,
+) -> None:
+    with pytest.raises(SchemaError):
+        open_erp(empty_backend_url)
+
+    upgrade_database(empty_backend_url)
+
+    assert stored_revision(empty_backend_url) == [SCHEMA_REVISION]
+    # The migrations build exactly the tables and columns the code maps.
+    expected = {name: {c.name for c in table.columns} for name, table in metadata.tables.items()}
+    found = table_columns(empty_backend_url)
+    assert found.pop("alembic_version") == {"version_num"}
+    assert found == expected
+    book_some_stock(empty_backend_url)
+    assert on_hand(empty_backend_url) == 7
+
+
+def test_upgrading_a_current_database_again_changes_nothing(backend_url: str) -> None:
+    book_some_stock(backend_url)
+    upgrade_database(backend_url)
+    assert stored_revision(backend_url) == [SCHEMA_REVISION]
+    assert on_hand(backend_url) == 7
+
+
+def test_downgrade_to_base_removes_the_schema_and_upgrade_builds_it_again(
+    backend_url: str,
+) -> None:
+    book_some_stock(backend_url)
+
+    downgrade_database(backend_url, "base")
+
+    assert set(table_columns(backend_url)) <= {"alembic_version"}
+    with pytest.raises(SchemaError) as refused:
+        open_erp(backend_url)
+    assert refused.value.fields["found"] is None
+    assert "ecerp db upgrade" in str(refused.value)
+
+    upgrade_database(backend_url)
+
+    assert stored_revision(backend_url) == [SCHEMA_REVISION]
+    with open_erp(backend_url) as erp:
+        assert erp.inventory.warehouses() == []  # a fresh ledger, not the old one
+        assert erp.inventory.verify() == []
+    book_some_stock(backend_url)
+    assert on_hand(backend_url) == 7
+
+
+def test_a_database_without_the_ecerp_schema_is_refused_with_the_command_that_fixes_it(
+    empty_backend_url: str,
+) -> None:
+    with pytest.raises(SchemaError) as refused:
+        open_erp(empty_backend_url)
+    message = str(refused.value)
+    assert "no ecerp schema" in message or "no such database file" in message
+    assert "ecerp db upgrade" in message
+    assert refused.value.fields["expected"] == SCHEMA_REVISION
+
+
+def test_opening_a_missing_sqlite_file_does_not_create_it(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.db"
+    with pytest.raises(SchemaError, match="no such database file"):
+        open_erp(f"sqlite:///{path}")
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("older", known_revisions()[:-1])
+def test_a_database_at_an_earlier_revision_asks_for_the_upgrade_and_then_works(
+    empty_backend_url: str, older: str
+) -> None:
+    upgrade_database(empty_backend_url, older)
+
+    with pytest.raises(SchemaError) as refused:
+        open_erp(empty_backend_url)
+    assert refused.value.fields["found"] == older
+    assert "ecerp db upgrade" in str(refused.value)
+
+    upgrade_database(empty_backend_url)
+    book_some_stock(empty_backend_url)
+    assert on_hand(empty_backend_url) == 7
+
+
+def test_a_database_written_by_a_newer_ecerp_is_refused(backend_url: str) -> None:
+    book_some_stock(backend_url)
+    run_sql(backend_url, f"UPDATE alembic_version SET version_num = '{FUTURE}'")
+
+    with pytest.raises(SchemaError) as refused:
+        open_erp(backend_url)
+
+    assert refused.value.fields["found"] == FUTURE
+    assert refused.value.fields["expected"] == SCHEMA_REVISION
+    assert "newer" in str(refused.value)
+    assert "upgrade ecerp" in str(refused.value)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: upgrade_database() on a database stamped with an unknown (newer) "
+    "revision lets alembic.util.exc.CommandError escape instead of a SchemaError",
+)
+def test_upgrading_a_database_written_by_a_newer_ecerp_is_refused_and_changes_nothing(
+    backend_url: str,
+) -> None:
+    book_some_stock(backend_url)
+    run_sql(backend_url, f"UPDATE alembic_version SET version_num = '{FUTURE}'")
+
+    with pytest.raises(SchemaError, match="newer"):
+        upgrade_database(backend_url)
+
+    assert stored_revision(backend_url) == [FUTURE]
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def test_the_db_commands_create_check_and_verify_a_database(empty_backend_url: str) -> None:
+    url = empty_backend_url
+
+    refused = run_cli("db", "check", url)
+    assert_one_line_error(refused, "ecerp db upgrade")
+
+    upgraded = run_cli("db", "upgrade", url)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert stored_revision(url) == [SCHEMA_REVISION]
+
+    checked = run_cli("db", "check", url)
+    assert checked.returncode == 0, checked.stderr
+    assert "ok" in checked.stdout
+
+    book_some_stock(url)
+    verified = run_cli("db", "verify", url)
+    assert verified.returncode == 0, verified.stderr
+    assert "0 difference(s)" in verified.stdout
+
+
+def test_db_verify_reports_a_tampered_balance_and_fails(backend_url: str) -> None:
+    book_some_stock(backend_url)
+    run_sql(backend_url, "UPDATE positions SET on_hand = on_hand + 5")
+
+    verified = run_cli("db", "verify", backend_url)
+
+    assert verified.returncode == 1, verified.stderr
+    assert "MUG" in verified.stdout
+    assert "1 difference(s)" in verified.stdout
+
+
+def test_db_downgrade_to_base_and_upgrade_back(backend_url: str) -> None:
+    down = run_cli("db", "downgrade", backend_url, "base")
+    assert down.returncode == 0, down.stderr
+    assert_one_line_error(run_cli("db", "check", backend_url), "no ecerp schema")
+
+    up = run_cli("db", "upgrade", backend_url)
+    assert up.returncode == 0, up.stderr
+    assert run_cli("db", "check", backend_url).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://root@localhost/shop",
+        "sqlite://",
+        "postgresql+asyncpg://u@localhost/shop",
+        "not a url",
+    ],
+)
+@pytest.mark.parametrize("action", ["upgrade", "check", "verify"])
+def test_db_commands_refuse_a_bad_url_in_one_line(action: str, url: str) -> None:
+    assert_one_line_error(run_cli("db", action, url), "cannot open")
+
+
+def test_db_check_names_a_newer_schema_in_one_line(sqlite_url: str) -> None:
+    run_sql(sqlite_url, f"UPDATE alembic_version SET version_num = '{FUTURE}'")
+    assert_one_line_error(run_cli("db", "check", sqlite_url), FUTURE, "upgrade ecerp")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: `ecerp db upgrade` on a newer schema and `ecerp db downgrade URL "
+    "<unknown revision>` print alembic's CommandError traceback instead of one "
+    "`ecerp: ...` line with exit code 2",
+)
+def test_db_upgrade_and_downgrade_refuse_unknown_revisions_in_one_line(sqlite_url: str) -> None:
+    assert_one_line_error(run_cli("db", "downgrade", sqlite_url, "no-such-revision"))
+    run_sql(sqlite_url, f"UPDATE alembic_version SET version_num = '{FUTURE}'")
+    assert_one_line_error(run_cli("db", "upgrade", sqlite_url), FUTURE)
+
+
+def test_postgres_fixture_databases_are_dropped_by_name_only() -> None:
+    with pytest.raises(ValueError, match="not a test database"):
+        sqlsupport.drop_postgres_database("postgresql+psycopg://u@localhost/postgres")

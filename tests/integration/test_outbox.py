@@ -1,0 +1,191 @@
+"""The outbox: events are committed with the changes that caused them and
+delivered at least once, by the bus after each command or by a relay in its
+own process (``python -m ecerp relay URL``).
+
+The story: the web shop sells ``MUG``; order ``W1`` wants two and waits,
+because the shelf is empty, until stock arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pytest
+from sqlsupport import run_cli, run_sql
+
+from ecerp import ERP, ChannelLine, ChannelOrder, Money, OrderStatus, Shop, Sku, Warehouse, open_erp
+from ecerp.adapters.clock import SimulatedClock
+from ecerp.bootstrap import bootstrap
+from ecerp.domain.errors import InsufficientStockError
+from ecerp.domain.events import Event, StockMoved
+from ecerp.domain.stock import MoveReason
+from ecerp.usecases import commands as c
+from ecerp.usecases.messagebus import MessageBus
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+W1 = "shopify/web/W1"
+
+
+class Recorder:
+    """A publisher that keeps what it is given and can be told to fail once."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[Event]] = []
+        self.fail_next = False
+
+    def publish(self, events: Sequence[Event]) -> None:
+        self.batches.append(list(events))
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("the message broker went away")
+
+    def stock_moves(self) -> list[StockMoved]:
+        return [e for batch in self.batches for e in batch if isinstance(e, StockMoved)]
+
+
+def pending_rows(url: str) -> int:
+    (rows,) = run_sql(url, "SELECT count(*) FROM outbox WHERE delivered_at IS NULL")
+    return int(rows[0][0])
+
+
+def set_up_waiting_order(erp: ERP) -> None:
+    erp.catalog.add(Sku("MUG"), Shop("web", "shopify", currency="EUR"))
+    erp.inventory.add_warehouse(Warehouse("SH"))
+    draft = ChannelOrder(
+        "shopify",
+        "web",
+        "W1",
+        T0,
+        "EUR",
+        (ChannelLine("MUG", 2, Money.of("9.90", "EUR")),),
+        paid=True,
+    )
+    assert erp.orders.import_orders([draft]).counts() == {"created": 1}
+    assert erp.orders.allocate([W1]).counts() == {"waiting": 1}
+
+
+def writer_that_never_relays(erp: ERP) -> MessageBus:
+    """A bus on the same database that commits (events into the outbox) and
+    then stops, as a process killed right after its commit would."""
+    return MessageBus(erp.backend.uow_factory, erp.clock, auto_allocate=False, outbox=None)
+
+
+def test_events_are_committed_with_their_changes_or_not_at_all(backend_url: str) -> None:
+    clock = SimulatedClock(T0)
+    bus, backend = bootstrap(backend_url, clock=clock, publishers=[Recorder()])
+    try:
+        bus.handle(c.AddToCatalog((Sku("MUG"),)))
+        bus.handle(c.AddWarehouse(Warehouse("SH")))
+        assert backend.outbox is not None
+        assert backend.outbox.pending(100) == []
+
+        with backend.uow_factory() as uow:
+            uow.stock.book().receive("MUG", "SH", 5, at=clock.now(), actor="ann")
+            # left without commit: rolled back
+        assert pending_rows(backend_url) == 0
+        assert run_sql(backend_url, "SELECT count(*) FROM moves") == [[(0,)]]
+
+        with pytest.raises(InsufficientStockError):
+            bus.handle(c.AdjustStock("MUG", "SH", -1, "lost", "ann"))
+        assert pending_rows(backend_url) == 0
+
+        with backend.uow_factory() as uow:
+            move = uow.stock.book().receive("MUG", "SH", 5, at=clock.now(), actor="ann")
+            uow.commit()
+        ((_, event),) = backend.outbox.pending(100)
+        assert event == StockMoved(move)
+        with backend.uow_factory() as uow:
+            assert list(uow.stock.moves()) == [move]
+    finally:
+        backend.close()
+
+
+def test_stock_arriving_allocates_the_waiting_order_through_the_outbox(backend_url: str) -> None:
+    with open_erp(backend_url, clock=SimulatedClock(T0)) as erp:
+        set_up_waiting_order(erp)
+
+        erp.inventory.receive("MUG", "SH", 2)
+
+        order = erp.orders.get(W1)
+        assert order.status is OrderStatus.ALLOCATED
+        assert [(r.sku, r.qty) for r in erp.inventory.reservations(W1)] == [("MUG", 2)]
+        assert pending_rows(backend_url) == 0
+        assert erp.inventory.verify() == []
+        erp.check()
+
+
+def test_the_relay_command_delivers_what_a_dead_writer_committed(backend_url: str) -> None:
+    with open_erp(backend_url, clock=SimulatedClock(T0)) as erp:
+        set_up_waiting_order(erp)
+        writer_that_never_relays(erp).handle(c.ReceiveStock("MUG", "SH", 2, "PO-1", actor="ann"))
+        assert erp.orders.get(W1).status is OrderStatus.WAITING
+        assert pending_rows(backend_url) == 1
+
+        relayed = run_cli("relay", "--once", backend_url)
+
+        assert relayed.returncode == 0, relayed.stderr
+        assert "delivered 1 event(s)" in relayed.stdout
+        assert pending_rows(backend_url) == 0
+        assert erp.orders.get(W1).status is OrderStatus.ALLOCATED
+        assert erp.inventory.position("MUG", "SH").reserved == 2
+        assert erp.inventory.verify() == []
+
+        again = run_cli("relay", "--once", backend_url)
+        assert again.returncode == 0, again.stderr
+        assert again.stdout == ""
+
+
+def test_a_crash_before_the_acknowledgement_redelivers_and_changes_nothing_twice(
+    backend_url: str,
+) -> None:
+    recorder = Recorder()
+    with open_erp(backend_url, clock=SimulatedClock(T0), publishers=[recorder]) as erp:
+        set_up_waiting_order(erp)
+        recorder.fail_next = True
+
+        # The receipt commits, the handler allocates W1, then delivery dies
+        # before the events are marked delivered.
+        with pytest.raises(ConnectionError):
+            erp.inventory.receive("MUG", "SH", 2, document="PO-1")
+        assert erp.orders.get(W1).status is OrderStatus.ALLOCATED
+        assert pending_rows(backend_url) >= 1
+        first = recorder.stock_moves()
+        assert [(e.move.reason, e.move.qty) for e in first] == [(MoveReason.RECEIPT, 2)]
+
+        assert erp.bus.relay() >= 1
+
+        assert recorder.stock_moves() == first + first  # delivered again, the same event
+        assert pending_rows(backend_url) == 0
+        order = erp.orders.get(W1)
+        assert [h.to for h in order.history].count(OrderStatus.ALLOCATED) == 1
+        position = erp.inventory.position("MUG", "SH")
+        assert (position.on_hand, position.reserved) == (2, 2)
+        assert erp.inventory.verify() == []
+        erp.check()
+
+
+def test_the_outbox_hands_out_events_until_they_are_marked_delivered(backend_url: str) -> None:
+    with open_erp(backend_url, clock=SimulatedClock(T0)) as erp:
+        set_up_waiting_order(erp)
+        writer = writer_that_never_relays(erp)
+        for qty in (1, 2, 3):
+            writer.handle(c.ReceiveStock("MUG", "SH", qty, f"PO-{qty}", actor="ann"))
+        outbox = erp.backend.outbox
+        assert outbox is not None
+
+        first = outbox.pending(2)
+        assert [e.move.qty for _, e in first if isinstance(e, StockMoved)] == [1, 2]
+        assert outbox.pending(2) == first  # not acknowledged: handed out again
+
+        outbox.mark_delivered([i for i, _ in first])
+        outbox.mark_delivered([i for i, _ in first])  # acknowledging twice is harmless
+        rest = outbox.pending(10)
+        assert [e.move.qty for _, e in rest if isinstance(e, StockMoved)] == [3]
+        assert {i for i, _ in rest}.isdisjoint(i for i, _ in first)
+
+        # The relay delivers the last one; W1 (2 wanted) finds 6 on the shelf.
+        assert erp.bus.relay() == 1
+        assert outbox.pending(10) == []
+        assert erp.orders.get(W1).status is OrderStatus.ALLOCATED
+        assert erp.inventory.verify() == []
