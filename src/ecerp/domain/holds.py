@@ -30,7 +30,7 @@ from typing import Protocol
 import attrs
 
 from ecerp.domain.money import Money
-from ecerp.domain.orders import HoldReason, Order
+from ecerp.domain.orders import ChannelOrder, HoldReason, Order
 
 __all__ = [
     "Blacklisted",
@@ -258,7 +258,7 @@ class ReviewPolicy:
         return tuple(reasons)
 
 
-def buyer_key(order: Order) -> str:
+def buyer_key(order: Order | ChannelOrder) -> str:
     """What identifies a buyer across orders of a shop (id, else e-mail, else name)."""
     return (order.buyer.id or order.buyer.email or order.buyer.name).strip().lower()
 

@@ -65,7 +65,7 @@ currency, empty lists, empty actions and duplicate rule names all raise a
     >>> decision.rule, decision.warehouse, decision.service
     ('eu-from-berlin', 'BER', 'dhl-parcel')
     >>> print(rules.explain(facts))
-    rules[0] 'big-to-express' did not match: amount is 35.00 EUR, expected at least 100 EUR
+    rules[0] 'big-to-express' did not match: amount is 35.00 EUR, expected at least 100.00 EUR
     rules[1] 'eu-from-berlin' matched: warehouse BER, service dhl-parcel
     >>> RuleSet.from_dict({"rules": [{"name": "x", "actions": {"warehous": "BER"}}]})
     Traceback (most recent call last):
@@ -354,13 +354,11 @@ class AmountRange:
         )
 
     def describe(self) -> str:
-        c = self.currency
         if self.min is not None and self.max is not None:
-            return f"between {self.min.amount} and {self.max.amount} {c}"
+            return f"between {self.min} and {self.max}"
         if self.min is not None:
-            return f"at least {self.min.amount} {c}"
-        assert self.max is not None
-        return f"at most {self.max.amount} {c}"
+            return f"at least {self.min}"
+        return f"at most {self.max}"
 
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {"currency": self.currency}
@@ -478,7 +476,7 @@ class Conditions:
                     f" expected one matching {_show(self.postcodes)}",
                 )
         if self.amount is not None and not self.amount.contains(facts.amount):
-            got = f"{facts.amount.amount} {facts.amount.currency}"
+            got = str(facts.amount)
             if facts.amount.currency != self.amount.currency:
                 message = (
                     f"amount is in {facts.amount.currency}, the rule's range is in"
@@ -542,17 +540,17 @@ def _one_of(field: str, noun: str, allowed: frozenset[str], actual: str | None) 
 # --- actions, rules, decisions -------------------------------------------------
 
 
-def _opt_code(_: Any, attribute: Any, value: object) -> None:
+def _opt_code(_: Any, attribute: Any, value: Any) -> None:
     if value is not None:
         require_code(attribute.name, value)
 
 
-def _opt_reason(_: Any, attribute: Any, value: object) -> None:
+def _opt_reason(_: Any, attribute: Any, value: Any) -> None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise ValidationError(attribute.name, value, "must be a non-empty reason")
 
 
-def _opt_priority(_: Any, attribute: Any, value: object) -> None:
+def _opt_priority(_: Any, attribute: Any, value: Any) -> None:
     _opt_int(attribute.name, value)
 
 
@@ -613,7 +611,7 @@ class Actions:
         return result
 
 
-def _bool_validator(_: Any, attribute: Any, value: object) -> None:
+def _bool_validator(_: Any, attribute: Any, value: Any) -> None:
     if not isinstance(value, bool):
         raise ValidationError(attribute.name, value, "must be true or false")
 

@@ -15,6 +15,7 @@ from ecerp.domain.errors import NotFoundError
 from ecerp.domain.orders import Order, OrderStatus
 
 OrderKey = tuple[str, str, str]
+BuyerKey = tuple[str, str]  # (shop, normalised buyer id / e-mail / name)
 
 
 class OrderRepository(abc.ABC):
@@ -59,6 +60,11 @@ class OrderRepository(abc.ABC):
         """Ids of orders in one of ``statuses`` whose requirements include
         any of ``skus``, sorted (e.g. waiting orders that a receipt may
         unblock)."""
+
+    @abc.abstractmethod
+    def find_by_buyers(self, keys: Iterable[BuyerKey]) -> dict[BuyerKey, list[Order]]:
+        """Orders per ``(shop, buyer key)`` (see ``ecerp.domain.holds.buyer_key``),
+        committed ones and those added in this unit, in one call."""
 
     @abc.abstractmethod
     def count(self) -> int:

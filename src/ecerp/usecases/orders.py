@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+import attrs
+
 from ecerp.domain.allocation import AllocationRequest, decide, queue_key
 from ecerp.domain.catalog import Catalog
 from ecerp.domain.errors import (
@@ -26,16 +28,21 @@ from ecerp.domain.errors import (
     NotFoundError,
 )
 from ecerp.domain.events import Event, ReservationReleased, StockMoved
+from ecerp.domain.holds import ReviewContext, buyer_key
 from ecerp.domain.money import Money
 from ecerp.domain.orders import (
     ALLOCATABLE,
+    REVIEWABLE,
     ChannelLine,
     ChannelOrder,
+    HoldReason,
     Order,
     OrderLine,
     OrderStatus,
+    PaymentStatus,
 )
 from ecerp.domain.stock import Location, LocationKind, StockBook
+from ecerp.ports.orders import BuyerKey
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.commands import (
     AllocateOrders,
@@ -49,6 +56,7 @@ from ecerp.usecases.commands import (
     ShipOrders,
     StartPicking,
 )
+from ecerp.usecases.config import Config
 from ecerp.usecases.context import Context
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
 
@@ -121,6 +129,50 @@ def bump_reservations(
     return bumped
 
 
+class Reviewer:
+    """Runs the configured review checks on orders of one unit of work,
+    knowing each buyer's other orders (looked up in bulk up front)."""
+
+    def __init__(self, uow: UnitOfWork, config: Config, buyers: Iterable[BuyerKey]) -> None:
+        self.uow = uow
+        self.config = config
+        wanted = {k for k in buyers if k[1]}
+        self.peers: dict[BuyerKey, list[Order]] = (
+            uow.orders.find_by_buyers(wanted) if config.review is not None and wanted else {}
+        )
+
+    def note(self, order: Order) -> None:
+        """``order`` was just added: later orders of its buyer see it."""
+        peers = self.peers.setdefault((order.shop, buyer_key(order)), [])
+        if all(p.id != order.id for p in peers):
+            peers.append(order)
+
+    def review(self, order: Order, *, at: datetime, actor: str) -> None:
+        """Hold ``order`` for every uncleared reason the checks find."""
+        policy, config = self.config.review, self.config
+        if policy is None or order.status not in REVIEWABLE:
+            return
+        paid = order.payment is PaymentStatus.PAID
+        record, unverified = None, None
+        if config.payments is not None and paid:
+            try:
+                record = config.payments.find(order)
+            except EcerpError as err:  # cannot check the payment: a person should
+                unverified = HoldReason("payment_unverified", str(err))
+        context = ReviewContext(
+            payment=record,
+            payment_expected=config.payments is not None and paid and unverified is None,
+            blacklist=config.blacklist,
+            others=self.peers.get((order.shop, buyer_key(order)), ()),
+        )
+        reasons = policy.review(order, context)
+        if unverified is not None and unverified.code not in order.cleared_holds:
+            reasons = (*reasons, unverified)
+        if reasons:
+            order.hold(reasons, at=at, actor=actor)
+            sync_reservations(order, self.uow.stock.book(), at=at, actor=actor)
+
+
 def _request(order: Order, warehouses: tuple[str, ...]) -> AllocationRequest:
     return AllocationRequest(
         order.id, order.priority, order.ordered_at, order.sku_totals(), warehouses
@@ -170,10 +222,18 @@ def _import_chunk(chunk: list[ChannelOrder], actor: str, ctx: Context) -> list[O
         existing = uow.orders.find_by_keys({d.key for d in chunk})
         book = uow.stock.book()
         book.prefetch_reservations(o.id for o in existing.values())
+        reviewer = Reviewer(uow, ctx.config, {(d.shop, buyer_key(d)) for d in chunk})
         for draft in chunk:
             ref = _ref(draft)
             try:
-                outcomes.append(_import_one(draft, existing, catalog, book, uow, at, actor, ref))
+                outcome = _import_one(draft, existing, catalog, book, uow, at, actor, ref)
+                if outcome.kind is not OutcomeKind.UNCHANGED:
+                    order = existing[draft.key]
+                    reviewer.note(order)
+                    reviewer.review(order, at=at, actor=actor)
+                    if order.status is OrderStatus.ON_HOLD:
+                        outcome = attrs.evolve(outcome, detail=_held(order, outcome.detail))
+                outcomes.append(outcome)
             except EcerpError as err:
                 outcomes.append(Outcome(ref, OutcomeKind.REJECTED, error=err, detail=str(err)))
         uow.commit()
@@ -210,6 +270,11 @@ def _import_one(
     changed = order.apply_channel_version(draft, requirements, at=at, actor=actor)
     sync_reservations(order, book, at=at, actor=actor)
     return Outcome(ref, OutcomeKind.UPDATED, order.id, detail=", ".join(changed))
+
+
+def _held(order: Order, detail: str) -> str:
+    reasons = "; ".join(str(r) for r in order.hold_reasons)
+    return f"{detail}; held: {reasons}" if detail else f"held: {reasons}"
 
 
 # --- allocation --------------------------------------------------------------------------
@@ -306,7 +371,11 @@ def cancel_order(cmd: CancelOrder, ctx: Context) -> Order:
 def mark_paid(cmd: MarkPaid, ctx: Context) -> Order:
     with ctx.uow as uow:
         order = uow.orders.get(cmd.order_id)
-        order.mark_paid(at=ctx.now(), actor=cmd.actor)
+        at = ctx.now()
+        order.mark_paid(at=at, actor=cmd.actor)
+        Reviewer(uow, ctx.config, [(order.shop, buyer_key(order))]).review(
+            order, at=at, actor=cmd.actor
+        )
         uow.commit()
     return order
 
@@ -352,6 +421,9 @@ def edit_order_lines(cmd: EditOrderLines, ctx: Context) -> Order:
         )
         order.replace_lines(lines, requirements, at=at, actor=cmd.actor)
         sync_reservations(order, uow.stock.book(), at=at, actor=cmd.actor)
+        Reviewer(uow, ctx.config, [(order.shop, buyer_key(order))]).review(
+            order, at=at, actor=cmd.actor
+        )
         uow.commit()
     return order
 
@@ -359,7 +431,11 @@ def edit_order_lines(cmd: EditOrderLines, ctx: Context) -> Order:
 def change_address(cmd: ChangeAddress, ctx: Context) -> Order:
     with ctx.uow as uow:
         order = uow.orders.get(cmd.order_id)
-        order.change_address(cmd.address, at=ctx.now(), actor=cmd.actor)
+        at = ctx.now()
+        order.change_address(cmd.address, at=at, actor=cmd.actor)
+        Reviewer(uow, ctx.config, [(order.shop, buyer_key(order))]).review(
+            order, at=at, actor=cmd.actor
+        )
         uow.commit()
     return order
 

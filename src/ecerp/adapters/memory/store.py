@@ -22,6 +22,7 @@ class MemoryStore:
         self.orders: dict[str, Order] = {}
         self.order_keys: dict[tuple[str, str, str], str] = {}
         self.by_status: dict[OrderStatus, set[str]] = {s: set() for s in OrderStatus}
+        self.by_buyer: dict[tuple[str, str], set[str]] = {}
         self.stocktakes: dict[str, Stocktake] = {}
         self.transfers: dict[str, Transfer] = {}
         self.lock = threading.RLock()

@@ -15,6 +15,7 @@ from ecerp.adapters.memory.store import MemoryStore
 from ecerp.domain.catalog import Catalog
 from ecerp.domain.errors import DuplicateError
 from ecerp.domain.events import Event
+from ecerp.domain.holds import buyer_key
 from ecerp.domain.orders import Order, OrderStatus
 from ecerp.domain.stock import (
     Discrepancy,
@@ -28,7 +29,7 @@ from ecerp.domain.stock import (
 )
 from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
-from ecerp.ports.orders import OrderKey, OrderRepository
+from ecerp.ports.orders import BuyerKey, OrderKey, OrderRepository
 from ecerp.ports.stock import StockRepository
 from ecerp.ports.unit_of_work import UnitOfWork
 
@@ -143,6 +144,20 @@ class MemoryOrderRepository(OrderRepository):
         """The unit's copy if it has one, else the committed order (read only)."""
         return self.seen.get(order_id) or self.new.get(order_id) or self._store.orders[order_id]
 
+    def find_by_buyers(self, keys: Iterable[BuyerKey]) -> dict[BuyerKey, list[Order]]:
+        wanted = set(keys)
+        found: dict[BuyerKey, dict[str, Order]] = {}
+        for key in wanted:
+            for oid in sorted(self._store.by_buyer.get(key, ())):
+                order = self.find(oid)
+                if order is not None:
+                    found.setdefault(key, {})[oid] = order
+        for order in self.new.values():
+            key = (order.shop, buyer_key(order))
+            if key in wanted:
+                found.setdefault(key, {})[order.id] = order
+        return {key: list(orders.values()) for key, orders in found.items()}
+
     def count(self) -> int:
         return len(self._store.orders) + len(self.new)
 
@@ -229,6 +244,8 @@ class MemoryUnitOfWork(UnitOfWork):
                 store.orders[order.id] = order.clone()
                 store.order_keys[order.key] = order.id
                 store.by_status[order.status].add(order.id)
+                if old is None and buyer_key(order):
+                    store.by_buyer.setdefault((order.shop, buyer_key(order)), set()).add(order.id)
             # Documents are kept as private copies: changing an object a
             # caller still holds after the unit ended changes nothing stored.
             store.stocktakes.update(copy.deepcopy(self.documents.pending_stocktakes))

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 """The Alembic revision this version of ecerp expects."""
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -161,8 +161,10 @@ orders = Table(
     Column("external_id", String(200), nullable=False),
     Column("status", String(20), nullable=False),
     Column("data", Text, nullable=False),
+    Column("buyer_key", String(300), nullable=False, server_default=""),
     UniqueConstraint("channel", "shop", "external_id", name="uq_orders_channel_key"),
     Index("ix_orders_status", "status"),
+    Index("ix_orders_shop_buyer", "shop", "buyer_key"),
 )
 stocktakes = Table(
     "stocktakes",

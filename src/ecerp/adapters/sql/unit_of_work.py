@@ -36,6 +36,7 @@ from ecerp.adapters.sql.serialization import CONVERTER, dump_event
 from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
 from ecerp.domain.errors import DuplicateError
 from ecerp.domain.events import Event
+from ecerp.domain.holds import buyer_key
 from ecerp.domain.orders import Order, OrderStatus, order_id
 from ecerp.domain.stock import (
     BalanceKey,
@@ -57,7 +58,7 @@ from ecerp.domain.stock import (
 )
 from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
-from ecerp.ports.orders import OrderKey, OrderRepository
+from ecerp.ports.orders import BuyerKey, OrderKey, OrderRepository
 from ecerp.ports.stock import StockRepository
 from ecerp.ports.unit_of_work import UnitOfWork
 
@@ -698,6 +699,23 @@ class SqlOrderRepository(OrderRepository):
             lambda o: o.status in statuses and not wanted.isdisjoint(s for _, s in o.requirements),
         )
 
+    def find_by_buyers(self, keys: Iterable[BuyerKey]) -> dict[BuyerKey, list[Order]]:
+        wanted = {k for k in keys if k[1]}
+        found: dict[BuyerKey, dict[str, Order]] = {}
+        for batch in chunks(sorted({b for _, b in wanted})):
+            stmt = select(
+                t.orders.c.id, t.orders.c.shop, t.orders.c.buyer_key, t.orders.c.data
+            ).where(t.orders.c.buyer_key.in_(batch))
+            for oid, shop, key, data in self._conn.execute(stmt):
+                if (shop, key) in wanted:
+                    order = self.seen.get(oid) or self._take(data)
+                    found.setdefault((shop, key), {})[oid] = order
+        for order in self.new.values():
+            key = (order.shop, buyer_key(order))
+            if key in wanted:
+                found.setdefault(key, {})[order.id] = order
+        return {key: list(orders.values()) for key, orders in found.items()}
+
     def count(self) -> int:
         return int(
             self._conn.execute(select(func.count()).select_from(t.orders)).scalar() or 0
@@ -715,6 +733,7 @@ class SqlOrderRepository(OrderRepository):
                         "external_id": o.external_id,
                         "status": o.status.value,
                         "data": CONVERTER.dumps(o),
+                        "buyer_key": buyer_key(o),
                     }
                     for o in self.new.values()
                 ],

@@ -1,0 +1,410 @@
+"""The measurements.  Each scenario runs in its own process (see
+``benchmarks.__main__``), so the peak RSS it reports is its own.
+
+``batch``
+    One big batch through the public API: import every order in one call,
+    allocate every ready order in one call, then pick and ship every
+    allocated order (one call each).  Timed per call; the drafts are built
+    before the clock starts.
+``single``
+    The webhook case: each order imported in its own call, then allocated in
+    its own call (two commands, two transactions per order).
+``ledger``
+    Query benchmarks on a ledger built through the public use cases in big
+    commands (stock-takes, then transfers of every SKU back and forth between
+    two warehouses) until it holds at least the requested number of moves.
+
+Every scenario runs against a fresh store: ``memory://``, a new SQLite file,
+or a PostgreSQL database whose ecerp schema is dropped and recreated.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import resource
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from benchmarks.workload import START, Size, Workload
+from ecerp import ERP, OrderStatus, OutcomeKind, Sku, Warehouse, open_erp
+from ecerp.bootstrap import downgrade_database, upgrade_database
+
+
+class BenchClock:
+    """A clock the benchmark sets freely (back-dated moves need it to go back)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.at = start
+
+    def now(self) -> datetime:
+        return self.at
+
+
+# --- measuring helpers ------------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (Linux: KB units)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def current_rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        return round(pages * resource.getpagesize() / 2**20, 1)
+    except OSError:
+        return rss_mb()
+
+
+class GcMeter:
+    """Counts the garbage collector's runs and the time spent in them."""
+
+    def __init__(self) -> None:
+        self.collections = [0, 0, 0]
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.collections[info["generation"]] += 1
+
+    @contextmanager
+    def running(self) -> Iterator[GcMeter]:
+        gc.callbacks.append(self)
+        try:
+            yield self
+        finally:
+            gc.callbacks.remove(self)
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "collections_by_generation": list(self.collections),
+            "pause_s": round(self.seconds, 3),
+        }
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - started
+
+
+def rate(n: int, seconds: float) -> float:
+    return round(n / seconds, 1) if seconds > 0 else 0.0
+
+
+def latency(samples: list[float]) -> dict[str, Any]:
+    """Milliseconds: median, 95th percentile, mean, max, and how many samples."""
+    ms = sorted(s * 1000 for s in samples)
+    p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
+    return {
+        "n": len(ms),
+        "median_ms": round(statistics.median(ms), 3),
+        "p95_ms": round(p95, 3),
+        "mean_ms": round(statistics.fmean(ms), 3),
+        "max_ms": round(ms[-1], 3),
+    }
+
+
+# --- stores -------------------------------------------------------------------------------
+
+
+def fresh(url: str) -> None:
+    """Make ``url`` an empty store with the current ecerp schema."""
+    if url.startswith("sqlite:///"):
+        import os
+
+        path = url[len("sqlite:///") :]
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+        upgrade_database(url)
+    elif url.startswith("postgresql"):
+        downgrade_database(url, "base")
+        upgrade_database(url)
+
+
+def stocked_erp(url: str, workload: Workload, clock: BenchClock) -> tuple[ERP, float]:
+    """A fresh ERP with the workload's catalog, warehouses and stock; the
+    seconds that took.  Stock comes in by one stock-take per warehouse (one
+    command books every SKU), since receipts are one command per SKU."""
+    started = time.perf_counter()
+    fresh(url)
+    erp = open_erp(url, clock=clock)
+    erp.catalog.add(*workload.catalog_items())
+    for wh in workload.warehouses:
+        erp.inventory.add_warehouse(wh)
+    for wh_code, per_sku in workload.stock().items():
+        sid = f"OPENING-{wh_code}"
+        erp.inventory.start_stocktake(sid, wh_code, per_sku)
+        erp.inventory.count(sid, per_sku)
+        erp.inventory.post_stocktake(sid)
+    return erp, time.perf_counter() - started
+
+
+# --- batch ----------------------------------------------------------------------------------
+
+
+def batch(url: str, size: Size, seed: int) -> dict[str, Any]:
+    workload = Workload(size, seed)
+    clock = BenchClock(START)
+    baseline = current_rss_mb()
+    erp, setup_s = stocked_erp(url, workload, clock)
+    drafts, drafts_s = timed(lambda: list(workload.orders()))
+    review = sum(1 for d in drafts if "review" in d.tags)
+    lines = sum(len(d.lines) for d in drafts)
+    rss_with_drafts = current_rss_mb()
+    n = len(drafts)
+    meter = GcMeter()
+    stages: dict[str, Any] = {}
+    with meter.running():
+        clock.at += timedelta(minutes=5)
+        imported, t_import = timed(lambda: erp.orders.import_orders(drafts))
+        del drafts
+        stages["import"] = {
+            "orders": n,
+            "seconds": round(t_import, 3),
+            "orders_per_s": rate(n, t_import),
+            "outcomes": imported.counts(),
+        }
+        del imported
+        clock.at += timedelta(minutes=5)
+        allocated, t_alloc = timed(lambda: erp.orders.allocate())
+        ids = [o.order for o in allocated.of_kind(OutcomeKind.ALLOCATED) if o.order]
+        stages["allocate"] = {
+            "orders": len(allocated),
+            "seconds": round(t_alloc, 3),
+            "orders_per_s": rate(len(allocated), t_alloc),
+            "outcomes": allocated.counts(),
+        }
+        del allocated
+        clock.at += timedelta(minutes=5)
+        picked, t_pick = timed(lambda: erp.orders.pick(ids))
+        stages["pick"] = {
+            "orders": len(ids),
+            "seconds": round(t_pick, 3),
+            "orders_per_s": rate(len(ids), t_pick),
+            "outcomes": picked.counts(),
+        }
+        clock.at += timedelta(minutes=5)
+        shipped, t_ship = timed(lambda: erp.orders.ship(ids))
+        stages["ship"] = {
+            "orders": len(ids),
+            "seconds": round(t_ship, 3),
+            "orders_per_s": rate(len(ids), t_ship),
+            "outcomes": shipped.counts(),
+        }
+    stages["import_allocate"] = {
+        "orders": n,
+        "seconds": round(t_import + t_alloc, 3),
+        "orders_per_s": rate(n, t_import + t_alloc),
+    }
+    stages["pick_ship"] = {
+        "orders": len(ids),
+        "seconds": round(t_pick + t_ship, 3),
+        "orders_per_s": rate(len(ids), t_pick + t_ship),
+    }
+    total = t_import + t_alloc + t_pick + t_ship
+    stages["full_cycle"] = {"orders": n, "seconds": round(total, 3), "orders_per_s": rate(n, total)}
+    peak = rss_mb()
+    # Not timed: the books must be sound and every allocated order shipped.
+    discrepancies = erp.inventory.verify()
+    shipped_ids = erp.orders.ids(OrderStatus.SHIPPED)
+    erp.close()
+    return {
+        "orders": n,
+        "order_lines": lines,
+        "review_marked": review,
+        "setup_s": round(setup_s, 3),
+        "drafts_build_s": round(drafts_s, 3),
+        **stages,
+        "gc": meter.figures(),
+        "rss_mb": {
+            "baseline": baseline,
+            "with_drafts": rss_with_drafts,
+            "peak": peak,
+        },
+        "check": {
+            "ledger_verified": not discrepancies,
+            "shipped": len(shipped_ids),
+            "all_allocated_shipped": len(shipped_ids) == len(ids),
+        },
+    }
+
+
+# --- one order per call -----------------------------------------------------------------
+
+
+def single(url: str, size: Size, seed: int) -> dict[str, Any]:
+    workload = Workload(size, seed)
+    clock = BenchClock(START)
+    erp, setup_s = stocked_erp(url, workload, clock)
+    drafts = list(workload.orders(size.single_orders, stream="S"))
+    samples: list[float] = []
+    kinds: dict[str, int] = {}
+    meter = GcMeter()
+    with meter.running():
+        started = time.perf_counter()
+        for draft in drafts:
+            t0 = time.perf_counter()
+            outcome = next(iter(erp.orders.import_orders([draft])))
+            assert outcome.order is not None, outcome
+            result = next(iter(erp.orders.allocate([outcome.order])))
+            samples.append(time.perf_counter() - t0)
+            kinds[result.kind.value] = kinds.get(result.kind.value, 0) + 1
+        seconds = time.perf_counter() - started
+    peak = rss_mb()
+    erp.close()
+    return {
+        "orders": len(drafts),
+        "setup_s": round(setup_s, 3),
+        "seconds": round(seconds, 3),
+        "orders_per_s": rate(len(drafts), seconds),
+        "per_order": latency(samples),
+        "outcomes": kinds,
+        "gc": meter.figures(),
+        "rss_mb": {"peak": peak},
+    }
+
+
+# --- the ledger and its queries -------------------------------------------------------------
+
+
+def ledger(url: str, size: Size, seed: int, moves: int | None = None) -> dict[str, Any]:
+    """Build a ledger of ``moves`` (at least) over ``size.ledger_skus`` SKUs,
+    then time the stock queries the public API offers."""
+    target = size.ledger_moves if moves is None else moves
+    n_skus = size.ledger_skus
+    rng = random.Random(f"{seed}/ledger")
+    skus = [f"L-{i:06d}" for i in range(n_skus)]
+    clock = BenchClock(START - timedelta(days=365))
+    fresh(url)
+    # No orders live here, so nothing listens for stock events: auto-allocation
+    # is off (on SQL it would store and relay an outbox event per move).
+    erp = open_erp(url, clock=clock, auto_allocate=False)
+    erp.catalog.add(*(Sku(code) for code in skus))
+    erp.inventory.add_warehouse(Warehouse("LA", priority=0))
+    erp.inventory.add_warehouse(Warehouse("LB", priority=1))
+    built = 0
+    commands = 0
+    started = time.perf_counter()
+    erp.inventory.start_stocktake("OPEN-LA", "LA", skus)
+    erp.inventory.count("OPEN-LA", dict.fromkeys(skus, 1_000))
+    built += len(erp.inventory.post_stocktake("OPEN-LA"))
+    commands += 3
+    marks: list[datetime] = []
+    source, dest, n = "LA", "LB", 0
+    while built < target:
+        clock.at += timedelta(hours=6)
+        marks.append(clock.at)
+        n += 1
+        tid = f"T{n:06d}"
+        erp.inventory.transfer(tid, source, dest, dict.fromkeys(skus, 1))
+        built += n_skus
+        commands += 1
+        if built >= target:
+            break
+        clock.at += timedelta(hours=6)
+        erp.inventory.receive_transfer(tid, dict.fromkeys(skus, 1))
+        built += n_skus
+        commands += 1
+        source, dest = dest, source
+    build_s = time.perf_counter() - started
+    end = clock.at
+
+    sample = rng.sample(skus, min(200, n_skus))
+    # Available to promise of one SKU: its position in one warehouse.
+    atp = []
+    for sku in sample:
+        t0 = time.perf_counter()
+        erp.inventory.position(sku, "LA").available  # noqa: B018
+        atp.append(time.perf_counter() - t0)
+
+    # On hand as of a past date: there is no as-of query yet, so the caller
+    # sums the SKU's moves up to that date (erp.inventory.moves(sku=...)).
+    past = marks[len(marks) // 2] if marks else end
+    as_of = []
+    for sku in sample[:20]:
+        t0 = time.perf_counter()
+        on_hand = 0
+        for m in erp.inventory.moves(sku=sku):
+            if m.at <= past:
+                if m.dest == "LA/stock":
+                    on_hand += m.qty
+                if m.source == "LA/stock":
+                    on_hand -= m.qty
+        as_of.append(time.perf_counter() - t0)
+
+    # The full stock report: the API's only whole-stock read is snapshot(),
+    # which also copies every move.
+    state, report_s = timed(erp.snapshot)
+    report_rows = len(state.sellable)
+    del state
+    rss_after_report = rss_mb()
+
+    # A back-dated move (the clock set into the past; no period is closed)
+    # against a move dated now.
+    now_move, back_move = [], []
+    for i, sku in enumerate(sample[:20]):
+        clock.at = end + timedelta(minutes=i + 1)
+        t0 = time.perf_counter()
+        erp.inventory.receive(sku, "LA", 1, document=f"NOW-{i}")
+        now_move.append(time.perf_counter() - t0)
+        clock.at = past - timedelta(minutes=i + 1)
+        t0 = time.perf_counter()
+        erp.inventory.receive(sku, "LA", 1, document=f"BACK-{i}")
+        back_move.append(time.perf_counter() - t0)
+    erp.close()
+    return {
+        "skus": n_skus,
+        "target_moves": target,
+        "moves": built,
+        "build": {
+            "commands": commands,
+            "seconds": round(build_s, 3),
+            "moves_per_s": rate(built, build_s),
+            "how": "1 stock-take of every SKU, then transfers of every SKU between two "
+            "warehouses (send, receive), one command each, through the public API",
+        },
+        "atp_one_sku": {**latency(atp), "how": "erp.inventory.position(sku, wh).available"},
+        "on_hand_as_of_past_date": {
+            **latency(as_of),
+            "how": "no as-of query in the API yet: sum of erp.inventory.moves(sku=...) "
+            "up to the date, in the caller",
+        },
+        "stock_report": {
+            "seconds": round(report_s, 3),
+            "rows": report_rows,
+            "how": "erp.snapshot() (no report query yet; copies every move too)",
+        },
+        "move_dated_now": latency(now_move),
+        "back_dated_move": {
+            **latency(back_move),
+            "how": "erp.inventory.receive with the clock set half-way back into the ledger; "
+            "no period closed, so nothing but running balances to update",
+        },
+        "rss_mb": {"peak": rss_after_report},
+    }
+
+
+SCENARIOS: dict[str, Callable[..., dict[str, Any]]] = {
+    "batch": batch,
+    "single": single,
+    "ledger": ledger,
+}
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+__all__ = ["SCENARIOS", "BenchClock", "GcMeter", "batch", "ledger", "single"]

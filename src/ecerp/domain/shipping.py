@@ -1,0 +1,812 @@
+"""Freight estimates from carrier rate tables (data, not code).
+
+A :class:`RateTable` prices one carrier service.  It maps destinations to
+**zones** (a country, optionally narrowed by region or postcode prefix; the
+most specific entry wins), prices each zone by **first weight and additional
+weight** (首重/续重: ``first`` buys the first ``first_g`` grams, then every
+started ``step_g`` grams costs ``step``), and adds **surcharges**: fixed fees
+per parcel, a remote-area fee by postcode prefix and a fuel percentage.
+
+Units:
+
+* weights are **grams** (ints), dimensions **millimetres**
+  (:class:`~ecerp.domain.catalog.Dimensions`);
+* ``volumetric_divisor`` follows the carriers' usual **cm³ per kg**
+  convention (5000 for most express services, 6000 for some): volumetric kg =
+  L cm * W cm * H cm / divisor.  In ecerp's units that is
+  ``volume_mm3 / divisor`` grams (1 cm³ = 1000 mm³ and 1 kg = 1000 g cancel),
+  rounded up to a whole gram.  The **chargeable weight** is the larger of the
+  actual and the volumetric weight; a parcel without dimensions is charged
+  by its actual weight.
+
+A parcel qualifies for a service when a zone serves its destination, its
+*actual* weight is within ``max_weight_g`` and its sides, longest first, fit
+``max_dimensions`` compared longest first (a parcel without dimensions is
+assumed to fit).  ``refuses_po_boxes`` is only recorded here; review holds
+use it.
+
+The quote's breakdown lines are each rounded to the currency's minor unit,
+and the amount is their sum, so a quote adds up like an invoice.  The fuel
+surcharge is a percentage of everything before it (freight, fixed fees and
+the remote-area fee), as express carriers apply it::
+
+    >>> table = RateTable.from_dict({
+    ...     "carrier": "dhl", "service": "parcel-eu", "currency": "EUR",
+    ...     "volumetric_divisor": 5000, "max_weight_g": 31500,
+    ...     "fuel_percent": "10",
+    ...     "zones": [{"zone": "home", "country": "DE"},
+    ...               {"zone": "eu1", "country": "FR"},
+    ...               {"zone": "eu1", "country": "AT"}],
+    ...     "prices": {"home": {"first_g": 1000, "first": "4.50", "step_g": 500, "step": "1.00"},
+    ...                "eu1": {"first_g": 1000, "first": "9.00", "step_g": 1000, "step": "2.00"}},
+    ...     "fees": [{"name": "handling", "amount": "0.40"}],
+    ... })
+    >>> q = quote(table, Parcel(2300, country="DE", postcode="80331"))
+    >>> q.chargeable_weight_g, str(q.amount)
+    (2300, '8.69 EUR')
+    >>> for line in q.breakdown:
+    ...     print(line)
+    freight zone home, 2300 g: 7.50 EUR
+    handling: 0.40 EUR
+    fuel 10%: 0.79 EUR
+    >>> box = Parcel(500, Dimensions(400, 300, 200), country="FR")  # 4.8 kg volumetric
+    >>> quote(table, box).chargeable_weight_g
+    4800
+    >>> quote(table, Parcel(500, country="US")) is None
+    True
+
+:func:`cheapest` picks the lowest quote among services, ties broken by
+carrier then service so the choice never depends on the input order.
+
+Everything here is pure: no I/O, no clock.  Live quotes from a carrier's API
+come through the ``CarrierRates`` port (``ecerp.ports.carrier_rates``).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Collection, Iterable, Mapping
+from decimal import Decimal
+from typing import Any, NoReturn
+
+import attrs
+
+from ecerp.domain.catalog import Dimensions
+from ecerp.domain.errors import CurrencyMismatchError, EcerpError, ValidationError
+from ecerp.domain.money import MINOR_UNITS, Money, money_validator
+from ecerp.domain.values import (
+    code_validator,
+    non_negative_int_validator,
+    require_code,
+)
+
+
+class RateTableError(ValidationError):
+    """A rate table is malformed: ``table`` names it (``carrier/service``, or
+    ``"rate table"`` when those are missing), ``field`` is the path inside it
+    (``prices.eu1.step_g``, ``zones[2].country``)."""
+
+    table: str
+
+    def __init__(self, table: str, field: str, value: object, reason: str) -> None:
+        at = f"{field}: " if field else ""
+        EcerpError.__init__(
+            self,
+            f"rate table {table}: {at}{reason}",
+            table=table,
+            field=field,
+            value=value,
+            reason=reason,
+        )
+
+
+def _norm_postcode(value: str) -> str:
+    return "".join(value.split()).replace("-", "").upper()
+
+
+def _str_validator(_: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str):
+        raise ValidationError(attribute.name, value, "must be a string")
+
+
+def _opt_positive_int(_: Any, attribute: Any, value: Any) -> None:
+    if value is not None and (type(value) is not int or value <= 0):
+        raise ValidationError(attribute.name, value, "must be an int > 0")
+
+
+def _positive_int(_: Any, attribute: Any, value: Any) -> None:
+    if type(value) is not int or value <= 0:
+        raise ValidationError(attribute.name, value, "must be an int > 0")
+
+
+def _non_negative_money(_: Any, attribute: Any, value: Any) -> None:
+    money_validator(_, attribute, value)
+    assert isinstance(value, Money)
+    if value.amount < 0:
+        raise ValidationError(attribute.name, value, "must not be negative")
+
+
+def _opt_dimensions(_: Any, attribute: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, Dimensions):
+        raise ValidationError(attribute.name, value, "must be Dimensions (millimetres)")
+
+
+def _sides(dimensions: Dimensions) -> tuple[int, int, int]:
+    a, b, c = sorted(
+        (dimensions.length_mm, dimensions.width_mm, dimensions.height_mm), reverse=True
+    )
+    return (a, b, c)
+
+
+# --- parcels and quotes --------------------------------------------------------
+
+
+@attrs.frozen
+class Parcel:
+    """One parcel to price: actual weight in grams, outer dimensions in
+    millimetres (optional) and its destination."""
+
+    weight_g: int = attrs.field(validator=non_negative_int_validator)
+    dimensions: Dimensions | None = attrs.field(default=None, validator=_opt_dimensions)
+    country: str = attrs.field(default="", validator=_str_validator)
+    region: str = attrs.field(default="", validator=_str_validator)
+    postcode: str = attrs.field(default="", validator=_str_validator)
+
+
+@attrs.frozen
+class QuoteLine:
+    """One line of a quote's breakdown (rounded to the minor unit)."""
+
+    label: str
+    amount: Money
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.amount}"
+
+
+@attrs.frozen
+class Quote:
+    """What a service charges for a parcel.  ``amount`` is the sum of the
+    ``breakdown`` lines, each rounded to the currency's minor unit."""
+
+    carrier: str
+    service: str
+    zone: str
+    amount: Money
+    actual_weight_g: int
+    chargeable_weight_g: int
+    breakdown: tuple[QuoteLine, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.carrier}/{self.service}: {self.amount}"
+
+
+# --- rate table parts ----------------------------------------------------------
+
+
+@attrs.frozen
+class Zone:
+    """Parcels to ``country`` (``"*"``: any country), optionally only those in
+    ``region`` or with a postcode starting with ``postcode_prefix``, are in
+    ``zone``.
+
+    Countries and regions compare case-insensitively; postcodes upper-cased
+    with spaces and hyphens removed.  When several entries match, the most
+    specific wins: a named country over ``"*"``, then the longer postcode
+    prefix, then an entry with a region over one without.
+    """
+
+    zone: str = attrs.field(validator=code_validator)
+    country: str = attrs.field(validator=code_validator)
+    region: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(code_validator)
+    )
+    postcode_prefix: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(code_validator)
+    )
+
+    def matches(self, parcel: Parcel) -> bool:
+        if self.country != "*" and self.country.casefold() != parcel.country.casefold():
+            return False
+        if self.region is not None and self.region.casefold() != parcel.region.casefold():
+            return False
+        return self.postcode_prefix is None or _norm_postcode(parcel.postcode).startswith(
+            _norm_postcode(self.postcode_prefix)
+        )
+
+    @property
+    def specificity(self) -> tuple[bool, int, bool]:
+        prefix = _norm_postcode(self.postcode_prefix) if self.postcode_prefix is not None else ""
+        return (self.country != "*", len(prefix), self.region is not None)
+
+    @property
+    def destination(self) -> tuple[str, str | None, str | None]:
+        """What the entry matches, normalised (two entries may not share it)."""
+        return (
+            self.country.upper(),
+            self.region.casefold() if self.region is not None else None,
+            _norm_postcode(self.postcode_prefix) if self.postcode_prefix is not None else None,
+        )
+
+
+@attrs.frozen
+class ZonePrice:
+    """The price of a parcel in ``zone`` by chargeable weight: ``first`` for up
+    to ``first_g`` grams, plus ``step`` for every started ``step_g`` grams
+    beyond."""
+
+    zone: str = attrs.field(validator=code_validator)
+    first_g: int = attrs.field(validator=_positive_int)
+    first: Money = attrs.field(validator=_non_negative_money)
+    step_g: int = attrs.field(validator=_positive_int)
+    step: Money = attrs.field(validator=_non_negative_money)
+
+    def __attrs_post_init__(self) -> None:
+        if self.first.currency != self.step.currency:
+            raise CurrencyMismatchError(self.first.currency, self.step.currency)
+
+    def price(self, weight_g: int) -> Money:
+        """The freight for ``weight_g`` chargeable grams (not rounded)."""
+        if weight_g <= self.first_g:
+            return self.first
+        steps = -(-(weight_g - self.first_g) // self.step_g)
+        return self.first + self.step * steps
+
+
+@attrs.frozen
+class Fee:
+    """A fixed surcharge per parcel (handling, peak season, signature)."""
+
+    name: str = attrs.field(validator=code_validator)
+    amount: Money = attrs.field(validator=_non_negative_money)
+
+
+@attrs.frozen
+class RemoteArea:
+    """A remote-area surcharge for postcodes of ``country`` starting with
+    ``postcode_prefix`` (compared as for :class:`Zone`).  When several
+    match, the longest prefix applies; a parcel pays at most one."""
+
+    country: str = attrs.field(validator=code_validator)
+    postcode_prefix: str = attrs.field(validator=code_validator)
+    amount: Money = attrs.field(validator=_non_negative_money)
+
+    def matches(self, parcel: Parcel) -> bool:
+        return self.country.casefold() == parcel.country.casefold() and _norm_postcode(
+            parcel.postcode
+        ).startswith(_norm_postcode(self.postcode_prefix))
+
+
+def _zones(value: Iterable[Zone]) -> tuple[Zone, ...]:
+    return tuple(value)
+
+
+def _prices(value: Iterable[ZonePrice] | Mapping[str, ZonePrice]) -> tuple[ZonePrice, ...]:
+    items = value.values() if isinstance(value, Mapping) else value
+    return tuple(sorted(items, key=lambda p: p.zone if isinstance(p, ZonePrice) else ""))
+
+
+def _fees(value: Iterable[Fee]) -> tuple[Fee, ...]:
+    return tuple(value)
+
+
+def _remote(value: Iterable[RemoteArea]) -> tuple[RemoteArea, ...]:
+    return tuple(value)
+
+
+def _currency_validator(_: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str) or value not in MINOR_UNITS:
+        raise ValidationError(attribute.name, value, "not an ISO 4217 currency code ecerp knows")
+
+
+def _percent_validator(_: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+        raise ValidationError(attribute.name, value, "must be a Decimal percentage >= 0")
+
+
+def _bool_validator(_: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError(attribute.name, value, "must be true or false")
+
+
+# --- the rate table ------------------------------------------------------------
+
+
+@attrs.frozen
+class RateTable:
+    """The rates of one carrier service.  See the module docs for units and
+    how a quote is worked out.
+
+    Construction checks that every zone has a price and every price a zone,
+    that no two zone entries cover the same destination, and that all money
+    is in ``currency``; problems raise :class:`RateTableError` naming the
+    table and field.
+    """
+
+    carrier: str = attrs.field(validator=code_validator)
+    service: str = attrs.field(validator=code_validator)
+    currency: str = attrs.field(validator=_currency_validator)
+    zones: tuple[Zone, ...] = attrs.field(converter=_zones)
+    prices: tuple[ZonePrice, ...] = attrs.field(converter=_prices)
+    volumetric_divisor: int | None = attrs.field(default=None, validator=_opt_positive_int)
+    fees: tuple[Fee, ...] = attrs.field(default=(), converter=_fees)
+    fuel_percent: Decimal = attrs.field(default=Decimal(0), validator=_percent_validator)
+    remote_areas: tuple[RemoteArea, ...] = attrs.field(default=(), converter=_remote)
+    max_weight_g: int | None = attrs.field(default=None, validator=_opt_positive_int)
+    max_dimensions: Dimensions | None = attrs.field(default=None, validator=_opt_dimensions)
+    refuses_po_boxes: bool = attrs.field(default=False, validator=_bool_validator)
+
+    def __attrs_post_init__(self) -> None:
+        def fail(field: str, value: object, reason: str) -> NoReturn:
+            raise RateTableError(self.name, field, value, reason)
+
+        for kind, items, cls in (
+            ("zones", self.zones, Zone),
+            ("prices", self.prices, ZonePrice),
+            ("fees", self.fees, Fee),
+            ("remote_areas", self.remote_areas, RemoteArea),
+        ):
+            for i, item in enumerate(items):
+                if not isinstance(item, cls):
+                    fail(f"{kind}[{i}]", item, f"must be a {cls.__name__}")
+        if not self.zones:
+            fail("zones", [], "a rate table needs at least one zone")
+        seen: dict[tuple[str, str | None, str | None], int] = {}
+        for i, zone in enumerate(self.zones):
+            if zone.destination in seen:
+                fail(
+                    f"zones[{i}]",
+                    zone,
+                    f"covers the same destination as zones[{seen[zone.destination]}]",
+                )
+            seen[zone.destination] = i
+        priced: set[str] = set()
+        for price in self.prices:
+            if price.zone in priced:
+                fail(f"prices.{price.zone}", price, "zone priced twice")
+            priced.add(price.zone)
+            for part in ("first", "step"):
+                amount: Money = getattr(price, part)
+                if amount.currency != self.currency:
+                    fail(f"prices.{price.zone}.{part}", amount, f"must be in {self.currency}")
+        zoned = {zone.zone for zone in self.zones}
+        for name in sorted(zoned - priced):
+            fail(f"prices.{name}", None, "zone has no price")
+        for name in sorted(priced - zoned):
+            fail(f"prices.{name}", None, "no zone entry uses this zone")
+        for i, fee in enumerate(self.fees):
+            if fee.amount.currency != self.currency:
+                fail(f"fees[{i}].amount", fee.amount, f"must be in {self.currency}")
+        for i, area in enumerate(self.remote_areas):
+            if area.amount.currency != self.currency:
+                fail(f"remote_areas[{i}].amount", area.amount, f"must be in {self.currency}")
+        if self.max_dimensions is not None and min(_sides(self.max_dimensions)) <= 0:
+            fail("max_dimensions_mm", self.max_dimensions, "every side must be > 0")
+
+    @property
+    def name(self) -> str:
+        """``carrier/service``."""
+        return f"{self.carrier}/{self.service}"
+
+    def price_for(self, zone: str) -> ZonePrice:
+        for price in self.prices:
+            if price.zone == zone:
+                return price
+        raise KeyError(zone)  # unreachable for a zone of this table
+
+    def zone_for(self, parcel: Parcel) -> str | None:
+        """The zone serving ``parcel``'s destination (the most specific
+        matching entry), or ``None``."""
+        best: Zone | None = None
+        for zone in self.zones:
+            if zone.matches(parcel) and (best is None or zone.specificity > best.specificity):
+                best = zone
+        return best.zone if best is not None else None
+
+    def volumetric_weight_g(self, parcel: Parcel) -> int | None:
+        """``ceil(volume_mm3 / divisor)`` grams, or ``None`` without a
+        divisor or dimensions."""
+        if self.volumetric_divisor is None or parcel.dimensions is None:
+            return None
+        return -(-parcel.dimensions.volume_mm3 // self.volumetric_divisor)
+
+    def chargeable_weight_g(self, parcel: Parcel) -> int:
+        """The larger of actual and volumetric weight, in grams."""
+        volumetric = self.volumetric_weight_g(parcel)
+        return parcel.weight_g if volumetric is None else max(parcel.weight_g, volumetric)
+
+    def refusal(self, parcel: Parcel) -> str | None:
+        """Why this service cannot take ``parcel`` (``None``: it can)."""
+        if self.zone_for(parcel) is None:
+            where = " ".join(p for p in (parcel.country, parcel.region, parcel.postcode) if p)
+            return f"{self.name} does not serve {where or 'an empty destination'}"
+        if self.max_weight_g is not None and parcel.weight_g > self.max_weight_g:
+            return f"{self.name} takes at most {self.max_weight_g} g, the parcel weighs {parcel.weight_g} g"
+        if self.max_dimensions is not None and parcel.dimensions is not None:
+            limit, sides = _sides(self.max_dimensions), _sides(parcel.dimensions)
+            if any(s > m for s, m in zip(sides, limit, strict=True)):
+                return (
+                    f"{self.name} takes at most {'x'.join(map(str, limit))} mm,"
+                    f" the parcel is {'x'.join(map(str, sides))} mm"
+                )
+        return None
+
+    def remote_area(self, parcel: Parcel) -> RemoteArea | None:
+        """The remote-area surcharge ``parcel`` pays (longest prefix), if any."""
+        best: RemoteArea | None = None
+        for area in self.remote_areas:
+            if area.matches(parcel) and (
+                best is None
+                or len(_norm_postcode(area.postcode_prefix))
+                > len(_norm_postcode(best.postcode_prefix))
+            ):
+                best = area
+        return best
+
+    def quote(self, parcel: Parcel) -> Quote | None:
+        """The price of ``parcel``, or ``None`` when it does not qualify
+        (see :meth:`refusal`)."""
+        if self.refusal(parcel) is not None:
+            return None
+        zone = self.zone_for(parcel)
+        assert zone is not None  # refusal() checked it
+        chargeable = self.chargeable_weight_g(parcel)
+        lines = [
+            QuoteLine(
+                f"freight zone {zone}, {chargeable} g",
+                self.price_for(zone).price(chargeable).rounded(),
+            )
+        ]
+        lines.extend(QuoteLine(fee.name, fee.amount.rounded()) for fee in self.fees)
+        area = self.remote_area(parcel)
+        if area is not None:
+            lines.append(QuoteLine(f"remote area {area.postcode_prefix}*", area.amount.rounded()))
+        if self.fuel_percent:
+            base = _sum(line.amount for line in lines)
+            fuel = (base * (self.fuel_percent / 100)).rounded()
+            lines.append(QuoteLine(f"fuel {self.fuel_percent.normalize():f}%", fuel))
+        return Quote(
+            carrier=self.carrier,
+            service=self.service,
+            zone=zone,
+            amount=_sum(line.amount for line in lines),
+            actual_weight_g=parcel.weight_g,
+            chargeable_weight_g=chargeable,
+            breakdown=tuple(lines),
+        )
+
+    # --- data ------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data that :meth:`from_dict` reads back to an equal table
+        (money as decimal strings, dimensions as ``[l, w, h]`` millimetres)."""
+        result: dict[str, Any] = {
+            "carrier": self.carrier,
+            "service": self.service,
+            "currency": self.currency,
+            "zones": [
+                {
+                    k: v
+                    for k, v in (
+                        ("zone", z.zone),
+                        ("country", z.country),
+                        ("region", z.region),
+                        ("postcode_prefix", z.postcode_prefix),
+                    )
+                    if v is not None
+                }
+                for z in self.zones
+            ],
+            "prices": {
+                p.zone: {
+                    "first_g": p.first_g,
+                    "first": str(p.first.amount),
+                    "step_g": p.step_g,
+                    "step": str(p.step.amount),
+                }
+                for p in self.prices
+            },
+        }
+        if self.volumetric_divisor is not None:
+            result["volumetric_divisor"] = self.volumetric_divisor
+        if self.fees:
+            result["fees"] = [{"name": f.name, "amount": str(f.amount.amount)} for f in self.fees]
+        if self.fuel_percent:
+            result["fuel_percent"] = str(self.fuel_percent)
+        if self.remote_areas:
+            result["remote_areas"] = [
+                {
+                    "country": a.country,
+                    "postcode_prefix": a.postcode_prefix,
+                    "amount": str(a.amount.amount),
+                }
+                for a in self.remote_areas
+            ]
+        if self.max_weight_g is not None:
+            result["max_weight_g"] = self.max_weight_g
+        if self.max_dimensions is not None:
+            d = self.max_dimensions
+            result["max_dimensions_mm"] = [d.length_mm, d.width_mm, d.height_mm]
+        if self.refuses_po_boxes:
+            result["refuses_po_boxes"] = True
+        return result
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RateTable:
+        """A rate table from plain data (the shape :meth:`to_dict` writes).
+
+        Keys: ``carrier``, ``service``, ``currency``, ``zones`` (list of
+        ``{zone, country, region?, postcode_prefix?}``), ``prices``
+        (``{zone: {first_g, first, step_g, step}}``), and optionally
+        ``volumetric_divisor``, ``fees`` (list of ``{name, amount}``),
+        ``fuel_percent``, ``remote_areas`` (list of ``{country,
+        postcode_prefix, amount}``), ``max_weight_g``, ``max_dimensions_mm``
+        (``[l, w, h]``) and ``refuses_po_boxes``.  Money and percentages are
+        decimal strings, ints or ``Decimal``, never floats.
+
+        Raises:
+            RateTableError: the first problem found, naming the table and field.
+        """
+        return _read_table(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> RateTable:
+        """Raises: RateTableError: not JSON, or the table is malformed."""
+        try:
+            data = json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError as err:
+            raise RateTableError("rate table", "", None, f"not valid JSON: {err}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_toml(cls, text: str) -> RateTable:
+        """Raises: RateTableError: not TOML, or the table is malformed."""
+        try:
+            data = tomllib.loads(text, parse_float=Decimal)
+        except tomllib.TOMLDecodeError as err:
+            raise RateTableError("rate table", "", None, f"not valid TOML: {err}") from None
+        return cls.from_dict(data)
+
+
+def _sum(amounts: Iterable[Money]) -> Money:
+    items = list(amounts)
+    result = items[0]
+    for amount in items[1:]:
+        result = result + amount
+    return result
+
+
+def quote(table: RateTable, parcel: Parcel) -> Quote | None:
+    """``table.quote(parcel)``: the price, or ``None`` when the service does
+    not serve the destination or the parcel is over its limits."""
+    return table.quote(parcel)
+
+
+def cheapest(tables: Iterable[RateTable], parcel: Parcel) -> Quote | None:
+    """The lowest quote for ``parcel`` over ``tables`` (``None`` if none
+    qualifies).  Ties go to the alphabetically first carrier, then service.
+
+    Raises:
+        CurrencyMismatchError: qualifying tables price in different currencies.
+    """
+    best: Quote | None = None
+    for table in tables:
+        q = table.quote(parcel)
+        if q is None:
+            continue
+        if best is not None and q.amount.currency != best.amount.currency:
+            raise CurrencyMismatchError(best.amount.currency, q.amount.currency)
+        if best is None or (q.amount.amount, q.carrier, q.service) < (
+            best.amount.amount,
+            best.carrier,
+            best.service,
+        ):
+            best = q
+    return best
+
+
+# --- loading -------------------------------------------------------------------
+
+_TABLE_KEYS = (
+    "carrier",
+    "service",
+    "currency",
+    "zones",
+    "prices",
+    "volumetric_divisor",
+    "fees",
+    "fuel_percent",
+    "remote_areas",
+    "max_weight_g",
+    "max_dimensions_mm",
+    "refuses_po_boxes",
+)
+
+
+class _Reader:
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def fail(self, path: str, value: object, reason: str) -> NoReturn:
+        raise RateTableError(self.table, path, value, reason)
+
+    def mapping(self, value: object, path: str, allowed: Collection[str]) -> dict[str, Any]:
+        if not isinstance(value, Mapping):
+            self.fail(path, value, "must be a table/object")
+        for key in value:
+            if key not in allowed:
+                sub = f"{path}.{key}" if path else str(key)
+                self.fail(sub, value[key], f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        return dict(value)
+
+    def require(self, data: Mapping[str, Any], key: str, path: str) -> Any:
+        if key not in data:
+            self.fail(f"{path}.{key}" if path else key, None, "missing")
+        return data[key]
+
+    def items(self, value: object, path: str) -> list[Any]:
+        if not isinstance(value, list | tuple):
+            self.fail(path, value, "must be a list")
+        return list(value)
+
+    def code(self, value: object, path: str) -> str:
+        try:
+            return require_code(path, value)
+        except ValidationError as err:
+            self.fail(path, value, err.reason)
+
+    def int_(self, value: object, path: str) -> int:
+        if type(value) is not int or value <= 0:
+            self.fail(path, value, "must be an int > 0")
+        return value
+
+    def decimal(self, value: object, path: str) -> Decimal:
+        if isinstance(value, float):
+            self.fail(path, value, 'must not be a float; write it as a string ("12.50")')
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            self.fail(path, value, "must be a decimal string or an int")
+        try:
+            result = Decimal(value)
+        except ArithmeticError:
+            self.fail(path, value, "not a decimal number")
+        if not result.is_finite():
+            self.fail(path, value, "must be finite")
+        if result < 0:
+            self.fail(path, value, "must not be negative")
+        return result
+
+    def money(self, value: object, currency: str, path: str) -> Money:
+        return Money(self.decimal(value, path), currency)
+
+    def built(self, path: str, factory: Any, **kwargs: Any) -> Any:
+        try:
+            return factory(**kwargs)
+        except RateTableError:
+            raise
+        except ValidationError as err:
+            self.fail(f"{path}.{err.field}" if path else err.field, err.value, err.reason)
+
+
+def _read_table(raw: object) -> RateTable:
+    reader = _Reader("rate table")
+    if isinstance(raw, Mapping):
+        carrier, service = raw.get("carrier"), raw.get("service")
+        if isinstance(carrier, str) and isinstance(service, str):
+            reader.table = f"{carrier}/{service}"
+    data = reader.mapping(raw, "", _TABLE_KEYS)
+    carrier = reader.code(reader.require(data, "carrier", ""), "carrier")
+    service = reader.code(reader.require(data, "service", ""), "service")
+    currency = reader.require(data, "currency", "")
+    if not isinstance(currency, str) or currency not in MINOR_UNITS:
+        reader.fail("currency", currency, "not an ISO 4217 currency code ecerp knows")
+
+    zones = []
+    for i, item in enumerate(reader.items(reader.require(data, "zones", ""), "zones")):
+        path = f"zones[{i}]"
+        entry = reader.mapping(item, path, ("zone", "country", "region", "postcode_prefix"))
+        kwargs = {
+            key: reader.code(entry[key], f"{path}.{key}")
+            for key in ("region", "postcode_prefix")
+            if key in entry
+        }
+        zones.append(
+            Zone(
+                reader.code(reader.require(entry, "zone", path), f"{path}.zone"),
+                reader.code(reader.require(entry, "country", path), f"{path}.country"),
+                **kwargs,
+            )
+        )
+
+    prices = []
+    raw_prices = reader.require(data, "prices", "")
+    if not isinstance(raw_prices, Mapping):
+        reader.fail("prices", raw_prices, "must be a table/object of zone prices")
+    for zone_name, item in raw_prices.items():
+        path = f"prices.{zone_name}"
+        entry = reader.mapping(item, path, ("first_g", "first", "step_g", "step"))
+        prices.append(
+            reader.built(
+                path,
+                ZonePrice,
+                zone=reader.code(zone_name, path),
+                first_g=reader.int_(reader.require(entry, "first_g", path), f"{path}.first_g"),
+                first=reader.money(reader.require(entry, "first", path), currency, f"{path}.first"),
+                step_g=reader.int_(reader.require(entry, "step_g", path), f"{path}.step_g"),
+                step=reader.money(reader.require(entry, "step", path), currency, f"{path}.step"),
+            )
+        )
+
+    fees = []
+    for i, item in enumerate(reader.items(data.get("fees", []), "fees")):
+        path = f"fees[{i}]"
+        entry = reader.mapping(item, path, ("name", "amount"))
+        fees.append(
+            Fee(
+                reader.code(reader.require(entry, "name", path), f"{path}.name"),
+                reader.money(reader.require(entry, "amount", path), currency, f"{path}.amount"),
+            )
+        )
+
+    areas = []
+    for i, item in enumerate(reader.items(data.get("remote_areas", []), "remote_areas")):
+        path = f"remote_areas[{i}]"
+        entry = reader.mapping(item, path, ("country", "postcode_prefix", "amount"))
+        areas.append(
+            RemoteArea(
+                reader.code(reader.require(entry, "country", path), f"{path}.country"),
+                reader.code(
+                    reader.require(entry, "postcode_prefix", path), f"{path}.postcode_prefix"
+                ),
+                reader.money(reader.require(entry, "amount", path), currency, f"{path}.amount"),
+            )
+        )
+
+    options: dict[str, Any] = {}
+    for key in ("volumetric_divisor", "max_weight_g"):
+        if key in data:
+            options[key] = reader.int_(data[key], key)
+    if "fuel_percent" in data:
+        options["fuel_percent"] = reader.decimal(data["fuel_percent"], "fuel_percent")
+    if "max_dimensions_mm" in data:
+        sides = reader.items(data["max_dimensions_mm"], "max_dimensions_mm")
+        if len(sides) != 3:
+            reader.fail("max_dimensions_mm", sides, "must be [length, width, height] in mm")
+        length, width, height = (
+            reader.int_(s, f"max_dimensions_mm[{i}]") for i, s in enumerate(sides)
+        )
+        options["max_dimensions"] = Dimensions(length, width, height)
+    if "refuses_po_boxes" in data:
+        flag = data["refuses_po_boxes"]
+        if not isinstance(flag, bool):
+            reader.fail("refuses_po_boxes", flag, "must be true or false")
+        options["refuses_po_boxes"] = flag
+
+    table: RateTable = reader.built(
+        "",
+        RateTable,
+        carrier=carrier,
+        service=service,
+        currency=currency,
+        zones=zones,
+        prices=prices,
+        fees=fees,
+        remote_areas=areas,
+        **options,
+    )
+    return table
+
+
+__all__ = [
+    "Fee",
+    "Parcel",
+    "Quote",
+    "QuoteLine",
+    "RateTable",
+    "RateTableError",
+    "RemoteArea",
+    "Zone",
+    "ZonePrice",
+    "cheapest",
+    "quote",
+]
