@@ -421,29 +421,39 @@ class SetMatch:
         }
 
 
-def _names_field() -> Any:
-    return attrs.field(default=None, converter=_opt_names, validator=_opt_names_validator)
-
-
 @attrs.frozen
 class Conditions:
     """What an order must look like for a rule to apply.  Every field is
     optional (``None``: not checked); see the module docs for how each
     compares."""
 
-    channels: frozenset[str] | None = _names_field()
-    shops: frozenset[str] | None = _names_field()
-    sites: frozenset[str] | None = _names_field()
-    countries: frozenset[str] | None = _names_field()
-    regions: frozenset[str] | None = _names_field()
-    postcodes: frozenset[str] | None = _names_field()
+    channels: frozenset[str] | None = attrs.field(
+        default=None, converter=_opt_names, validator=_opt_names_validator
+    )
+    shops: frozenset[str] | None = attrs.field(
+        default=None, converter=_opt_names, validator=_opt_names_validator
+    )
+    sites: frozenset[str] | None = attrs.field(
+        default=None, converter=_opt_names, validator=_opt_names_validator
+    )
+    countries: frozenset[str] | None = attrs.field(
+        default=None, converter=_opt_names, validator=_opt_names_validator
+    )
+    regions: frozenset[str] | None = attrs.field(
+        default=None, converter=_opt_names, validator=_opt_names_validator
+    )
+    postcodes: frozenset[str] | None = attrs.field(
+        default=None, converter=_opt_names, validator=_opt_names_validator
+    )
     amount: AmountRange | None = attrs.field(default=None, validator=_opt_instance(AmountRange))
     weight_g: IntRange | None = attrs.field(default=None, validator=_opt_instance(IntRange))
     skus: SetMatch | None = attrs.field(default=None, validator=_opt_instance(SetMatch))
     categories: SetMatch | None = attrs.field(default=None, validator=_opt_instance(SetMatch))
     tags: SetMatch | None = attrs.field(default=None, validator=_opt_instance(SetMatch))
     lines: IntRange | None = attrs.field(default=None, validator=_opt_instance(IntRange))
-    shipping_levels: frozenset[str] | None = _names_field()
+    shipping_levels: frozenset[str] | None = attrs.field(
+        default=None, converter=_opt_names, validator=_opt_names_validator
+    )
 
     def matches(self, facts: OrderFacts) -> bool:
         """Whether ``facts`` meets every condition."""
