@@ -325,6 +325,38 @@ class OrdersAPI(_Context):
         result: Order = self._run(c.ChangeAddress(order_id, address, self._actor(actor)))
         return result.clone()
 
+    def merge(self, order_ids: Iterable[str], actor: str | None = None) -> Order:
+        """Merge unpicked orders of one buyer and address into one order.
+
+        Raises:
+            ConsolidationError: they cannot be merged (nothing changes).
+        """
+        result: Order = self._run(c.MergeOrders(tuple(order_ids), self._actor(actor)))
+        return result.clone()
+
+    def unmerge(self, order_id: str, actor: str | None = None) -> list[Order]:
+        """Undo a merge; returns the restored originals."""
+        result: list[Order] = self._run(c.UnmergeOrder(order_id, self._actor(actor)))
+        return [o.clone() for o in result]
+
+    def split(
+        self, order_id: str, *parts: Mapping[int, int], actor: str | None = None
+    ) -> list[Order]:
+        """Split ``parts`` (``{line_no: qty}`` each) off an order; returns the
+        order (with what stayed) and the new parts."""
+        result: list[Order] = self._run(c.SplitOrder(order_id, parts, self._actor(actor)))
+        return [o.clone() for o in result]
+
+    def split_by_availability(
+        self, order_id: str, warehouse: str | None = None, actor: str | None = None
+    ) -> list[Order]:
+        """Ship what is in stock now, the rest waits: returns the waiting
+        order and the allocated part."""
+        result: list[Order] = self._run(
+            c.SplitByAvailability(order_id, warehouse, self._actor(actor))
+        )
+        return [o.clone() for o in result]
+
     def pick(self, order_ids: Iterable[str], actor: str | None = None) -> BatchResult:
         result: BatchResult = self._run(c.StartPicking(tuple(order_ids), self._actor(actor)))
         return result

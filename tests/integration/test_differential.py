@@ -17,6 +17,7 @@ warehouses ``SH`` (preferred) and ``NY``.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -284,13 +285,20 @@ def orders_of(erp: ERP) -> dict[str, dict[str, Any] | None]:
 def test_memory_and_sqlite_keep_identical_books_for_the_same_commands(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    template = tmp_path_factory.mktemp("differential") / "template.db"
-    sqlsupport.sqlite_url(template.parent, template.name)  # schema at head, copied per example
-    MemoryAgreesWithSqlite.template = template
+    # The files only need to be SQLite, not durable: on tmpfs when there is
+    # one, which spares a fsync per checkpoint and close (half the run time).
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        where = Path(tempfile.mkdtemp(prefix="ecerp-differential-", dir=shm))
+    else:
+        where = tmp_path_factory.mktemp("differential")
     try:
+        template = where / "template.db"
+        sqlsupport.sqlite_url(where, template.name)  # schema at head, copied per example
+        MemoryAgreesWithSqlite.template = template
         run_state_machine_as_test(
-            MemoryAgreesWithSqlite,
-            settings=settings(stateful_step_count=STEPS),
+            MemoryAgreesWithSqlite, settings=settings(stateful_step_count=STEPS)
         )
     finally:
         MemoryAgreesWithSqlite.template = None
+        shutil.rmtree(where, ignore_errors=True)

@@ -35,6 +35,7 @@ exactly what was reserved.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
@@ -56,7 +57,7 @@ from ecerp.domain.events import (
     OrderUpdated,
     OrderWaiting,
 )
-from ecerp.domain.money import Money, money_validator, optional_money_validator
+from ecerp.domain.money import Money, allocate, money_validator, optional_money_validator
 from ecerp.domain.values import (
     code_validator,
     positive_qty_validator,
@@ -86,6 +87,8 @@ class OrderStatus(enum.Enum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     RETURNED = "returned"
+    MERGED = "merged"
+    """Folded into another order (see ``merged_into``); unmerging restores it."""
 
 
 S = OrderStatus
@@ -95,9 +98,11 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     S.NEW: frozenset({S.UNPAID, S.ON_HOLD, S.READY, S.CANCELLED}),
     S.UNPAID: frozenset({S.READY, S.ON_HOLD, S.CANCELLED}),
     S.ON_HOLD: frozenset({S.UNPAID, S.READY, S.CANCELLED}),
-    S.READY: frozenset({S.ALLOCATED, S.WAITING, S.ON_HOLD, S.CANCELLED}),
-    S.WAITING: frozenset({S.ALLOCATED, S.READY, S.ON_HOLD, S.CANCELLED}),
-    S.ALLOCATED: frozenset({S.PICKING, S.SHIPPED, S.WAITING, S.READY, S.ON_HOLD, S.CANCELLED}),
+    S.READY: frozenset({S.ALLOCATED, S.WAITING, S.ON_HOLD, S.CANCELLED, S.MERGED}),
+    S.WAITING: frozenset({S.ALLOCATED, S.READY, S.ON_HOLD, S.CANCELLED, S.MERGED}),
+    S.ALLOCATED: frozenset(
+        {S.PICKING, S.SHIPPED, S.WAITING, S.READY, S.ON_HOLD, S.CANCELLED, S.MERGED}
+    ),
     S.PICKING: frozenset({S.PACKED, S.SHIPPED, S.ALLOCATED, S.WAITING, S.CANCELLED}),
     S.PACKED: frozenset({S.SHIPPED, S.ALLOCATED, S.WAITING, S.CANCELLED}),
     S.SHIPPED: frozenset({S.DELIVERED, S.COMPLETED, S.RETURNED}),
@@ -105,6 +110,7 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     S.COMPLETED: frozenset({S.RETURNED}),
     S.CANCELLED: frozenset(),
     S.RETURNED: frozenset(),
+    S.MERGED: frozenset({S.READY, S.WAITING, S.ALLOCATED}),
 }
 
 #: Statuses in which an order holds its reservations.
@@ -115,6 +121,8 @@ EDITABLE: frozenset[OrderStatus] = frozenset({S.UNPAID, S.ON_HOLD, S.READY, S.WA
 REVIEWABLE: frozenset[OrderStatus] = frozenset(
     {S.UNPAID, S.ON_HOLD, S.READY, S.WAITING, S.ALLOCATED}
 )
+#: Statuses in which orders may be merged or split.
+CONSOLIDATABLE: frozenset[OrderStatus] = frozenset({S.READY, S.WAITING, S.ALLOCATED})
 #: Statuses allocation works on.
 ALLOCATABLE: frozenset[OrderStatus] = frozenset({S.READY, S.WAITING})
 
@@ -310,6 +318,17 @@ class Order:
     cleared_holds: frozenset[str] = frozenset()
     """Codes of hold reasons a person released; they do not hold it again."""
     payment_reference: str = ""
+    merged_from: tuple[str, ...] = ()
+    """For a merged order: the orders folded into it."""
+    merged_into: str | None = None
+    """For a folded order: the order it was merged into."""
+    line_origins: dict[int, tuple[str, int]] = attrs.field(factory=dict)
+    """For a merged order: line number -> (original order id, its line number),
+    so tracking can be written back per original marketplace order."""
+    split_from: str | None = None
+    """For a part split off another order: that order's id."""
+    parked: tuple[OrderStatus, str | None] | None = None
+    """For a folded order: its status and warehouse before the merge."""
     history: list[StatusChange] = attrs.field(factory=list)
     changes: list[Change] = attrs.field(factory=list)
     _events: list[Event] = attrs.field(factory=list, alias="_events")
@@ -359,6 +378,7 @@ class Order:
             tags=set(self.tags),
             history=list(self.history),
             changes=list(self.changes),
+            line_origins=dict(self.line_origins),
             _events=[],
         )
 
@@ -597,6 +617,237 @@ class Order:
         return changed
 
 
+class ConsolidationError(DomainError):
+    """Orders that cannot be merged or split as asked (``orders`` names them)."""
+
+    orders: tuple[str, ...]
+
+    def __init__(self, orders: Iterable[str], reason: str) -> None:
+        ids = tuple(orders)
+        super().__init__(f"{', '.join(ids)}: {reason}", orders=ids, reason=reason)
+
+
+def normalise_address(address: Address) -> tuple[str, ...]:
+    """An address compared the way a packer would: case, spaces and
+    punctuation do not matter."""
+    return tuple(
+        " ".join(re.sub(r"[^\w]+", " ", part).lower().split()) for part in attrs.astuple(address)
+    )
+
+
+def merge_key(order: Order) -> tuple[object, ...]:
+    """Orders merge when they share channel, shop, buyer, normalised address and currency."""
+    buyer = (order.buyer.id or order.buyer.email or order.buyer.name).strip().lower()
+    return (order.channel, order.shop, buyer, normalise_address(order.address), order.currency)
+
+
+def merge_orders(orders: list[Order], *, at: datetime, actor: str) -> Order:
+    """Fold ``orders`` into one new order and mark each original ``merged``.
+
+    The merged order has every line (renumbered, with ``line_origins``
+    pointing back), the union of tags, the highest priority and the earliest
+    order time.  Its status is ``ready`` (the caller allocates it, or moves
+    the originals' reservations onto it).
+
+    Raises:
+        ConsolidationError: fewer than two orders, different buyers or
+            addresses or shops, or an order already picked, held or merged.
+    """
+    at = require_utc("at", at)
+    ids = [o.id for o in orders]
+    if len(orders) < 2 or len(set(ids)) != len(ids):
+        raise ConsolidationError(ids, "need at least two different orders")
+    keys = {merge_key(o) for o in orders}
+    if len(keys) != 1:
+        raise ConsolidationError(ids, "orders differ in shop, buyer, address or currency")
+    for o in orders:
+        if o.status not in CONSOLIDATABLE:
+            raise ConsolidationError([o.id], f"cannot merge an order that is {o.status.value}")
+    ordered = sorted(orders, key=lambda o: (o.ordered_at, o.id))
+    first = ordered[0]
+    lines: list[OrderLine] = []
+    requirements: Requirements = {}
+    origins: dict[int, tuple[str, int]] = {}
+    for o in ordered:
+        for line in o.lines:
+            n = len(lines) + 1
+            lines.append(attrs.evolve(line, line_no=n))
+            origins[n] = (o.id, line.line_no)
+            for (line_no, sku), qty in o.requirements.items():
+                if line_no == line.line_no:
+                    requirements[(n, sku)] = qty
+    paid = all(o.payment is PaymentStatus.PAID for o in ordered)
+    external = "M-" + "+".join(o.external_id for o in ordered)
+    merged = Order(
+        id=order_id(first.channel, first.shop, external),
+        channel=first.channel,
+        shop=first.shop,
+        external_id=external,
+        ordered_at=first.ordered_at,
+        updated_at=max(o.updated_at for o in ordered),
+        currency=first.currency,
+        lines=lines,
+        requirements=requirements,
+        buyer=first.buyer,
+        address=first.address,
+        payment=PaymentStatus.PAID if paid else PaymentStatus.UNPAID,
+        paid_amount=None,
+        status=S.NEW,
+        buyer_note="\n".join(o.buyer_note for o in ordered if o.buyer_note),
+        shipping_level=first.shipping_level,
+        shipping_service=first.shipping_service,
+        priority=max(o.priority for o in ordered),
+        tags=set().union(*(o.tags for o in ordered)),
+        merged_from=tuple(o.id for o in ordered),
+        line_origins=origins,
+    )
+    merged._to(S.READY if paid else S.UNPAID, at, actor, "merged " + ", ".join(merged.merged_from))
+    for o in ordered:
+        o.parked = (o.status, o.warehouse)
+        o._to(S.MERGED, at, actor, merged.id)
+        o.merged_into = merged.id
+        o.warehouse = None
+    return merged
+
+
+def unmerge_orders(merged: Order, originals: list[Order], *, at: datetime, actor: str) -> None:
+    """Undo :func:`merge_orders`: the originals go back to the status and
+    warehouse they had; the merged order is cancelled.  The caller restores
+    reservations (the originals' held stock is available again once the
+    merged order releases it).
+
+    Raises:
+        ConsolidationError: ``originals`` are not exactly what ``merged``
+            was made of, or the merged order was picked already.
+    """
+    at = require_utc("at", at)
+    if sorted(o.id for o in originals) != sorted(merged.merged_from):
+        raise ConsolidationError([merged.id], "give exactly the orders it was merged from")
+    if not merged.can_go(S.CANCELLED) or merged.status not in CONSOLIDATABLE | {
+        S.UNPAID,
+        S.ON_HOLD,
+    }:
+        raise ConsolidationError(
+            [merged.id], f"cannot unmerge an order that is {merged.status.value}"
+        )
+    for o in originals:
+        if o.status is not S.MERGED or o.merged_into != merged.id or o.parked is None:
+            raise ConsolidationError([o.id], f"is not merged into {merged.id}")
+    merged.cancel(at=at, actor=actor, reason="unmerged")
+    for o in originals:
+        assert o.parked is not None
+        status, warehouse = o.parked
+        o._to(status, at, actor, "unmerged from " + merged.id)
+        o.warehouse = warehouse
+        o.merged_into = None
+        o.parked = None
+
+
+def split_order(
+    order: Order, parts: list[Mapping[int, int]], *, at: datetime, actor: str
+) -> list[Order]:
+    """Take ``parts`` (each ``{line_no: qty}``) out of ``order`` into new
+    orders linked back by ``split_from``; the rest stays on ``order``.
+
+    Quantities and money are conserved: each new line keeps the unit price,
+    and a line's discount is shared out in proportion to quantity, to the
+    cent.  A bundle line splits by whole bundles.  New parts take the
+    order's status (``allocated`` ones its warehouse; the caller moves the
+    reservations).
+
+    Raises:
+        ConsolidationError: unknown lines, quantities that do not fit, a part
+            that is empty or takes everything, or an order past allocation.
+    """
+    at = require_utc("at", at)
+    if order.status not in CONSOLIDATABLE:
+        raise ConsolidationError([order.id], f"cannot split an order that is {order.status.value}")
+    by_no = {line.line_no: line for line in order.lines}
+    taken: dict[int, int] = {}
+    for part in parts:
+        if not part or any(q <= 0 for q in part.values()):
+            raise ConsolidationError([order.id], "each part needs positive quantities")
+        for line_no, qty in part.items():
+            if line_no not in by_no:
+                raise ConsolidationError([order.id], f"has no line {line_no}")
+            if type(qty) is not int:
+                raise ConsolidationError([order.id], f"line {line_no}: quantity must be an int")
+            taken[line_no] = taken.get(line_no, 0) + qty
+    for line_no, qty in taken.items():
+        if qty > by_no[line_no].qty:
+            raise ConsolidationError(
+                [order.id], f"line {line_no}: only {by_no[line_no].qty} to split"
+            )
+    if all(taken.get(n, 0) == line.qty for n, line in by_no.items()):
+        raise ConsolidationError([order.id], "the parts would take everything; nothing would stay")
+    # share each line's discount over the quantities that end up where
+    shares: dict[int, list[Money]] = {}
+    for line_no, line in by_no.items():
+        weights = [part.get(line_no, 0) for part in parts] + [line.qty - taken.get(line_no, 0)]
+        shares[line_no] = allocate(line.discount, weights)
+    per_unit = {
+        line_no: {
+            sku: qty // by_no[line_no].qty
+            for (n, sku), qty in order.requirements.items()
+            if n == line_no
+        }
+        for line_no in by_no
+    }
+    children: list[Order] = []
+    for index, part in enumerate(parts):
+        lines: list[OrderLine] = []
+        requirements: Requirements = {}
+        for line_no in sorted(part):
+            src, qty = by_no[line_no], part[line_no]
+            n = len(lines) + 1
+            lines.append(
+                OrderLine(
+                    n, src.listing_sku, qty, src.unit_price, shares[line_no][index], src.title
+                )
+            )
+            for sku, each in per_unit[line_no].items():
+                requirements[(n, sku)] = each * qty
+        external = f"{order.external_id}#{len(children) + 2 + _split_count(order)}"
+        child = attrs.evolve(
+            order.clone(),
+            id=order_id(order.channel, order.shop, external),
+            external_id=external,
+            lines=lines,
+            requirements=requirements,
+            paid_amount=None,
+            split_from=order.id,
+            history=[],
+            changes=[],
+            status=S.NEW,
+            warehouse=None,
+        )
+        child._to(S.READY, at, actor, f"split from {order.id}")
+        if order.status is S.WAITING:
+            child._to(S.WAITING, at, actor, "waits like the order it came from")
+        children.append(child)
+    rest: list[OrderLine] = []
+    rest_req: Requirements = {}
+    for line_no in sorted(by_no):
+        src = by_no[line_no]
+        qty = src.qty - taken.get(line_no, 0)
+        if qty:
+            rest.append(attrs.evolve(src, qty=qty, discount=shares[line_no][-1]))
+            for sku, each in per_unit[line_no].items():
+                rest_req[(line_no, sku)] = each * qty
+    order._audit(at, actor, "split", _describe_lines(order.lines), _describe_lines(rest))
+    order.lines = rest
+    order.requirements = rest_req
+    order.seller_note = (
+        order.seller_note + f" split into {', '.join(c.id for c in children)}"
+    ).strip()
+    order._events.append(OrderUpdated(order.id, ("lines",)))
+    return children
+
+
+def _split_count(order: Order) -> int:
+    return sum(1 for c in order.changes if c.field == "split")
+
+
 def _reasons(reasons: Iterable[HoldReason]) -> str:
     return "; ".join(str(r) for r in reasons)
 
@@ -629,7 +880,9 @@ __all__ = [
     "Buyer",
     "Change",
     "ChannelLine",
+    "CONSOLIDATABLE",
     "ChannelOrder",
+    "ConsolidationError",
     "HoldReason",
     "Order",
     "OrderLine",
@@ -637,7 +890,12 @@ __all__ = [
     "OrderStatus",
     "PaymentStatus",
     "StatusChange",
+    "merge_key",
+    "merge_orders",
+    "normalise_address",
     "order_id",
+    "split_order",
+    "unmerge_orders",
 ]
 
 _ = UTC  # used by the module doctest

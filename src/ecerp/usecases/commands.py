@@ -228,3 +228,37 @@ class ShipOrders(Command):
 
     shipments: Mapping[str, str | None]
     actor: str = "system"
+
+
+@attrs.frozen
+class MergeOrders(Command):
+    """Merge unpicked orders of one buyer and address into one parcel."""
+
+    order_ids: tuple[str, ...] = attrs.field(converter=_strs)
+    actor: str = "system"
+
+
+@attrs.frozen
+class UnmergeOrder(Command):
+    """Undo a merge: the originals come back as they were."""
+
+    order_id: str
+    actor: str = "system"
+
+
+@attrs.frozen
+class SplitOrder(Command):
+    """Split lines or quantities off an order: each part ``{line_no: qty}``."""
+
+    order_id: str
+    parts: tuple[Mapping[int, int], ...]
+    actor: str = "system"
+
+
+@attrs.frozen
+class SplitByAvailability(Command):
+    """Ship what a warehouse has now; the rest waits as its own order."""
+
+    order_id: str
+    warehouse: str | None = None
+    actor: str = "system"

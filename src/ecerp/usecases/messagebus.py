@@ -56,6 +56,10 @@ COMMAND_HANDLERS: dict[type[c.Command], CommandHandler] = {
     c.ChangeAddress: orders.change_address,
     c.StartPicking: orders.start_picking,
     c.ShipOrders: orders.ship_orders,
+    c.MergeOrders: orders.merge,
+    c.UnmergeOrder: orders.unmerge,
+    c.SplitOrder: orders.split,
+    c.SplitByAvailability: orders.split_by_availability,
 }
 
 #: Event handlers, each with the event types it wants.

@@ -35,11 +35,15 @@ from ecerp.domain.orders import (
     REVIEWABLE,
     ChannelLine,
     ChannelOrder,
+    ConsolidationError,
     HoldReason,
     Order,
     OrderLine,
     OrderStatus,
     PaymentStatus,
+    merge_orders,
+    split_order,
+    unmerge_orders,
 )
 from ecerp.domain.stock import Location, LocationKind, StockBook
 from ecerp.ports.orders import BuyerKey
@@ -52,9 +56,13 @@ from ecerp.usecases.commands import (
     HoldOrder,
     ImportOrders,
     MarkPaid,
+    MergeOrders,
     ReleaseOrder,
     ShipOrders,
+    SplitByAvailability,
+    SplitOrder,
     StartPicking,
+    UnmergeOrder,
 )
 from ecerp.usecases.config import Config
 from ecerp.usecases.context import Context
@@ -488,6 +496,152 @@ def ship_orders(cmd: ShipOrders, ctx: Context) -> BatchResult:
     return BatchResult(tuple(outcomes))
 
 
+# --- merge and split --------------------------------------------------------------------
+
+
+def _load(uow: UnitOfWork, ids: Iterable[str]) -> list[Order]:
+    ids = list(ids)
+    found = uow.orders.find_many(ids)
+    for oid in ids:
+        if oid not in found:
+            raise NotFoundError("order", oid)
+    uow.stock.book().prefetch_reservations(ids)
+    return [found[oid] for oid in ids]
+
+
+def _hold_in(order: Order, warehouse: str, book: StockBook, *, at: datetime, actor: str) -> None:
+    """Reserve ``order`` in ``warehouse`` and allocate it there, or let it wait."""
+    try:
+        book.reserve(order.id, order.requirements, warehouse)
+    except InsufficientStockError as short:
+        order.wait((short.sku,), at=at, actor=actor)
+        return
+    order.allocate(warehouse, at=at, actor=actor)
+
+
+def merge(cmd: MergeOrders, ctx: Context) -> Order:
+    """Merge orders into one; if all were allocated in one warehouse the
+    merged order holds their stock there, otherwise it is allocated anew.
+
+    Raises:
+        ConsolidationError: the orders cannot be merged (nothing changes).
+        NotFoundError: an unknown order id.
+    """
+    with ctx.uow as uow:
+        originals = _load(uow, cmd.order_ids)
+        at, book = ctx.now(), uow.stock.book()
+        places = {(o.status, o.warehouse) for o in originals}
+        merged = merge_orders(originals, at=at, actor=cmd.actor)
+        for original in originals:
+            sync_reservations(original, book, at=at, actor=cmd.actor)
+        uow.orders.add(merged)
+        if len(places) == 1:
+            status, warehouse = places.pop()
+            if status is OrderStatus.ALLOCATED and warehouse is not None:
+                _hold_in(merged, warehouse, book, at=at, actor=cmd.actor)
+        uow.commit()
+    return merged
+
+
+def unmerge(cmd: UnmergeOrder, ctx: Context) -> list[Order]:
+    """Restore the originals of a merged order, with their reservations."""
+    with ctx.uow as uow:
+        merged = uow.orders.get(cmd.order_id)
+        originals = _load(uow, merged.merged_from)
+        at, book = ctx.now(), uow.stock.book()
+        book.prefetch_reservations([merged.id])
+        unmerge_orders(merged, originals, at=at, actor=cmd.actor)
+        sync_reservations(merged, book, at=at, actor=cmd.actor)
+        for original in originals:
+            sync_reservations(original, book, at=at, actor=cmd.actor)
+        uow.commit()
+    return originals
+
+
+def split(cmd: SplitOrder, ctx: Context) -> list[Order]:
+    """Split parts off an order; an allocated order's parts keep their
+    stock in the same warehouse (reservations move, exactly)."""
+    with ctx.uow as uow:
+        (order,) = _load(uow, [cmd.order_id])
+        result = _split(uow, order, list(cmd.parts), at=ctx.now(), actor=cmd.actor)
+        uow.commit()
+    return result
+
+
+def _split(
+    uow: UnitOfWork, order: Order, parts: list[Mapping[int, int]], *, at: datetime, actor: str
+) -> list[Order]:
+    book = uow.stock.book()
+    warehouse = order.warehouse if order.status is OrderStatus.ALLOCATED else None
+    children = split_order(order, parts, at=at, actor=actor)
+    sync_reservations(order, book, at=at, actor=actor)
+    for child in children:
+        uow.orders.add(child)
+        if warehouse is not None:
+            _hold_in(child, warehouse, book, at=at, actor=actor)
+    return [order, *children]
+
+
+def split_by_availability(cmd: SplitByAvailability, ctx: Context) -> list[Order]:
+    """Split a ready or waiting order so that what a warehouse can ship now
+    goes (allocated), and the rest waits.  Bundles split by whole bundles.
+
+    Raises:
+        ConsolidationError: nothing can ship now, or everything can (then
+            allocate it instead), or the order is not ready or waiting.
+    """
+    with ctx.uow as uow:
+        (order,) = _load(uow, [cmd.order_id])
+        if order.status not in ALLOCATABLE:
+            raise ConsolidationError(
+                [order.id],
+                f"only a ready or waiting order splits by stock, not {order.status.value}",
+            )
+        book, at = uow.stock.book(), ctx.now()
+        candidates = [cmd.warehouse] if cmd.warehouse else [w.code for w in book.warehouses()]
+        best: tuple[int, str, dict[int, int]] | None = None
+        for code in candidates:
+            book.warehouse(code)
+            part = _shippable(order, book, code)
+            units = sum(part.values())
+            if units and (best is None or units > best[0]):
+                best = (units, code, part)
+        if best is None:
+            raise ConsolidationError([order.id], "no warehouse can ship any of it now")
+        _, code, part = best
+        if all(part.get(line.line_no, 0) == line.qty for line in order.lines):
+            raise ConsolidationError([order.id], f"{code} can ship all of it: allocate it instead")
+        rest = _split(uow, order, [part], at=at, actor=cmd.actor)
+        shipping = rest[1]
+        if shipping.status is OrderStatus.READY or shipping.status is OrderStatus.WAITING:
+            _hold_in(shipping, code, book, at=at, actor=cmd.actor)
+        if order.status is OrderStatus.READY:
+            order.wait((), at=at, actor=cmd.actor)
+        uow.commit()
+    return rest
+
+
+def _shippable(order: Order, book: StockBook, warehouse: str) -> dict[int, int]:
+    """Whole units per line that ``warehouse`` can cover now, lines in order."""
+    left: dict[str, int] = {}
+    part: dict[int, int] = {}
+    for line in order.lines:
+        per_unit = {
+            sku: qty // line.qty
+            for (n, sku), qty in order.requirements.items()
+            if n == line.line_no
+        }
+        for sku in per_unit:
+            if sku not in left:
+                left[sku] = max(book.available(sku, warehouse), 0)
+        units = min(line.qty, *(left[sku] // each for sku, each in per_unit.items()))
+        if units > 0:
+            part[line.line_no] = units
+            for sku, each in per_unit.items():
+                left[sku] -= each * units
+    return part
+
+
 __all__ = [
     "ChannelLine",
     "allocate_in",
@@ -500,6 +654,10 @@ __all__ = [
     "hold_order",
     "import_orders",
     "mark_paid",
+    "merge",
+    "split",
+    "split_by_availability",
+    "unmerge",
     "release_order",
     "ship_orders",
     "start_picking",

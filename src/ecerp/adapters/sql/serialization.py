@@ -167,6 +167,11 @@ def order_out(o: Order) -> dict[str, Any]:
         "hold_reasons": [[r.code, r.detail] for r in o.hold_reasons],
         "cleared_holds": sorted(o.cleared_holds),
         "payment_reference": o.payment_reference,
+        "merged_from": list(o.merged_from),
+        "merged_into": o.merged_into,
+        "line_origins": [[n, oid, ln] for n, (oid, ln) in sorted(o.line_origins.items())],
+        "split_from": o.split_from,
+        "parked": None if o.parked is None else [o.parked[0].value, o.parked[1]],
         "history": [
             [h.at.isoformat(), h.actor, h.from_.value, h.to.value, h.note] for h in o.history
         ],
@@ -205,6 +210,11 @@ def order_in(d: dict[str, Any]) -> Order:
         hold_reasons=tuple(HoldReason(c, detail) for c, detail in d["hold_reasons"]),
         cleared_holds=frozenset(d.get("cleared_holds", ())),
         payment_reference=d.get("payment_reference", ""),
+        merged_from=tuple(d.get("merged_from", ())),
+        merged_into=d.get("merged_into"),
+        line_origins={int(n): (oid, int(ln)) for n, oid, ln in d.get("line_origins", ())},
+        split_from=d.get("split_from"),
+        parked=None if not d.get("parked") else (OrderStatus(d["parked"][0]), d["parked"][1]),
         history=[
             StatusChange(_iso(at), actor, OrderStatus(f), OrderStatus(to), note)
             for at, actor, f, to, note in d["history"]
