@@ -100,13 +100,13 @@ def order_facts() -> st.SearchStrategy[OrderFacts]:
     )
 
 
-def int_ranges(top: int) -> st.SearchStrategy[IntRange]:
+@st.composite
+def int_ranges(draw: st.DrawFn, top: int) -> IntRange:
     bound = st.none() | st.integers(0, top)
-    return (
-        st.tuples(bound, bound)
-        .filter(lambda b: b != (None, None))
-        .map(lambda b: IntRange(*sorted(b)) if None not in b else IntRange(*b))  # type: ignore[type-var]
-    )
+    low, high = draw(st.tuples(bound, bound).filter(lambda b: b != (None, None)))
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    return IntRange(low, high)
 
 
 @st.composite
@@ -384,7 +384,7 @@ def rate_tables(
             st.builds(
                 RemoteArea,
                 st.sampled_from(PARCEL_COUNTRIES),
-                st.sampled_from(PREFIXES + ("2",)),
+                st.sampled_from((*PREFIXES, "2")),
                 money_in(currency, 1_000),
             ),
             max_size=2,
