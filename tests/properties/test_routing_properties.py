@@ -15,6 +15,7 @@ adds up; a heavier parcel never costs less; rate tables survive
 from __future__ import annotations
 
 import fnmatch
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -70,6 +71,17 @@ LEVELS = ("standard", "express")
 CURRENCIES = ("EUR", "USD")
 
 
+def rounded_money(currency: str) -> st.SearchStrategy[Money]:
+    def to_money(amount: Decimal) -> Money:
+        return Money(amount, currency)
+
+    return es.amounts(currency, max_units=50_000).map(to_money)
+
+
+ORDER_AMOUNTS = {c: rounded_money(c) for c in CURRENCIES}
+AMOUNT_BOUNDS = {c: st.none() | ORDER_AMOUNTS[c] for c in CURRENCIES}
+
+
 def names(values: Sequence[str]) -> st.SearchStrategy[frozenset[str]]:
     return st.frozensets(st.sampled_from(values), min_size=1)
 
@@ -86,7 +98,7 @@ def order_facts() -> st.SearchStrategy[OrderFacts]:
         OrderFacts,
         channel=st.sampled_from(CHANNELS),
         shop=st.sampled_from(SHOPS),
-        amount=es.money(st.sampled_from(CURRENCIES), max_units=50_000),
+        amount=st.one_of(*(ORDER_AMOUNTS[c] for c in CURRENCIES)),
         site=st.none() | st.sampled_from(SITES),
         country=cased(COUNTRIES) | st.just(""),
         region=cased(REGIONS) | st.just(""),
@@ -111,8 +123,7 @@ def int_ranges(draw: st.DrawFn, top: int) -> IntRange:
 
 @st.composite
 def amount_ranges(draw: st.DrawFn) -> AmountRange:
-    currency = draw(st.sampled_from(CURRENCIES))
-    bound = st.none() | es.money(currency, max_units=50_000)
+    bound = AMOUNT_BOUNDS[draw(st.sampled_from(CURRENCIES))]
     low, high = draw(st.tuples(bound, bound).filter(lambda b: b != (None, None)))
     if low is not None and high is not None and low > high:
         low, high = high, low
@@ -152,15 +163,18 @@ def conditions(draw: st.DrawFn) -> Conditions:
     return Conditions(**{name: draw(CONDITION_VALUES[name]) for name in chosen})
 
 
+ACTION_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "warehouse": st.none() | st.sampled_from(("BER", "SZ", "OSA")),
+    "service": st.none() | st.sampled_from(("dhl-parcel", "yun-express")),
+    "hold": st.none() | st.sampled_from(("check fraud", "pack by hand")),
+    "tags": st.frozensets(st.sampled_from(TAGS)),
+    "priority": st.none() | st.integers(-5, 5),
+}
+
+
 @st.composite
 def actions(draw: st.DrawFn) -> Actions:
-    kwargs: dict[str, Any] = {
-        "warehouse": draw(st.none() | st.sampled_from(("BER", "SZ", "OSA"))),
-        "service": draw(st.none() | st.sampled_from(("dhl-parcel", "yun-express"))),
-        "hold": draw(st.none() | st.sampled_from(("check fraud", "pack by hand"))),
-        "tags": draw(st.frozensets(st.sampled_from(TAGS))),
-        "priority": draw(st.none() | st.integers(-5, 5)),
-    }
+    kwargs = {name: draw(values) for name, values in ACTION_VALUES.items()}
     if not any(kwargs.values()):
         kwargs["warehouse"] = "BER"
     return Actions(**kwargs)
@@ -330,13 +344,44 @@ PREFIXES = ("1", "10", "80", "SW1")
 PARCEL_POSTCODES = ("10115", "80331", "SW1A 1AA", "20000", "")
 
 
+@functools.cache
 def money_in(currency: str, max_units: int = 5_000) -> st.SearchStrategy[Money]:
     """Amounts, some with digits beyond the minor unit (list prices like 4.995)."""
-    return st.integers(0, 2).flatmap(
-        lambda extra: es.amounts(currency, max_units=max_units, extra_digits=extra).map(
-            lambda d: Money(d, currency)
+
+    def to_money(amount: Decimal) -> Money:
+        return Money(amount, currency)
+
+    return st.one_of(
+        *(
+            es.amounts(currency, max_units=max_units, extra_digits=extra).map(to_money)
+            for extra in (0, 1, 2)
         )
     )
+
+
+ZONE_ENTRIES = st.lists(
+    st.tuples(
+        st.sampled_from(("z1", "z2", "z3")),
+        st.sampled_from(ZONE_COUNTRIES),
+        st.none() | st.sampled_from(("BY", "CA")),
+        st.none() | st.sampled_from(PREFIXES),
+    ),
+    min_size=1,
+    max_size=5,
+    unique_by=lambda e: (e[1], e[2], e[3]),
+)
+SERVICES = st.tuples(st.sampled_from(("dhl", "dpd", "ups")), st.sampled_from(("std", "exp")))
+TABLE_CURRENCIES = st.sampled_from(("EUR", "JPY", "KWD"))
+FIRST_G = st.integers(1, 5_000)
+STEP_G = st.integers(1, 2_000)
+FEE_NAMES = st.sampled_from(("handling", "peak"))
+AREA_COUNTRIES = st.sampled_from(PARCEL_COUNTRIES)
+AREA_PREFIXES = st.sampled_from((*PREFIXES, "2"))
+DIVISORS = st.none() | st.sampled_from((4000, 5000, 6000)) | st.integers(1, 9999)
+FUEL = st.decimals(min_value=0, max_value=30, places=2)
+MAX_WEIGHTS = st.none() | st.integers(1, 40_000)
+MAX_SIDE = st.integers(1, 2_000)
+MAX_DIMENSIONS = st.none() | st.builds(Dimensions, MAX_SIDE, MAX_SIDE, MAX_SIDE)
 
 
 @st.composite
@@ -344,66 +389,38 @@ def rate_tables(
     draw: st.DrawFn, currency: str | None = None, carrier_service: tuple[str, str] | None = None
 ) -> RateTable:
     if currency is None:
-        currency = draw(st.sampled_from(("EUR", "JPY", "KWD")))
+        currency = draw(TABLE_CURRENCIES)
     if carrier_service is None:
-        carrier_service = draw(
-            st.tuples(st.sampled_from(("dhl", "dpd", "ups")), st.sampled_from(("std", "exp")))
-        )
-    entries = draw(
-        st.lists(
-            st.tuples(
-                st.sampled_from(("z1", "z2", "z3")),
-                st.sampled_from(ZONE_COUNTRIES),
-                st.none() | st.sampled_from(("BY", "CA")),
-                st.none() | st.sampled_from(PREFIXES),
-            ),
-            min_size=1,
-            max_size=5,
-            unique_by=lambda e: (e[1], e[2], e[3]),
-        )
-    )
-    zones = [Zone(*entry) for entry in entries]
+        carrier_service = draw(SERVICES)
+    zones = [Zone(*entry) for entry in draw(ZONE_ENTRIES)]
     prices = [
         ZonePrice(
             name,
-            draw(st.integers(1, 5_000)),
+            draw(FIRST_G),
             draw(money_in(currency)),
-            draw(st.integers(1, 2_000)),
+            draw(STEP_G),
             draw(money_in(currency, 1_000)),
         )
         for name in sorted({z.zone for z in zones})
     ]
-    fees = draw(
-        st.lists(
-            st.builds(Fee, st.sampled_from(("handling", "peak")), money_in(currency, 500)),
-            max_size=2,
-        )
-    )
+    fees = draw(st.lists(st.builds(Fee, FEE_NAMES, money_in(currency, 500)), max_size=2))
     areas = draw(
         st.lists(
-            st.builds(
-                RemoteArea,
-                st.sampled_from(PARCEL_COUNTRIES),
-                st.sampled_from((*PREFIXES, "2")),
-                money_in(currency, 1_000),
-            ),
+            st.builds(RemoteArea, AREA_COUNTRIES, AREA_PREFIXES, money_in(currency, 1_000)),
             max_size=2,
         )
     )
-    side = st.integers(1, 2_000)
     return RateTable(
         *carrier_service,
         currency,
         zones=zones,
         prices=prices,
-        volumetric_divisor=draw(
-            st.none() | st.sampled_from((4000, 5000, 6000)) | st.integers(1, 9999)
-        ),
+        volumetric_divisor=draw(DIVISORS),
         fees=fees,
-        fuel_percent=draw(st.decimals(min_value=0, max_value=30, places=2)),
+        fuel_percent=draw(FUEL),
         remote_areas=areas,
-        max_weight_g=draw(st.none() | st.integers(1, 40_000)),
-        max_dimensions=draw(st.none() | st.builds(Dimensions, side, side, side)),
+        max_weight_g=draw(MAX_WEIGHTS),
+        max_dimensions=draw(MAX_DIMENSIONS),
         refuses_po_boxes=draw(st.booleans()),
     )
 
@@ -420,17 +437,13 @@ def parcels(max_weight_g: int = 40_000) -> st.SearchStrategy[Parcel]:
     )
 
 
+SERVICE_LISTS = st.lists(SERVICES, max_size=5, unique=True)
+
+
 @st.composite
 def tables_in_one_currency(draw: st.DrawFn) -> list[RateTable]:
-    currency = draw(st.sampled_from(("EUR", "JPY", "KWD")))
-    services = draw(
-        st.lists(
-            st.tuples(st.sampled_from(("dhl", "dpd", "ups")), st.sampled_from(("std", "exp"))),
-            max_size=5,
-            unique=True,
-        )
-    )
-    return [draw(rate_tables(currency, service)) for service in services]
+    currency = draw(TABLE_CURRENCIES)
+    return [draw(rate_tables(currency, service)) for service in draw(SERVICE_LISTS)]
 
 
 def key(q: Quote) -> tuple[Decimal, str, str]:

@@ -104,8 +104,9 @@ class RuleError(ValidationError):
 
     ``rule`` is the rule's name when it has a valid one, ``index`` its
     position in the list (0-based, as in ``rules[2]``), ``field`` the path
-    inside the rule (``conditions.amount.min``); the last two are ``None`` and
-    ``""`` for problems with the rule set as a whole.
+    inside the rule (``conditions.amount.min``).  For a problem with the rule
+    set as a whole, ``rule`` and ``index`` are ``None`` and ``field`` is the
+    top-level key (``version``, ``rules``) or ``""``.
     """
 
     rule: str | None
