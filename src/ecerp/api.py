@@ -25,6 +25,8 @@ from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
 from ecerp.domain.errors import NotFoundError
 from ecerp.domain.holds import ReviewPolicy
 from ecerp.domain.orders import Address, ChannelLine, ChannelOrder, Order, OrderStatus
+from ecerp.domain.routing import Explanation, OrderFacts, RouteChange, RuleSet, dry_run
+from ecerp.domain.shipping import RateTable
 from ecerp.domain.stock import (
     Discrepancy,
     Move,
@@ -357,6 +359,30 @@ class OrdersAPI(_Context):
         )
         return [o.clone() for o in result]
 
+    def explain(self, order_id: str, rules: RuleSet | None = None) -> Explanation:
+        """Which routing rule decides ``order_id`` and why each earlier rule
+        does not (with the configured rules, or ``rules``)."""
+        ruleset = rules or self._erp.bus.config.rules or RuleSet(())
+        with self._erp.backend.uow_factory() as uow:
+            order = uow.orders.get(order_id)
+            return ruleset.explain(OrderFacts.of(order, uow.catalog.view()))
+
+    def dry_run(self, rules: RuleSet, order_ids: Iterable[str] | None = None) -> list[RouteChange]:
+        """What ``rules`` would change (warehouse, service, hold) for the given
+        orders (default: every order), compared with the configured rules.
+        Changes nothing."""
+        current_rules = self._erp.bus.config.rules or RuleSet(())
+        with self._erp.backend.uow_factory() as uow:
+            ids = (
+                list(order_ids)
+                if order_ids is not None
+                else list(uow.orders.ids_with_status(tuple(OrderStatus)))
+            )
+            catalog = uow.catalog.view()
+            facts = {oid: OrderFacts.of(o, catalog) for oid, o in uow.orders.find_many(ids).items()}
+        current = {oid: current_rules.decide(f) for oid, f in facts.items()}
+        return dry_run(rules, facts, current)
+
     def pick(self, order_ids: Iterable[str], actor: str | None = None) -> BatchResult:
         result: BatchResult = self._run(c.StartPicking(tuple(order_ids), self._actor(actor)))
         return result
@@ -381,6 +407,8 @@ def open_erp(
     review: ReviewPolicy | None = None,
     blacklist: Iterable[str] = (),
     payments: PaymentRecords | None = None,
+    rules: RuleSet | None = None,
+    rate_tables: Mapping[str, Iterable[RateTable]] | Iterable[RateTable] = (),
 ) -> ERP:
     """Open an ERP on the backend named by ``url``.
 
@@ -394,11 +422,23 @@ def open_erp(
             reason wait on hold for a person (``None``: no review holds).
         blacklist: buyer ids, e-mails or names the ``Blacklisted`` check holds.
         payments: payment records the ``PaymentMismatch`` check compares with.
+        rules: routing rules (warehouse, carrier service, hold, tags, priority),
+            re-run whenever an order changes.
+        rate_tables: freight tables, by shipping warehouse code (``"*"`` for
+            any) or a plain list for every warehouse: allocation prefers the
+            warehouse with the cheapest estimate, and an allocated order
+            without a service gets the cheapest qualifying one.
 
     Raises:
         UnsupportedUrlError: the URL names no backend ecerp has.
     """
-    config = Config(review=review, blacklist=frozenset(blacklist), payments=payments)
+    config = Config(
+        review=review,
+        blacklist=frozenset(blacklist),
+        payments=payments,
+        rules=rules,
+        rate_tables=rate_tables,
+    )
     bus, backend = bootstrap(
         url, clock=clock, publishers=publishers, auto_allocate=auto_allocate, config=config
     )

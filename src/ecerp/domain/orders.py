@@ -329,6 +329,10 @@ class Order:
     """For a part split off another order: that order's id."""
     parked: tuple[OrderStatus, str | None] | None = None
     """For a folded order: its status and warehouse before the merge."""
+    route_rule: str | None = None
+    """The routing rule that decided this order's warehouse or service."""
+    route_warehouse: str | None = None
+    """The warehouse a routing rule assigned (allocation uses only it)."""
     history: list[StatusChange] = attrs.field(factory=list)
     changes: list[Change] = attrs.field(factory=list)
     _events: list[Event] = attrs.field(factory=list, alias="_events")
@@ -530,6 +534,47 @@ class Order:
         self._audit(at, actor, "address", self.address, address)
         self.address = address
         self._events.append(OrderUpdated(self.id, ("address",)))
+
+    def route(
+        self,
+        *,
+        rule: str | None,
+        warehouse: str | None,
+        service: str | None,
+        tags: Iterable[str] = (),
+        priority: int | None = None,
+        at: datetime,
+        actor: str,
+    ) -> list[str]:
+        """Take a routing decision (rule name and its actions); returns the
+        fields that changed, each audited.  A service the rules leave open is
+        kept as it is."""
+        at = require_utc("at", at)
+        changed = []
+        if (self.route_rule, self.route_warehouse) != (rule, warehouse):
+            self._audit(
+                at,
+                actor,
+                "route",
+                f"{self.route_rule}:{self.route_warehouse}",
+                f"{rule}:{warehouse}",
+            )
+            self.route_rule, self.route_warehouse = rule, warehouse
+            changed.append("route")
+        if service is not None and service != self.shipping_service:
+            self._audit(at, actor, "shipping_service", self.shipping_service, service)
+            self.shipping_service = service
+            changed.append("shipping_service")
+        new_tags = set(tags) - self.tags
+        if new_tags:
+            self._audit(at, actor, "tags", sorted(self.tags), sorted(self.tags | new_tags))
+            self.tags |= new_tags
+            changed.append("tags")
+        if priority is not None and priority != self.priority:
+            self._audit(at, actor, "priority", self.priority, priority)
+            self.priority = priority
+            changed.append("priority")
+        return changed
 
     def set_shipping_service(self, service: str | None, *, at: datetime, actor: str) -> None:
         if service == self.shipping_service:

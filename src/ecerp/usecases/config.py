@@ -6,11 +6,13 @@ through its :class:`~ecerp.usecases.context.Context`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import attrs
 
 from ecerp.domain.holds import ReviewPolicy
+from ecerp.domain.routing import RuleSet
+from ecerp.domain.shipping import RateTable
 from ecerp.ports.payments import PaymentRecords
 
 
@@ -18,12 +20,35 @@ def _lower(values: Iterable[str]) -> frozenset[str]:
     return frozenset(v.strip().lower() for v in values if v.strip())
 
 
+def _tables(
+    value: Mapping[str, Iterable[RateTable]] | Iterable[RateTable],
+) -> Mapping[str, tuple[RateTable, ...]]:
+    if isinstance(value, Mapping):
+        return {wh: tuple(tables) for wh, tables in value.items()}
+    return {ANY_WAREHOUSE: tuple(value)}
+
+
+#: Rate tables under this key apply to every warehouse.
+ANY_WAREHOUSE = "*"
+
+
 @attrs.frozen
 class Config:
-    """``review``: the checks run on import and after edits (``None``: no
-    review holds).  ``blacklist``: buyer ids, e-mails or names to hold.
-    ``payments``: where payment records come from (``None``: not checked)."""
+    """What the use cases consult besides the books.
+
+    ``review``: the checks run on import and after edits (``None``: no review
+    holds).  ``blacklist``: buyer ids, e-mails or names to hold.
+    ``payments``: where payment records come from (``None``: not checked).
+    ``rules``: routing rules (warehouse, service, hold, tags, priority).
+    ``rate_tables``: freight tables by shipping warehouse (``"*"``: any), used
+    to pick the cheapest warehouse and carrier service.
+    """
 
     review: ReviewPolicy | None = None
     blacklist: frozenset[str] = attrs.field(default=frozenset(), converter=_lower)
     payments: PaymentRecords | None = None
+    rules: RuleSet | None = None
+    rate_tables: Mapping[str, tuple[RateTable, ...]] = attrs.field(factory=dict, converter=_tables)
+
+    def tables_for(self, warehouse: str) -> tuple[RateTable, ...]:
+        return self.rate_tables.get(warehouse, ()) + self.rate_tables.get(ANY_WAREHOUSE, ())

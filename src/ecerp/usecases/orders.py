@@ -45,6 +45,8 @@ from ecerp.domain.orders import (
     split_order,
     unmerge_orders,
 )
+from ecerp.domain.routing import OrderFacts
+from ecerp.domain.shipping import Parcel, cheapest
 from ecerp.domain.stock import Location, LocationKind, StockBook
 from ecerp.ports.orders import BuyerKey
 from ecerp.ports.unit_of_work import UnitOfWork
@@ -181,6 +183,97 @@ class Reviewer:
             sync_reservations(order, self.uow.stock.book(), at=at, actor=actor)
 
 
+# --- routing and freight --------------------------------------------------------------
+
+
+def parcel_of(order: Order, catalog: Catalog) -> Parcel:
+    """The order as one parcel: SKU weights times quantities, to its address."""
+    weight = 0
+    for (_, sku_code), qty in order.requirements.items():
+        sku = catalog.find_sku(sku_code)
+        weight += (sku.weight_g if sku is not None else 0) * qty
+    a = order.address
+    return Parcel(weight, None, a.country, a.region, a.postcode)
+
+
+#: Statuses in which routing rules may still change an order.
+ROUTABLE = frozenset(
+    {
+        OrderStatus.UNPAID,
+        OrderStatus.ON_HOLD,
+        OrderStatus.READY,
+        OrderStatus.WAITING,
+        OrderStatus.ALLOCATED,
+    }
+)
+
+
+def route_order(order: Order, uow: UnitOfWork, config: Config, *, at: datetime, actor: str) -> None:
+    """Apply the routing rules to ``order`` (re-run whenever it changes).
+
+    A rule's warehouse restricts allocation to it (an allocated order in
+    another warehouse gives its stock back and waits); its service, tags and
+    priority are set; its hold holds the order unless a person cleared it.
+    """
+    rules = config.rules
+    if rules is None or order.status not in ROUTABLE:
+        return
+    decision = rules.decide(OrderFacts.of(order, uow.catalog.view()))
+    order.route(
+        rule=decision.rule,
+        warehouse=decision.warehouse,
+        service=decision.service,
+        tags=decision.tags,
+        priority=decision.priority,
+        at=at,
+        actor=actor,
+    )
+    book = uow.stock.book()
+    if (
+        order.status is OrderStatus.ALLOCATED
+        and decision.warehouse is not None
+        and order.warehouse != decision.warehouse
+    ):
+        order.deallocate(
+            at=at, actor=actor, note=f"rule {decision.rule} routes it to {decision.warehouse}"
+        )
+        sync_reservations(order, book, at=at, actor=actor)
+    if decision.hold is not None and decision.rule is not None:
+        reason = HoldReason(f"rule:{decision.rule}", decision.hold)
+        if reason.code not in order.cleared_holds and reason not in order.hold_reasons:
+            order.hold([reason], at=at, actor=actor)
+            sync_reservations(order, book, at=at, actor=actor)
+
+
+def _warehouse_order(
+    order: Order, codes: tuple[str, ...], catalog: Catalog, config: Config
+) -> tuple[str, ...]:
+    """Candidate warehouses for ``order``: the one a rule assigned, else all,
+    cheapest estimated freight first (then warehouse priority)."""
+    if order.route_warehouse is not None:
+        return (order.route_warehouse,)
+    if not config.rate_tables:
+        return codes
+    parcel = parcel_of(order, catalog)
+    priced = []
+    for rank, code in enumerate(codes):
+        best = cheapest(config.tables_for(code), parcel)
+        priced.append((best is None, best.amount.amount if best else 0, rank, code))
+    return tuple(code for *_, code in sorted(priced))
+
+
+def choose_service(
+    order: Order, catalog: Catalog, config: Config, *, at: datetime, actor: str
+) -> None:
+    """Give an allocated order without a service the cheapest qualifying one
+    from its warehouse's rate tables."""
+    if order.shipping_service is not None or order.warehouse is None:
+        return
+    best = cheapest(config.tables_for(order.warehouse), parcel_of(order, catalog))
+    if best is not None:
+        order.set_shipping_service(f"{best.carrier}/{best.service}", at=at, actor=actor)
+
+
 def _request(order: Order, warehouses: tuple[str, ...]) -> AllocationRequest:
     return AllocationRequest(
         order.id, order.priority, order.ordered_at, order.sku_totals(), warehouses
@@ -238,6 +331,7 @@ def _import_chunk(chunk: list[ChannelOrder], actor: str, ctx: Context) -> list[O
                 if outcome.kind is not OutcomeKind.UNCHANGED:
                     order = existing[draft.key]
                     reviewer.note(order)
+                    route_order(order, uow, ctx.config, at=at, actor=actor)
                     reviewer.review(order, at=at, actor=actor)
                     if order.status is OrderStatus.ON_HOLD:
                         outcome = attrs.evolve(outcome, detail=_held(order, outcome.detail))
@@ -290,22 +384,30 @@ def _held(order: Order, detail: str) -> str:
 
 def allocate_orders(cmd: AllocateOrders, ctx: Context) -> BatchResult:
     """Reserve stock for ready and waiting orders, highest priority then
-    oldest first, each whole in the first warehouse (by priority) that can
-    ship all of it; the others wait."""
+    oldest first, each whole in one warehouse that can ship all of it: the
+    one a routing rule assigned, else the cheapest by estimated freight, else
+    the first by warehouse priority; the others wait."""
     with ctx.uow as uow:
-        result = allocate_in(uow, cmd.order_ids, at=ctx.now(), actor=cmd.actor)
+        result = allocate_in(uow, cmd.order_ids, at=ctx.now(), actor=cmd.actor, config=ctx.config)
         uow.commit()
     return result
 
 
 def allocate_in(
-    uow: UnitOfWork, order_ids: Iterable[str] | None, *, at: datetime, actor: str
+    uow: UnitOfWork,
+    order_ids: Iterable[str] | None,
+    *,
+    at: datetime,
+    actor: str,
+    config: Config | None = None,
 ) -> BatchResult:
     """Allocation inside an open unit of work (shared with event handlers)."""
     ids = (
         list(order_ids) if order_ids is not None else list(uow.orders.ids_with_status(ALLOCATABLE))
     )
     orders = uow.orders.find_many(ids)
+    config = config or Config()
+    catalog = uow.catalog.view()
     outcomes: dict[str, Outcome] = {}
     book = uow.stock.book()
     warehouses = book.warehouses()
@@ -322,7 +424,7 @@ def allocate_in(
             )
             outcomes[oid] = Outcome(oid, OutcomeKind.REJECTED, oid, err, str(err))
         elif oid not in outcomes:
-            requests.append(_request(order, all_codes))
+            requests.append(_request(order, _warehouse_order(order, all_codes, catalog, config)))
     keys = {(sku, wh) for r in requests for sku in r.needs for wh in r.warehouses}
     book.prefetch(keys)
     book.prefetch_reservations(r.order for r in requests)
@@ -337,6 +439,8 @@ def allocate_in(
             continue
         book.reserve(order.id, order.requirements, decision.warehouse)
         order.allocate(decision.warehouse, at=at, actor=actor)
+        if config.rate_tables:
+            choose_service(order, catalog, config, at=at, actor=actor)
         outcomes[order.id] = Outcome(
             order.id, OutcomeKind.ALLOCATED, order.id, detail=decision.warehouse
         )
@@ -359,7 +463,7 @@ def allocate_waiting(events: list[Event], ctx: Context) -> None:
         ids = uow.orders.ids_needing(skus, {OrderStatus.WAITING})
         if not ids:
             return
-        allocate_in(uow, ids, at=ctx.now(), actor="auto-allocate")
+        allocate_in(uow, ids, at=ctx.now(), actor="auto-allocate", config=ctx.config)
         uow.commit()
 
 
@@ -429,6 +533,7 @@ def edit_order_lines(cmd: EditOrderLines, ctx: Context) -> Order:
         )
         order.replace_lines(lines, requirements, at=at, actor=cmd.actor)
         sync_reservations(order, uow.stock.book(), at=at, actor=cmd.actor)
+        route_order(order, uow, ctx.config, at=at, actor=cmd.actor)
         Reviewer(uow, ctx.config, [(order.shop, buyer_key(order))]).review(
             order, at=at, actor=cmd.actor
         )
@@ -441,6 +546,7 @@ def change_address(cmd: ChangeAddress, ctx: Context) -> Order:
         order = uow.orders.get(cmd.order_id)
         at = ctx.now()
         order.change_address(cmd.address, at=at, actor=cmd.actor)
+        route_order(order, uow, ctx.config, at=at, actor=cmd.actor)
         Reviewer(uow, ctx.config, [(order.shop, buyer_key(order))]).review(
             order, at=at, actor=cmd.actor
         )
@@ -653,6 +759,8 @@ __all__ = [
     "edit_order_lines",
     "hold_order",
     "import_orders",
+    "parcel_of",
+    "route_order",
     "mark_paid",
     "merge",
     "split",

@@ -172,6 +172,7 @@ def order_out(o: Order) -> dict[str, Any]:
         "line_origins": [[n, oid, ln] for n, (oid, ln) in sorted(o.line_origins.items())],
         "split_from": o.split_from,
         "parked": None if o.parked is None else [o.parked[0].value, o.parked[1]],
+        "route": [o.route_rule, o.route_warehouse],
         "history": [
             [h.at.isoformat(), h.actor, h.from_.value, h.to.value, h.note] for h in o.history
         ],
@@ -215,6 +216,8 @@ def order_in(d: dict[str, Any]) -> Order:
         line_origins={int(n): (oid, int(ln)) for n, oid, ln in d.get("line_origins", ())},
         split_from=d.get("split_from"),
         parked=None if not d.get("parked") else (OrderStatus(d["parked"][0]), d["parked"][1]),
+        route_rule=(d.get("route") or [None, None])[0],
+        route_warehouse=(d.get("route") or [None, None])[1],
         history=[
             StatusChange(_iso(at), actor, OrderStatus(f), OrderStatus(to), note)
             for at, actor, f, to, note in d["history"]
