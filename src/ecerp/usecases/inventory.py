@@ -55,27 +55,16 @@ def adjust_stock(cmd: AdjustStock, ctx: Context) -> Move:
     return move
 
 
-def mark_damaged(cmd: MarkDamaged, ctx: Context) -> Move:
+def move_damaged(cmd: MarkDamaged | RepairDamaged | ScrapDamaged, ctx: Context) -> Move:
+    """Sellable → damaged, damaged → sellable, or damaged → written off."""
     with ctx.uow as uow:
-        move = uow.stock.book().damage(
-            cmd.sku, cmd.warehouse, cmd.qty, at=ctx.now(), actor=cmd.actor, note=cmd.note
-        )
-        uow.commit()
-    return move
-
-
-def repair_damaged(cmd: RepairDamaged, ctx: Context) -> Move:
-    with ctx.uow as uow:
-        move = uow.stock.book().repair(
-            cmd.sku, cmd.warehouse, cmd.qty, at=ctx.now(), actor=cmd.actor, note=cmd.note
-        )
-        uow.commit()
-    return move
-
-
-def scrap_damaged(cmd: ScrapDamaged, ctx: Context) -> Move:
-    with ctx.uow as uow:
-        move = uow.stock.book().scrap(
+        book = uow.stock.book()
+        operation = {
+            MarkDamaged: book.damage,
+            RepairDamaged: book.repair,
+            ScrapDamaged: book.scrap,
+        }[type(cmd)]
+        move = operation(
             cmd.sku, cmd.warehouse, cmd.qty, at=ctx.now(), actor=cmd.actor, note=cmd.note
         )
         uow.commit()
