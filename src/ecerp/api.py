@@ -43,6 +43,7 @@ from ecerp.ports.events import EventPublisher
 from ecerp.ports.payments import PaymentRecords
 from ecerp.usecases import commands as c
 from ecerp.usecases.config import Config
+from ecerp.usecases.orders import ROUTABLE
 from ecerp.usecases.messagebus import MessageBus
 from ecerp.usecases.results import BatchResult
 
@@ -369,14 +370,15 @@ class OrdersAPI(_Context):
 
     def dry_run(self, rules: RuleSet, order_ids: Iterable[str] | None = None) -> list[RouteChange]:
         """What ``rules`` would change (warehouse, service, hold) for the given
-        orders (default: every order), compared with the configured rules.
+        orders (default: every order rules may still change: not yet picked,
+        shipped, cancelled or merged), compared with the configured rules.
         Changes nothing."""
         current_rules = self._erp.bus.config.rules or RuleSet(())
         with self._erp.backend.uow_factory() as uow:
             ids = (
                 list(order_ids)
                 if order_ids is not None
-                else list(uow.orders.ids_with_status(tuple(OrderStatus)))
+                else list(uow.orders.ids_with_status(ROUTABLE))
             )
             catalog = uow.catalog.view()
             facts = {oid: OrderFacts.of(o, catalog) for oid, o in uow.orders.find_many(ids).items()}

@@ -110,7 +110,7 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     S.COMPLETED: frozenset({S.RETURNED}),
     S.CANCELLED: frozenset(),
     S.RETURNED: frozenset(),
-    S.MERGED: frozenset({S.READY, S.WAITING, S.ALLOCATED}),
+    S.MERGED: frozenset({S.READY, S.WAITING, S.ALLOCATED, S.CANCELLED}),
 }
 
 #: Statuses in which an order holds its reservations.
@@ -457,6 +457,40 @@ class Order:
         self._to(S.ON_HOLD, at, actor, _reasons(new))
         self.hold_reasons = new
         self.warehouse = None
+
+    def apply_review(
+        self, reasons: Iterable[HoldReason], checked: Iterable[str], *, at: datetime, actor: str
+    ) -> None:
+        """Take the result of a review that ran the checks ``checked`` (codes).
+
+        A held order's reasons from those checks are replaced by ``reasons``
+        (reasons from other sources, a person or a rule, stay); if none is
+        left at all, the order goes on by itself.  An order not held is held
+        when there is a reason.
+        """
+        reasons = tuple(reasons)
+        if self.status is not S.ON_HOLD:
+            if reasons:
+                self.hold(reasons, at=at, actor=actor)
+            return
+        codes = set(checked)
+        kept = tuple(r for r in self.hold_reasons if r.code not in codes)
+        fresh: list[HoldReason] = []
+        for r in reasons:
+            if all(f.code != r.code for f in fresh):
+                fresh.append(r)
+        merged = kept + tuple(fresh)
+        if merged == self.hold_reasons:
+            return
+        if not merged:
+            target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
+            self._to(
+                target, at, actor, "no reason to hold any more: " + _reasons(self.hold_reasons)
+            )
+            self.hold_reasons = ()
+            return
+        self._audit(at, actor, "hold_reasons", _reasons(self.hold_reasons), _reasons(merged))
+        self.hold_reasons = merged
 
     def release_hold(self, *, at: datetime, actor: str) -> None:
         """A person looked at the reasons and lets the order go on; those

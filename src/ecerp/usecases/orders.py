@@ -162,7 +162,11 @@ class Reviewer:
         policy, config = self.config.review, self.config
         if policy is None or order.status not in REVIEWABLE:
             return
-        paid = order.payment is PaymentStatus.PAID
+        # Merged orders and split parts were paid as their originals: their
+        # payments were checked there.
+        paid = (
+            order.payment is PaymentStatus.PAID and not order.merged_from and not order.split_from
+        )
         record, unverified = None, None
         if config.payments is not None and paid:
             try:
@@ -178,9 +182,9 @@ class Reviewer:
         reasons = policy.review(order, context)
         if unverified is not None and unverified.code not in order.cleared_holds:
             reasons = (*reasons, unverified)
-        if reasons:
-            order.hold(reasons, at=at, actor=actor)
-            sync_reservations(order, self.uow.stock.book(), at=at, actor=actor)
+        checked = [check.code for check in policy.checks] + ["payment_unverified"]
+        order.apply_review(reasons, checked, at=at, actor=actor)
+        sync_reservations(order, self.uow.stock.book(), at=at, actor=actor)
 
 
 # --- routing and freight --------------------------------------------------------------
@@ -471,11 +475,29 @@ def allocate_waiting(events: list[Event], ctx: Context) -> None:
 
 
 def cancel_order(cmd: CancelOrder, ctx: Context) -> Order:
+    """Cancel an order and release what it held.  Cancelling a merged order
+    cancels the orders it was made of too; an order folded into a merged one
+    is cancelled through it (or unmerged first).
+
+    Raises:
+        InvalidTransitionError: shipped, cancelled or returned already.
+        ConsolidationError: the order is folded into a merged order.
+    """
     with ctx.uow as uow:
         order = uow.orders.get(cmd.order_id)
-        at = ctx.now()
+        if order.status is OrderStatus.MERGED:
+            raise ConsolidationError(
+                [order.id], f"is merged into {order.merged_into}: cancel or unmerge that order"
+            )
+        at, book = ctx.now(), uow.stock.book()
+        originals = _load(uow, order.merged_from) if order.merged_from else []
         order.cancel(at=at, actor=cmd.actor, reason=cmd.reason)
-        sync_reservations(order, uow.stock.book(), at=at, actor=cmd.actor)
+        sync_reservations(order, book, at=at, actor=cmd.actor)
+        for original in originals:
+            if original.status is OrderStatus.MERGED:
+                original.cancel(
+                    at=at, actor=cmd.actor, reason=f"{cmd.reason} (with {order.id})".strip()
+                )
         uow.commit()
     return order
 
