@@ -635,11 +635,9 @@ class Order:
             if line.unit_price.currency != self.currency:
                 raise CurrencyMismatchError(self.currency, line.unit_price.currency)
         _check_requirements(lines, requirements)
-        before = _describe_lines(self.lines)
-        after = _describe_lines(lines)
-        if before == after and requirements == self.requirements:
+        if _line_values(lines) == _line_values(self.lines) and requirements == self.requirements:
             return
-        self._audit(at, actor, "lines", before, after)
+        self._audit(at, actor, "lines", _describe_lines(self.lines), _describe_lines(lines))
         self.lines = list(lines)
         self.requirements = dict(requirements)
         self._events.append(OrderUpdated(self.id, ("lines",)))
@@ -662,7 +660,7 @@ class Order:
         if draft.version <= self.updated_at:
             return []
         new_lines = draft.order_lines()
-        lines_changed = _describe_lines(new_lines) != _describe_lines(self.lines)
+        lines_changed = _line_values(new_lines) != _line_values(self.lines)
         changed: list[str] = []
         if draft.cancelled and self.status is not S.CANCELLED:
             if not self.can_go(S.CANCELLED):
@@ -929,6 +927,11 @@ def _split_count(order: Order) -> int:
 
 def _reasons(reasons: Iterable[HoldReason]) -> str:
     return "; ".join(str(r) for r in reasons)
+
+
+def _line_values(lines: Iterable[OrderLine]) -> list[tuple[object, ...]]:
+    """Lines as values: ``9.9`` and ``9.90`` are the same price."""
+    return [(ln.listing_sku, ln.qty, ln.unit_price, ln.discount, ln.title) for ln in lines]
 
 
 def _describe_lines(lines: Iterable[OrderLine]) -> str:
