@@ -125,13 +125,36 @@ class Sku:
 
 @attrs.frozen
 class Shop:
-    """A shop on a channel (an Amazon seller account on one site, a Shopify store)."""
+    """A shop on a channel (an Amazon seller account on one site, a Shopify store).
+
+    Order handling settings:
+
+    ``auto_merge``
+        merge a new order with the buyer's other unpicked orders of this shop
+        to the same address (one parcel instead of several).
+    ``split``
+        what allocation does with an order no single warehouse can ship whole:
+        ``"none"`` (it waits), ``"availability"`` (ship what one warehouse
+        has, the rest waits) or ``"warehouses"`` (ship from as many
+        warehouses as it takes, fewest parcels first; the rest waits).
+    """
 
     code: str = attrs.field(validator=code_validator)
     channel: str = attrs.field(validator=code_validator)
     name: str = ""
     site: str | None = None
     currency: str = "USD"
+    auto_merge: bool = False
+    split: str = attrs.field(default="none")
+
+    @split.validator
+    def _check_split(self, attribute: object, value: str) -> None:
+        if value not in SPLIT_POLICIES:
+            raise ValidationError("split", value, f"must be one of {', '.join(SPLIT_POLICIES)}")
+
+
+#: What allocation may do with an order no single warehouse can ship whole.
+SPLIT_POLICIES = ("none", "availability", "warehouses")
 
 
 @attrs.frozen

@@ -32,6 +32,7 @@ from ecerp.domain.holds import ReviewContext, buyer_key
 from ecerp.domain.money import Money
 from ecerp.domain.orders import (
     ALLOCATABLE,
+    CONSOLIDATABLE,
     REVIEWABLE,
     ChannelLine,
     ChannelOrder,
@@ -41,6 +42,7 @@ from ecerp.domain.orders import (
     OrderLine,
     OrderStatus,
     PaymentStatus,
+    merge_key,
     merge_orders,
     split_order,
     unmerge_orders,
@@ -342,8 +344,50 @@ def _import_chunk(chunk: list[ChannelOrder], actor: str, ctx: Context) -> list[O
                 outcomes.append(outcome)
             except EcerpError as err:
                 outcomes.append(Outcome(ref, OutcomeKind.REJECTED, error=err, detail=str(err)))
+        merged = _auto_merge(
+            uow, catalog, [o for o in outcomes if o.kind is OutcomeKind.CREATED], at, actor
+        )
+        outcomes = [
+            attrs.evolve(o, detail=f"merged into {merged[o.order]}") if o.order in merged else o
+            for o in outcomes
+        ]
         uow.commit()
     return outcomes
+
+
+def _auto_merge(
+    uow: UnitOfWork, catalog: Catalog, created: list[Outcome], at: datetime, actor: str
+) -> dict[str, str]:
+    """Merge new orders of shops that ask for it with the buyer's other
+    unpicked orders to the same address; returns ``{order id: merged id}``."""
+    new = [
+        o
+        for o in uow.orders.find_many(c.order for c in created if c.order is not None).values()
+        if o.status in CONSOLIDATABLE
+        and not o.merged_from
+        and (shop := catalog.find_shop(o.shop)) is not None
+        and shop.auto_merge
+    ]
+    if not new:
+        return {}
+    peers = uow.orders.find_by_buyers({(o.shop, buyer_key(o)) for o in new})
+    groups: dict[tuple[object, ...], dict[str, Order]] = {}
+    for order in new:
+        key = merge_key(order)
+        group = groups.setdefault(key, {})
+        for peer in peers.get((order.shop, buyer_key(order)), []):
+            if merge_key(peer) == key and peer.status in CONSOLIDATABLE and not peer.merged_from:
+                group[peer.id] = peer
+        group[order.id] = order
+    result: dict[str, str] = {}
+    for group in groups.values():
+        if len(group) >= 2:
+            try:
+                merged = _merge_in(uow, sorted(group.values(), key=lambda o: o.id), at=at, actor=actor)
+            except EcerpError:  # checked before anything changed: leave them apart
+                continue
+            result.update(dict.fromkeys(group, merged.id))
+    return result
 
 
 def _import_one(
@@ -433,6 +477,8 @@ def allocate_in(
     book.prefetch(keys)
     book.prefetch_reservations(r.order for r in requests)
     available = {key: book.available(*key) for key in keys}
+    to_split: list[tuple[Order, tuple[str, ...]]] = []
+    candidates = {r.order: r.warehouses for r in requests}
     for decision in decide(requests, available, negative_ok):
         order = orders[decision.order]
         if decision.warehouse is None:
@@ -440,6 +486,9 @@ def allocate_in(
             outcomes[order.id] = Outcome(
                 order.id, OutcomeKind.WAITING, order.id, detail=", ".join(decision.short)
             )
+            shop = catalog.find_shop(order.shop)
+            if shop is not None and shop.split != "none":
+                to_split.append((order, candidates[order.id]))
             continue
         book.reserve(order.id, order.requirements, decision.warehouse)
         order.allocate(decision.warehouse, at=at, actor=actor)
@@ -448,7 +497,62 @@ def allocate_in(
         outcomes[order.id] = Outcome(
             order.id, OutcomeKind.ALLOCATED, order.id, detail=decision.warehouse
         )
-    return BatchResult(tuple(outcomes[oid] for oid in dict.fromkeys(ids)))
+    extra: list[Outcome] = []
+    for order, codes in to_split:
+        shop = catalog.shop(order.shop)
+        parts = split_across(uow, order, codes, shop.split, at=at, actor=actor)
+        for part in parts:
+            if config.rate_tables:
+                choose_service(part, catalog, config, at=at, actor=actor)
+            extra.append(
+                Outcome(part.id, OutcomeKind.ALLOCATED, part.id, detail=part.warehouse or "")
+            )
+        if order.status is OrderStatus.ALLOCATED:
+            outcomes[order.id] = Outcome(
+                order.id, OutcomeKind.ALLOCATED, order.id, detail=order.warehouse or ""
+            )
+        elif parts:
+            outcomes[order.id] = attrs.evolve(
+                outcomes[order.id],
+                detail=f"split: {', '.join(p.id for p in parts)} ship, the rest waits",
+            )
+    return BatchResult(tuple(outcomes[oid] for oid in dict.fromkeys(ids)) + tuple(extra))
+
+
+def split_across(
+    uow: UnitOfWork,
+    order: Order,
+    warehouses: tuple[str, ...],
+    policy: str,
+    *,
+    at: datetime,
+    actor: str,
+) -> list[Order]:
+    """Split a waiting order by what is in stock: ``"availability"`` takes one
+    part from the warehouse that can ship the most; ``"warehouses"`` goes on
+    with the next warehouse for what is left (fewest parcels first; ties go to
+    the earlier warehouse, i.e. cheaper freight).  Returns the allocated parts;
+    if a remainder fits one warehouse whole, the order itself is allocated."""
+    book = uow.stock.book()
+    made: list[Order] = []
+    rounds = 1 if policy == "availability" else len(warehouses)
+    for _ in range(rounds):
+        best: tuple[int, str, dict[int, int]] | None = None
+        for code in warehouses:
+            part = _shippable(order, book, code)
+            units = sum(part.values())
+            if units and (best is None or units > best[0]):
+                best = (units, code, part)
+        if best is None:
+            break
+        _, code, part = best
+        if all(part.get(line.line_no, 0) == line.qty for line in order.lines):
+            _hold_in(order, code, book, at=at, actor=actor)
+            break
+        child = _split(uow, order, [part], at=at, actor=actor)[1]
+        _hold_in(child, code, book, at=at, actor=actor)
+        made.append(child)
+    return made
 
 
 def allocate_waiting(events: list[Event], ctx: Context) -> None:
@@ -656,18 +760,23 @@ def merge(cmd: MergeOrders, ctx: Context) -> Order:
         NotFoundError: an unknown order id.
     """
     with ctx.uow as uow:
-        originals = _load(uow, cmd.order_ids)
-        at, book = ctx.now(), uow.stock.book()
-        places = {(o.status, o.warehouse) for o in originals}
-        merged = merge_orders(originals, at=at, actor=cmd.actor)
-        for original in originals:
-            sync_reservations(original, book, at=at, actor=cmd.actor)
-        uow.orders.add(merged)
-        if len(places) == 1:
-            status, warehouse = places.pop()
-            if status is OrderStatus.ALLOCATED and warehouse is not None:
-                _hold_in(merged, warehouse, book, at=at, actor=cmd.actor)
+        merged = _merge_in(uow, _load(uow, cmd.order_ids), at=ctx.now(), actor=cmd.actor)
         uow.commit()
+    return merged
+
+
+def _merge_in(uow: UnitOfWork, originals: list[Order], *, at: datetime, actor: str) -> Order:
+    book = uow.stock.book()
+    book.prefetch_reservations(o.id for o in originals)
+    places = {(o.status, o.warehouse) for o in originals}
+    merged = merge_orders(originals, at=at, actor=actor)
+    for original in originals:
+        sync_reservations(original, book, at=at, actor=actor)
+    uow.orders.add(merged)
+    if len(places) == 1:
+        status, warehouse = places.pop()
+        if status is OrderStatus.ALLOCATED and warehouse is not None:
+            _hold_in(merged, warehouse, book, at=at, actor=actor)
     return merged
 
 
@@ -791,5 +900,6 @@ __all__ = [
     "release_order",
     "ship_orders",
     "start_picking",
+    "split_across",
     "sync_reservations",
 ]
