@@ -44,8 +44,8 @@ from ecerp.ports.payments import PaymentRecords
 from ecerp.usecases import commands as c
 from ecerp.usecases.config import Config
 from ecerp.usecases.messagebus import MessageBus
-from ecerp.usecases.orders import ROUTABLE
 from ecerp.usecases.results import BatchResult
+from ecerp.usecases.routing import ROUTABLE
 
 
 class ERP:

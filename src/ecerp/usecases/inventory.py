@@ -20,7 +20,7 @@ from ecerp.usecases.commands import (
     StartStocktake,
 )
 from ecerp.usecases.context import Context
-from ecerp.usecases.orders import bump_reservations
+from ecerp.usecases.reservations import bump_reservations
 
 
 def add_warehouse(cmd: AddWarehouse, ctx: Context) -> None:

@@ -22,7 +22,7 @@ from ecerp.ports.clock import Clock
 from ecerp.ports.events import EventPublisher
 from ecerp.ports.outbox import Outbox
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.usecases import catalog, inventory, orders
+from ecerp.usecases import allocation, catalog, consolidation, inventory, orders
 from ecerp.usecases import commands as c
 from ecerp.usecases.config import Config
 from ecerp.usecases.context import Context
@@ -47,7 +47,7 @@ COMMAND_HANDLERS: dict[type[c.Command], CommandHandler] = {
     c.PostStocktake: inventory.post_stocktake,
     c.ClosePeriod: inventory.close_period,
     c.ImportOrders: orders.import_orders,
-    c.AllocateOrders: orders.allocate_orders,
+    c.AllocateOrders: allocation.allocate_orders,
     c.CancelOrder: orders.cancel_order,
     c.MarkPaid: orders.mark_paid,
     c.HoldOrder: orders.hold_order,
@@ -56,15 +56,15 @@ COMMAND_HANDLERS: dict[type[c.Command], CommandHandler] = {
     c.ChangeAddress: orders.change_address,
     c.StartPicking: orders.start_picking,
     c.ShipOrders: orders.ship_orders,
-    c.MergeOrders: orders.merge,
-    c.UnmergeOrder: orders.unmerge,
-    c.SplitOrder: orders.split,
-    c.SplitByAvailability: orders.split_by_availability,
+    c.MergeOrders: consolidation.merge,
+    c.UnmergeOrder: consolidation.unmerge,
+    c.SplitOrder: consolidation.split,
+    c.SplitByAvailability: consolidation.split_by_availability,
 }
 
 #: Event handlers, each with the event types it wants.
 EVENT_HANDLERS: list[tuple[tuple[type[Event], ...], EventHandler]] = [
-    ((StockMoved, ReservationReleased), orders.allocate_waiting),
+    ((StockMoved, ReservationReleased), allocation.allocate_waiting),
 ]
 
 

@@ -1,0 +1,247 @@
+"""Merging and splitting orders: by hand, automatically per shop setting,
+and by availability across warehouses.  Reservations follow exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from ecerp.domain.catalog import Catalog
+from ecerp.domain.errors import (
+    EcerpError,
+    NotFoundError,
+)
+from ecerp.domain.holds import buyer_key
+from ecerp.domain.orders import (
+    ALLOCATABLE,
+    CONSOLIDATABLE,
+    ConsolidationError,
+    Order,
+    OrderStatus,
+    merge_key,
+    merge_orders,
+    split_order,
+    unmerge_orders,
+)
+from ecerp.domain.stock import StockBook
+from ecerp.ports.unit_of_work import UnitOfWork
+from ecerp.usecases.commands import (
+    MergeOrders,
+    SplitByAvailability,
+    SplitOrder,
+    UnmergeOrder,
+)
+from ecerp.usecases.context import Context
+from ecerp.usecases.reservations import hold_in, sync_reservations
+from ecerp.usecases.results import Outcome
+
+
+def auto_merge(
+    uow: UnitOfWork, catalog: Catalog, created: list[Outcome], at: datetime, actor: str
+) -> dict[str, str]:
+    """Merge new orders of shops that ask for it with the buyer's other
+    unpicked orders to the same address; returns ``{order id: merged id}``."""
+    new = [
+        o
+        for o in uow.orders.find_many(c.order for c in created if c.order is not None).values()
+        if o.status in CONSOLIDATABLE
+        and not o.merged_from
+        and (shop := catalog.find_shop(o.shop)) is not None
+        and shop.auto_merge
+    ]
+    if not new:
+        return {}
+    peers = uow.orders.find_by_buyers({(o.shop, buyer_key(o)) for o in new})
+    groups: dict[tuple[object, ...], dict[str, Order]] = {}
+    for order in new:
+        key = merge_key(order)
+        group = groups.setdefault(key, {})
+        for peer in peers.get((order.shop, buyer_key(order)), []):
+            if merge_key(peer) == key and peer.status in CONSOLIDATABLE and not peer.merged_from:
+                group[peer.id] = peer
+        group[order.id] = order
+    result: dict[str, str] = {}
+    for group in groups.values():
+        if len(group) >= 2:
+            try:
+                merged = _merge_in(
+                    uow, sorted(group.values(), key=lambda o: o.id), at=at, actor=actor
+                )
+            except EcerpError:  # checked before anything changed: leave them apart
+                continue
+            result.update(dict.fromkeys(group, merged.id))
+    return result
+
+
+def load_orders(uow: UnitOfWork, ids: Iterable[str]) -> list[Order]:
+    ids = list(ids)
+    found = uow.orders.find_many(ids)
+    for oid in ids:
+        if oid not in found:
+            raise NotFoundError("order", oid)
+    uow.stock.book().prefetch_reservations(ids)
+    return [found[oid] for oid in ids]
+
+
+def merge(cmd: MergeOrders, ctx: Context) -> Order:
+    """Merge orders into one; if all were allocated in one warehouse the
+    merged order holds their stock there, otherwise it is allocated anew.
+
+    Raises:
+        ConsolidationError: the orders cannot be merged (nothing changes).
+        NotFoundError: an unknown order id.
+    """
+    with ctx.uow as uow:
+        merged = _merge_in(uow, load_orders(uow, cmd.order_ids), at=ctx.now(), actor=cmd.actor)
+        uow.commit()
+    return merged
+
+
+def _merge_in(uow: UnitOfWork, originals: list[Order], *, at: datetime, actor: str) -> Order:
+    book = uow.stock.book()
+    book.prefetch_reservations(o.id for o in originals)
+    places = {(o.status, o.warehouse) for o in originals}
+    merged = merge_orders(originals, at=at, actor=actor)
+    for original in originals:
+        sync_reservations(original, book, at=at, actor=actor)
+    uow.orders.add(merged)
+    if len(places) == 1:
+        status, warehouse = places.pop()
+        if status is OrderStatus.ALLOCATED and warehouse is not None:
+            hold_in(merged, warehouse, book, at=at, actor=actor)
+    return merged
+
+
+def unmerge(cmd: UnmergeOrder, ctx: Context) -> list[Order]:
+    """Restore the originals of a merged order, with their reservations."""
+    with ctx.uow as uow:
+        merged = uow.orders.get(cmd.order_id)
+        originals = load_orders(uow, merged.merged_from)
+        at, book = ctx.now(), uow.stock.book()
+        book.prefetch_reservations([merged.id])
+        unmerge_orders(merged, originals, at=at, actor=cmd.actor)
+        sync_reservations(merged, book, at=at, actor=cmd.actor)
+        for original in originals:
+            sync_reservations(original, book, at=at, actor=cmd.actor)
+        uow.commit()
+    return originals
+
+
+def split(cmd: SplitOrder, ctx: Context) -> list[Order]:
+    """Split parts off an order; an allocated order's parts keep their
+    stock in the same warehouse (reservations move, exactly)."""
+    with ctx.uow as uow:
+        (order,) = load_orders(uow, [cmd.order_id])
+        result = _split(uow, order, list(cmd.parts), at=ctx.now(), actor=cmd.actor)
+        uow.commit()
+    return result
+
+
+def _split(
+    uow: UnitOfWork, order: Order, parts: list[Mapping[int, int]], *, at: datetime, actor: str
+) -> list[Order]:
+    book = uow.stock.book()
+    warehouse = order.warehouse if order.status is OrderStatus.ALLOCATED else None
+    children = split_order(order, parts, at=at, actor=actor)
+    sync_reservations(order, book, at=at, actor=actor)
+    for child in children:
+        uow.orders.add(child)
+        if warehouse is not None:
+            hold_in(child, warehouse, book, at=at, actor=actor)
+    return [order, *children]
+
+
+def split_by_availability(cmd: SplitByAvailability, ctx: Context) -> list[Order]:
+    """Split a ready or waiting order so that what a warehouse can ship now
+    goes (allocated), and the rest waits.  Bundles split by whole bundles.
+
+    Raises:
+        ConsolidationError: nothing can ship now, or everything can (then
+            allocate it instead), or the order is not ready or waiting.
+    """
+    with ctx.uow as uow:
+        (order,) = load_orders(uow, [cmd.order_id])
+        if order.status not in ALLOCATABLE:
+            raise ConsolidationError(
+                [order.id],
+                f"only a ready or waiting order splits by stock, not {order.status.value}",
+            )
+        book, at = uow.stock.book(), ctx.now()
+        candidates = [cmd.warehouse] if cmd.warehouse else [w.code for w in book.warehouses()]
+        best: tuple[int, str, dict[int, int]] | None = None
+        for code in candidates:
+            book.warehouse(code)
+            part = _shippable(order, book, code)
+            units = sum(part.values())
+            if units and (best is None or units > best[0]):
+                best = (units, code, part)
+        if best is None:
+            raise ConsolidationError([order.id], "no warehouse can ship any of it now")
+        _, code, part = best
+        if all(part.get(line.line_no, 0) == line.qty for line in order.lines):
+            raise ConsolidationError([order.id], f"{code} can ship all of it: allocate it instead")
+        rest = _split(uow, order, [part], at=at, actor=cmd.actor)
+        shipping = rest[1]
+        if shipping.status is OrderStatus.READY or shipping.status is OrderStatus.WAITING:
+            hold_in(shipping, code, book, at=at, actor=cmd.actor)
+        if order.status is OrderStatus.READY:
+            order.wait((), at=at, actor=cmd.actor)
+        uow.commit()
+    return rest
+
+
+def _shippable(order: Order, book: StockBook, warehouse: str) -> dict[int, int]:
+    """Whole units per line that ``warehouse`` can cover now, lines in order."""
+    left: dict[str, int] = {}
+    part: dict[int, int] = {}
+    for line in order.lines:
+        per_unit = {
+            sku: qty // line.qty
+            for (n, sku), qty in order.requirements.items()
+            if n == line.line_no
+        }
+        for sku in per_unit:
+            if sku not in left:
+                left[sku] = max(book.available(sku, warehouse), 0)
+        units = min(line.qty, *(left[sku] // each for sku, each in per_unit.items()))
+        if units > 0:
+            part[line.line_no] = units
+            for sku, each in per_unit.items():
+                left[sku] -= each * units
+    return part
+
+
+def split_across(
+    uow: UnitOfWork,
+    order: Order,
+    warehouses: tuple[str, ...],
+    policy: str,
+    *,
+    at: datetime,
+    actor: str,
+) -> list[Order]:
+    """Split a waiting order by what is in stock: ``"availability"`` takes one
+    part from the warehouse that can ship the most; ``"warehouses"`` goes on
+    with the next warehouse for what is left (fewest parcels first; ties go to
+    the earlier warehouse, i.e. cheaper freight).  Returns the allocated parts;
+    if a remainder fits one warehouse whole, the order itself is allocated."""
+    book = uow.stock.book()
+    made: list[Order] = []
+    rounds = 1 if policy == "availability" else len(warehouses)
+    for _ in range(rounds):
+        best: tuple[int, str, dict[int, int]] | None = None
+        for code in warehouses:
+            part = _shippable(order, book, code)
+            units = sum(part.values())
+            if units and (best is None or units > best[0]):
+                best = (units, code, part)
+        if best is None:
+            break
+        _, code, part = best
+        if all(part.get(line.line_no, 0) == line.qty for line in order.lines):
+            hold_in(order, code, book, at=at, actor=actor)
+            break
+        child = _split(uow, order, [part], at=at, actor=actor)[1]
+        hold_in(child, code, book, at=at, actor=actor)
+        made.append(child)
+    return made

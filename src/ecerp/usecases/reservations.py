@@ -1,0 +1,100 @@
+"""The reservation rule: an order holds exactly what its status calls for.
+
+Reservations always follow the order's status and requirements through
+:func:`sync_reservations`: an order that should hold stock holds exactly its
+requirements, any other holds nothing.  That one rule is how cancelling or
+editing releases exactly what was reserved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from ecerp.domain.allocation import AllocationRequest, queue_key
+from ecerp.domain.errors import (
+    InsufficientStockError,
+)
+from ecerp.domain.orders import (
+    Order,
+    OrderStatus,
+)
+from ecerp.domain.stock import StockBook
+from ecerp.ports.unit_of_work import UnitOfWork
+
+
+def sync_reservations(order: Order, book: StockBook, *, at: datetime, actor: str) -> None:
+    """Make ``order``'s reservations match what its status and requirements
+    call for, reserving or releasing only the difference.
+
+    If more stock is needed than its warehouse has, the order gives back
+    everything and waits.
+    """
+    held = book.reservations_of(order.id)
+    if not order.holds_stock():
+        if held:
+            book.release(order.id)
+        return
+    want = order.requirements
+    less = {k: r.qty - want.get(k, 0) for k, r in held.items() if r.qty > want.get(k, 0)}
+    more = {
+        k: q - (held[k].qty if k in held else 0)
+        for k, q in want.items()
+        if q > (held[k].qty if k in held else 0)
+    }
+    if less:
+        book.release(order.id, less)
+    if more:
+        assert order.warehouse is not None  # holding orders have a warehouse
+        try:
+            book.reserve(order.id, more, order.warehouse)
+        except InsufficientStockError as short:
+            book.release(order.id)
+            order.wait((short.sku,), at=at, actor=actor)
+
+
+def bump_reservations(
+    uow: UnitOfWork, gaps: Mapping[tuple[str, str], int], *, at: datetime, actor: str, note: str
+) -> list[str]:
+    """Where reserved exceeds on hand by ``gaps[(sku, warehouse)]``, take stock
+    back from the last orders in the serving queue (lowest priority, youngest)
+    until it fits; they go back to waiting.  Returns their ids."""
+    if not gaps:
+        return []
+    book = uow.stock.book()
+    bumped: list[str] = []
+    for (sku, warehouse), gap in sorted(gaps.items()):
+        holders = uow.orders.find_many({r.order for r in book.reservations_at(sku, warehouse)})
+        # Orders not yet started give way first, then those being picked,
+        # then packed ones; within each, the last in the serving queue.
+        stage = {OrderStatus.ALLOCATED: 0, OrderStatus.PICKING: 1, OrderStatus.PACKED: 2}
+        queue = sorted(
+            (o for o in holders.values() if o.status in stage),
+            key=lambda o: queue_key(request_for(o, ())),
+            reverse=True,
+        )
+        queue.sort(key=lambda o: stage[o.status])
+        for order in queue:
+            if book.reserved(sku, warehouse) <= book.on_hand(sku, warehouse):
+                break
+            order.deallocate(at=at, actor=actor, note=note)
+            sync_reservations(order, book, at=at, actor=actor)
+            bumped.append(order.id)
+        _ = gap
+    return bumped
+
+
+def request_for(order: Order, warehouses: tuple[str, ...]) -> AllocationRequest:
+    return AllocationRequest(
+        order.id, order.priority, order.ordered_at, order.sku_totals(), warehouses
+    )
+
+
+def hold_in(order: Order, warehouse: str, book: StockBook, *, at: datetime, actor: str) -> None:
+    """Reserve ``order`` in ``warehouse`` and allocate it there, or let it wait."""
+    try:
+        book.reserve(order.id, order.requirements, warehouse)
+    except InsufficientStockError as short:
+        order.wait((short.sku,), at=at, actor=actor)
+        return
+    order.allocate(warehouse, at=at, actor=actor)

@@ -1,0 +1,74 @@
+"""Running the review checks on orders (see :mod:`ecerp.domain.holds`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from ecerp.domain.errors import (
+    EcerpError,
+)
+from ecerp.domain.holds import ReviewContext, buyer_key
+from ecerp.domain.orders import (
+    REVIEWABLE,
+    HoldReason,
+    Order,
+    PaymentStatus,
+)
+from ecerp.ports.orders import BuyerKey
+from ecerp.ports.unit_of_work import UnitOfWork
+from ecerp.usecases.config import Config
+from ecerp.usecases.reservations import sync_reservations
+
+
+class Reviewer:
+    """Runs the configured review checks on orders of one unit of work,
+    knowing each buyer's other orders (looked up in bulk up front)."""
+
+    def __init__(self, uow: UnitOfWork, config: Config, buyers: Iterable[BuyerKey]) -> None:
+        self.uow = uow
+        self.config = config
+        wanted = {k for k in buyers if k[1]}
+        self.peers: dict[BuyerKey, list[Order]] = (
+            uow.orders.find_by_buyers(wanted) if config.review is not None and wanted else {}
+        )
+
+    def note(self, order: Order) -> None:
+        """``order`` was just added: later orders of its buyer see it."""
+        peers = self.peers.setdefault((order.shop, buyer_key(order)), [])
+        if all(p.id != order.id for p in peers):
+            peers.append(order)
+
+    def review(self, order: Order, *, at: datetime, actor: str) -> None:
+        """Hold ``order`` for every uncleared reason the checks find."""
+        policy, config = self.config.review, self.config
+        if policy is None or order.status not in REVIEWABLE:
+            return
+        # Merged orders and split parts were paid as their originals: their
+        # payments were checked there.
+        paid = (
+            order.payment is PaymentStatus.PAID and not order.merged_from and not order.split_from
+        )
+        record, unverified = None, None
+        if config.payments is not None and paid:
+            try:
+                record = config.payments.find(order)
+            except EcerpError as err:  # cannot check the payment: a person should
+                unverified = HoldReason("payment_unverified", str(err))
+        context = ReviewContext(
+            payment=record,
+            payment_expected=config.payments is not None and paid and unverified is None,
+            blacklist=config.blacklist,
+            others=self.peers.get((order.shop, buyer_key(order)), ()),
+        )
+        reasons = policy.review(order, context)
+        if unverified is not None and unverified.code not in order.cleared_holds:
+            reasons = (*reasons, unverified)
+        checked = [check.code for check in policy.checks] + ["payment_unverified"]
+        order.apply_review(reasons, checked, at=at, actor=actor)
+        sync_reservations(order, self.uow.stock.book(), at=at, actor=actor)
+
+
+def held_detail(order: Order, detail: str) -> str:
+    reasons = "; ".join(str(r) for r in order.hold_reasons)
+    return f"{detail}; held: {reasons}" if detail else f"held: {reasons}"
