@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -87,7 +88,7 @@ def sqlite_path(url: str) -> Path:
     return Path(database)
 
 
-def run_sql(url: str, *statements: str) -> list[list[tuple[object, ...]]]:
+def run_sql(url: str, *statements: str) -> list[list[tuple[Any, ...]]]:
     """Run raw SQL on the database ``url`` names, in one committed
     transaction, behind ecerp's back (to tamper, stamp or look); returns
     each statement's rows."""

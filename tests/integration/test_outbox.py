@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
-from sqlsupport import run_cli, run_sql
 
 from ecerp import ERP, ChannelLine, ChannelOrder, Money, OrderStatus, Shop, Sku, Warehouse, open_erp
 from ecerp.adapters.clock import SimulatedClock
@@ -22,6 +21,7 @@ from ecerp.domain.events import Event, StockMoved
 from ecerp.domain.stock import MoveReason
 from ecerp.usecases import commands as c
 from ecerp.usecases.messagebus import MessageBus
+from sqlsupport import run_cli, run_sql
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 W1 = "shopify/web/W1"

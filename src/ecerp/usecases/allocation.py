@@ -52,8 +52,10 @@ def allocate_in(
     config: Config | None = None,
 ) -> BatchResult:
     """Allocation inside an open unit of work (shared with event handlers)."""
-    ids = (
-        list(order_ids) if order_ids is not None else list(uow.orders.ids_with_status(ALLOCATABLE))
+    ids = list(
+        dict.fromkeys(order_ids)  # an id named twice is allocated once
+        if order_ids is not None
+        else uow.orders.ids_with_status(ALLOCATABLE)
     )
     orders = uow.orders.find_many(ids)
     config = config or Config()

@@ -35,7 +35,11 @@ from sqlalchemy.exc import (
 )
 
 from ecerp.adapters.sql import schema
-from ecerp.domain.errors import BackendError, ConcurrencyError, UnsupportedUrlError
+from ecerp.domain.errors import (
+    BackendError,
+    ConcurrencyError,
+    UnsupportedUrlError,
+)
 from ecerp.domain.events import Event
 
 SCHEMES = ("sqlite:///", "postgresql+psycopg://", "postgresql://")
@@ -74,8 +78,10 @@ def translate_errors(url: str) -> Iterator[None]:
             f"another writer got there first ({type(err.orig).__name__}); retry", url=_safe(url)
         ) from err
     except DBAPIError as err:
-        msg = str(err.orig) if err.orig is not None else str(err)
-        low = msg.lower()
+        full = str(err.orig) if err.orig is not None else str(err)
+        low = full.lower()
+        # libpq adds hints on further lines; ecerp errors are one line
+        msg = next((ln.strip() for ln in full.strip().splitlines() if ln.strip()), full)
         code = getattr(err.orig, "sqlstate", None)
         if code in ("40001", "40P01") or "deadlock" in low or "could not serialize" in low:
             raise ConcurrencyError(
@@ -87,9 +93,10 @@ def translate_errors(url: str) -> Iterator[None]:
                 url=_safe(url),
             ) from err
         if (
-            "password authentication failed" in low
-            or "authentication failed" in low
-            or code == "28P01"
+            "authentication failed" in low
+            or "no password supplied" in low
+            or ("role" in low and "does not exist" in low)
+            or code in ("28P01", "28000")
         ):
             raise AuthenticationError(
                 f"{_safe(url)}: the server refused the credentials", url=_safe(url)
@@ -98,6 +105,9 @@ def translate_errors(url: str) -> Iterator[None]:
             "connection refused" in low
             or "could not connect" in low
             or "could not translate host" in low
+            or "failed to resolve host" in low
+            or "name or service not known" in low
+            or "temporary failure in name resolution" in low
             or "no such file or directory" in low
             or "timeout expired" in low
             or "connection failed" in low
@@ -159,7 +169,16 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Database:
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
         if parsed.drivername.startswith("sqlite"):
-            timeout = float(parsed.query.get("timeout", busy_timeout))  # type: ignore[arg-type]
+            raw = parsed.query.get("timeout", busy_timeout)
+            try:
+                timeout = float(raw)  # type: ignore[arg-type]
+            except ValueError:
+                raise BackendError(
+                    f"{_safe(url)}: timeout={raw!r} must be a number of seconds",
+                    url=_safe(url),
+                    field="timeout",
+                    value=raw,
+                ) from None
             parsed = parsed.difference_update_query(["timeout"])
             engine = create_engine(
                 parsed, connect_args={"timeout": timeout, "check_same_thread": False}

@@ -1,0 +1,111 @@
+"""The benchmark command runs end to end and writes the figures it promises.
+
+A smoke test only: ``python -m benchmarks --size tiny`` on the memory and
+SQLite backends, as a reader would run it.  No timing is asserted (figures
+depend on the machine); the test checks that every figure is there, that the
+rates are positive, and that the books the batch left behind are sound.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BATCH_STAGES = ("import", "allocate", "pick", "ship", "import_allocate", "pick_ship", "full_cycle")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One tiny run, shared by the tests of this module."""
+    tmp_path = tmp_path_factory.mktemp("bench")
+    out = tmp_path / "tiny.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--size",
+            "tiny",
+            "--backends",
+            "memory,sqlite",
+            "--out",
+            str(out),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"benchmark failed:\n{done.stdout}\n{done.stderr}"
+    assert "orders/s" in done.stdout, "the readable table is printed"
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+def test_the_tiny_benchmark_reports_every_figure_for_memory_and_sqlite(
+    report: dict[str, Any],
+) -> None:
+    assert {"date", "git", "machine", "size", "backends", "ceiling", "ratios_to_ceiling"} <= set(
+        report
+    )
+    assert {"platform", "cpu_count", "python"} <= set(report["machine"])
+    assert report["machine"]["cpu_count"] >= 1
+    assert report["size"]["name"] == "tiny"
+    orders = report["size"]["orders"]
+
+    for backend in ("memory", "sqlite"):
+        entry = report["backends"][backend]
+        assert entry["status"] == "ok", entry
+        batch = entry["batch"]
+        assert batch["orders"] == orders
+        for stage in BATCH_STAGES:
+            assert batch[stage]["orders_per_s"] > 0, (backend, stage)
+            assert batch[stage]["seconds"] > 0, (backend, stage)
+        # Every order of the batch was created, and every allocated one shipped.
+        assert batch["import"]["outcomes"] == {"created": orders}
+        assert batch["check"]["ledger_verified"] is True
+        assert batch["check"]["all_allocated_shipped"] is True
+        assert batch["rss_mb"]["peak"] > 0
+        assert 0 < batch["review_marked"] < orders
+        if batch["review_policy"].startswith("ReviewPolicy"):
+            # Orders with a buyer note wait for a person; the others go through.
+            assert batch["on_hold_after_import"] == batch["review_marked"]
+            assert batch["check"]["shipped"] <= orders - batch["review_marked"]
+
+        single = entry["single"]
+        assert single["orders"] == report["size"]["single_orders"]
+        assert single["orders_per_s"] > 0
+        assert single["per_order"]["median_ms"] > 0
+
+        ledger = entry["ledger"]
+        assert ledger["moves"] > 0
+        assert ledger["build"]["moves_per_s"] > 0
+        for query in ("atp_one_sku", "on_hand_as_of_past_date", "back_dated_move"):
+            assert ledger[query]["median_ms"] > 0, (backend, query)
+        assert ledger["stock_report"]["rows"] > 0
+
+
+def test_the_tiny_benchmark_compares_sqlite_with_the_raw_ceiling(report: dict[str, Any]) -> None:
+    ceiling = report["ceiling"]
+    for mode in ("bulk", "per_order"):
+        for rows in ("reserve", "full"):
+            assert ceiling[mode][rows]["orders_per_s"] > 0, (mode, rows)
+    # The full cycle writes strictly more rows than create + reserve.
+    assert ceiling["bulk"]["full"]["rows"] > ceiling["bulk"]["reserve"]["rows"]
+    ratios = report["ratios_to_ceiling"]
+    for key in (
+        "batch_full_cycle_to_bulk_full",
+        "batch_import_allocate_to_bulk_reserve",
+        "single_order_to_per_order_reserve",
+    ):
+        assert ratios[key] > 0, key
