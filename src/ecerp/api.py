@@ -115,30 +115,30 @@ class CatalogAPI(_Context):
     def view(self) -> Catalog:
         """An independent copy of the committed catalog (reads only; changing
         it changes nothing stored)."""
-        with self._erp.backend.uow_factory() as uow:
+        with self._erp.backend.read() as uow:
             return uow.catalog.view().copy()
 
     def sku(self, code: str) -> Sku:
         """Raises:
         UnknownSkuError: no SKU has ``code``.
         """
-        with self._erp.backend.uow_factory() as uow:
+        with self._erp.backend.read() as uow:
             return uow.catalog.view().sku(code)
 
     def resolve(self, channel: str, shop: str, listing_sku: str, at: datetime | None = None) -> str:
         """The SKU or bundle a shop's listing SKU means (now, or at ``at``)."""
         when = at if at is not None else self._erp.clock.now()
-        with self._erp.backend.uow_factory() as uow:
+        with self._erp.backend.read() as uow:
             return uow.catalog.view().resolve(channel, shop, listing_sku, at=when)
 
     def expand(self, code: str, qty: int = 1) -> dict[str, int]:
         """SKU quantities that ``qty`` of ``code`` ship as."""
-        with self._erp.backend.uow_factory() as uow:
+        with self._erp.backend.read() as uow:
             return uow.catalog.view().expand(code, qty)
 
     def sellable(self, code: str, warehouse: str) -> int:
         """How many of ``code`` (a SKU or bundle) ``warehouse`` can sell now."""
-        with self._erp.backend.uow_factory() as uow:
+        with self._erp.backend.read() as uow:
             catalog, book = uow.catalog.view(), uow.stock.book()
             available = {sku: book.available(sku, warehouse) for sku in catalog.expand(code)}
             return catalog.sellable(code, available)
@@ -151,7 +151,7 @@ class InventoryAPI(_Context):
         self._run(c.AddWarehouse(warehouse, actor=self._actor(actor)))
 
     def warehouses(self) -> list[Warehouse]:
-        with self._erp.backend.uow_factory() as uow:
+        with self._erp.backend.read() as uow:
             return uow.stock.book().warehouses()
 
     def receive(
@@ -252,17 +252,17 @@ class InventoryAPI(_Context):
 
     def position(self, sku: str, warehouse: str) -> StockPosition:
         """On hand, reserved, available, damaged and in transit of one SKU."""
-        with self._erp.backend.uow_factory() as uow:
+        with self._erp.backend.read() as uow:
             book = uow.stock.book()
             book.warehouse(warehouse)
             return book.position(sku, warehouse)
 
     def moves(self, *, sku: str | None = None, location: str | None = None) -> Sequence[Move]:
-        with self._erp.backend.uow_factory() as uow:
+        with self._erp.backend.read() as uow:
             return uow.stock.moves(sku=sku, location=location)
 
     def reservations(self, order_id: str) -> list[Reservation]:
-        with self._erp.backend.uow_factory() as uow:
+        with self._erp.backend.read() as uow:
             return [r for _, r in sorted(uow.stock.book().reservations_of(order_id).items())]
 
 
@@ -285,7 +285,7 @@ class OrdersAPI(_Context):
         return result
 
     def find(self, order_id: str) -> Order | None:
-        with self._erp.backend.uow_factory() as uow:
+        with self._erp.backend.read() as uow:
             return uow.orders.find(order_id)
 
     def get(self, order_id: str) -> Order:
@@ -299,7 +299,7 @@ class OrdersAPI(_Context):
 
     def ids(self, *statuses: OrderStatus) -> list[str]:
         """Ids of orders in any of ``statuses`` (all orders when none given)."""
-        with self._erp.backend.uow_factory() as uow:
+        with self._erp.backend.read() as uow:
             return list(uow.orders.ids_with_status(statuses or tuple(OrderStatus)))
 
     def cancel(self, order_id: str, reason: str = "", actor: str | None = None) -> Order:
@@ -364,7 +364,7 @@ class OrdersAPI(_Context):
         """Which routing rule decides ``order_id`` and why each earlier rule
         does not (with the configured rules, or ``rules``)."""
         ruleset = rules or self._erp.bus.config.rules or RuleSet(())
-        with self._erp.backend.uow_factory() as uow:
+        with self._erp.backend.read() as uow:
             order = uow.orders.get(order_id)
             return ruleset.explain(OrderFacts.of(order, uow.catalog.view()))
 
@@ -374,7 +374,7 @@ class OrdersAPI(_Context):
         shipped, cancelled or merged), compared with the configured rules.
         Changes nothing."""
         current_rules = self._erp.bus.config.rules or RuleSet(())
-        with self._erp.backend.uow_factory() as uow:
+        with self._erp.backend.read() as uow:
             ids = (
                 list(order_ids)
                 if order_ids is not None

@@ -40,10 +40,17 @@ class Backend:
     close: Callable[[], None]
     outbox: Outbox | None = None
     configure_outbox: Callable[[tuple[type[Event], ...] | None], None] | None = None
+    reader: Callable[[], UnitOfWork] | None = None
+    """Units of work for reads only (on SQLite they do not queue behind
+    writers); defaults to :attr:`uow_factory`."""
+
+    def read(self) -> UnitOfWork:
+        """A unit of work to read in (never committed)."""
+        return (self.reader or self.uow_factory)()
 
     def verify(self) -> list[Discrepancy]:
         """Every stored stock figure that differs from the ledger."""
-        with self.uow_factory() as uow:
+        with self.read() as uow:
             return uow.stock.verify()
 
     def rebuild(self) -> int:
@@ -85,13 +92,21 @@ def _open_sql(url: str) -> Backend:
         raise
 
     def snapshot() -> StockState:
-        with SqlUnitOfWork(db) as uow:
+        with SqlUnitOfWork(db, readonly=True) as uow:
             return read_state(uow.connection)
 
     def configure(types: tuple[type[Event], ...] | None) -> None:
         db.outbox_types = types
 
-    return Backend(url, lambda: SqlUnitOfWork(db), snapshot, db.dispose, SqlOutbox(db), configure)
+    return Backend(
+        url,
+        lambda: SqlUnitOfWork(db),
+        snapshot,
+        db.dispose,
+        SqlOutbox(db),
+        configure,
+        lambda: SqlUnitOfWork(db, readonly=True),
+    )
 
 
 def upgrade_database(url: str, revision: str = "head") -> None:

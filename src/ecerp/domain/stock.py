@@ -258,6 +258,14 @@ class StockState:
     def find_warehouse(self, code: str) -> Warehouse | None:
         return self.warehouses.get(code)
 
+    def seq_start(self) -> int:
+        """The sequence number the next move gets."""
+        return self.next_seq
+
+    def period_end(self) -> datetime | None:
+        """Moves dated before this are refused (``None``: no closed period)."""
+        return self.closed_until
+
     def all_warehouses(self) -> list[Warehouse]:
         return list(self.warehouses.values())
 
@@ -335,7 +343,7 @@ class StockBook:
     def __init__(self, state: StockState) -> None:
         self._state = state
         self._warehouses: dict[str, Warehouse] = {}
-        self._next_seq = state.next_seq
+        self._next_seq: int | None = None  # read from the state on first use
         self.new_moves: list[Move] = []
         self._on_hand: dict[BalanceKey, int] = {}
         self._sellable: dict[WarehouseKey, int] = {}
@@ -412,14 +420,14 @@ class StockBook:
 
     @property
     def closed_until(self) -> datetime | None:
-        return self._closed_until or self._state.closed_until
+        return self._closed_until or self._state.period_end()
 
     def changes(self) -> StockChanges:
         """Everything this book changed, for a unit of work to persist."""
         return StockChanges(
             warehouses=tuple(self._warehouses.values()),
             moves=tuple(self.new_moves),
-            next_seq=self._next_seq,
+            next_seq=self._next_seq if self._next_seq is not None else self._state.seq_start(),
             on_hand=dict(self._on_hand),
             sellable=dict(self._sellable),
             reserved=dict(self._reserved),
@@ -472,6 +480,8 @@ class StockBook:
         document: str,
         note: str = "",
     ) -> Move:
+        if self._next_seq is None:
+            self._next_seq = self._state.seq_start()
         move = Move(self._next_seq, sku, source, dest, qty, reason, document, actor, at, note)
         self._next_seq += 1
         self._set_balance(sku, source, -qty)

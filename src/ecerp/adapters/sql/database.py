@@ -208,7 +208,10 @@ def _sqlite_setup(engine: Engine, timeout: float) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the database lock up front (they queue, up to the busy
+        # timeout, instead of failing halfway); readers share a WAL snapshot.
+        readonly = conn.get_execution_options().get("ecerp_readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def current_revision(db: Database) -> str | None:

@@ -34,7 +34,7 @@ from ecerp.adapters.sql import schema as t
 from ecerp.adapters.sql.database import Database, translate_errors
 from ecerp.adapters.sql.serialization import CONVERTER, dump_event
 from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
-from ecerp.domain.errors import DuplicateError
+from ecerp.domain.errors import BackendError, DuplicateError
 from ecerp.domain.events import Event
 from ecerp.domain.holds import buyer_key
 from ecerp.domain.orders import Order, OrderStatus, order_id
@@ -267,23 +267,36 @@ class SqlStockState(StockState):
     difference between the book's values and these as deltas.
     """
 
-    def __init__(self, conn: Connection, db: Database) -> None:
+    def __init__(self, conn: Connection, db: Database, *, lock: bool) -> None:
         super().__init__()
         self._conn = conn
         self._db = db
+        self._lock = lock
         self._positions_loaded: set[WarehouseKey] = set()
         self._balances_loaded: set[BalanceKey] = set()
         self._reservations_loaded: set[str] = set()
         self._warehouses_loaded = False
-        seq = conn.execute(select(func.max(t.moves.c.seq))).scalar()
-        self.next_seq = int(seq or 0) + 1
-        closed = conn.execute(
-            select(t.ledger_meta.c.value).where(t.ledger_meta.c.key == "closed_until")
-        ).scalar()
-        self.closed_until = t.parse_utc(closed) if closed else None
+        self._seq_loaded = False
+        self._period_loaded = False
+
+    def seq_start(self) -> int:
+        if not self._seq_loaded:
+            seq = self._conn.execute(select(func.max(t.moves.c.seq))).scalar()
+            self.next_seq = int(seq or 0) + 1
+            self._seq_loaded = True
+        return self.next_seq
+
+    def period_end(self) -> datetime | None:
+        if not self._period_loaded:
+            closed = self._conn.execute(
+                select(t.ledger_meta.c.value).where(t.ledger_meta.c.key == "closed_until")
+            ).scalar()
+            self.closed_until = t.parse_utc(closed) if closed else None
+            self._period_loaded = True
+        return self.closed_until
 
     def _locked(self, stmt: Select[Any]) -> Select[Any]:
-        return stmt.with_for_update() if self._db.is_postgres else stmt
+        return stmt.with_for_update() if self._lock else stmt
 
     def _load_warehouses(self) -> None:
         if not self._warehouses_loaded:
@@ -505,9 +518,9 @@ def read_state(conn: Connection) -> StockState:
 
 
 class SqlStockRepository(StockRepository):
-    def __init__(self, conn: Connection, db: Database) -> None:
+    def __init__(self, conn: Connection, db: Database, *, lock: bool) -> None:
         self._conn = conn
-        self.state = SqlStockState(conn, db)
+        self.state = SqlStockState(conn, db, lock=lock)
         self._book = StockBook(self.state)
 
     def book(self) -> StockBook:
@@ -600,9 +613,10 @@ class SqlStockRepository(StockRepository):
 
 
 class SqlOrderRepository(OrderRepository):
-    def __init__(self, conn: Connection, db: Database) -> None:
+    def __init__(self, conn: Connection, db: Database, *, lock: bool) -> None:
         self._conn = conn
         self._db = db
+        self._lock = lock
         self.seen: dict[str, Order] = {}
         self.loaded: dict[str, str] = {}
         self.new: dict[str, Order] = {}
@@ -617,7 +631,7 @@ class SqlOrderRepository(OrderRepository):
 
     def _select(self) -> Select[Any]:
         stmt = select(t.orders.c.data)
-        return stmt.with_for_update() if self._db.is_postgres else stmt
+        return stmt.with_for_update() if self._lock else stmt
 
     def add(self, order: Order) -> None:
         if order.id in self.new or order.id in self.seen:
@@ -658,7 +672,7 @@ class SqlOrderRepository(OrderRepository):
             stmt = select(t.orders.c.id, t.orders.c.data).where(
                 t.orders.c.external_id.in_(sorted({e for _, _, e in batch}))
             )
-            if self._db.is_postgres:
+            if self._lock:
                 stmt = stmt.with_for_update()
             for oid, data in self._conn.execute(stmt):
                 loaded = self.seen.get(oid) or self._take(data)
@@ -818,15 +832,18 @@ class SqlUnitOfWork(UnitOfWork):
     orders: SqlOrderRepository
     documents: SqlDocumentRepository
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, readonly: bool = False) -> None:
         super().__init__()
         self.db = db
+        self.readonly = readonly
         self._conn: Connection | None = None
 
     def _begin(self) -> None:
         with translate_errors(self.db.url):
             conn = self.db.engine.connect()
             try:
+                if self.readonly:
+                    conn = conn.execution_options(ecerp_readonly=True)
                 conn.begin()
             except BaseException:
                 conn.close()
@@ -835,9 +852,10 @@ class SqlUnitOfWork(UnitOfWork):
         self._fresh(conn)
 
     def _fresh(self, conn: Connection) -> None:
+        lock = self.db.is_postgres and not self.readonly
         self.catalog = SqlCatalogRepository(conn)
-        self.stock = SqlStockRepository(conn, self.db)
-        self.orders = SqlOrderRepository(conn, self.db)
+        self.stock = SqlStockRepository(conn, self.db, lock=lock)
+        self.orders = SqlOrderRepository(conn, self.db, lock=lock)
         self.documents = SqlDocumentRepository(conn)
 
     @property
@@ -853,6 +871,8 @@ class SqlUnitOfWork(UnitOfWork):
         return events
 
     def _commit(self) -> None:
+        if self.readonly:
+            raise BackendError("a read-only unit of work cannot commit", url=self.db.url)
         conn = self.connection
         with translate_errors(self.db.url):
             self.catalog.write(conn)
