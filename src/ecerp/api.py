@@ -42,7 +42,7 @@ from ecerp.ports.clock import Clock
 from ecerp.ports.events import EventPublisher
 from ecerp.ports.payments import PaymentRecords
 from ecerp.usecases import commands as c
-from ecerp.usecases.config import Config
+from ecerp.usecases.config import Config, LiveService
 from ecerp.usecases.messagebus import MessageBus
 from ecerp.usecases.results import BatchResult
 from ecerp.usecases.routing import ROUTABLE
@@ -411,6 +411,7 @@ def open_erp(
     payments: PaymentRecords | None = None,
     rules: RuleSet | None = None,
     rate_tables: Mapping[str, Iterable[RateTable]] | Iterable[RateTable] = (),
+    live_services: Mapping[str, Iterable[LiveService]] | Iterable[LiveService] = (),
 ) -> ERP:
     """Open an ERP on the backend named by ``url``.
 
@@ -430,6 +431,8 @@ def open_erp(
             any) or a plain list for every warehouse: allocation prefers the
             warehouse with the cheapest estimate, and an allocated order
             without a service gets the cheapest qualifying one.
+        live_services: ``(CarrierRates, service)`` pairs (by warehouse, or a
+            list for every warehouse) quoted live when a service is chosen.
 
     Raises:
         UnsupportedUrlError: the URL names no backend ecerp has.
@@ -440,6 +443,7 @@ def open_erp(
         payments=payments,
         rules=rules,
         rate_tables=rate_tables,
+        live_services=live_services,
     )
     bus, backend = bootstrap(
         url, clock=clock, publishers=publishers, auto_allocate=auto_allocate, config=config

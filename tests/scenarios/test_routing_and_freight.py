@@ -30,7 +30,8 @@ from ecerp import (
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
 from ecerp.domain.routing import RuleSet
-from ecerp.domain.shipping import RateTable
+from ecerp.domain.shipping import Parcel, Quote, RateTable
+from ecerp.ports.carrier_rates import CarrierRatesUnavailableError
 
 T0 = datetime(2026, 8, 3, 9, tzinfo=UTC)
 
@@ -184,3 +185,40 @@ actions = { warehouse = "BER" }
     assert moved[("shopify/web/9", "warehouse")] == (None, "BER")
     assert moved[("shopify/web/10", "warehouse")] == ("PAR", "BER")
     assert erp.orders.get("shopify/web/10").route_warehouse == "PAR"
+
+
+class FakeCarrier:
+    """A live-rates carrier for the story: a fixed price per parcel, or down."""
+
+    def __init__(self, carrier: str, price: str | None) -> None:
+        self._carrier = carrier
+        self.price = price
+        self.asked: list[str] = []
+
+    @property
+    def carrier(self) -> str:
+        return self._carrier
+
+    def quote(self, service: str, parcel: Parcel) -> Quote | None:
+        self.asked.append(service)
+        if self.price is None:
+            raise CarrierRatesUnavailableError(self._carrier, "timeout")
+        amount = Money.of(self.price, "EUR")
+        return Quote(self._carrier, service, "live", amount, parcel.weight_g, parcel.weight_g, ())
+
+
+def test_a_cheaper_live_quote_wins_and_a_carrier_that_is_down_is_skipped() -> None:
+    cheap, down = FakeCarrier("ups", "3.10"), FakeCarrier("fedex", None)
+    erp = open_erp(
+        "memory://",
+        clock=SimulatedClock(T0),
+        rate_tables=TABLES,
+        live_services={"BER": [(cheap, "standard"), (down, "economy")]},
+    )
+    erp.catalog.add(Sku("LAMP", weight_g=2500), Shop("web", "shopify", currency="EUR"))
+    erp.inventory.add_warehouse(Warehouse("BER"))
+    erp.inventory.receive("LAMP", "BER", 5)
+    erp.orders.import_orders([order("11", "DE")])
+    erp.orders.allocate()
+    assert erp.orders.get("shopify/web/11").shipping_service == "ups/standard"
+    assert (cheap.asked, down.asked) == (["standard"], ["economy"])

@@ -96,7 +96,7 @@ def allocate_in(
             continue
         book.reserve(order.id, order.requirements, decision.warehouse)
         order.allocate(decision.warehouse, at=at, actor=actor)
-        if config.rate_tables:
+        if config.rate_tables or config.live_services:
             choose_service(order, catalog, config, at=at, actor=actor)
         outcomes[order.id] = Outcome(
             order.id, OutcomeKind.ALLOCATED, order.id, detail=decision.warehouse
@@ -106,7 +106,7 @@ def allocate_in(
         shop = catalog.shop(order.shop)
         parts = split_across(uow, order, codes, shop.split, at=at, actor=actor)
         for part in parts:
-            if config.rate_tables:
+            if config.rate_tables or config.live_services:
                 choose_service(part, catalog, config, at=at, actor=actor)
             extra.append(
                 Outcome(part.id, OutcomeKind.ALLOCATED, part.id, detail=part.warehouse or "")

@@ -13,6 +13,7 @@ import attrs
 from ecerp.domain.holds import ReviewPolicy
 from ecerp.domain.routing import RuleSet
 from ecerp.domain.shipping import RateTable
+from ecerp.ports.carrier_rates import CarrierRates
 from ecerp.ports.payments import PaymentRecords
 
 
@@ -25,6 +26,18 @@ def _tables(
 ) -> Mapping[str, tuple[RateTable, ...]]:
     if isinstance(value, Mapping):
         return {wh: tuple(tables) for wh, tables in value.items()}
+    return {ANY_WAREHOUSE: tuple(value)}
+
+
+#: A carrier asked live, and which of its services to ask about.
+LiveService = tuple[CarrierRates, str]
+
+
+def _live(
+    value: Mapping[str, Iterable[LiveService]] | Iterable[LiveService],
+) -> Mapping[str, tuple[LiveService, ...]]:
+    if isinstance(value, Mapping):
+        return {wh: tuple(services) for wh, services in value.items()}
     return {ANY_WAREHOUSE: tuple(value)}
 
 
@@ -42,6 +55,9 @@ class Config:
     ``rules``: routing rules (warehouse, service, hold, tags, priority).
     ``rate_tables``: freight tables by shipping warehouse (``"*"``: any), used
     to pick the cheapest warehouse and carrier service.
+    ``live_services``: ``(CarrierRates, service)`` pairs by shipping warehouse,
+    asked live when an allocated order's service is chosen (a carrier that
+    cannot be reached is skipped; its tables still count).
     """
 
     review: ReviewPolicy | None = None
@@ -49,6 +65,12 @@ class Config:
     payments: PaymentRecords | None = None
     rules: RuleSet | None = None
     rate_tables: Mapping[str, tuple[RateTable, ...]] = attrs.field(factory=dict, converter=_tables)
+    live_services: Mapping[str, tuple[LiveService, ...]] = attrs.field(
+        factory=dict, converter=_live
+    )
 
     def tables_for(self, warehouse: str) -> tuple[RateTable, ...]:
         return self.rate_tables.get(warehouse, ()) + self.rate_tables.get(ANY_WAREHOUSE, ())
+
+    def live_for(self, warehouse: str) -> tuple[LiveService, ...]:
+        return self.live_services.get(warehouse, ()) + self.live_services.get(ANY_WAREHOUSE, ())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ecerp.domain.catalog import Catalog
+from ecerp.domain.errors import NotFoundError
 from ecerp.domain.orders import (
     HoldReason,
     Order,
@@ -13,6 +14,7 @@ from ecerp.domain.orders import (
 )
 from ecerp.domain.routing import OrderFacts
 from ecerp.domain.shipping import Parcel, cheapest
+from ecerp.ports.carrier_rates import CarrierRatesUnavailableError
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.config import Config
 from ecerp.usecases.reservations import sync_reservations
@@ -98,9 +100,26 @@ def choose_service(
     order: Order, catalog: Catalog, config: Config, *, at: datetime, actor: str
 ) -> None:
     """Give an allocated order without a service the cheapest qualifying one
-    from its warehouse's rate tables."""
+    among its warehouse's rate tables and live carrier quotes (ties: carrier,
+    then service).  A carrier that cannot be asked now is skipped."""
     if order.shipping_service is not None or order.warehouse is None:
         return
-    best = cheapest(config.tables_for(order.warehouse), parcel_of(order, catalog))
-    if best is not None:
+    parcel = parcel_of(order, catalog)
+    quotes = []
+    best_table = cheapest(config.tables_for(order.warehouse), parcel)
+    if best_table is not None:
+        quotes.append(best_table)
+    for rates, service in config.live_for(order.warehouse):
+        try:
+            live = rates.quote(service, parcel)
+        except (CarrierRatesUnavailableError, NotFoundError):
+            continue
+        # quotes compare only within one currency: the first one found
+        if (
+            live is not None
+            and live.amount.currency == (quotes[0] if quotes else live).amount.currency
+        ):
+            quotes.append(live)
+    if quotes:
+        best = min(quotes, key=lambda q: (q.amount.amount, q.carrier, q.service))
         order.set_shipping_service(f"{best.carrier}/{best.service}", at=at, actor=actor)
