@@ -84,7 +84,7 @@ def allocated_order() -> Order:
 
 
 def reasons(order: Order) -> tuple[str, ...]:
-    return order.hold_reasons
+    return tuple(str(r) for r in order.hold_reasons)
 
 
 def statuses(order: Order) -> list[tuple[OrderStatus, OrderStatus, str]]:
