@@ -46,6 +46,7 @@ def auto_merge(
         for o in uow.orders.find_many(c.order for c in created if c.order is not None).values()
         if o.status in CONSOLIDATABLE
         and not o.merged_from
+        and buyer_key(o)  # an anonymous buyer is nobody's parcel
         and (shop := catalog.find_shop(o.shop)) is not None
         and shop.auto_merge
     ]

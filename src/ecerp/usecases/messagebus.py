@@ -11,9 +11,11 @@ handler that fails are rolled back too, while the command stays committed).
 
 from __future__ import annotations
 
+import gc
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from ecerp.domain.errors import ConcurrencyError
@@ -61,6 +63,32 @@ COMMAND_HANDLERS: dict[type[c.Command], CommandHandler] = {
     c.SplitOrder: consolidation.split,
     c.SplitByAvailability: consolidation.split_by_availability,
 }
+
+#: Commands that create or touch many objects at once (a batch of orders).
+BATCH_COMMANDS: frozenset[type[c.Command]] = frozenset(
+    {c.ImportOrders, c.AllocateOrders, c.StartPicking, c.ShipOrders}
+)
+
+
+@contextmanager
+def quiet_gc(enabled: bool) -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one batch command.
+
+    A batch builds hundreds of thousands of long-lived objects; the collector
+    would traverse them again and again (measured: more than half the time of
+    a 100,000-order batch).  ecerp's objects hold no reference cycles, so
+    reference counting frees them anyway; the collector is switched back on
+    (if it was on) when the batch ends, success or not.
+    """
+    if not enabled or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
 
 #: Event handlers, each with the event types it wants.
 EVENT_HANDLERS: list[tuple[tuple[type[Event], ...], EventHandler]] = [
@@ -111,7 +139,8 @@ class MessageBus:
             KeyError: no handler for the command type.
         """
         handler = COMMAND_HANDLERS[type(command)]
-        result, events = self._run(lambda ctx: handler(command, ctx))
+        with quiet_gc(type(command) in BATCH_COMMANDS):
+            result, events = self._run(lambda ctx: handler(command, ctx))
         if self.outbox is None:
             self._dispatch(events)
         else:

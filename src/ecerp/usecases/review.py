@@ -34,9 +34,13 @@ class Reviewer:
         )
 
     def note(self, order: Order) -> None:
-        """``order`` was just added: later orders of its buyer see it."""
-        peers = self.peers.setdefault((order.shop, buyer_key(order)), [])
-        if all(p.id != order.id for p in peers):
+        """``order`` was just added: later orders of its buyer see it.
+        (Orders without a buyer key have no peers.)"""
+        key = (order.shop, buyer_key(order))
+        if self.config.review is None or not key[1]:
+            return
+        peers = self.peers.setdefault(key, [])
+        if order not in peers:  # identity: one object per order in a unit
             peers.append(order)
 
     def review(self, order: Order, *, at: datetime, actor: str) -> None:

@@ -145,7 +145,7 @@ class MemoryOrderRepository(OrderRepository):
         return self.seen.get(order_id) or self.new.get(order_id) or self._store.orders[order_id]
 
     def find_by_buyers(self, keys: Iterable[BuyerKey]) -> dict[BuyerKey, list[Order]]:
-        wanted = set(keys)
+        wanted = {k for k in keys if k[1]}  # no buyer key: no peers
         found: dict[BuyerKey, dict[str, Order]] = {}
         for key in wanted:
             for oid in sorted(self._store.by_buyer.get(key, ())):
