@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
 import json
 import os
 import platform
 import pstats
+import resource
 import shutil
 import subprocess
 import sys
@@ -55,7 +57,9 @@ def child(args: argparse.Namespace) -> int:
     if args.child == "ceiling":
         run = lambda: ceiling.run(Workload(size, args.seed), args.workdir)  # noqa: E731
     elif args.child == "ledger":
-        run = lambda: scenarios.ledger(args.url, size, args.seed, args.ledger_moves)  # noqa: E731
+        run = lambda: scenarios.ledger(  # noqa: E731
+            args.url, size, args.seed, args.ledger_moves, args.ledger_budget
+        )
     else:
         fn = scenarios.SCENARIOS[args.child]
         run = lambda: fn(args.url, size, args.seed)  # noqa: E731
@@ -97,16 +101,26 @@ def spawn(
     ]
     if args.ledger_moves is not None:
         cmd += ["--ledger-moves", str(args.ledger_moves)]
+    if args.ledger_budget is not None:
+        cmd += ["--ledger-budget", str(args.ledger_budget)]
     if profile:
         cmd += ["--profile", profile]
+    source = source_state()
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = round(time.perf_counter() - started, 2)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0 or not os.path.exists(result_file):
         return {"status": "error", "wall_s": wall, "error": done.stderr[-4000:]}
     result: dict[str, Any] = json.loads(Path(result_file).read_text())
     os.remove(result_file)
+    result["source"] = source
     result["wall_s"] = wall
+    # Below 1.0: the process waited (I/O, a database server, or other load on the machine).
+    result["cpu_s"] = round(cpu, 2)
+    result["cpu_share"] = round(cpu / wall, 2) if wall else None
     return result
 
 
@@ -123,15 +137,16 @@ def postgres_url() -> tuple[str | None, str]:
     except ImportError as err:
         return None, f"psycopg or sqlalchemy missing ({err})"
     parsed = make_url(url)
-    conninfo = {
-        "host": parsed.host or "localhost",
-        "port": parsed.port or 5432,
-        "user": parsed.username or "postgres",
-        "password": parsed.password or "",
-        "connect_timeout": 3,
-    }
+    conninfo = psycopg.conninfo.make_conninfo(
+        host=parsed.host or "localhost",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password or "",
+        dbname="postgres",
+        connect_timeout=3,
+    )
     try:
-        with psycopg.connect(dbname="postgres", autocommit=True, **conninfo) as conn:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
             exists = conn.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)
             ).fetchone()
@@ -141,7 +156,8 @@ def postgres_url() -> tuple[str | None, str]:
             version = str(row[0]) if row else "?"
     except Exception as err:  # noqa: BLE001  any failure means: skip with a note
         where = "ECERP_BENCH_POSTGRES_URL" if given else f"the default {DEFAULT_POSTGRES}"
-        return None, f"PostgreSQL not reachable at {where}: {str(err).strip()[:200]}"
+        reason = " ".join(str(err).split())[:200]
+        return None, f"PostgreSQL not reachable at {where}: {reason}"
     return url, version
 
 
@@ -187,20 +203,33 @@ def git_commit() -> dict[str, Any]:
     return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
 
 
+def source_state() -> dict[str, str]:
+    """The commit and a digest of ``src/`` as a child is about to import it
+    (the source may change while a long run goes on)."""
+    digest = hashlib.sha1()
+    for path in sorted((ROOT / "src").rglob("*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return {"commit": git_commit()["commit"], "src_digest": digest.hexdigest()[:12]}
+
+
 def ratios(backends: dict[str, Any], ceiling: dict[str, Any]) -> dict[str, Any]:
     """Every SQLite figure as a fraction of the raw sqlite3 ceiling."""
     sqlite = backends.get("sqlite", {})
     if "bulk" not in ceiling or sqlite.get("status") != "ok":
         return {}
-    bulk_full = ceiling["bulk"]["full"]["orders_per_s"]
-    bulk_reserve = ceiling["bulk"]["reserve"]["orders_per_s"]
+    bulk = {rows: ceiling["bulk"][rows]["orders_per_s"] for rows in ("ledger", "reserve", "full")}
     out: dict[str, Any] = {}
     b = sqlite.get("batch", {})
     if "import" in b:
         for stage in ("import", "allocate", "pick_ship", "full_cycle"):
-            out[f"batch_{stage}_to_bulk_full"] = round(b[stage]["orders_per_s"] / bulk_full, 4)
+            out[f"batch_{stage}_to_bulk_full"] = round(b[stage]["orders_per_s"] / bulk["full"], 4)
         out["batch_import_allocate_to_bulk_reserve"] = round(
-            b["import_allocate"]["orders_per_s"] / bulk_reserve, 4
+            b["import_allocate"]["orders_per_s"] / bulk["reserve"], 4
+        )
+        out["batch_ship_to_bulk_ledger"] = round(b["ship"]["orders_per_s"] / bulk["ledger"], 4)
+        out["batch_full_cycle_to_bulk_ledger"] = round(
+            b["full_cycle"]["orders_per_s"] / bulk["ledger"], 4
         )
     s = sqlite.get("single", {})
     if "orders_per_s" in s:
@@ -235,7 +264,7 @@ def parent(args: argparse.Namespace) -> int:
         "benchmark": "ecerp",
         "format": 1,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "git": git_commit(),
+        "git": {**git_commit(), "src_digest": source_state()["src_digest"]},
         "machine": machine(),
         "size": {**vars(size)},
         "seed": args.seed,
@@ -245,11 +274,16 @@ def parent(args: argparse.Namespace) -> int:
         "ratios_to_ceiling": {},
         "targets": TARGETS,
         "notes": [
-            "Review holds are not implemented yet: ~5% of orders carry a buyer note and "
-            "the tag 'review' (counted as review_marked) and go through like the others.",
+            (
+                "~5% of orders carry a buyer note and the tag 'review' (review_marked); "
+                "where ecerp has review holds the ERP is opened with a BuyerNote check "
+                "(review_policy), so they stay on hold and are neither allocated nor shipped."
+            ),
             "Orders are imported as drafts built before the clock starts (drafts_build_s).",
-            "Stock is brought in with one stock-take per warehouse (receipts are one command "
-            "per SKU); setup_s is not part of any figure.",
+            (
+                "Stock is brought in with one stock-take per warehouse (receipts are one "
+                "command per SKU); setup_s is not part of any figure."
+            ),
             "full_cycle = orders / (import + allocate + pick + ship seconds).",
         ],
     }
@@ -284,6 +318,14 @@ def parent(args: argparse.Namespace) -> int:
         print("ceiling (raw sqlite3) ...", file=sys.stderr, flush=True)
         report["ceiling"] = spawn("ceiling", "sqlite-raw", args, workdir)
         report["ratios_to_ceiling"] = ratios(report["backends"], report["ceiling"])
+    report["backends"] = {b: report["backends"][b] for b in BACKENDS if b in report["backends"]}
+    seen = {
+        json.dumps(r["source"], sort_keys=True)
+        for e in report["backends"].values()
+        for r in e.values()
+        if isinstance(r, dict) and "source" in r
+    }
+    report["source_changed_during_run"] = len(seen) > 1
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     report["total_s"] = round(time.perf_counter() - started, 1)
     if not args.workdir:
@@ -292,9 +334,9 @@ def parent(args: argparse.Namespace) -> int:
     print(table(report))
     print(f"\nwritten: {out}")
     if profile_dir:
-        for prof in sorted(profile_dir.glob("*.prof")):
-            print(f"\n=== {prof.name}: top by cumulative time")
-            pstats.Stats(str(prof)).sort_stats("cumulative").print_stats(25)
+        for stats in sorted(profile_dir.glob("*.prof")):
+            print(f"\n=== {stats.name}: top by cumulative time")
+            pstats.Stats(str(stats)).sort_stats("cumulative").print_stats(25)
     failed = [b for b, e in report["backends"].items() if e.get("status") == "error"]
     return 1 if failed or report["ceiling"].get("status") == "error" else 0
 
@@ -316,18 +358,37 @@ def _fmt(value: Any, digits: int = 0) -> str:
     return str(value)
 
 
+ORDERS_HEADER = (
+    "orders/s            import  allocate  imp+alloc  pick+ship  full cycle  1/call"
+    "  peak RSS MB  CPU share"
+)
+LEDGER_HEADER = (
+    "ledger queries      moves    SKUs  build mv/s  ATP ms  as-of ms  report s  back-dated ms"
+)
+
+
+def _ceiling_row(label: str, c: dict[str, Any], rows: str) -> str:
+    bulk = _fmt(c["bulk"][rows]["orders_per_s"])
+    per = _fmt(c["per_order"][rows]["orders_per_s"])
+    return f"  {label:<20}{bulk:>11}  {per:>21}"
+
+
 def table(report: dict[str, Any]) -> str:
     """The figures as readable text."""
     m = report["machine"]
+    size = report["size"]
     lines = [
-        f"ecerp benchmarks, size {report['size']['name']} "
-        f"({report['size']['orders']:,} orders, {report['size']['skus']:,} SKUs, "
-        f"{report['size']['warehouses']} warehouses), {report['date']}",
-        f"{m['platform']}, {m['cpu_count']} CPUs, Python {m['python']}, "
-        f"SQLite {m['sqlite']}, load {m['load_average_at_start']}",
+        (
+            f"ecerp benchmarks, size {size['name']} ({size['orders']:,} orders, "
+            f"{size['skus']:,} SKUs, {size['warehouses']} warehouses), {report['date']}"
+        ),
+        (
+            f"{m['platform']}, {m['cpu_count']} CPUs, Python {m['python']}, "
+            f"SQLite {m['sqlite']}, load {m['load_average_at_start']}"
+        ),
         f"commit {report['git']['commit'][:10]}{' (dirty)' if report['git']['dirty'] else ''}",
         "",
-        "orders/s            import  allocate  imp+alloc  pick+ship  full cycle  1/call  peak RSS MB",
+        ORDERS_HEADER,
     ]
     for name, e in report["backends"].items():
         if e.get("status") == "skipped":
@@ -345,16 +406,16 @@ def table(report: dict[str, Any]) -> str:
             f"{name:<16}{f('import'):>10}{f('allocate'):>10}{f('import_allocate'):>11}"
             f"{f('pick_ship'):>11}{f('full_cycle'):>12}{_fmt(s.get('orders_per_s')):>8}"
             f"{_fmt(b.get('rss_mb', {}).get('peak', rss)):>13}"
+            f"{_fmt(b.get('cpu_share'), 2):>11}"
         )
     c = report.get("ceiling", {})
     if "bulk" in c:
         lines += [
             "",
             "raw sqlite3 ceiling    bulk (1 tx)  per order (1 tx each)",
-            f"  create+reserve      {_fmt(c['bulk']['reserve']['orders_per_s']):>11}"
-            f"  {_fmt(c['per_order']['reserve']['orders_per_s']):>21}",
-            f"  create+reserve+ship {_fmt(c['bulk']['full']['orders_per_s']):>11}"
-            f"  {_fmt(c['per_order']['full']['orders_per_s']):>21}",
+            _ceiling_row("ledger rows of ship", c, "ledger"),
+            _ceiling_row("create+reserve", c, "reserve"),
+            _ceiling_row("create+reserve+ship", c, "full"),
         ]
     r = report.get("ratios_to_ceiling", {})
     if r:
@@ -368,8 +429,7 @@ def table(report: dict[str, Any]) -> str:
     if ledger_rows:
         lines += [
             "",
-            "ledger queries      moves    SKUs  build mv/s  ATP ms  as-of ms  report s"
-            "  back-dated ms",
+            LEDGER_HEADER,
         ]
         for name, g in ledger_rows:
             lines.append(
@@ -380,6 +440,8 @@ def table(report: dict[str, Any]) -> str:
                 f"{_fmt(g['stock_report']['seconds'], 2):>10}"
                 f"{_fmt(g['back_dated_move']['median_ms'], 2):>15}"
             )
+    if report.get("source_changed_during_run"):
+        lines.append("\nWARNING: src/ changed during the run (see each scenario's 'source')")
     lines.append(f"\ntotal {report.get('total_s', 0)} s")
     return "\n".join(lines)
 
@@ -400,6 +462,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=20260302)
     p.add_argument(
         "--ledger-moves", type=int, default=None, help="ledger size for the query benchmarks"
+    )
+    p.add_argument(
+        "--ledger-budget",
+        type=float,
+        default=None,
+        help="seconds the ledger build may take (it stops there, short of --ledger-moves)",
     )
     p.add_argument("--workdir", help="where database files go (default: a temporary directory)")
     p.add_argument("--profile-dir", help="run each scenario under cProfile, stats written here")

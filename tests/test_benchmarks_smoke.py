@@ -61,6 +61,7 @@ def test_the_tiny_benchmark_reports_every_figure_for_memory_and_sqlite(
     assert {"platform", "cpu_count", "python"} <= set(report["machine"])
     assert report["machine"]["cpu_count"] >= 1
     assert report["size"]["name"] == "tiny"
+    assert report["git"]["src_digest"]
     orders = report["size"]["orders"]
 
     for backend in ("memory", "sqlite"):
@@ -98,10 +99,11 @@ def test_the_tiny_benchmark_reports_every_figure_for_memory_and_sqlite(
 def test_the_tiny_benchmark_compares_sqlite_with_the_raw_ceiling(report: dict[str, Any]) -> None:
     ceiling = report["ceiling"]
     for mode in ("bulk", "per_order"):
-        for rows in ("reserve", "full"):
+        for rows in ("ledger", "reserve", "full"):
             assert ceiling[mode][rows]["orders_per_s"] > 0, (mode, rows)
     # The full cycle writes strictly more rows than create + reserve.
     assert ceiling["bulk"]["full"]["rows"] > ceiling["bulk"]["reserve"]["rows"]
+    assert ceiling["bulk"]["full"]["rows"] > ceiling["bulk"]["ledger"]["rows"]
     ratios = report["ratios_to_ceiling"]
     for key in (
         "batch_full_cycle_to_bulk_full",
