@@ -184,14 +184,20 @@ def cancel_order(cmd: CancelOrder, ctx: Context) -> Order:
     return order
 
 
+def recheck(order: Order, uow: UnitOfWork, ctx: Context, *, at: datetime, actor: str) -> None:
+    """After an order changed: reservations follow the difference, the
+    routing rules and the review checks run again."""
+    sync_reservations(order, uow.stock.book(), at=at, actor=actor)
+    route_order(order, uow, ctx.config, at=at, actor=actor)
+    Reviewer(uow, ctx.config, [(order.shop, buyer_key(order))]).review(order, at=at, actor=actor)
+
+
 def mark_paid(cmd: MarkPaid, ctx: Context) -> Order:
     with ctx.uow as uow:
         order = uow.orders.get(cmd.order_id)
         at = ctx.now()
         order.mark_paid(at=at, actor=cmd.actor)
-        Reviewer(uow, ctx.config, [(order.shop, buyer_key(order))]).review(
-            order, at=at, actor=cmd.actor
-        )
+        recheck(order, uow, ctx, at=at, actor=cmd.actor)
         uow.commit()
     return order
 
@@ -236,11 +242,7 @@ def edit_order_lines(cmd: EditOrderLines, ctx: Context) -> Order:
             order.channel, order.shop, lines, at=order.ordered_at
         )
         order.replace_lines(lines, requirements, at=at, actor=cmd.actor)
-        sync_reservations(order, uow.stock.book(), at=at, actor=cmd.actor)
-        route_order(order, uow, ctx.config, at=at, actor=cmd.actor)
-        Reviewer(uow, ctx.config, [(order.shop, buyer_key(order))]).review(
-            order, at=at, actor=cmd.actor
-        )
+        recheck(order, uow, ctx, at=at, actor=cmd.actor)
         uow.commit()
     return order
 
@@ -250,10 +252,7 @@ def change_address(cmd: ChangeAddress, ctx: Context) -> Order:
         order = uow.orders.get(cmd.order_id)
         at = ctx.now()
         order.change_address(cmd.address, at=at, actor=cmd.actor)
-        route_order(order, uow, ctx.config, at=at, actor=cmd.actor)
-        Reviewer(uow, ctx.config, [(order.shop, buyer_key(order))]).review(
-            order, at=at, actor=cmd.actor
-        )
+        recheck(order, uow, ctx, at=at, actor=cmd.actor)
         uow.commit()
     return order
 
