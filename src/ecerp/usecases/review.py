@@ -69,8 +69,10 @@ class Reviewer:
         if unverified is not None and unverified.code not in order.cleared_holds:
             reasons = (*reasons, unverified)
         checked = [check.code for check in policy.checks] + ["payment_unverified"]
+        before = order.status
         order.apply_review(reasons, checked, at=at, actor=actor)
-        sync_reservations(order, self.uow.stock.book(), at=at, actor=actor)
+        if order.status is not before:  # held or let go: stock follows
+            sync_reservations(order, self.uow.stock.book(), at=at, actor=actor)
 
 
 def held_detail(order: Order, detail: str) -> str:
