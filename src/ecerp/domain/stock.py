@@ -295,6 +295,10 @@ class StockState:
     def prefetch_reservations(self, orders: Iterable[str]) -> None:
         """Load the reservations of ``orders`` ahead of use (nothing to do in memory)."""
 
+    def prefetch_balances(self, keys: Iterable[BalanceKey]) -> None:
+        """Load the balances of ``(sku, location)`` keys ahead of use (nothing
+        to do in memory)."""
+
     def apply(self, changes: StockChanges) -> None:
         """Make a book's :meth:`StockBook.changes` (validated by it) part of this state."""
         self.warehouses.update((w.code, w) for w in changes.warehouses)
@@ -893,6 +897,22 @@ class StockBook:
         """Hint that the reservations of ``orders`` are about to be read."""
         self._state.prefetch_reservations(o for o in orders if o not in self._reservations)
 
+    def prefetch_balances(self, keys: Iterable[BalanceKey]) -> None:
+        """Hint that the balances of ``(sku, location)`` keys are about to be read."""
+        self._state.prefetch_balances(k for k in keys if k not in self._on_hand)
+
+    def prefetch_shipping(self, orders: Iterable[str], *, bin: str | None = None) -> None:
+        """Hint that ``orders`` are about to ship whole: their reservations
+        and the balances their shipment moves touch are loaded in bulk."""
+        ids = list(orders)
+        self.prefetch_reservations(ids)
+        keys: set[BalanceKey] = set()
+        for order in ids:
+            for res in self.reservations_of(order).values():
+                keys.add((res.sku, stock_location(res.warehouse, bin)))
+                keys.add((res.sku, CUSTOMER))
+        self.prefetch_balances(keys)
+
     def reservations_at(self, sku: str, warehouse: str) -> list[Reservation]:
         """Every reservation of ``sku`` in ``warehouse``, by order."""
         orders = set(self._state.orders_holding(sku, warehouse)) | set(self._reservations)
@@ -996,6 +1016,9 @@ class Stocktake:
         if closed is not None and at < closed:
             raise ClosedPeriodError(at, closed)
         variances = self.variances()
+        book.prefetch_balances(
+            key for v in variances for key in ((v.sku, v.location), (v.sku, ADJUSTMENT))
+        )
         for v in variances:
             # A loss larger than what is physically there now (goods shipped
             # since the snapshot) would make the bin negative: refuse it whole.

@@ -54,6 +54,12 @@ class OrderRepository(abc.ABC):
         """Ids of every order in one of ``statuses``, sorted."""
 
     @abc.abstractmethod
+    def queue(self, statuses: Collection[OrderStatus]) -> Sequence[str]:
+        """Ids of every order in one of ``statuses`` in serving order:
+        highest priority first, then oldest, then by id (the order in which
+        allocation serves them, so it can take them a chunk at a time)."""
+
+    @abc.abstractmethod
     def ids_needing(
         self, skus: Collection[str], statuses: Collection[OrderStatus]
     ) -> Sequence[str]:

@@ -1511,6 +1511,73 @@ class OrderRepositoryContract(_BackendFixtures):
             new.wait(["LID"], at=T0, actor="allocator")
             assert repo.ids_needing({"LID"}, waiting) == ["shopify/web/C", "shopify/web/E"]
 
+    def test_the_queue_serves_highest_priority_then_oldest_then_by_id(
+        self, uow_factory: UowFactory
+    ) -> None:
+        commit_work(uow_factory, seed)
+        later = T0 + timedelta(hours=1)
+
+        def orders(uow: UnitOfWork) -> None:
+            add_order(uow, channel_order("late", ordered_at=later))
+            add_order(uow, channel_order("early-b"))
+            add_order(uow, channel_order("early-a"))
+            urgent = add_order(uow, channel_order("urgent", ordered_at=later))
+            urgent.route(rule="vip", warehouse=None, service=None, priority=5, at=T0, actor="rules")
+            add_order(uow, channel_order("unpaid", paid=False))
+
+        commit_work(uow_factory, orders)
+
+        with uow_factory() as uow:
+            repo = uow.orders
+            ready = {OrderStatus.READY}
+            assert repo.queue(ready) == [
+                "shopify/web/urgent",
+                "shopify/web/early-a",
+                "shopify/web/early-b",
+                "shopify/web/late",
+            ]
+            # this unit's changes count: a raised priority, a cancelled order
+            repo.get("shopify/web/late").route(
+                rule="vip", warehouse=None, service=None, priority=9, at=T0, actor="rules"
+            )
+            repo.get("shopify/web/early-a").cancel(at=T0, actor="ann")
+            assert repo.queue(ready) == [
+                "shopify/web/late",
+                "shopify/web/urgent",
+                "shopify/web/early-b",
+            ]
+            uow.commit()
+
+        with uow_factory() as uow:
+            assert uow.orders.queue({OrderStatus.READY})[0] == "shopify/web/late"
+            assert uow.orders.queue({OrderStatus.UNPAID}) == ["shopify/web/unpaid"]
+            assert uow.orders.queue(()) == []
+
+    def test_ids_needing_follows_committed_changes_of_an_orders_lines(
+        self, uow_factory: UowFactory
+    ) -> None:
+        commit_work(uow_factory, seed)
+
+        def orders(uow: UnitOfWork) -> None:
+            add_order(uow, channel_order("A", ("LID", 1, "5.00"))).wait(
+                ["LID"], at=T0, actor="allocator"
+            )
+
+        commit_work(uow_factory, orders)
+
+        def swap(uow: UnitOfWork) -> None:
+            order = uow.orders.get("shopify/web/A")
+            line = OrderLine(1, "MUG-RED", 1, eur("9.90"), eur("0.00"))
+            requirements = uow.catalog.view().requirements("shopify", "web", [line], at=T0)
+            order.replace_lines([line], requirements, at=T0, actor="ann")
+
+        commit_work(uow_factory, swap)
+
+        with uow_factory() as uow:
+            waiting = {OrderStatus.WAITING}
+            assert uow.orders.ids_needing({"LID"}, waiting) == []
+            assert uow.orders.ids_needing({"MUG-RED"}, waiting) == ["shopify/web/A"]
+
     def test_the_count_includes_orders_added_in_this_unit(self, uow_factory: UowFactory) -> None:
         commit_work(uow_factory, seed)
         commit_work(uow_factory, lambda uow: add_order(uow, channel_order("1001")))

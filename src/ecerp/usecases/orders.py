@@ -32,6 +32,7 @@ from ecerp.domain.orders import (
     Order,
     OrderLine,
     OrderStatus,
+    order_id,
 )
 from ecerp.domain.stock import StockBook
 from ecerp.ports.unit_of_work import UnitOfWork
@@ -97,7 +98,8 @@ def _import_chunk(chunk: list[ChannelOrder], actor: str, ctx: Context) -> list[O
         )
         existing = uow.orders.find_by_keys({d.key for d in chunk})
         book = uow.stock.book()
-        book.prefetch_reservations(o.id for o in existing.values())
+        # new orders' ids too: a database then knows they hold nothing
+        book.prefetch_reservations(order_id(*d.key) for d in chunk)
         reviewer = Reviewer(uow, ctx.config, {(d.shop, buyer_key(d)) for d in chunk})
         for draft in chunk:
             ref = _ref(draft)
@@ -282,7 +284,7 @@ def ship_orders(cmd: ShipOrders, ctx: Context) -> BatchResult:
     with ctx.uow as uow:
         orders = uow.orders.find_many(cmd.shipments)
         book = uow.stock.book()
-        book.prefetch_reservations(orders)
+        book.prefetch_shipping(orders)
         at = ctx.now()
         for oid, tracking in cmd.shipments.items():
             order = orders.get(oid)

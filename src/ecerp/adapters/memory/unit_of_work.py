@@ -79,6 +79,10 @@ class MemoryStockRepository(StockRepository):
         return len(self.verify())
 
 
+def _queue_key(order: Order) -> tuple[int, datetime, str]:
+    return (-order.priority, order.ordered_at, order.id)
+
+
 class MemoryOrderRepository(OrderRepository):
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -129,6 +133,10 @@ class MemoryOrderRepository(OrderRepository):
             else:
                 ids.discard(oid)
         return sorted(ids)
+
+    def queue(self, statuses: Collection[OrderStatus]) -> Sequence[str]:
+        ids = self.ids_with_status(statuses)
+        return sorted(ids, key=lambda oid: _queue_key(self._current(oid)))
 
     def ids_needing(
         self, skus: Collection[str], statuses: Collection[OrderStatus]

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 """The Alembic revision this version of ecerp expects."""
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -162,10 +162,22 @@ orders = Table(
     Column("status", String(20), nullable=False),
     Column("data", Text, nullable=False),
     Column("buyer_key", String(300), nullable=False, server_default=""),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("ordered_at", String(32), nullable=False, server_default=""),
     UniqueConstraint("channel", "shop", "external_id", name="uq_orders_channel_key"),
     Index("ix_orders_status", "status"),
     Index("ix_orders_shop_buyer", "shop", "buyer_key"),
+    Index("ix_orders_queue", "status", "priority", "ordered_at", "id"),
 )
+order_skus = Table(
+    "order_skus",
+    metadata,
+    Column("sku", String(200), nullable=False),
+    Column("order_id", String(700), nullable=False),
+    PrimaryKeyConstraint("sku", "order_id"),
+    Index("ix_order_skus_order", "order_id"),
+)
+"""Which SKUs each order needs (its requirements' SKUs), kept with the order."""
 stocktakes = Table(
     "stocktakes",
     metadata,

@@ -11,7 +11,6 @@ what they share.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -108,6 +107,8 @@ class SqlCatalogSource(Catalog):
         }
         cache = caches[kind]
         wanted = [c for c in codes if c not in cache and (kind, c) not in self._missing]
+        if not wanted:
+            return
         for batch in chunks(wanted):
             rows = self._conn.execute(
                 select(table.c.code, table.c.data).where(table.c.code.in_(batch))
@@ -119,20 +120,32 @@ class SqlCatalogSource(Catalog):
                     self._missing.add((kind, code))
 
     def find_sku(self, code: str) -> Sku | None:
-        self._load("sku", t.skus, Sku, (code,))
-        return self._skus.get(code)
+        found = self._skus.get(code)
+        if found is None:
+            self._load("sku", t.skus, Sku, (code,))
+            found = self._skus.get(code)
+        return found
 
     def find_bundle(self, code: str) -> Bundle | None:
-        self._load("bundle", t.bundles, Bundle, (code,))
-        return self._bundles.get(code)
+        found = self._bundles.get(code)
+        if found is None:
+            self._load("bundle", t.bundles, Bundle, (code,))
+            found = self._bundles.get(code)
+        return found
 
     def find_shop(self, code: str) -> Shop | None:
-        self._load("shop", t.shops, Shop, (code,))
-        return self._shops.get(code)
+        found = self._shops.get(code)
+        if found is None:
+            self._load("shop", t.shops, Shop, (code,))
+            found = self._shops.get(code)
+        return found
 
     def find_product(self, code: str) -> Product | None:
-        self._load("product", t.products, Product, (code,))
-        return self._products.get(code)
+        found = self._products.get(code)
+        if found is None:
+            self._load("product", t.products, Product, (code,))
+            found = self._products.get(code)
+        return found
 
     def find_barcode(self, barcode: str) -> str | None:
         row = self._conn.execute(select(t.skus.c.code).where(t.skus.c.barcode == barcode)).first()
@@ -161,7 +174,8 @@ class SqlCatalogSource(Catalog):
     def alias_versions(
         self, channel: str | None, shop: str | None, listing_sku: str
     ) -> tuple[Alias, ...]:
-        self._load_aliases((listing_sku,))
+        if listing_sku not in self._alias_loaded:
+            self._load_aliases((listing_sku,))
         return self._aliases.get((channel or "", shop or "", listing_sku), ())
 
     def prefetch(self, keys: Iterable[tuple[str, str, str]]) -> None:
@@ -325,6 +339,26 @@ class SqlStockState(StockState):
             self.on_hand[key] = int(qty or 0)
             self._balances_loaded.add(key)
         return self.on_hand[key]
+
+    def prefetch_balances(self, keys: Iterable[BalanceKey]) -> None:
+        wanted = sorted(k for k in set(keys) if k not in self._balances_loaded)
+        if not wanted:
+            return
+        by_location: dict[str, list[str]] = {}
+        for sku, loc in wanted:
+            by_location.setdefault(loc, []).append(sku)
+        for loc, skus in sorted(by_location.items()):
+            for batch in chunks(skus):
+                stmt = (
+                    select(t.balances.c.sku, t.balances.c.qty)
+                    .where(t.balances.c.location == loc, t.balances.c.sku.in_(batch))
+                    .order_by(t.balances.c.sku)
+                )
+                for sku, qty in self._conn.execute(self._locked(stmt)):
+                    self.on_hand[(sku, loc)] = int(qty)
+        for key in wanted:
+            self.on_hand.setdefault(key, 0)
+            self._balances_loaded.add(key)
 
     def prefetch(self, keys: Iterable[WarehouseKey]) -> None:
         wanted = sorted(k for k in set(keys) if k not in self._positions_loaded)
@@ -619,6 +653,8 @@ class SqlOrderRepository(OrderRepository):
         self._lock = lock
         self.seen: dict[str, Order] = {}
         self.loaded: dict[str, str] = {}
+        #: the SKUs each loaded order needed (for the ``order_skus`` index)
+        self.loaded_skus: dict[str, frozenset[str]] = {}
         self.new: dict[str, Order] = {}
         #: ids known not to be stored (looked up in this unit and not found)
         self.absent: set[str] = set()
@@ -627,6 +663,7 @@ class SqlOrderRepository(OrderRepository):
         order = CONVERTER.loads(data, Order)
         self.seen[order.id] = order
         self.loaded[order.id] = data
+        self.loaded_skus[order.id] = _skus_of(order)
         return order
 
     def _select(self) -> Select[Any]:
@@ -697,17 +734,37 @@ class SqlOrderRepository(OrderRepository):
         }
         return self._merge_touched(ids, lambda o: o.status in statuses)
 
+    def queue(self, statuses: Collection[OrderStatus]) -> Sequence[str]:
+        values = [s.value for s in statuses]
+        keys: dict[str, tuple[int, str, str]] = {
+            str(oid): (-int(priority), str(at), str(oid))
+            for oid, priority, at in self._conn.execute(
+                select(t.orders.c.id, t.orders.c.priority, t.orders.c.ordered_at).where(
+                    t.orders.c.status.in_(values)
+                )
+            )
+        }
+        for oid, order in (*self.seen.items(), *self.new.items()):
+            if order.status in statuses:
+                keys[oid] = (-order.priority, t.format_utc(order.ordered_at), oid)
+            else:
+                keys.pop(oid, None)
+        return sorted(keys, key=keys.__getitem__)
+
     def ids_needing(
         self, skus: Collection[str], statuses: Collection[OrderStatus]
     ) -> Sequence[str]:
         wanted = set(skus)
         values = [s.value for s in statuses]
-        ids = set()
-        for oid, data in self._conn.execute(
-            select(t.orders.c.id, t.orders.c.data).where(t.orders.c.status.in_(values))
-        ):
-            if not wanted.isdisjoint(sku for _, sku, _ in json.loads(data)["requirements"]):
-                ids.add(str(oid))
+        ids: set[str] = set()
+        for batch in chunks(sorted(wanted)):
+            stmt = (
+                select(t.orders.c.id)
+                .join(t.order_skus, t.order_skus.c.order_id == t.orders.c.id)
+                .where(t.order_skus.c.sku.in_(batch), t.orders.c.status.in_(values))
+                .distinct()
+            )
+            ids.update(str(oid) for (oid,) in self._conn.execute(stmt))
         return self._merge_touched(
             ids,
             lambda o: o.status in statuses and not wanted.isdisjoint(s for _, s in o.requirements),
@@ -748,26 +805,58 @@ class SqlOrderRepository(OrderRepository):
                         "status": o.status.value,
                         "data": CONVERTER.dumps(o),
                         "buyer_key": buyer_key(o),
+                        "priority": o.priority,
+                        "ordered_at": t.format_utc(o.ordered_at),
                     }
                     for o in self.new.values()
                 ],
             )
         changed = []
+        needs: dict[str, frozenset[str]] = {o.id: _skus_of(o) for o in self.new.values()}
         for oid, order in self.seen.items():
             data = CONVERTER.dumps(order)
             if data != self.loaded[oid]:
-                changed.append({"oid": oid, "status": order.status.value, "data": data})
+                changed.append(
+                    {
+                        "oid": oid,
+                        "status": order.status.value,
+                        "priority": order.priority,
+                        "data": data,
+                    }
+                )
+                skus = _skus_of(order)
+                if skus != self.loaded_skus[oid]:
+                    needs[oid] = skus
         if changed:
             conn.execute(
                 update(t.orders)
                 .where(t.orders.c.id == bindparam("oid"))
-                .values(status=bindparam("status"), data=bindparam("data")),
+                .values(
+                    status=bindparam("status"),
+                    priority=bindparam("priority"),
+                    data=bindparam("data"),
+                ),
                 changed,
             )
+        redone = [oid for oid in needs if oid in self.seen]
+        if redone:
+            conn.execute(
+                delete(t.order_skus).where(t.order_skus.c.order_id == bindparam("oid")),
+                [{"oid": oid} for oid in sorted(redone)],
+            )
+        rows = [
+            {"sku": sku, "order_id": oid} for oid, skus in needs.items() for sku in sorted(skus)
+        ]
+        if rows:
+            conn.execute(insert(t.order_skus), rows)
 
     def touched(self) -> Iterable[Order]:
         yield from self.seen.values()
         yield from self.new.values()
+
+
+def _skus_of(order: Order) -> frozenset[str]:
+    return frozenset(sku for _, sku in order.requirements)
 
 
 # --- documents ---------------------------------------------------------------------------------
