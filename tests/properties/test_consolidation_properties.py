@@ -167,3 +167,70 @@ def test_split_conserves_quantities_money_and_reservations(
     assert all(p.status is order.status for p in parts)
     assert all(p.split_from == oid for p in parts[1:])
     erp.check()
+
+
+@given(
+    st.lists(order_spec, min_size=2, max_size=5),
+    st.booleans(),
+    st.integers(1, 30),
+    st.data(),
+)
+def test_merging_merged_parcels_again_then_unmerging_restores_every_original(
+    specs: list[list[tuple[str, int, Decimal, int]]],
+    allocate_first: bool,
+    stock: int,
+    data: st.DataObject,
+) -> None:
+    erp = new_erp(stock)
+    erp.orders.import_orders([draft(i, spec) for i, spec in enumerate(specs, 1)])
+    if allocate_first:
+        erp.orders.allocate()
+    ids = sorted(erp.orders.ids())
+    before = {i: facts(erp.orders.get(i)) for i in ids}
+    held = {i: erp.inventory.reservations(i) for i in ids}
+    positions = {sku: erp.inventory.position(sku, "SH") for sku in ("MUG", "LID")}
+    units = {i: sum(ln.qty for ln in erp.orders.get(i).lines) for i in ids}  # units per original
+    # live parcels and orders, each with the originals it stands for
+    live: dict[str, tuple[str, ...]] = {i: (i,) for i in ids}
+    retired: list[str] = []
+    for _ in range(data.draw(st.integers(1, 4), label="merges")):
+        if len(live) < 2:
+            break
+        # Every waiting order joins the merge: a waiting order left outside
+        # would take the stock a merge gives back, and then no unmerge could
+        # restore the originals exactly (that is allocation working, not a
+        # merge losing track).
+        waiting = [i for i in sorted(live) if erp.orders.get(i).status is OrderStatus.WAITING]
+        picked = data.draw(
+            st.lists(st.sampled_from(sorted(live)), min_size=2, max_size=len(live), unique=True),
+            label="merge",
+        )
+        chosen = list(dict.fromkeys(waiting + picked))
+        merged = erp.orders.merge(chosen)
+        originals = tuple(sorted(o for c in chosen for o in live[c]))
+        # flattened: the originals, never an intermediate parcel
+        assert sorted(merged.merged_from) == list(originals)
+        assert {origin for origin, _ in merged.line_origins.values()} == set(originals)
+        assert sum(ln.qty for ln in merged.lines) == sum(units[o] for o in originals)
+        for c in chosen:
+            if len(live[c]) > 1:
+                retired.append(c)
+            del live[c]
+        live[merged.id] = originals
+        for o in originals:
+            assert erp.orders.get(o).merged_into == merged.id
+        erp.check()
+    # every retired parcel is cancelled and holds nothing; only live orders hold stock
+    for r in retired:
+        assert erp.orders.get(r).status is OrderStatus.CANCELLED
+        assert erp.inventory.reservations(r) == []
+    everyone = set(live) | set(ids)
+    reserved = sum(r.qty for i in everyone for r in erp.inventory.reservations(i))
+    assert reserved == sum(erp.inventory.position(s, "SH").reserved for s in ("MUG", "LID"))
+    for parcel, originals in live.items():
+        if len(originals) > 1:
+            erp.orders.unmerge(parcel)
+    erp.check()
+    assert {i: facts(erp.orders.get(i)) for i in ids} == before
+    assert {i: erp.inventory.reservations(i) for i in ids} == held
+    assert {sku: erp.inventory.position(sku, "SH") for sku in ("MUG", "LID")} == positions

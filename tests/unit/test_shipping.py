@@ -53,9 +53,14 @@ def flat_table(
 
 
 def to_berlin(weight_g: int, dimensions: Dimensions | None = None, **where: str) -> Parcel:
-    destination = {"country": "DE", "postcode": "10115"}
-    destination.update(where)
-    return Parcel(weight_g, dimensions, **destination)
+    destination = {"country": "DE", "region": "", "postcode": "10115", **where}
+    return Parcel(
+        weight_g,
+        dimensions,
+        destination["country"],
+        destination["region"],
+        destination["postcode"],
+    )
 
 
 def amount_of(table: RateTable, parcel: Parcel) -> Money:

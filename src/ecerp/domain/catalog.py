@@ -137,6 +137,15 @@ class Shop:
         ``"none"`` (it waits), ``"availability"`` (ship what one warehouse
         has, the rest waits) or ``"warehouses"`` (ship from as many
         warehouses as it takes, fewest parcels first; the rest waits).
+    ``reserve_held``
+        held orders keep stock (default ``False``: a hold reserves nothing).
+        With it on, an allocated order that goes on hold keeps its warehouse
+        and reservations, and a release returns it to ``allocated`` without
+        reserving again; a paid order held before allocation is still
+        allocated by the allocation run (its stock is reserved) but stays on
+        hold until a person releases it.  Held orders are never picked or
+        shipped; cancelling one releases everything.  The setting applies to
+        orders allocated while it is on.
     """
 
     code: str = attrs.field(validator=code_validator)
@@ -146,6 +155,12 @@ class Shop:
     currency: str = "USD"
     auto_merge: bool = False
     split: str = attrs.field(default="none")
+    reserve_held: bool = attrs.field(default=False)
+
+    @reserve_held.validator
+    def _check_reserve_held(self, attribute: object, value: object) -> None:
+        if not isinstance(value, bool):
+            raise ValidationError("reserve_held", value, "must be True or False")
 
     @split.validator
     def _check_split(self, attribute: object, value: str) -> None:

@@ -30,7 +30,7 @@ from typing import Protocol
 import attrs
 
 from ecerp.domain.money import Money
-from ecerp.domain.orders import ChannelOrder, HoldReason, Order
+from ecerp.domain.orders import Address, ChannelOrder, HoldReason, Order
 
 __all__ = [
     "Blacklisted",
@@ -48,6 +48,7 @@ __all__ = [
     "ValueOver",
     "buyer_key",
     "default_checks",
+    "po_box",
 ]
 
 
@@ -68,12 +69,17 @@ class ReviewContext:
     ``payment``: the payment record found for the order (``None``: none found).
     ``blacklist``: buyer ids, e-mails or names (lower case) to hold.
     ``others``: other orders of the same buyer (for duplicate detection).
+    ``po_box_services``: the carrier services the order could ship with
+    (``carrier/service`` of the rate tables that apply to it), each mapped
+    to whether it refuses PO boxes; ``None`` or empty: no carrier is known,
+    and :class:`PoBox` holds every PO box.
     """
 
     payment: PaymentRecord | None = None
     payment_expected: bool = False
     blacklist: frozenset[str] = frozenset()
     others: Sequence[Order] = ()
+    po_box_services: Mapping[str, bool] | None = None
 
 
 class Check(Protocol):
@@ -160,16 +166,47 @@ class IncompleteAddress:
 _PO_BOX = re.compile(r"\b(p\.?\s*o\.?\s*box|post\s*office\s*box|postfach|packstation)\b", re.I)
 
 
+def po_box(address: Address) -> str | None:
+    """The words that make ``address`` a PO box or parcel locker (``"PO Box"``,
+    ``"Postfach"``, ``"Packstation"``...), or ``None``."""
+    match = _PO_BOX.search(f"{address.line1} {address.line2}")
+    return match.group(0) if match else None
+
+
 @attrs.frozen
 class PoBox:
-    """A PO box (or parcel locker) address, for carriers that refuse them."""
+    """A PO box (or parcel locker) address, for carriers that refuse them.
+
+    What the carriers accept comes from ``ctx.po_box_services`` (built from
+    the rate tables' ``refuses_po_boxes``):
+
+    * the order has a shipping service: held when that service refuses PO
+      boxes, or is not among the known services (nobody can tell);
+    * it has none yet: held only when every candidate service refuses them
+      (otherwise the freight choice picks one that delivers);
+    * no carrier is known (no rate tables): every PO box is held.
+    """
 
     code: str = "po_box"
 
     def __call__(self, order: Order, ctx: ReviewContext) -> HoldReason | None:
-        text = f"{order.address.line1} {order.address.line2}"
-        match = _PO_BOX.search(text)
-        return HoldReason(self.code, f"address is a {match.group(0)!r}") if match else None
+        words = po_box(order.address)
+        if words is None:
+            return None
+        detail = f"address is a {words!r}"
+        services = ctx.po_box_services
+        if not services:
+            return HoldReason(self.code, detail)
+        service = order.shipping_service
+        if service is not None:
+            refuses = services.get(service)
+            if refuses is False:
+                return None
+            why = "refuses PO boxes" if refuses else "is not known to accept PO boxes"
+            return HoldReason(self.code, f"{detail} and {service} {why}")
+        if not all(services.values()):
+            return None
+        return HoldReason(self.code, f"{detail} and every carrier service refuses PO boxes")
 
 
 @attrs.frozen

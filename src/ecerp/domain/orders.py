@@ -97,7 +97,7 @@ S = OrderStatus
 TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     S.NEW: frozenset({S.UNPAID, S.ON_HOLD, S.READY, S.CANCELLED}),
     S.UNPAID: frozenset({S.READY, S.ON_HOLD, S.CANCELLED}),
-    S.ON_HOLD: frozenset({S.UNPAID, S.READY, S.CANCELLED}),
+    S.ON_HOLD: frozenset({S.UNPAID, S.READY, S.ALLOCATED, S.CANCELLED}),
     S.READY: frozenset({S.ALLOCATED, S.WAITING, S.ON_HOLD, S.CANCELLED, S.MERGED}),
     S.WAITING: frozenset({S.ALLOCATED, S.READY, S.ON_HOLD, S.CANCELLED, S.MERGED}),
     S.ALLOCATED: frozenset(
@@ -113,7 +113,8 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     S.MERGED: frozenset({S.READY, S.WAITING, S.ALLOCATED, S.CANCELLED}),
 }
 
-#: Statuses in which an order holds its reservations.
+#: Statuses in which an order holds its reservations (an order ``on_hold``
+#: does too while it keeps a warehouse: see :meth:`Order.holds_stock`).
 HOLDING: frozenset[OrderStatus] = frozenset({S.ALLOCATED, S.PICKING, S.PACKED})
 #: Statuses in which lines, address and service may still be edited.
 EDITABLE: frozenset[OrderStatus] = frozenset({S.UNPAID, S.ON_HOLD, S.READY, S.WAITING, S.ALLOCATED})
@@ -321,7 +322,8 @@ class Order:
     merged_from: tuple[str, ...] = ()
     """For a merged order: the orders folded into it."""
     merged_into: str | None = None
-    """For a folded order: the order it was merged into."""
+    """For a folded order: the order it was merged into.  For a merged
+    parcel retired by a re-merge (cancelled): the parcel that replaced it."""
     line_origins: dict[int, tuple[str, int]] = attrs.field(factory=dict)
     """For a merged order: line number -> (original order id, its line number),
     so tracking can be written back per original marketplace order."""
@@ -333,6 +335,9 @@ class Order:
     """The routing rule that decided this order's warehouse or service."""
     route_warehouse: str | None = None
     """The warehouse a routing rule assigned (allocation uses only it)."""
+    reserve_held: bool = False
+    """Whether the order keeps its warehouse and reservations while on hold:
+    its shop's ``reserve_held`` setting when it was last allocated."""
     history: list[StatusChange] = attrs.field(factory=list)
     changes: list[Change] = attrs.field(factory=list)
     _events: list[Event] = attrs.field(factory=list, alias="_events")
@@ -393,8 +398,10 @@ class Order:
         return (self.channel, self.shop, self.external_id)
 
     def holds_stock(self) -> bool:
-        """Whether this order should hold its reservations in its status."""
-        return self.status in HOLDING
+        """Whether this order should hold its reservations: in ``allocated``,
+        ``picking`` and ``packed``, and ``on_hold`` while it keeps a
+        warehouse (its shop reserves stock for held orders)."""
+        return self.status in HOLDING or (self.status is S.ON_HOLD and self.warehouse is not None)
 
     def sku_totals(self) -> dict[str, int]:
         """Requirements summed per SKU across lines (a shared component once)."""
@@ -454,9 +461,12 @@ class Order:
                 )
                 self.hold_reasons = merged
             return
-        self._to(S.ON_HOLD, at, actor, _reasons(new))
+        keeps = self.reserve_held and self.warehouse is not None and self.status is S.ALLOCATED
+        note = _reasons(new) + (f" (keeps its stock in {self.warehouse})" if keeps else "")
+        self._to(S.ON_HOLD, at, actor, note)
         self.hold_reasons = new
-        self.warehouse = None
+        if not keeps:
+            self.warehouse = None
 
     def apply_review(
         self, reasons: Iterable[HoldReason], checked: Iterable[str], *, at: datetime, actor: str
@@ -483,7 +493,7 @@ class Order:
         if merged == self.hold_reasons:
             return
         if not merged:
-            target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
+            target = self._after_hold()
             self._to(
                 target, at, actor, "no reason to hold any more: " + _reasons(self.hold_reasons)
             )
@@ -499,17 +509,66 @@ class Order:
         Raises:
             InvalidTransitionError: the order is not on hold.
         """
-        target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
         if self.status is not S.ON_HOLD:
+            target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
             raise InvalidTransitionError(f"order {self.id}", self.status.value, target.value)
+        target = self._after_hold()
         self._to(target, at, actor, "released: " + _reasons(self.hold_reasons))
         self.cleared_holds = self.cleared_holds | {r.code for r in self.hold_reasons}
         self.hold_reasons = ()
 
-    def allocate(self, warehouse: str, *, at: datetime, actor: str) -> None:
-        """Record that its requirements are now reserved in ``warehouse``."""
+    def _after_hold(self) -> OrderStatus:
+        """Where a held order goes when nothing holds it any more: back to
+        ``allocated`` if it kept its stock, else ``ready`` (or ``unpaid``)."""
+        if self.warehouse is not None and self.payment is PaymentStatus.PAID:
+            return S.ALLOCATED
+        return S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
+
+    def can_reserve_on_hold(self) -> bool:
+        """Whether :meth:`reserve_while_held` may take it: on hold, paid,
+        keeping no stock yet."""
+        return (
+            self.status is S.ON_HOLD
+            and self.warehouse is None
+            and self.payment is PaymentStatus.PAID
+        )
+
+    def reserve_while_held(self, warehouse: str, *, at: datetime, actor: str) -> None:
+        """Record that a held order's requirements are now reserved in
+        ``warehouse`` (its shop reserves stock for held orders); it stays on
+        hold until a person releases it.
+
+        Raises:
+            InvalidTransitionError: the order is not on hold, is not paid, or
+                already keeps stock in a warehouse.
+        """
+        if not self.can_reserve_on_hold():
+            raise InvalidTransitionError(f"order {self.id}", self.status.value, "reserved on hold")
+        self._audit(at, actor, "warehouse", None, f"{warehouse} (reserved on hold)")
+        self.warehouse = warehouse
+        self.reserve_held = True
+        self._events.append(OrderAllocated(self.id, warehouse))
+
+    def give_back_held_stock(self, *, at: datetime, actor: str, note: str) -> None:
+        """A held order that kept stock gives it back (its warehouse cannot
+        cover an edit, a rule wants another warehouse, a stocktake loss); it
+        stays on hold, and the next allocation run reserves again."""
+        if self.status is not S.ON_HOLD or self.warehouse is None:
+            return
+        self._audit(at, actor, "warehouse", self.warehouse, f"None ({note})")
+        self.warehouse = None
+
+    def allocate(
+        self, warehouse: str, *, at: datetime, actor: str, reserve_held: bool = False
+    ) -> None:
+        """Record that its requirements are now reserved in ``warehouse``.
+
+        ``reserve_held``: its shop's setting, whether a hold later keeps the
+        stock (see :attr:`reserve_held`).
+        """
         self._to(S.ALLOCATED, at, actor, warehouse)
         self.warehouse = warehouse
+        self.reserve_held = reserve_held
         self._events.append(OrderAllocated(self.id, warehouse))
 
     def wait(self, short: Iterable[str], *, at: datetime, actor: str) -> None:
@@ -718,7 +777,38 @@ def merge_key(order: Order) -> tuple[object, ...]:
     return (order.channel, order.shop, buyer, normalise_address(order.address), order.currency)
 
 
-def merge_orders(orders: list[Order], *, at: datetime, actor: str) -> Order:
+def merged_external_id(
+    orders: Iterable[Order], folded: Iterable[Order] = (), attempt: int = 1
+) -> str:
+    """The external id of the parcel that merging ``orders`` makes:
+    ``M-<id1>+<id2>...`` over the *original* orders (merged parcels among
+    ``orders`` contribute the orders in ``folded`` they were made of), oldest
+    first.  ``attempt`` 2, 3... give ``M2-...``, ``M3-...`` for when the same
+    originals were merged (and unmerged) before."""
+    originals = _originals(list(orders), list(folded))
+    prefix = "M-" if attempt == 1 else f"M{attempt}-"
+    return prefix + "+".join(o.external_id for o in originals)
+
+
+def _originals(orders: list[Order], folded: list[Order]) -> list[Order]:
+    by_id = {o.id: o for o in folded}
+    result: list[Order] = []
+    for o in orders:
+        if o.merged_from:
+            result.extend(by_id[i] for i in o.merged_from if i in by_id)
+        else:
+            result.append(o)
+    return sorted(result, key=lambda o: (o.ordered_at, o.id))
+
+
+def merge_orders(
+    orders: list[Order],
+    *,
+    at: datetime,
+    actor: str,
+    folded: Iterable[Order] = (),
+    external_id: str | None = None,
+) -> Order:
     """Fold ``orders`` into one new order and mark each original ``merged``.
 
     The merged order has every line (renumbered, with ``line_origins``
@@ -726,12 +816,26 @@ def merge_orders(orders: list[Order], *, at: datetime, actor: str) -> Order:
     order time.  Its status is ``ready`` (the caller allocates it, or moves
     the originals' reservations onto it).
 
+    **Re-merging.**  An order among ``orders`` that is itself a merged parcel
+    (it has ``merged_from``) is flattened: ``folded`` must hold exactly the
+    orders it was made of.  The new parcel's ``merged_from`` lists the
+    original orders, its ``line_origins`` point at them (never at the
+    intermediate parcel), and each original's ``merged_into`` moves to the
+    new parcel, keeping the status it had before its first merge, so that
+    unmerging the new parcel restores every original.  The intermediate
+    parcel is **retired**: cancelled with the note ``merged again into
+    <id>`` and ``merged_into`` set; it never ships and holds no stock.
+
+    ``external_id`` overrides the default :func:`merged_external_id`.
+
     Raises:
         ConsolidationError: fewer than two orders, different buyers or
-            addresses or shops, or an order already picked, held or merged.
+            addresses or shops, an order already picked, held or folded,
+            or ``folded`` not exactly the originals of the merged parcels.
     """
     at = require_utc("at", at)
     ids = [o.id for o in orders]
+    folded = list(folded)
     if len(orders) < 2 or len(set(ids)) != len(ids):
         raise ConsolidationError(ids, "need at least two different orders")
     keys = {merge_key(o) for o in orders}
@@ -740,21 +844,46 @@ def merge_orders(orders: list[Order], *, at: datetime, actor: str) -> Order:
     for o in orders:
         if o.status not in CONSOLIDATABLE:
             raise ConsolidationError([o.id], f"cannot merge an order that is {o.status.value}")
+    parcels = {o.id: o for o in orders if o.merged_from}
+    expected = sorted(i for p in parcels.values() for i in p.merged_from)
+    if sorted(o.id for o in folded) != expected:
+        raise ConsolidationError(
+            sorted(parcels) or ids,
+            "give exactly the orders the merged parcels were made of as folded",
+        )
+    for o in folded:
+        parcel_id = o.merged_into
+        if o.status is not S.MERGED or parcel_id not in parcels or o.parked is None:
+            raise ConsolidationError([o.id], f"is not folded into {', '.join(sorted(parcels))}")
+    originals = _originals(orders, folded)
     ordered = sorted(orders, key=lambda o: (o.ordered_at, o.id))
-    first = ordered[0]
+    rank = {o.id: n for n, o in enumerate(originals)}
+    # every line with where it came from: (original id, its line number)
+    found: list[tuple[tuple[int, int, int], Order, OrderLine, tuple[str, int] | None]] = []
+    for position, o in enumerate(ordered):
+        for line in o.lines:
+            origin = o.line_origins.get(line.line_no) if o.merged_from else (o.id, line.line_no)
+            sort_key = (
+                (rank[origin[0]], origin[1], 0)
+                if origin is not None and origin[0] in rank
+                else (len(rank) + position, line.line_no, 1)
+            )
+            found.append((sort_key, o, line, origin))
+    found.sort(key=lambda item: item[0])
     lines: list[OrderLine] = []
     requirements: Requirements = {}
     origins: dict[int, tuple[str, int]] = {}
-    for o in ordered:
-        for line in o.lines:
-            n = len(lines) + 1
-            lines.append(attrs.evolve(line, line_no=n))
-            origins[n] = (o.id, line.line_no)
-            for (line_no, sku), qty in o.requirements.items():
-                if line_no == line.line_no:
-                    requirements[(n, sku)] = qty
+    for _, o, line, origin in found:
+        n = len(lines) + 1
+        lines.append(attrs.evolve(line, line_no=n))
+        if origin is not None:
+            origins[n] = origin
+        for (line_no, sku), qty in o.requirements.items():
+            if line_no == line.line_no:
+                requirements[(n, sku)] = qty
     paid = all(o.payment is PaymentStatus.PAID for o in ordered)
-    external = "M-" + "+".join(o.external_id for o in ordered)
+    first = ordered[0]
+    external = external_id if external_id is not None else merged_external_id(orders, folded)
     merged = Order(
         id=order_id(first.channel, first.shop, external),
         channel=first.channel,
@@ -775,15 +904,22 @@ def merge_orders(orders: list[Order], *, at: datetime, actor: str) -> Order:
         shipping_service=first.shipping_service,
         priority=max(o.priority for o in ordered),
         tags=set().union(*(o.tags for o in ordered)),
-        merged_from=tuple(o.id for o in ordered),
+        merged_from=tuple(o.id for o in originals),
         line_origins=origins,
     )
     merged._to(S.READY if paid else S.UNPAID, at, actor, "merged " + ", ".join(merged.merged_from))
     for o in ordered:
+        if o.merged_from:
+            o.cancel(at=at, actor=actor, reason=f"merged again into {merged.id}")
+            o.merged_into = merged.id
+            continue
         o.parked = (o.status, o.warehouse)
         o._to(S.MERGED, at, actor, merged.id)
         o.merged_into = merged.id
         o.warehouse = None
+    for o in folded:
+        o._audit(at, actor, "merged_into", o.merged_into, merged.id)
+        o.merged_into = merged.id
     return merged
 
 
@@ -974,6 +1110,7 @@ __all__ = [
     "StatusChange",
     "merge_key",
     "merge_orders",
+    "merged_external_id",
     "normalise_address",
     "order_id",
     "split_order",

@@ -22,8 +22,9 @@ Units:
 A parcel qualifies for a service when a zone serves its destination, its
 *actual* weight is within ``max_weight_g`` and its sides, longest first, fit
 ``max_dimensions`` compared longest first (a parcel without dimensions is
-assumed to fit).  ``refuses_po_boxes`` is only recorded here; review holds
-use it.
+assumed to fit) and, for a service that ``refuses_po_boxes``, the parcel
+does not go to a PO box (``Parcel.po_box``).  The review's ``PoBox`` check
+consults the same flag.
 
 The quote's breakdown lines are each rounded to the currency's minor unit,
 and the amount is their sum, so a quote adds up like an invoice.  The fuel
@@ -110,6 +111,11 @@ def _str_validator(_: Any, attribute: Any, value: Any) -> None:
         raise ValidationError(attribute.name, value, "must be a string")
 
 
+def _bool_validator(_: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError(attribute.name, value, "must be true or false")
+
+
 def _opt_positive_int(_: Any, attribute: Any, value: Any) -> None:
     if value is not None and (type(value) is not int or value <= 0):
         raise ValidationError(attribute.name, value, "must be an int > 0")
@@ -145,13 +151,15 @@ def _sides(dimensions: Dimensions) -> tuple[int, int, int]:
 @attrs.frozen
 class Parcel:
     """One parcel to price: actual weight in grams, outer dimensions in
-    millimetres (optional) and its destination."""
+    millimetres (optional) and its destination; ``po_box``: the destination
+    is a PO box or parcel locker (services that refuse those give no quote)."""
 
     weight_g: int = attrs.field(validator=non_negative_int_validator)
     dimensions: Dimensions | None = attrs.field(default=None, validator=_opt_dimensions)
     country: str = attrs.field(default="", validator=_str_validator)
     region: str = attrs.field(default="", validator=_str_validator)
     postcode: str = attrs.field(default="", validator=_str_validator)
+    po_box: bool = attrs.field(default=False, validator=_bool_validator, kw_only=True)
 
 
 @attrs.frozen
@@ -305,11 +313,6 @@ def _percent_validator(_: Any, attribute: Any, value: Any) -> None:
         raise ValidationError(attribute.name, value, "must be a Decimal percentage >= 0")
 
 
-def _bool_validator(_: Any, attribute: Any, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise ValidationError(attribute.name, value, "must be true or false")
-
-
 # --- the rate table ------------------------------------------------------------
 
 
@@ -421,6 +424,8 @@ class RateTable:
         if self.zone_for(parcel) is None:
             where = " ".join(p for p in (parcel.country, parcel.region, parcel.postcode) if p)
             return f"{self.name} does not serve {where or 'an empty destination'}"
+        if self.refuses_po_boxes and parcel.po_box:
+            return f"{self.name} does not deliver to PO boxes"
         if self.max_weight_g is not None and parcel.weight_g > self.max_weight_g:
             return f"{self.name} takes at most {self.max_weight_g} g, the parcel weighs {parcel.weight_g} g"
         if self.max_dimensions is not None and parcel.dimensions is not None:

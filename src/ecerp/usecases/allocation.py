@@ -31,16 +31,52 @@ from ecerp.usecases.reservations import request_for
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
 from ecerp.usecases.routing import choose_service, warehouse_order
 
+#: How many orders of the serving queue one unit of work allocates when
+#: every ready and waiting order is allocated: bounds memory (and how long
+#: one transaction holds its locks) for queues of any length.
+ALLOCATE_CHUNK = 20_000
+
 
 def allocate_orders(cmd: AllocateOrders, ctx: Context) -> BatchResult:
     """Reserve stock for ready and waiting orders, highest priority then
     oldest first, each whole in one warehouse that can ship all of it: the
     one a routing rule assigned, else the cheapest by estimated freight, else
-    the first by warehouse priority; the others wait."""
+    the first by warehouse priority; the others wait.
+
+    Allocating every order (``order_ids`` ``None``) streams the serving queue
+    in chunks of :data:`ALLOCATE_CHUNK`, one unit of work each, in serving
+    order; the decisions are the same as in one unit because an order that
+    cannot be served does not block the ones behind it.  Splitting (per
+    shop) and the held orders of shops that reserve for them come last, in
+    one more unit over what is still waiting, as they would in one unit.
+    """
+    if cmd.order_ids is not None:
+        with ctx.uow as uow:
+            result = allocate_in(
+                uow, cmd.order_ids, at=ctx.now(), actor=cmd.actor, config=ctx.config
+            )
+            uow.commit()
+        return result
     with ctx.uow as uow:
-        result = allocate_in(uow, cmd.order_ids, at=ctx.now(), actor=cmd.actor, config=ctx.config)
+        queue = list(uow.orders.queue(ALLOCATABLE))
+    outcomes: dict[str, Outcome] = {}
+    for start in range(0, max(len(queue) - ALLOCATE_CHUNK, 0), ALLOCATE_CHUNK):
+        with ctx.uow as uow:
+            chunk = allocate_in(
+                uow,
+                queue[start : start + ALLOCATE_CHUNK],
+                at=ctx.now(),
+                actor=cmd.actor,
+                config=ctx.config,
+                split=False,
+            )
+            uow.commit()
+        outcomes.update((o.ref, o) for o in chunk)
+    with ctx.uow as uow:
+        last = allocate_in(uow, None, at=ctx.now(), actor=cmd.actor, config=ctx.config)
         uow.commit()
-    return result
+    outcomes.update((o.ref, o) for o in last)
+    return BatchResult(tuple(outcomes.values()))
 
 
 def allocate_in(
@@ -50,16 +86,39 @@ def allocate_in(
     at: datetime,
     actor: str,
     config: Config | None = None,
+    split: bool = True,
 ) -> BatchResult:
-    """Allocation inside an open unit of work (shared with event handlers)."""
+    """Allocation inside an open unit of work (shared with event handlers).
+    With ``split`` false, orders that must wait are not split (per their
+    shop's policy) in this run.
+
+    Without ``order_ids``: every ready and waiting order, and the paid held
+    orders without stock of shops that reserve stock for held orders
+    (``Shop.reserve_held``).  Such a held order is reserved in a warehouse
+    but stays on hold (outcome ``allocated``, detail ``<warehouse> (on
+    hold)``); if no warehouse can ship it, it stays on hold without stock
+    (outcome ``waiting``) and is neither split nor moved to waiting.
+    """
+    catalog = uow.catalog.view()
     ids = list(
         dict.fromkeys(order_ids)  # an id named twice is allocated once
         if order_ids is not None
         else uow.orders.ids_with_status(ALLOCATABLE)
     )
+    keeping = {shop.code for shop in catalog.shops() if shop.reserve_held}
+    if order_ids is None and keeping:
+        held_ids = uow.orders.ids_with_status({OrderStatus.ON_HOLD})
+        held_orders = uow.orders.find_many(held_ids)
+        ids = sorted(
+            set(ids)
+            | {
+                oid
+                for oid, o in held_orders.items()
+                if o.shop in keeping and o.can_reserve_on_hold()
+            }
+        )
     orders = uow.orders.find_many(ids)
     config = config or Config()
-    catalog = uow.catalog.view()
     outcomes: dict[str, Outcome] = {}
     book = uow.stock.book()
     warehouses = book.warehouses()
@@ -70,7 +129,9 @@ def allocate_in(
         order = orders.get(oid)
         if order is None:
             outcomes[oid] = Outcome(oid, OutcomeKind.REJECTED, error=NotFoundError("order", oid))
-        elif order.status not in ALLOCATABLE:
+        elif order.status not in ALLOCATABLE and not (
+            order.shop in keeping and order.can_reserve_on_hold()
+        ):
             err = InvalidTransitionError(
                 f"order {oid}", order.status.value, OrderStatus.ALLOCATED.value
             )
@@ -85,21 +146,34 @@ def allocate_in(
     candidates = {r.order: r.warehouses for r in requests}
     for decision in decide(requests, available, negative_ok):
         order = orders[decision.order]
+        held = order.status is OrderStatus.ON_HOLD
         if decision.warehouse is None:
+            short = ", ".join(decision.short)
+            if held:  # stays on hold, without stock; the next run tries again
+                outcomes[order.id] = Outcome(
+                    order.id, OutcomeKind.WAITING, order.id, detail=f"on hold; short: {short}"
+                )
+                continue
             order.wait(decision.short, at=at, actor=actor)
-            outcomes[order.id] = Outcome(
-                order.id, OutcomeKind.WAITING, order.id, detail=", ".join(decision.short)
-            )
+            outcomes[order.id] = Outcome(order.id, OutcomeKind.WAITING, order.id, detail=short)
             shop = catalog.find_shop(order.shop)
-            if shop is not None and shop.split != "none":
+            if split and shop is not None and shop.split != "none":
                 to_split.append((order, candidates[order.id]))
             continue
         book.reserve(order.id, order.requirements, decision.warehouse)
-        order.allocate(decision.warehouse, at=at, actor=actor)
+        if held:
+            order.reserve_while_held(decision.warehouse, at=at, actor=actor)
+        else:
+            order.allocate(
+                decision.warehouse, at=at, actor=actor, reserve_held=order.shop in keeping
+            )
         if config.rate_tables or config.live_services:
             choose_service(order, catalog, config, at=at, actor=actor)
         outcomes[order.id] = Outcome(
-            order.id, OutcomeKind.ALLOCATED, order.id, detail=decision.warehouse
+            order.id,
+            OutcomeKind.ALLOCATED,
+            order.id,
+            detail=f"{decision.warehouse} (on hold)" if held else decision.warehouse,
         )
     extra: list[Outcome] = []
     for order, codes in to_split:

@@ -20,6 +20,8 @@ from ecerp.domain.orders import (
     OrderStatus,
     merge_key,
     merge_orders,
+    merged_external_id,
+    order_id,
     split_order,
     unmerge_orders,
 )
@@ -32,7 +34,7 @@ from ecerp.usecases.commands import (
     UnmergeOrder,
 )
 from ecerp.usecases.context import Context
-from ecerp.usecases.reservations import hold_in, sync_reservations
+from ecerp.usecases.reservations import hold_in, shop_reserves_held, sync_reservations
 from ecerp.usecases.results import Outcome
 
 
@@ -40,7 +42,9 @@ def auto_merge(
     uow: UnitOfWork, catalog: Catalog, created: list[Outcome], at: datetime, actor: str
 ) -> dict[str, str]:
     """Merge new orders of shops that ask for it with the buyer's other
-    unpicked orders to the same address; returns ``{order id: merged id}``."""
+    unpicked orders to the same address, including a merged parcel of
+    theirs (the new order joins it: re-merge); returns ``{order id: merged
+    id}``."""
     new = [
         o
         for o in uow.orders.find_many(c.order for c in created if c.order is not None).values()
@@ -58,7 +62,7 @@ def auto_merge(
         key = merge_key(order)
         group = groups.setdefault(key, {})
         for peer in peers.get((order.shop, buyer_key(order)), []):
-            if merge_key(peer) == key and peer.status in CONSOLIDATABLE and not peer.merged_from:
+            if merge_key(peer) == key and peer.status in CONSOLIDATABLE:
                 group[peer.id] = peer
         group[order.id] = order
     result: dict[str, str] = {}
@@ -87,6 +91,8 @@ def load_orders(uow: UnitOfWork, ids: Iterable[str]) -> list[Order]:
 def merge(cmd: MergeOrders, ctx: Context) -> Order:
     """Merge orders into one; if all were allocated in one warehouse the
     merged order holds their stock there, otherwise it is allocated anew.
+    Merged parcels among them are flattened into their original orders and
+    retired (see :func:`~ecerp.domain.orders.merge_orders`).
 
     Raises:
         ConsolidationError: the orders cannot be merged (nothing changes).
@@ -101,15 +107,33 @@ def merge(cmd: MergeOrders, ctx: Context) -> Order:
 def _merge_in(uow: UnitOfWork, originals: list[Order], *, at: datetime, actor: str) -> Order:
     book = uow.stock.book()
     book.prefetch_reservations(o.id for o in originals)
+    folded_ids = [i for o in originals for i in o.merged_from]
+    found = uow.orders.find_many(folded_ids)
+    folded = [found[i] for i in folded_ids if i in found]
     places = {(o.status, o.warehouse) for o in originals}
-    merged = merge_orders(originals, at=at, actor=actor)
+    external: str | None = None
+    if originals:  # the same orders may have been merged (and unmerged) before
+        first, attempt = originals[0], 1
+        while external is None:
+            candidate = merged_external_id(originals, folded, attempt)
+            if uow.orders.find(order_id(first.channel, first.shop, candidate)) is None:
+                external = candidate
+            attempt += 1
+    merged = merge_orders(originals, at=at, actor=actor, folded=folded, external_id=external)
     for original in originals:
         sync_reservations(original, book, at=at, actor=actor)
     uow.orders.add(merged)
     if len(places) == 1:
         status, warehouse = places.pop()
         if status is OrderStatus.ALLOCATED and warehouse is not None:
-            hold_in(merged, warehouse, book, at=at, actor=actor)
+            hold_in(
+                merged,
+                warehouse,
+                book,
+                at=at,
+                actor=actor,
+                reserve_held=shop_reserves_held(uow.catalog.view(), merged.shop),
+            )
     return merged
 
 
@@ -145,10 +169,11 @@ def _split(
     warehouse = order.warehouse if order.status is OrderStatus.ALLOCATED else None
     children = split_order(order, parts, at=at, actor=actor)
     sync_reservations(order, book, at=at, actor=actor)
+    keep = shop_reserves_held(uow.catalog.view(), order.shop)
     for child in children:
         uow.orders.add(child)
         if warehouse is not None:
-            hold_in(child, warehouse, book, at=at, actor=actor)
+            hold_in(child, warehouse, book, at=at, actor=actor, reserve_held=keep)
     return [order, *children]
 
 
@@ -184,7 +209,8 @@ def split_by_availability(cmd: SplitByAvailability, ctx: Context) -> list[Order]
         rest = _split(uow, order, [part], at=at, actor=cmd.actor)
         shipping = rest[1]
         if shipping.status is OrderStatus.READY or shipping.status is OrderStatus.WAITING:
-            hold_in(shipping, code, book, at=at, actor=cmd.actor)
+            keep = shop_reserves_held(uow.catalog.view(), order.shop)
+            hold_in(shipping, code, book, at=at, actor=cmd.actor, reserve_held=keep)
         if order.status is OrderStatus.READY:
             order.wait((), at=at, actor=cmd.actor)
         uow.commit()
@@ -227,6 +253,7 @@ def split_across(
     the earlier warehouse, i.e. cheaper freight).  Returns the allocated parts;
     if a remainder fits one warehouse whole, the order itself is allocated."""
     book = uow.stock.book()
+    keep = shop_reserves_held(uow.catalog.view(), order.shop)
     made: list[Order] = []
     rounds = 1 if policy == "availability" else len(warehouses)
     for _ in range(rounds):
@@ -240,9 +267,9 @@ def split_across(
             break
         _, code, part = best
         if all(part.get(line.line_no, 0) == line.qty for line in order.lines):
-            hold_in(order, code, book, at=at, actor=actor)
+            hold_in(order, code, book, at=at, actor=actor, reserve_held=keep)
             break
         child = _split(uow, order, [part], at=at, actor=actor)[1]
-        hold_in(child, code, book, at=at, actor=actor)
+        hold_in(child, code, book, at=at, actor=actor, reserve_held=keep)
         made.append(child)
     return made

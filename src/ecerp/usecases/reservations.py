@@ -1,9 +1,11 @@
 """The reservation rule: an order holds exactly what its status calls for.
 
 Reservations always follow the order's status and requirements through
-:func:`sync_reservations`: an order that should hold stock holds exactly its
-requirements, any other holds nothing.  That one rule is how cancelling or
-editing releases exactly what was reserved.
+:func:`sync_reservations`: an order that should hold stock
+(:meth:`~ecerp.domain.orders.Order.holds_stock`: allocated, picking, packed,
+or on hold in a warehouse when its shop reserves held orders) holds exactly
+its requirements, any other holds nothing.  That one rule is how cancelling
+or editing releases exactly what was reserved.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ecerp.domain.allocation import AllocationRequest, queue_key
+from ecerp.domain.catalog import Catalog
 from ecerp.domain.errors import (
     InsufficientStockError,
 )
@@ -28,7 +31,7 @@ def sync_reservations(order: Order, book: StockBook, *, at: datetime, actor: str
     call for, reserving or releasing only the difference.
 
     If more stock is needed than its warehouse has, the order gives back
-    everything and waits.
+    everything and waits (a held order gives it back and stays on hold).
     """
     held = book.reservations_of(order.id)
     if not order.holds_stock():
@@ -50,7 +53,16 @@ def sync_reservations(order: Order, book: StockBook, *, at: datetime, actor: str
             book.reserve(order.id, more, order.warehouse)
         except InsufficientStockError as short:
             book.release(order.id)
-            order.wait((short.sku,), at=at, actor=actor)
+            if order.status is OrderStatus.ON_HOLD:
+                order.give_back_held_stock(at=at, actor=actor, note=f"short of {short.sku}")
+            else:
+                order.wait((short.sku,), at=at, actor=actor)
+
+
+def shop_reserves_held(catalog: Catalog, shop: str) -> bool:
+    """Whether ``shop`` keeps stock for held orders (unknown shop: no)."""
+    found = catalog.find_shop(shop)
+    return found is not None and found.reserve_held
 
 
 def bump_reservations(
@@ -65,9 +77,15 @@ def bump_reservations(
     bumped: list[str] = []
     for (sku, warehouse), gap in sorted(gaps.items()):
         holders = uow.orders.find_many({r.order for r in book.reservations_at(sku, warehouse)})
-        # Orders not yet started give way first, then those being picked,
-        # then packed ones; within each, the last in the serving queue.
-        stage = {OrderStatus.ALLOCATED: 0, OrderStatus.PICKING: 1, OrderStatus.PACKED: 2}
+        # Held orders that keep stock give way first, then orders not yet
+        # started, then those being picked, then packed ones; within each,
+        # the last in the serving queue.
+        stage = {
+            OrderStatus.ON_HOLD: 0,
+            OrderStatus.ALLOCATED: 1,
+            OrderStatus.PICKING: 2,
+            OrderStatus.PACKED: 3,
+        }
         queue = sorted(
             (o for o in holders.values() if o.status in stage),
             key=lambda o: queue_key(request_for(o, ())),
@@ -77,7 +95,10 @@ def bump_reservations(
         for order in queue:
             if book.reserved(sku, warehouse) <= book.on_hand(sku, warehouse):
                 break
-            order.deallocate(at=at, actor=actor, note=note)
+            if order.status is OrderStatus.ON_HOLD:
+                order.give_back_held_stock(at=at, actor=actor, note=note)
+            else:
+                order.deallocate(at=at, actor=actor, note=note)
             sync_reservations(order, book, at=at, actor=actor)
             bumped.append(order.id)
         _ = gap
@@ -90,11 +111,20 @@ def request_for(order: Order, warehouses: tuple[str, ...]) -> AllocationRequest:
     )
 
 
-def hold_in(order: Order, warehouse: str, book: StockBook, *, at: datetime, actor: str) -> None:
-    """Reserve ``order`` in ``warehouse`` and allocate it there, or let it wait."""
+def hold_in(
+    order: Order,
+    warehouse: str,
+    book: StockBook,
+    *,
+    at: datetime,
+    actor: str,
+    reserve_held: bool = False,
+) -> None:
+    """Reserve ``order`` in ``warehouse`` and allocate it there, or let it
+    wait.  ``reserve_held``: its shop's setting (see ``Shop.reserve_held``)."""
     try:
         book.reserve(order.id, order.requirements, warehouse)
     except InsufficientStockError as short:
         order.wait((short.sku,), at=at, actor=actor)
         return
-    order.allocate(warehouse, at=at, actor=actor)
+    order.allocate(warehouse, at=at, actor=actor, reserve_held=reserve_held)

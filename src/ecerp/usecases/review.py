@@ -64,6 +64,7 @@ class Reviewer:
             payment_expected=config.payments is not None and paid and unverified is None,
             blacklist=config.blacklist,
             others=self.peers.get((order.shop, buyer_key(order)), ()),
+            po_box_services=po_box_services(order, config),
         )
         reasons = policy.review(order, context)
         if unverified is not None and unverified.code not in order.cleared_holds:
@@ -73,6 +74,25 @@ class Reviewer:
         order.apply_review(reasons, checked, at=at, actor=actor)
         if order.status is not before:  # held or let go: stock follows
             sync_reservations(order, self.uow.stock.book(), at=at, actor=actor)
+
+
+def po_box_services(order: Order, config: Config) -> dict[str, bool] | None:
+    """The services ``order`` could ship with, each mapped to whether it
+    refuses PO boxes: the rate tables of the warehouse it is allocated in
+    (or a rule assigned), else of every warehouse.  ``None`` without rate
+    tables (the ``PoBox`` check then holds every PO box)."""
+    if not config.rate_tables:
+        return None
+    warehouse = order.warehouse or order.route_warehouse
+    if warehouse is not None:
+        tables = config.tables_for(warehouse)
+    else:
+        tables = tuple(t for group in config.rate_tables.values() for t in group)
+    services: dict[str, bool] = {}
+    for table in tables:
+        # the same service listed twice (two warehouses): refuses if either says so
+        services[table.name] = services.get(table.name, False) or table.refuses_po_boxes
+    return services
 
 
 def held_detail(order: Order, detail: str) -> str:

@@ -3,10 +3,12 @@ cheapest-freight warehouse order, the cheapest carrier service."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
-from ecerp.domain.catalog import Catalog
+from ecerp.domain.catalog import Catalog, Dimensions
 from ecerp.domain.errors import NotFoundError
+from ecerp.domain.holds import po_box
 from ecerp.domain.orders import (
     HoldReason,
     Order,
@@ -21,13 +23,61 @@ from ecerp.usecases.reservations import sync_reservations
 
 
 def parcel_of(order: Order, catalog: Catalog) -> Parcel:
-    """The order as one parcel: SKU weights times quantities, to its address."""
+    """The order as one parcel to its address (``po_box`` set when the
+    address is a PO box or parcel locker).
+
+    Weight: SKU ``weight_g`` times quantity over the requirements (bundles
+    expanded).
+
+    Dimensions, a packing *estimate* from the SKUs that have dimensions:
+
+    * length: the longest side of any single item (the box must take it);
+    * width and height: at least the largest middle and shortest side of
+      any item, grown to a square cross-section until the box's volume
+      covers the sum of all item volumes (``qty`` times each SKU's volume),
+      i.e. ``width = max(middle side, ceil(sqrt(ceil(volume / length))))``
+      and ``height = max(shortest side, ceil(volume / length / width))``.
+
+    So one item's box is exactly the item, and many small items make a
+    box no smaller than their total volume.  SKUs without dimensions add
+    weight only; when no SKU of the order has dimensions (or every side is
+    0) the parcel has none, and rate tables charge it by actual weight.
+    """
     weight = 0
+    volume = 0
+    longest = middle = shortest = 0
     for (_, sku_code), qty in order.requirements.items():
         sku = catalog.find_sku(sku_code)
-        weight += (sku.weight_g if sku is not None else 0) * qty
-    a = order.address
-    return Parcel(weight, None, a.country, a.region, a.postcode)
+        if sku is None:
+            continue
+        weight += sku.weight_g * qty
+        if sku.dimensions is not None:
+            d = sku.dimensions
+            a, b, c = sorted((d.length_mm, d.width_mm, d.height_mm), reverse=True)
+            longest, middle, shortest = max(longest, a), max(middle, b), max(shortest, c)
+            volume += d.volume_mm3 * qty
+    address = order.address
+    return Parcel(
+        weight,
+        _box(longest, middle, shortest, volume),
+        address.country,
+        address.region,
+        address.postcode,
+        po_box=po_box(address) is not None,
+    )
+
+
+def _box(longest: int, middle: int, shortest: int, volume: int) -> Dimensions | None:
+    """The estimated box (see :func:`parcel_of`), or ``None`` without a length."""
+    if longest <= 0:
+        return None
+    section = -(-volume // longest)  # the cross-section the volume needs
+    side = math.isqrt(section)
+    if side * side < section:
+        side += 1
+    width = max(middle, side)
+    height = max(shortest, -(-section // width) if width else 0)
+    return Dimensions(longest, width, height)
 
 
 #: Statuses in which routing rules may still change an order.
@@ -64,13 +114,16 @@ def route_order(order: Order, uow: UnitOfWork, config: Config, *, at: datetime, 
     )
     book = uow.stock.book()
     if (
-        order.status is OrderStatus.ALLOCATED
+        order.holds_stock()
+        and order.status in (OrderStatus.ALLOCATED, OrderStatus.ON_HOLD)
         and decision.warehouse is not None
         and order.warehouse != decision.warehouse
     ):
-        order.deallocate(
-            at=at, actor=actor, note=f"rule {decision.rule} routes it to {decision.warehouse}"
-        )
+        note = f"rule {decision.rule} routes it to {decision.warehouse}"
+        if order.status is OrderStatus.ON_HOLD:
+            order.give_back_held_stock(at=at, actor=actor, note=note)
+        else:
+            order.deallocate(at=at, actor=actor, note=note)
         sync_reservations(order, book, at=at, actor=actor)
     if decision.hold is not None and decision.rule is not None:
         reason = HoldReason(f"rule:{decision.rule}", decision.hold)
@@ -83,7 +136,9 @@ def warehouse_order(
     order: Order, codes: tuple[str, ...], catalog: Catalog, config: Config
 ) -> tuple[str, ...]:
     """Candidate warehouses for ``order``: the one a rule assigned, else all,
-    cheapest estimated freight first (then warehouse priority)."""
+    cheapest estimated freight first (then warehouse priority).  The freight
+    is quoted for :func:`parcel_of` (volumetric weight, size limits, PO
+    boxes); warehouses none of whose tables qualify come last."""
     if order.route_warehouse is not None:
         return (order.route_warehouse,)
     if not config.rate_tables:
@@ -101,18 +156,25 @@ def choose_service(
 ) -> None:
     """Give an allocated order without a service the cheapest qualifying one
     among its warehouse's rate tables and live carrier quotes (ties: carrier,
-    then service).  A carrier that cannot be asked now is skipped."""
+    then service).  A carrier that cannot be asked now is skipped.  Tables
+    the parcel is over the limits of (weight, dimensions), or that refuse
+    PO boxes when it goes to one, give no quote and are never chosen; nor is
+    a live quote for a service whose table refuses PO boxes."""
     if order.shipping_service is not None or order.warehouse is None:
         return
     parcel = parcel_of(order, catalog)
+    tables = config.tables_for(order.warehouse)
+    refusing = {t.name for t in tables if t.refuses_po_boxes} if parcel.po_box else set()
     quotes = []
-    best_table = cheapest(config.tables_for(order.warehouse), parcel)
+    best_table = cheapest(tables, parcel)
     if best_table is not None:
         quotes.append(best_table)
     for rates, service in config.live_for(order.warehouse):
         try:
             live = rates.quote(service, parcel)
         except (CarrierRatesUnavailableError, NotFoundError):
+            continue
+        if live is not None and f"{live.carrier}/{live.service}" in refusing:
             continue
         # quotes compare only within one currency: the first one found
         if (

@@ -173,6 +173,7 @@ def order_out(o: Order) -> dict[str, Any]:
         "split_from": o.split_from,
         "parked": None if o.parked is None else [o.parked[0].value, o.parked[1]],
         "route": [o.route_rule, o.route_warehouse],
+        "reserve_held": o.reserve_held,
         "history": [
             [h.at.isoformat(), h.actor, h.from_.value, h.to.value, h.note] for h in o.history
         ],
@@ -218,6 +219,7 @@ def order_in(d: dict[str, Any]) -> Order:
         parked=None if not d.get("parked") else (OrderStatus(d["parked"][0]), d["parked"][1]),
         route_rule=(d.get("route") or [None, None])[0],
         route_warehouse=(d.get("route") or [None, None])[1],
+        reserve_held=bool(d.get("reserve_held", False)),
         history=[
             StatusChange(_iso(at), actor, OrderStatus(f), OrderStatus(to), note)
             for at, actor, f, to, note in d["history"]
