@@ -276,6 +276,14 @@ class OrdersAPI(_Context):
         result: BatchResult = self._run(c.ImportOrders(drafts, actor=actor or "import"))
         return result
 
+    def process(self, drafts: Iterable[ChannelOrder], actor: str | None = None) -> BatchResult:
+        """Import, review, route and allocate in one call (any iterable,
+        streamed in chunks); one outcome per draft telling where it ended
+        (``allocated``, ``waiting``, ``held``, ``rejected``...), then one for
+        each other order the allocation changed."""
+        result: BatchResult = self._run(c.ProcessOrders(drafts, actor=actor or "import"))
+        return result
+
     def allocate(
         self, order_ids: Iterable[str] | None = None, actor: str | None = None
     ) -> BatchResult:

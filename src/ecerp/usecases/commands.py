@@ -167,6 +167,15 @@ class ImportOrders(Command):
 
 
 @attrs.frozen
+class ProcessOrders(Command):
+    """Import channel orders, review and route them, then allocate the whole
+    serving queue: a seller's day in one call."""
+
+    orders: Iterable[ChannelOrder] = attrs.field(converter=_drafts)
+    actor: str = "import"
+
+
+@attrs.frozen
 class AllocateOrders(Command):
     """Reserve stock for ready and waiting orders (``None``: all of them)."""
 

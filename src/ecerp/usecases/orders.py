@@ -36,13 +36,16 @@ from ecerp.domain.orders import (
 )
 from ecerp.domain.stock import StockBook
 from ecerp.ports.unit_of_work import UnitOfWork
+from ecerp.usecases.allocation import allocate_orders
 from ecerp.usecases.commands import (
+    AllocateOrders,
     CancelOrder,
     ChangeAddress,
     EditOrderLines,
     HoldOrder,
     ImportOrders,
     MarkPaid,
+    ProcessOrders,
     ReleaseOrder,
     ShipOrders,
     StartPicking,
@@ -85,6 +88,60 @@ def import_orders(cmd: ImportOrders, ctx: Context) -> BatchResult:
     outcomes: list[Outcome] = []
     for chunk in _chunks(cmd.orders, IMPORT_CHUNK):
         outcomes.extend(_import_chunk(chunk, cmd.actor, ctx))
+    return BatchResult(tuple(outcomes))
+
+
+def process_orders(cmd: ProcessOrders, ctx: Context) -> BatchResult:
+    """Import, review and route ``cmd.orders`` (streamed, in chunks), then
+    allocate every ready and waiting order in serving order (streamed, in
+    chunks): newly imported orders do not jump the queue ahead of older
+    waiting ones.
+
+    One outcome per draft, in input order, telling where it ended:
+    ``allocated`` (detail: the warehouse), ``waiting`` (the SKUs short),
+    ``held`` (the reasons), ``rejected`` (the error), or the import outcome
+    (``created`` for an unpaid order, ``unchanged``...).  An order merged on
+    import reports the merged order's outcome.  Then one outcome for each
+    other order the allocation changed: parts split off, and orders imported
+    earlier that were allocated now.
+    """
+    imported = import_orders(ImportOrders(cmd.orders, actor=cmd.actor), ctx)
+    allocated = allocate_orders(AllocateOrders(None, actor=cmd.actor), ctx)
+    after = {o.order: o for o in allocated if o.order is not None}
+    merged_into = {
+        o.order: o.detail.removeprefix("merged into ")
+        for o in imported
+        if o.order is not None and o.detail.startswith("merged into ")
+    }
+    rest = sorted(
+        {o.order for o in imported if o.ok and o.order is not None} - set(after) - set(merged_into)
+    )
+    with ctx.uow as uow:
+        held = {
+            oid: order
+            for oid, order in uow.orders.find_many(rest).items()
+            if order.status is OrderStatus.ON_HOLD
+        }
+    outcomes: list[Outcome] = []
+    reported: set[str] = set()
+    for o in imported:
+        target = merged_into.get(o.order or "", o.order)
+        if not o.ok or target is None:
+            outcomes.append(o)
+        elif target in after:
+            done = after[target]
+            detail = done.detail if target == o.order else f"merged into {target}: {done.detail}"
+            outcomes.append(Outcome(o.ref, done.kind, target, done.error, detail))
+            reported.add(target)
+        elif target in held:
+            outcomes.append(
+                Outcome(o.ref, OutcomeKind.HELD, target, detail=held_detail(held[target], ""))
+            )
+        else:
+            outcomes.append(o)
+    outcomes.extend(
+        o for o in allocated if o.order not in reported and o.kind is not OutcomeKind.REJECTED
+    )
     return BatchResult(tuple(outcomes))
 
 

@@ -27,6 +27,7 @@ class OutcomeKind(enum.Enum):
     UNCHANGED = "unchanged"
     ALLOCATED = "allocated"
     WAITING = "waiting"
+    HELD = "held"
     DONE = "done"
     REJECTED = "rejected"
 

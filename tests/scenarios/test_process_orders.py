@@ -1,0 +1,140 @@
+"""A seller's day in one call: ``erp.orders.process(drafts)`` imports,
+reviews, routes and allocates, and says where each order ended.
+
+A shop on eBay Germany ships mugs and lids from Berlin.  Every story runs in
+memory and on a SQLite file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ecerp import (
+    ERP,
+    ChannelLine,
+    ChannelOrder,
+    Money,
+    OrderStatus,
+    OutcomeKind,
+    Shop,
+    Sku,
+    Warehouse,
+    open_erp,
+)
+from ecerp.adapters.clock import SimulatedClock
+from ecerp.bootstrap import upgrade_database
+from ecerp.domain.holds import BuyerNote, ReviewPolicy
+from ecerp.usecases import allocation, orders
+
+T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "memory":
+        return "memory://"
+    made = f"sqlite:///{tmp_path / 'day.db'}"
+    upgrade_database(made)
+    return made
+
+
+def seller(url: str, mugs: int, **options: object) -> ERP:
+    erp = open_erp(url, clock=SimulatedClock(T0 + timedelta(hours=2)), **options)  # type: ignore[arg-type]
+    erp.catalog.add(Sku("MUG"), Sku("LID"), Shop("eb-de", "ebay", currency="EUR"))
+    erp.inventory.add_warehouse(Warehouse("BER"))
+    if mugs:
+        erp.inventory.receive("MUG", "BER", mugs)
+    erp.inventory.receive("LID", "BER", 50)
+    return erp
+
+
+def order(
+    number: str, *lines: tuple[str, int], minute: int = 0, paid: bool = True, note: str = ""
+) -> ChannelOrder:
+    return ChannelOrder(
+        "ebay",
+        "eb-de",
+        number,
+        T0 + timedelta(minutes=minute),
+        "EUR",
+        tuple(ChannelLine(sku, qty, Money.of("9.90", "EUR")) for sku, qty in lines),
+        paid=paid,
+        buyer_note=note,
+    )
+
+
+def test_each_order_of_the_day_reports_where_it_ended(url: str) -> None:
+    erp = seller(url, mugs=3, review=ReviewPolicy((BuyerNote(),)))
+    result = erp.orders.process(
+        [
+            order("1", ("MUG", 2), minute=1),
+            order("2", ("MUG", 2), minute=2),  # one mug left: waits
+            order("3", ("LID", 1), minute=3, note="gift wrap, please"),
+            order("4", ("TEAPOT", 1), minute=4),  # nobody sells teapots here
+            order("5", ("LID", 1), minute=5, paid=False),
+            order("6", ("LID", 4), minute=6),
+        ]
+    )
+    by_ref = result.by_ref()
+    assert len(result) == 6, "one outcome per draft, nothing else changed"
+    assert by_ref["ebay/eb-de/1"].kind is OutcomeKind.ALLOCATED
+    assert by_ref["ebay/eb-de/1"].detail == "BER"
+    assert by_ref["ebay/eb-de/2"].kind is OutcomeKind.WAITING
+    assert by_ref["ebay/eb-de/2"].detail == "MUG"
+    assert by_ref["ebay/eb-de/3"].kind is OutcomeKind.HELD
+    assert "buyer_note" in by_ref["ebay/eb-de/3"].detail
+    assert by_ref["ebay/eb-de/4"].kind is OutcomeKind.REJECTED
+    assert "TEAPOT" in by_ref["ebay/eb-de/4"].detail
+    assert by_ref["ebay/eb-de/5"].kind is OutcomeKind.CREATED
+    assert erp.orders.get("ebay/eb-de/5").status is OrderStatus.UNPAID
+    assert by_ref["ebay/eb-de/6"].kind is OutcomeKind.ALLOCATED
+    assert erp.inventory.position("MUG", "BER").reserved == 2
+    assert erp.inventory.position("LID", "BER").reserved == 4
+    erp.check()
+
+
+def test_new_orders_do_not_jump_the_queue_ahead_of_older_waiting_ones(url: str) -> None:
+    erp = seller(url, mugs=0, auto_allocate=False)
+    assert erp.orders.import_orders([order("OLD", ("MUG", 2), minute=0)]).ok
+    assert erp.orders.allocate().counts() == {"waiting": 1}
+    erp.inventory.receive("MUG", "BER", 2)  # nothing listens: the old order still waits
+
+    result = erp.orders.process([order("NEW", ("MUG", 2), minute=30)])
+
+    by_ref = result.by_ref()
+    assert by_ref["ebay/eb-de/NEW"].kind is OutcomeKind.WAITING
+    assert by_ref["ebay/eb-de/OLD"].kind is OutcomeKind.ALLOCATED, "reported after the drafts"
+    assert [o.ref for o in result] == ["ebay/eb-de/NEW", "ebay/eb-de/OLD"]
+    assert erp.orders.get("ebay/eb-de/OLD").status is OrderStatus.ALLOCATED
+
+
+def test_a_big_day_streams_in_chunks_and_ends_as_one_unit_would(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of 7 for import and 5 for allocation give the same end state
+    as the default (all in one chunk)."""
+
+    def day() -> list[ChannelOrder]:
+        return [
+            order(f"D{i:03d}", ("MUG", 1 + i % 3), ("LID", i % 2 + 1), minute=i) for i in range(40)
+        ]
+
+    def run(make: Callable[[], ERP]) -> dict[str, tuple[OrderStatus, str | None]]:
+        erp = make()
+        assert all(o.kind is not OutcomeKind.REJECTED for o in erp.orders.process(day()))
+        erp.check()
+        found = {oid: erp.orders.get(oid) for oid in erp.orders.ids()}
+        return {oid: (o.status, o.warehouse) for oid, o in found.items()}
+
+    whole = run(lambda: seller("memory://", mugs=45))
+    monkeypatch.setattr(orders, "IMPORT_CHUNK", 7)
+    monkeypatch.setattr(allocation, "ALLOCATE_CHUNK", 5)
+    chunked = run(lambda: seller(url, mugs=45))
+    assert chunked == whole
+    statuses = [s for s, _ in whole.values()]
+    assert OrderStatus.ALLOCATED in statuses
+    assert OrderStatus.WAITING in statuses
