@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:54329/ecerp_bench"
 BACKENDS = ("memory", "sqlite", "postgres")
-SCENARIO_NAMES = ("batch", "single", "ledger")
+SCENARIO_NAMES = ("batch", "single", "ledger", "stream")
 
 #: The issue's targets on a 2-core machine, for the table (never asserted).
 TARGETS: dict[str, Any] = {
@@ -42,6 +42,7 @@ TARGETS: dict[str, Any] = {
     "atp_ms": 1.0,
     "on_hand_as_of_ms": 20.0,
     "stock_report_100k_skus_s": 2.0,
+    "stream_import_1m_peak_rss_mb": 500,
 }
 
 
@@ -56,6 +57,10 @@ def child(args: argparse.Namespace) -> int:
     run: Any
     if args.child == "ceiling":
         run = lambda: ceiling.run(Workload(size, args.seed), args.workdir)  # noqa: E731
+    elif args.child == "stream":
+        from benchmarks.stream import stream
+
+        run = lambda: stream(args.url, size, args.seed, args.workdir)  # noqa: E731
     elif args.child == "ledger":
         run = lambda: scenarios.ledger(  # noqa: E731
             args.url, size, args.seed, args.ledger_moves, args.ledger_budget
@@ -440,6 +445,18 @@ def table(report: dict[str, Any]) -> str:
                 f"{_fmt(g['stock_report']['seconds'], 2):>10}"
                 f"{_fmt(g['back_dated_move']['median_ms'], 2):>15}"
             )
+    stream_rows = [
+        (name, e["stream"])
+        for name, e in report["backends"].items()
+        if isinstance(e.get("stream"), dict) and "orders_per_s" in e["stream"]
+    ]
+    if stream_rows:
+        lines += ["", "streaming import     orders  file MB  orders/s  peak RSS MB"]
+        for name, g in stream_rows:
+            lines.append(
+                f"{name:<16}{_fmt(g['orders']):>11}{_fmt(g['file_mb'], 1):>9}"
+                f"{_fmt(g['orders_per_s']):>10}{_fmt(g['rss_mb']['peak'], 1):>13}"
+            )
     if report.get("source_changed_during_run"):
         lines.append("\nWARNING: src/ changed during the run (see each scenario's 'source')")
     lines.append(f"\ntotal {report.get('total_s', 0)} s")
@@ -456,7 +473,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--size", choices=sorted(SIZES), default="small")
     p.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated")
     p.add_argument(
-        "--scenarios", default=",".join(SCENARIO_NAMES), help="comma-separated: batch,single,ledger"
+        "--scenarios",
+        default=",".join(SCENARIO_NAMES),
+        help="comma-separated: batch,single,ledger,stream",
     )
     p.add_argument("--out", help="JSON file (default benchmarks/results/<size>.json)")
     p.add_argument("--seed", type=int, default=20260302)

@@ -299,6 +299,8 @@ def single(url: str, size: Size, seed: int) -> dict[str, Any]:
 
 #: Lines per stock-take or transfer command while building the ledger.
 LEDGER_CHUNK = 5_000
+#: Periods closed while the ledger is built (one every tenth of the target).
+PERIODS = 10
 
 
 def ledger(
@@ -334,8 +336,19 @@ def ledger(
     started = time.perf_counter()
     # Round r sends every group LA -> LB and back (4 commands a group); a
     # group is stocked (one stock-take: 3 commands) before its first round.
+    # A period is closed every tenth of the target (a month-end close), so
+    # as-of queries start from the last snapshot before their date.
     r = 0
+    closes: list[float] = []
+    closed: datetime | None = None
+    next_close = target // PERIODS
     while built < target and time.perf_counter() - started < budget:
+        if built >= next_close:
+            t0 = time.perf_counter()
+            erp.inventory.close_period(clock.at)
+            closes.append(time.perf_counter() - t0)
+            closed = clock.at
+            next_close += target // PERIODS
         g = groups[r % len(groups)]
         if r < len(groups):
             tick()
@@ -371,37 +384,32 @@ def ledger(
         erp.inventory.position(sku, "LA").available  # noqa: B018
         atp.append(time.perf_counter() - t0)
 
-    # On hand as of a past date: there is no as-of query yet, so the caller
-    # sums the SKU's moves up to that date (erp.inventory.moves(sku=...)).
+    # On hand as of past dates: the closed-period snapshot before the date
+    # plus the SKU's moves since (erp.inventory.on_hand_at).
     past = marks[len(marks) // 2] if marks else end
     as_of = []
-    for sku in sample[:20]:
+    for i, sku in enumerate(sample[:50]):
+        when = marks[rng.randrange(len(marks))] if marks else end
         t0 = time.perf_counter()
-        on_hand = 0
-        for m in erp.inventory.moves(sku=sku):
-            if m.at <= past:
-                if m.dest == "LA/stock":
-                    on_hand += m.qty
-                if m.source == "LA/stock":
-                    on_hand -= m.qty
+        erp.inventory.on_hand_at(sku, "LA", at=when if i % 2 else past)
         as_of.append(time.perf_counter() - t0)
 
-    # The full stock report: the API's only whole-stock read is snapshot(),
-    # which also copies every move.
-    state, report_s = timed(erp.snapshot)
-    report_rows = len(state.sellable)
-    del state
+    # The full stock report (every SKU and warehouse, from the positions).
+    rows, report_s = timed(erp.inventory.report)
+    report_rows = len(rows)
+    del rows
     peak = rss_mb()
 
-    # A back-dated move (the clock set into the past; no period is closed)
-    # against a move dated now.
+    # A back-dated move (the clock set back into the open period, after the
+    # last close) against a move dated now.
     now_move, back_move = [], []
+    back_to = max(past, closed + timedelta(minutes=30)) if closed is not None else past
     for i, sku in enumerate(sample[:20]):
         clock.at = end + timedelta(minutes=i + 1)
         t0 = time.perf_counter()
         erp.inventory.receive(sku, "LA", 1, document=f"NOW-{i}")
         now_move.append(time.perf_counter() - t0)
-        clock.at = past - timedelta(minutes=i + 1)
+        clock.at = back_to + timedelta(seconds=i + 1)
         t0 = time.perf_counter()
         erp.inventory.receive(sku, "LA", 1, document=f"BACK-{i}")
         back_move.append(time.perf_counter() - t0)
@@ -424,21 +432,26 @@ def ledger(
             "per SKU group, then transfers of the group LA -> LB and back (send, receive)",
         },
         "atp_one_sku": {**latency(atp), "how": "erp.inventory.position(sku, wh).available"},
+        "periods_closed": {
+            **(latency(closes) if closes else {"n": 0}),
+            "how": "erp.inventory.close_period(now): snapshot of every balance",
+        },
         "on_hand_as_of_past_date": {
             **latency(as_of),
-            "how": "no as-of query in the API yet: sum of erp.inventory.moves(sku=...) "
-            "up to the date, in the caller",
+            "how": "erp.inventory.on_hand_at(sku, 'LA', at=...): the last closed-period "
+            "snapshot before the date plus the SKU's moves since",
         },
         "stock_report": {
             "seconds": round(report_s, 3),
             "rows": report_rows,
-            "how": "erp.snapshot() (no report query yet; copies every move too)",
+            "how": "erp.inventory.report(): every SKU and warehouse from the positions",
         },
         "move_dated_now": latency(now_move),
         "back_dated_move": {
             **latency(back_move),
-            "how": "erp.inventory.receive with the clock set half-way back into the ledger; "
-            "no period closed, so nothing but running balances to update",
+            "how": "erp.inventory.receive with the clock set back into the open period "
+            "(after the last close): the ledger row and the running balances, nothing "
+            "else to recompute",
         },
         "rss_mb": {"peak": peak},
     }

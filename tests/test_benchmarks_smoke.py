@@ -94,6 +94,15 @@ def test_the_tiny_benchmark_reports_every_figure_for_memory_and_sqlite(
         for query in ("atp_one_sku", "on_hand_as_of_past_date", "back_dated_move"):
             assert ledger[query]["median_ms"] > 0, (backend, query)
         assert ledger["stock_report"]["rows"] > 0
+        assert ledger["periods_closed"]["n"] > 0, "as-of queries start from snapshots"
+
+        stream = entry["stream"]
+        assert stream["orders"] > 0
+        assert stream["orders_per_s"] > 0
+        # every order of the file was read and stored (the feed has no repeats)
+        assert stream["outcomes"] == {"created": stream["orders"]}
+        assert stream["stored_orders"] == stream["orders"]
+        assert stream["rss_mb"]["peak"] > 0
 
 
 def test_the_tiny_benchmark_compares_sqlite_with_the_raw_ceiling(report: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from ecerp.domain.errors import (
 )
 from ecerp.domain.money import Money, allocate
 from ecerp.domain.orders import Address, Buyer, ChannelLine, ChannelOrder, Order, OrderStatus
-from ecerp.domain.stock import Warehouse, WarehouseKind
+from ecerp.domain.stock import StockLine, Warehouse, WarehouseKind
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
 
 __version__ = "0.1.0"
@@ -44,6 +44,7 @@ __all__ = [
     "Product",
     "Shop",
     "Sku",
+    "StockLine",
     "ValidationError",
     "Warehouse",
     "WarehouseKind",

@@ -16,8 +16,9 @@ changing them changes nothing stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from ecerp.bootstrap import Backend, bootstrap
@@ -31,6 +32,7 @@ from ecerp.domain.stock import (
     Discrepancy,
     Move,
     Reservation,
+    StockLine,
     StockPosition,
     StockState,
     Stocktake,
@@ -42,9 +44,10 @@ from ecerp.ports.clock import Clock
 from ecerp.ports.events import EventPublisher
 from ecerp.ports.payments import PaymentRecords
 from ecerp.usecases import commands as c
+from ecerp.usecases import orders as order_cases
 from ecerp.usecases.config import Config, LiveService
 from ecerp.usecases.messagebus import MessageBus
-from ecerp.usecases.results import BatchResult
+from ecerp.usecases.results import BatchResult, Outcome
 from ecerp.usecases.routing import ROUTABLE
 
 
@@ -257,6 +260,34 @@ class InventoryAPI(_Context):
             book.warehouse(warehouse)
             return book.position(sku, warehouse)
 
+    def on_hand_at(self, sku: str, warehouse: str | None = None, *, at: datetime) -> int:
+        """Sellable on hand of ``sku`` at the end of moment ``at`` (every move
+        dated at or before it), in ``warehouse`` (its stock and bins) or in
+        all warehouses.  Read from the latest closed period's snapshot plus
+        the moves since.
+
+        Raises:
+            ValidationError: ``at`` is naive.
+            NotFoundError: unknown warehouse.
+        """
+        with self._erp.backend.read() as uow:
+            return uow.stock.on_hand_at(sku, warehouse, at)
+
+    def report(
+        self, warehouse: str | None = None, *, at: datetime | None = None
+    ) -> list[StockLine]:
+        """The stock report: one :class:`StockLine` per SKU and warehouse
+        with stock (sorted by SKU, then warehouse), of one warehouse or all.
+        With ``at``, on hand as of that moment; reservations have no history,
+        so then ``reserved`` is 0 and ``available`` equals ``on_hand``.
+
+        Raises:
+            ValidationError: ``at`` is naive.
+            NotFoundError: unknown warehouse.
+        """
+        with self._erp.backend.read() as uow:
+            return uow.stock.report(warehouse, at=at)
+
     def moves(self, *, sku: str | None = None, location: str | None = None) -> Sequence[Move]:
         with self._erp.backend.read() as uow:
             return uow.stock.moves(sku=sku, location=location)
@@ -275,6 +306,21 @@ class OrdersAPI(_Context):
         """Import a batch (any iterable, streamed); one outcome per draft."""
         result: BatchResult = self._run(c.ImportOrders(drafts, actor=actor or "import"))
         return result
+
+    def import_stream(
+        self, drafts: Iterable[ChannelOrder], actor: str | None = None
+    ) -> Iterator[Outcome]:
+        """Import a stream of any length (a file of a million orders): one
+        command per :data:`~ecerp.usecases.orders.IMPORT_CHUNK` drafts, each
+        chunk's outcomes yielded once it committed.  Nothing is kept between
+        chunks, so memory stays bounded by one chunk whatever the stream's
+        length (unlike :meth:`import_orders`, whose result holds an outcome
+        for every draft).  Stopping the iteration stops the import after the
+        last committed chunk."""
+        it = iter(drafts)
+        while chunk := list(islice(it, order_cases.IMPORT_CHUNK)):
+            result: BatchResult = self._run(c.ImportOrders(chunk, actor=actor or "import"))
+            yield from result
 
     def process(self, drafts: Iterable[ChannelOrder], actor: str | None = None) -> BatchResult:
         """Import, review, route and allocate in one call (any iterable,
@@ -304,6 +350,11 @@ class OrdersAPI(_Context):
         if order is None:
             raise NotFoundError("order", order_id)
         return order
+
+    def total(self) -> int:
+        """How many orders are stored."""
+        with self._erp.backend.read() as uow:
+            return uow.orders.count()
 
     def ids(self, *statuses: OrderStatus) -> list[str]:
         """Ids of orders in any of ``statuses`` (all orders when none given)."""

@@ -37,6 +37,7 @@ consistent.
 
 from __future__ import annotations
 
+import bisect
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -222,6 +223,17 @@ LineKey = tuple[int, str]  # (order line number, sku)
 
 
 @attrs.frozen
+class StockLine:
+    """One row of a stock report: a SKU in a warehouse."""
+
+    sku: str
+    warehouse: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+@attrs.frozen
 class StockPosition:
     """The buckets of one SKU in one warehouse."""
 
@@ -251,6 +263,16 @@ class StockState:
         self.reserved: dict[WarehouseKey, int] = {}
         self.reservations: dict[str, dict[LineKey, Reservation]] = {}
         self.closed_until: datetime | None = None
+        #: closed periods: every non-zero balance as it stood at the period's
+        #: end (summing the moves dated before it), by period end, ascending
+        self.periods: dict[datetime, dict[BalanceKey, int]] = {}
+        # The moves split by the closed periods' ends (_ends, ascending):
+        # _segments[i] holds the moves dated in [_ends[i - 1], _ends[i]), the
+        # first one from the beginning, the last one open-ended.  Kept by
+        # :meth:`apply`, so closing a period sums only the moves since the
+        # previous one, and an as-of read only the moves of its period.
+        self._ends: list[datetime] = []
+        self._segments: list[list[Move]] = [[]]
 
     # Reads used by StockBook.  A database-backed state overrides these to
     # load rows on demand (and in bulk through ``prefetch``).
@@ -303,6 +325,8 @@ class StockState:
         """Make a book's :meth:`StockBook.changes` (validated by it) part of this state."""
         self.warehouses.update((w.code, w) for w in changes.warehouses)
         self.moves.extend(changes.moves)
+        for move in changes.moves:
+            self._segment_of(move.at).append(move)
         self.next_seq = changes.next_seq
         self.on_hand.update(changes.on_hand)
         self.sellable.update(changes.sellable)
@@ -314,6 +338,41 @@ class StockState:
                 self.reservations.pop(order, None)
         if changes.closed_until is not None:
             self.closed_until = changes.closed_until
+            self._close(changes.closed_until)
+
+    def _segment_of(self, at: datetime) -> list[Move]:
+        if not self._ends:
+            return self._segments[0]
+        return self._segments[bisect.bisect_right(self._ends, at)]
+
+    def _close(self, until: datetime) -> None:
+        """Snapshot the balances at ``until`` from the previous snapshot and
+        the moves of the open segment dated before ``until``."""
+        if until in self.periods:
+            return
+        previous = self._ends[-1] if self._ends else None
+        if previous is not None and until < previous:
+            raise ValidationError("until", until, f"period already closed until {previous}")
+        open_moves = self._segments[-1]
+        closing = [m for m in open_moves if m.at < until]
+        self.periods[until] = period_snapshot(
+            self.periods[previous] if previous is not None else {},
+            closing,
+            since=previous,
+            until=until,
+        )
+        self._segments[-1] = closing
+        self._ends.append(until)
+        self._segments.append([m for m in open_moves if m.at >= until])
+
+    def as_of(self, at: datetime) -> tuple[datetime | None, Mapping[BalanceKey, int], list[Move]]:
+        """The latest closed period ending at or before ``at`` (``None``:
+        none), its snapshot, and the moves dated from its end up to the next
+        period's end (a superset of what :func:`balances_at` needs)."""
+        index = bisect.bisect_right(self._ends, at)
+        since = self._ends[index - 1] if index else None
+        snapshot = self.periods[since] if since is not None else {}
+        return since, snapshot, self._segments[index]
 
 
 @attrs.frozen
@@ -431,7 +490,8 @@ class StockBook:
         return StockChanges(
             warehouses=tuple(self._warehouses.values()),
             moves=tuple(self.new_moves),
-            next_seq=self._next_seq if self._next_seq is not None else self._state.seq_start(),
+            # no move made: nothing to number (and no need to ask the database)
+            next_seq=self._next_seq if self._next_seq is not None else self._state.next_seq,
             on_hand=dict(self._on_hand),
             sellable=dict(self._sellable),
             reserved=dict(self._reserved),
@@ -1244,6 +1304,116 @@ def rebuild(state: StockState) -> int:
     return len(problems)
 
 
+# --- closed periods, as-of and reports ------------------------------------------------
+
+
+def _window(
+    moves: Iterable[Move], since: datetime | None, until: datetime, *, inclusive: bool
+) -> Iterable[Move]:
+    for m in moves:
+        if since is not None and m.at < since:
+            continue
+        if m.at > until or (m.at == until and not inclusive):
+            continue
+        yield m
+
+
+def _add_moves(balances: dict[BalanceKey, int], moves: Iterable[Move]) -> dict[BalanceKey, int]:
+    for m in moves:
+        balances[(m.sku, m.source)] = balances.get((m.sku, m.source), 0) - m.qty
+        balances[(m.sku, m.dest)] = balances.get((m.sku, m.dest), 0) + m.qty
+    return {k: v for k, v in balances.items() if v}
+
+
+def period_snapshot(
+    previous: Mapping[BalanceKey, int],
+    moves: Iterable[Move],
+    *,
+    since: datetime | None,
+    until: datetime,
+) -> dict[BalanceKey, int]:
+    """The balances as they stand at ``until`` (summing the moves dated
+    before it), from ``previous``, the snapshot at ``since`` (``None``: the
+    beginning, an empty snapshot), plus the moves dated in ``[since, until)``;
+    other moves are ignored.  Zero balances are left out::
+
+        >>> t = datetime(2026, 3, 1, tzinfo=UTC)
+        >>> m = Move(1, "MUG", SUPPLIER, "SH/stock", 5, MoveReason.RECEIPT, "", "ann", t)
+        >>> period_snapshot({}, [m], since=None, until=t)
+        {}
+        >>> period_snapshot({("MUG", "SH/stock"): 2}, [m], since=t, until=t.replace(day=2))
+        {('MUG', 'SH/stock'): 7, ('MUG', '@supplier'): -5}
+    """
+    return _add_moves(dict(previous), _window(moves, since, until, inclusive=False))
+
+
+def balances_at(
+    snapshot: Mapping[BalanceKey, int],
+    moves: Iterable[Move],
+    *,
+    at: datetime,
+    since: datetime | None = None,
+    sku: str | None = None,
+) -> dict[BalanceKey, int]:
+    """The balances at the end of moment ``at`` (every move dated at or
+    before it): ``snapshot``, the balances at ``since`` (a closed period's
+    end; ``None`` and an empty snapshot: the beginning), plus the moves dated
+    in ``[since, at]``.  With ``sku``, only that SKU's balances.  Zero
+    balances are left out."""
+    start = {k: v for k, v in snapshot.items() if sku is None or k[0] == sku}
+    window = _window(moves, since, at, inclusive=True)
+    return _add_moves(start, (m for m in window if sku is None or m.sku == sku))
+
+
+def sellable_on_hand(
+    balances: Mapping[BalanceKey, int], sku: str, warehouse: str | None = None
+) -> int:
+    """Sellable on hand of ``sku`` in ``warehouse`` (its stock location and
+    bins; every warehouse when ``None``), as :meth:`StockBook.on_hand` counts."""
+    total = 0
+    for (s, loc), qty in balances.items():
+        if s != sku:
+            continue
+        location = _parse_location(loc)
+        if location.kind is LocationKind.STOCK and warehouse in (None, location.warehouse):
+            total += qty
+    return total
+
+
+def stock_lines(
+    on_hand: Mapping[WarehouseKey, int],
+    reserved: Mapping[WarehouseKey, int] | None = None,
+    *,
+    warehouse: str | None = None,
+) -> list[StockLine]:
+    """Report lines from on hand and reserved per (SKU, warehouse), sorted by
+    SKU then warehouse, only ``warehouse``'s when given; lines where both are
+    zero are left out."""
+    reserved = reserved or {}
+    keys = sorted(
+        k
+        for k in set(on_hand) | set(reserved)
+        if (warehouse is None or k[1] == warehouse) and (on_hand.get(k) or reserved.get(k))
+    )
+    lines = []
+    for sku, wh in keys:
+        have, held = on_hand.get((sku, wh), 0), reserved.get((sku, wh), 0)
+        lines.append(StockLine(sku, wh, have, held, have - held))
+    return lines
+
+
+def stock_lines_at(
+    balances: Mapping[BalanceKey, int] | Iterable[tuple[BalanceKey, int]],
+    *,
+    warehouse: str | None = None,
+) -> list[StockLine]:
+    """Report lines of sellable on hand from balances (as of a past moment):
+    reservations have no history, so ``reserved`` is 0 and ``available``
+    equals ``on_hand``."""
+    items = balances.items() if isinstance(balances, Mapping) else balances
+    return stock_lines(project(items, ()).on_hand, warehouse=warehouse)
+
+
 # --- invariants ----------------------------------------------------------------------
 
 
@@ -1259,6 +1429,7 @@ def check_invariants(state: StockState) -> None:
        reservations are positive and keyed by their own order, line and SKU.
     """
     problems: list[str] = [str(d) for d in verify(state)]
+    problems.extend(_period_problems(state))
     last_seq = 0
     for m in state.moves:
         if m.qty <= 0:
@@ -1290,6 +1461,30 @@ def check_invariants(state: StockState) -> None:
         raise InvariantError(problems)
 
 
+def _period_problems(state: StockState) -> list[str]:
+    """Each closed period's snapshot must equal the sums of the moves dated
+    before its end (one pass over the moves sorted by date)."""
+    problems = []
+    ordered = sorted(state.moves, key=lambda m: m.at)
+    running: dict[BalanceKey, int] = {}
+    i = 0
+    for until in sorted(state.periods):
+        while i < len(ordered) and ordered[i].at < until:
+            m = ordered[i]
+            running[(m.sku, m.source)] = running.get((m.sku, m.source), 0) - m.qty
+            running[(m.sku, m.dest)] = running.get((m.sku, m.dest), 0) + m.qty
+            i += 1
+        want = {k: v for k, v in running.items() if v}
+        have = {k: v for k, v in state.periods[until].items() if v}
+        for key in sorted(set(want) | set(have)):
+            if want.get(key, 0) != have.get(key, 0):
+                problems.append(
+                    f"period {until.isoformat()} {key}: snapshot {have.get(key, 0)}, "
+                    f"ledger says {want.get(key, 0)}"
+                )
+    return problems
+
+
 __all__ = [
     "ADJUSTMENT",
     "CUSTOMER",
@@ -1301,6 +1496,7 @@ __all__ = [
     "Reservation",
     "StockBook",
     "StockChanges",
+    "StockLine",
     "StockPosition",
     "StockState",
     "Stocktake",
@@ -1312,11 +1508,16 @@ __all__ = [
     "WarehouseKind",
     "Discrepancy",
     "Projection",
+    "balances_at",
     "check_invariants",
     "compare",
     "ledger_sums",
+    "period_snapshot",
     "project",
     "rebuild",
+    "sellable_on_hand",
+    "stock_lines",
+    "stock_lines_at",
     "verify",
     "damaged_location",
     "shortfalls",

@@ -4,6 +4,12 @@ A unit of work's :meth:`StockRepository.book` is a validating overlay on the
 committed stock (see :mod:`ecerp.domain.stock`): operations on it check the
 rules, record moves and new balances, and are saved on commit as one write.
 History queries read committed moves only.
+
+Closing a period (:meth:`StockBook.close_period`) stores, on commit, a
+snapshot of every balance as it stood at the period's end, computed from the
+previous snapshot and the moves since it.  As-of reads start from the latest
+snapshot at or before the moment asked for, so their cost follows the moves
+of one period, not the whole history.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import abc
 from collections.abc import Sequence
 from datetime import datetime
 
-from ecerp.domain.stock import Discrepancy, Move, StockBook, StockState
+from ecerp.domain.stock import Discrepancy, Move, StockBook, StockLine, StockState
 
 
 class StockRepository(abc.ABC):
@@ -50,3 +56,34 @@ class StockRepository(abc.ABC):
     def rebuild(self) -> int:
         """Rewrite the projections from the ledger when this unit commits;
         returns how many figures were wrong."""
+
+    @abc.abstractmethod
+    def on_hand_at(self, sku: str, warehouse: str | None, at: datetime) -> int:
+        """Sellable on hand of ``sku`` in ``warehouse`` (its stock location and
+        bins; all warehouses when ``None``) at the end of moment ``at``: the
+        committed moves dated at or before ``at``, read as the latest closed
+        period's snapshot at or before ``at`` plus the moves dated since.
+        An unknown SKU has 0.
+
+        Raises:
+            ValidationError: ``at`` is not an aware datetime.
+            NotFoundError: ``warehouse`` is not a warehouse.
+        """
+
+    @abc.abstractmethod
+    def report(
+        self, warehouse: str | None = None, *, at: datetime | None = None
+    ) -> list[StockLine]:
+        """One line per (SKU, warehouse) with stock, sorted by SKU then
+        warehouse; only ``warehouse``'s when given.  Lines where on hand and
+        reserved are both zero are left out.
+
+        Without ``at``: committed on hand, reserved and available, read from
+        the maintained positions.  With ``at``: sellable on hand at the end of
+        that moment (as :meth:`on_hand_at`); reservations have no history, so
+        ``reserved`` is 0 and ``available`` equals ``on_hand``.
+
+        Raises:
+            ValidationError: ``at`` is not an aware datetime.
+            NotFoundError: ``warehouse`` is not a warehouse.
+        """

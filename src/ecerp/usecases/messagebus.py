@@ -144,9 +144,19 @@ class MessageBus:
             result, events = self._run(lambda ctx: handler(command, ctx))
         if self.outbox is None:
             self._dispatch(events)
-        else:
+        elif self._stored(events):
+            # Only a command that stored something makes this process relay
+            # (one poll of the outbox less per command otherwise); what other
+            # processes left behind is delivered by their next commands or by
+            # ``python -m ecerp relay``.
             self.relay()
         return result
+
+    def _stored(self, events: list[Event]) -> bool:
+        """Whether any of ``events`` went to the outbox (it keeps the types
+        :meth:`handled_event_types` names)."""
+        types = self.handled_event_types()
+        return bool(events) and (types is None or any(isinstance(e, types) for e in events))
 
     def relay(self, limit: int = 1000) -> int:
         """Deliver pending outbox events (and those their handlers cause) to

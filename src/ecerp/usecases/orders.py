@@ -135,7 +135,12 @@ def process_orders(cmd: ProcessOrders, ctx: Context) -> BatchResult:
             reported.add(target)
         elif target in held:
             outcomes.append(
-                Outcome(o.ref, OutcomeKind.HELD, target, detail=held_detail(held[target], ""))
+                Outcome(
+                    o.ref,
+                    OutcomeKind.HELD,
+                    target,
+                    detail="; ".join(str(r) for r in held[target].hold_reasons),
+                )
             )
         else:
             outcomes.append(o)

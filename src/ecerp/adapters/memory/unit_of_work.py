@@ -21,12 +21,18 @@ from ecerp.domain.stock import (
     Discrepancy,
     Move,
     StockBook,
+    StockLine,
     StockState,
     Stocktake,
     Transfer,
+    balances_at,
     rebuild,
+    sellable_on_hand,
+    stock_lines,
+    stock_lines_at,
     verify,
 )
+from ecerp.domain.values import require_utc
 from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
 from ecerp.ports.orders import BuyerKey, OrderKey, OrderRepository
@@ -70,6 +76,26 @@ class MemoryStockRepository(StockRepository):
 
     def snapshot(self) -> StockState:
         return copy.deepcopy(self._store.stock)
+
+    def on_hand_at(self, sku: str, warehouse: str | None, at: datetime) -> int:
+        at = require_utc("at", at)
+        if warehouse is not None:
+            self._book.warehouse(warehouse)
+        since, snapshot, moves = self._store.stock.as_of(at)
+        balances = balances_at(snapshot, moves, at=at, since=since, sku=sku)
+        return sellable_on_hand(balances, sku, warehouse)
+
+    def report(
+        self, warehouse: str | None = None, *, at: datetime | None = None
+    ) -> list[StockLine]:
+        if warehouse is not None:
+            self._book.warehouse(warehouse)
+        state = self._store.stock
+        if at is None:
+            return stock_lines(state.sellable, state.reserved, warehouse=warehouse)
+        at = require_utc("at", at)
+        since, snapshot, moves = state.as_of(at)
+        return stock_lines_at(balances_at(snapshot, moves, at=at, since=since), warehouse=warehouse)
 
     def verify(self) -> list[Discrepancy]:
         return verify(self._store.stock)

@@ -35,6 +35,7 @@ from sqlalchemy.exc import (
 )
 
 from ecerp.adapters.sql import schema
+from ecerp.adapters.sql.catalog_cache import CatalogCache
 from ecerp.domain.errors import (
     BackendError,
     ConcurrencyError,
@@ -134,6 +135,8 @@ class Database:
     outbox_types: tuple[type[Event], ...] | None = ()
     """Which events the unit of work stores in the outbox: ``None`` for all
     (someone publishes them), a tuple of types for those with handlers."""
+    catalog_cache: CatalogCache = attrs.field(factory=CatalogCache)
+    """Committed catalog rows shared by this database's units of work."""
 
     @property
     def outbox(self) -> bool:

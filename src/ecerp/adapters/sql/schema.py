@@ -8,7 +8,9 @@ every database.
 Stock is kept as the ledger (``moves``) plus two projections maintained in
 the same transaction: ``balances`` per (SKU, location) and ``positions``
 per (SKU, warehouse) with sellable on hand and reserved.  ``positions`` rows
-are what concurrent allocations lock.
+are what concurrent allocations lock.  Closing a period adds a ``periods``
+row and a snapshot of every non-zero balance at its end to
+``period_balances``; as-of reads start from there.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 """The Alembic revision this version of ecerp expects."""
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -117,6 +119,7 @@ moves = Table(
     Column("note", Text, nullable=False),
     Index("ix_moves_sku_seq", "sku", "seq"),
     Index("ix_moves_at", "at"),
+    Index("ix_moves_sku_at", "sku", "at"),
 )
 balances = Table(
     "balances",
@@ -146,6 +149,22 @@ reservations = Table(
     PrimaryKeyConstraint("order_id", "line", "sku"),
     Index("ix_reservations_sku_warehouse", "sku", "warehouse"),
 )
+periods = Table(
+    "periods",
+    metadata,
+    Column("period", UtcText(), primary_key=True),
+)
+"""Closed periods, by their end (moves dated before it are frozen)."""
+period_balances = Table(
+    "period_balances",
+    metadata,
+    Column("period", UtcText(), nullable=False),
+    Column("sku", String(200), nullable=False),
+    Column("location", String(300), nullable=False),
+    Column("qty", BigInteger, nullable=False),
+    PrimaryKeyConstraint("period", "sku", "location"),
+)
+"""Every non-zero balance as it stood at a closed period's end."""
 ledger_meta = Table(
     "ledger_meta",
     metadata,

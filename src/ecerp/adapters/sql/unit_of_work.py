@@ -11,6 +11,7 @@ what they share.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -18,10 +19,12 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     Connection,
     Select,
+    String,
     bindparam,
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
     union_all,
@@ -30,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ecerp.adapters.sql import schema as t
+from ecerp.adapters.sql.catalog_cache import VERSION_KEY, CatalogCache, CatalogRows
 from ecerp.adapters.sql.database import Database, translate_errors
 from ecerp.adapters.sql.serialization import CONVERTER, dump_event
 from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
@@ -47,6 +51,7 @@ from ecerp.domain.stock import (
     Reservation,
     StockBook,
     StockChanges,
+    StockLine,
     StockState,
     Stocktake,
     Transfer,
@@ -54,7 +59,12 @@ from ecerp.domain.stock import (
     WarehouseKey,
     compare,
     project,
+    sellable_on_hand,
+    stock_lines,
+    stock_lines_at,
+    stock_location,
 )
+from ecerp.domain.values import require_utc
 from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
 from ecerp.ports.orders import BuyerKey, OrderKey, OrderRepository
@@ -92,13 +102,34 @@ class SqlCatalogSource(Catalog):
     """The committed catalog, loaded row by row on demand (and cached for the
     unit of work); the parent of the unit's writable view."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, cache: CatalogCache | None = None) -> None:
         super().__init__()
         self._conn = conn
         self._missing: set[tuple[str, str]] = set()
         self._alias_loaded: set[str] = set()
+        self._alias_targets: dict[str, frozenset[str]] = {}
+        self._rows: CatalogRows | None = None
+        self._all_shops: list[Shop] | None = None
+        self._cache = cache
+
+    def _bind(self) -> None:
+        """Before the first read: use the rows cached for the committed
+        catalog version (see :mod:`ecerp.adapters.sql.catalog_cache`)."""
+        if self._cache is None:
+            return
+        version = self._conn.execute(
+            select(t.ledger_meta.c.value).where(t.ledger_meta.c.key == VERSION_KEY)
+        ).scalar()
+        rows = self._cache.rows_for(str(version or ""))
+        self._cache = None
+        self._skus, self._bundles, self._shops = rows.skus, rows.bundles, rows.shops
+        self._products, self._aliases = rows.products, rows.aliases
+        self._alias_loaded, self._missing = rows.alias_loaded, rows.missing
+        self._alias_targets = rows.alias_targets
+        self._rows, self._all_shops = rows, rows.all_shops
 
     def _load(self, kind: str, table: Any, cls: type[Any], codes: Iterable[str]) -> None:
+        self._bind()
         caches: dict[str, dict[str, Any]] = {
             "sku": self._skus,
             "bundle": self._bundles,
@@ -152,6 +183,7 @@ class SqlCatalogSource(Catalog):
         return None if row is None else str(row[0])
 
     def _load_aliases(self, listing_skus: Iterable[str]) -> None:
+        self._bind()
         wanted = [s for s in listing_skus if s not in self._alias_loaded]
         for batch in chunks(wanted):
             rows = self._conn.execute(
@@ -167,8 +199,11 @@ class SqlCatalogSource(Catalog):
                     r["effective_from"],
                 )
                 found.setdefault((r["channel"], r["shop"], r["listing_sku"]), []).append(alias)
+            targets: dict[str, set[str]] = {code: set() for code in batch}
             for key, versions in found.items():
                 self._aliases[key] = tuple(sorted(versions, key=lambda a: a.effective_from))
+                targets[key[2]].update(a.target for a in versions)
+            self._alias_targets.update((k, frozenset(v)) for k, v in targets.items())
             self._alias_loaded.update(batch)
 
     def alias_versions(
@@ -181,10 +216,13 @@ class SqlCatalogSource(Catalog):
     def prefetch(self, keys: Iterable[tuple[str, str, str]]) -> None:
         listing = {k[2] for k in keys}
         self._load_aliases(listing)
-        targets = listing | {a.target for v in self._aliases.values() for a in v}
+        found = {target for code in listing for target in self._alias_targets.get(code, ())}
+        # a target may itself be a listing SKU with aliases (and is looked up so)
+        self._load_aliases(found)
+        targets = listing | found
         self._load("sku", t.skus, Sku, targets)
         self._load("bundle", t.bundles, Bundle, targets)
-        pending = {c.code for b in self._bundles.values() for c in b.components}
+        pending = {c.code for b in list(self._bundles.values()) for c in b.components}
         while pending:
             self._load("sku", t.skus, Sku, pending)
             self._load("bundle", t.bundles, Bundle, pending)
@@ -209,7 +247,12 @@ class SqlCatalogSource(Catalog):
         return sorted(self._all(t.bundles, Bundle), key=lambda b: b.code)
 
     def shops(self) -> list[Shop]:
-        return sorted(self._all(t.shops, Shop), key=lambda s: s.code)
+        self._bind()
+        if self._all_shops is None:
+            self._all_shops = sorted(self._all(t.shops, Shop), key=lambda s: s.code)
+            if self._rows is not None:
+                self._rows.all_shops = self._all_shops
+        return list(self._all_shops)
 
     def aliases(self) -> list[Alias]:
         rows = self._conn.execute(select(t.aliases)).mappings()
@@ -227,8 +270,8 @@ class SqlCatalogSource(Catalog):
 
 
 class SqlCatalogRepository(CatalogRepository):
-    def __init__(self, conn: Connection) -> None:
-        self._source = SqlCatalogSource(conn)
+    def __init__(self, conn: Connection, cache: CatalogCache | None = None) -> None:
+        self._source = SqlCatalogSource(conn, cache)
         self._view = Catalog(parent=self._source)
 
     def view(self) -> Catalog:
@@ -269,6 +312,9 @@ class SqlCatalogRepository(CatalogRepository):
         for name in ("products", "skus", "shops", "bundles", "aliases"):
             if name in rows:
                 conn.execute(insert(t.metadata.tables[name]), rows[name])
+        if rows:  # other units' cached catalog rows are stale from this commit on
+            conn.execute(delete(t.ledger_meta).where(t.ledger_meta.c.key == VERSION_KEY))
+            conn.execute(insert(t.ledger_meta), [{"key": VERSION_KEY, "value": uuid.uuid4().hex}])
 
 
 # --- stock -----------------------------------------------------------------------------------
@@ -504,6 +550,47 @@ class SqlStockState(StockState):
                 insert(t.ledger_meta),
                 [{"key": "closed_until", "value": t.format_utc(changes.closed_until)}],
             )
+            self._snapshot_period(changes.closed_until)
+
+    def _snapshot_period(self, until: datetime) -> None:
+        """Store the balances at ``until``: the previous period's snapshot
+        plus the moves dated in [previous end, ``until``), in one
+        ``INSERT ... SELECT ... GROUP BY`` (after this unit's moves were
+        written, in the same transaction)."""
+        conn = self._conn
+        if conn.execute(select(t.periods.c.period).where(t.periods.c.period == until)).first():
+            return  # closed at this very moment before: its snapshot stands
+        previous = conn.execute(
+            select(func.max(t.periods.c.period)).where(t.periods.c.period < until)
+        ).scalar()
+        window = [t.moves.c.at < until]
+        parts: list[Select[Any]] = []
+        if previous is not None:
+            window.append(t.moves.c.at >= previous)
+            pb = t.period_balances
+            parts.append(
+                select(pb.c.sku, pb.c.location.label("loc"), pb.c.qty.label("q")).where(
+                    pb.c.period == previous
+                )
+            )
+        moves = t.moves.c
+        parts.append(
+            select(moves.sku, moves.dest.label("loc"), moves.qty.label("q")).where(*window)
+        )
+        parts.append(
+            select(moves.sku, moves.source.label("loc"), (-moves.qty).label("q")).where(*window)
+        )
+        moved = union_all(*parts).subquery()
+        total = func.sum(moved.c.q)
+        snapshot = (
+            select(literal(t.format_utc(until), String(32)), moved.c.sku, moved.c.loc, total)
+            .group_by(moved.c.sku, moved.c.loc)
+            .having(total != 0)
+        )
+        conn.execute(insert(t.periods), [{"period": until}])
+        conn.execute(
+            insert(t.period_balances).from_select(["period", "sku", "location", "qty"], snapshot)
+        )
 
 
 def _move_from_row(r: Any) -> Move:
@@ -548,6 +635,13 @@ def read_state(conn: Connection) -> StockState:
         select(t.ledger_meta.c.value).where(t.ledger_meta.c.key == "closed_until")
     ).scalar()
     state.closed_until = t.parse_utc(closed) if closed else None
+    for (period,) in conn.execute(select(t.periods.c.period).order_by(t.periods.c.period)):
+        state.periods[period] = {}
+    pb = t.period_balances
+    for period, sku, loc, qty in conn.execute(
+        select(pb.c.period, pb.c.sku, pb.c.location, pb.c.qty)
+    ):
+        state.periods.setdefault(period, {})[(sku, loc)] = int(qty)
     return state
 
 
@@ -579,6 +673,78 @@ class SqlStockRepository(StockRepository):
 
     def snapshot(self) -> StockState:
         return read_state(self._conn)
+
+    def _balances_at(
+        self, at: datetime, sku: str | None, warehouse: str | None
+    ) -> dict[BalanceKey, int]:
+        """Balances of stock locations at the end of ``at``: the latest
+        snapshot at or before it plus the moves dated since, summed in SQL
+        per (SKU, location).  Only stock locations (of ``warehouse`` when
+        given) are read; the caller classifies them exactly."""
+        conn = self._conn
+        since = conn.execute(
+            select(func.max(t.periods.c.period)).where(t.periods.c.period <= at)
+        ).scalar()
+        pb, mv = t.period_balances, t.moves.c
+
+        def stock_only(column: Any) -> Any:
+            if warehouse is None:
+                return or_(column.like("%/stock"), column.like("%/stock/%"))
+            home = stock_location(warehouse)
+            return or_(column == home, column.startswith(f"{home}/", autoescape=True))
+
+        window = [mv.at <= at]
+        if since is not None:
+            window.append(mv.at >= since)
+        if sku is not None:
+            window.append(mv.sku == sku)
+        parts: list[Select[Any]] = [
+            select(mv.sku, mv.dest.label("loc"), mv.qty.label("q")).where(
+                *window, stock_only(mv.dest)
+            ),
+            select(mv.sku, mv.source.label("loc"), (-mv.qty).label("q")).where(
+                *window, stock_only(mv.source)
+            ),
+        ]
+        if since is not None:
+            kept = [pb.c.period == since, stock_only(pb.c.location)]
+            if sku is not None:
+                kept.append(pb.c.sku == sku)
+            parts.append(
+                select(pb.c.sku, pb.c.location.label("loc"), pb.c.qty.label("q")).where(*kept)
+            )
+        moved = union_all(*parts).subquery()
+        rows = conn.execute(
+            select(moved.c.sku, moved.c.loc, func.sum(moved.c.q)).group_by(moved.c.sku, moved.c.loc)
+        )
+        return {(str(s), str(loc)): int(q) for s, loc, q in rows if q}
+
+    def on_hand_at(self, sku: str, warehouse: str | None, at: datetime) -> int:
+        at = require_utc("at", at)
+        if warehouse is not None:
+            self._book.warehouse(warehouse)
+        return sellable_on_hand(self._balances_at(at, sku, warehouse), sku, warehouse)
+
+    def report(
+        self, warehouse: str | None = None, *, at: datetime | None = None
+    ) -> list[StockLine]:
+        if warehouse is not None:
+            self._book.warehouse(warehouse)
+        if at is not None:
+            at = require_utc("at", at)
+            return stock_lines_at(self._balances_at(at, None, warehouse), warehouse=warehouse)
+        p = t.positions.c
+        stmt = select(p.sku, p.warehouse, p.on_hand, p.reserved).where(
+            or_(p.on_hand != 0, p.reserved != 0)
+        )
+        if warehouse is not None:
+            stmt = stmt.where(p.warehouse == warehouse)
+        on_hand: dict[WarehouseKey, int] = {}
+        reserved: dict[WarehouseKey, int] = {}
+        for sku, wh, have, held in self._conn.execute(stmt):
+            on_hand[(sku, wh)] = int(have)
+            reserved[(sku, wh)] = int(held)
+        return stock_lines(on_hand, reserved, warehouse=warehouse)
 
     def _stored_and_derived(self) -> tuple[Projection, Projection]:
         conn = self._conn
@@ -942,7 +1108,7 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _fresh(self, conn: Connection) -> None:
         lock = self.db.is_postgres and not self.readonly
-        self.catalog = SqlCatalogRepository(conn)
+        self.catalog = SqlCatalogRepository(conn, self.db.catalog_cache)
         self.stock = SqlStockRepository(conn, self.db, lock=lock)
         self.orders = SqlOrderRepository(conn, self.db, lock=lock)
         self.documents = SqlDocumentRepository(conn)
@@ -979,9 +1145,9 @@ class SqlUnitOfWork(UnitOfWork):
                     ],
                 )
             conn.commit()
-            # Work may go on in the same block: a new transaction, fresh
-            # repositories (what was just written is now the committed base).
-            conn.begin()
+        # Work may go on in the same block: fresh repositories (what was just
+        # written is now the committed base); the next statement begins a new
+        # transaction (none is taken, nor the SQLite write lock, until then).
         self._fresh(conn)
 
     def _rollback(self) -> None:

@@ -1,0 +1,53 @@
+"""Committed catalog rows shared by the units of work of one database.
+
+Every unit of work reads the catalog (a webhook's single order resolves its
+listing SKUs, SKUs and shop), and the catalog changes rarely.  So the rows a
+unit loads are kept for the next units, for as long as the catalog does not
+change: each unit that writes to the catalog stores a new random
+``catalog_version`` in ``ledger_meta`` in the same transaction, and a unit
+reads that one value before its first catalog read and uses the rows cached
+under it (or starts a fresh cache).  A process that changes the catalog
+therefore invalidates every other process's cache at its commit.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import attrs
+
+from ecerp.domain.catalog import Alias, Bundle, Product, Shop, Sku
+
+VERSION_KEY = "catalog_version"
+
+
+@attrs.define
+class CatalogRows:
+    """What units loaded of one catalog version (negative answers too)."""
+
+    version: str
+    skus: dict[str, Sku] = attrs.Factory(dict)
+    bundles: dict[str, Bundle] = attrs.Factory(dict)
+    shops: dict[str, Shop] = attrs.Factory(dict)
+    products: dict[str, Product] = attrs.Factory(dict)
+    aliases: dict[Any, tuple[Alias, ...]] = attrs.Factory(dict)
+    alias_loaded: set[str] = attrs.Factory(set)
+    alias_targets: dict[str, frozenset[str]] = attrs.Factory(dict)
+    """Per listing SKU loaded: every target its aliases name (any scope)."""
+    all_shops: list[Shop] | None = None
+    missing: set[tuple[str, str]] = attrs.Factory(set)
+
+
+class CatalogCache:
+    """The rows of the latest catalog version this process has seen."""
+
+    def __init__(self) -> None:
+        self._rows: CatalogRows | None = None
+        self._lock = threading.Lock()
+
+    def rows_for(self, version: str) -> CatalogRows:
+        with self._lock:
+            if self._rows is None or self._rows.version != version:
+                self._rows = CatalogRows(version)
+            return self._rows
