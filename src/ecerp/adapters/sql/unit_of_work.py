@@ -348,9 +348,14 @@ class SqlStockState(StockState):
 
     def period_end(self) -> datetime | None:
         if not self._period_loaded:
-            closed = self._conn.execute(
-                select(t.ledger_meta.c.value).where(t.ledger_meta.c.key == "closed_until")
-            ).scalar()
+            # Share-locked on PostgreSQL: a unit that checked its moves against
+            # the closed date keeps a close (which rewrites the row, then
+            # snapshots the period) waiting until it committed, so no move can
+            # slip into a period after its snapshot was taken.
+            stmt = select(t.ledger_meta.c.value).where(t.ledger_meta.c.key == "closed_until")
+            if self._lock:
+                stmt = stmt.with_for_update(read=True)
+            closed = self._conn.execute(stmt).scalar()
             self.closed_until = t.parse_utc(closed) if closed else None
             self._period_loaded = True
         return self.closed_until

@@ -37,6 +37,10 @@ def upgrade() -> None:
     conn = op.get_bind()
     meta = sa.table("ledger_meta", sa.column("key", sa.String), sa.column("value", sa.Text))
     closed = conn.execute(sa.select(meta.c.value).where(meta.c.key == "closed_until")).scalar()
+    if closed is None:
+        # The row always exists from now on ("" = nothing closed): units that
+        # move stock share-lock it on PostgreSQL, so a close waits for them.
+        conn.execute(meta.insert().values(key="closed_until", value=""))
     if not closed:
         return
     moves = sa.table(
@@ -75,6 +79,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    meta = sa.table("ledger_meta", sa.column("key", sa.String), sa.column("value", sa.Text))
+    op.get_bind().execute(
+        meta.delete().where(meta.c.key == "closed_until").where(meta.c.value == "")
+    )
     op.drop_index("ix_moves_sku_at", table_name="moves")
     op.drop_table("period_balances")
     op.drop_table("periods")
