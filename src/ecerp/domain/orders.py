@@ -350,7 +350,8 @@ class Order:
     ) -> Order:
         """A new order from ``draft`` with its resolved ``requirements``."""
         at = require_utc("at", at)
-        _check_requirements(draft.order_lines(), requirements)
+        lines = draft.order_lines()
+        _check_requirements(lines, requirements)
         order = cls(
             id=order_id(*draft.key),
             channel=draft.channel,
@@ -359,7 +360,7 @@ class Order:
             ordered_at=draft.ordered_at,
             updated_at=draft.version,
             currency=draft.currency,
-            lines=draft.order_lines(),
+            lines=lines,
             requirements=dict(requirements),
             buyer=draft.buyer,
             address=draft.address,

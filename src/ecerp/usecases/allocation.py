@@ -29,7 +29,7 @@ from ecerp.usecases.consolidation import split_across
 from ecerp.usecases.context import Context
 from ecerp.usecases.reservations import request_for
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
-from ecerp.usecases.routing import choose_service, warehouse_order
+from ecerp.usecases.routing import Freight, choose_service, warehouse_order
 
 #: How many orders of the serving queue one unit of work allocates when
 #: every ready and waiting order is allocated: bounds memory (and how long
@@ -125,6 +125,7 @@ def allocate_in(
     all_codes = tuple(w.code for w in warehouses)
     negative_ok = {w.code for w in warehouses if w.allow_negative}
     requests = []
+    freight = Freight(catalog, config)
     for oid in ids:
         order = orders.get(oid)
         if order is None:
@@ -137,7 +138,8 @@ def allocate_in(
             )
             outcomes[oid] = Outcome(oid, OutcomeKind.REJECTED, oid, err, str(err))
         elif oid not in outcomes:
-            requests.append(request_for(order, warehouse_order(order, all_codes, catalog, config)))
+            codes = warehouse_order(order, all_codes, catalog, config, freight)
+            requests.append(request_for(order, codes))
     keys = {(sku, wh) for r in requests for sku in r.needs for wh in r.warehouses}
     book.prefetch(keys)
     book.prefetch_reservations(r.order for r in requests)
@@ -168,7 +170,7 @@ def allocate_in(
                 decision.warehouse, at=at, actor=actor, reserve_held=order.shop in keeping
             )
         if config.rate_tables or config.live_services:
-            choose_service(order, catalog, config, at=at, actor=actor)
+            choose_service(order, catalog, config, at=at, actor=actor, freight=freight)
         outcomes[order.id] = Outcome(
             order.id,
             OutcomeKind.ALLOCATED,

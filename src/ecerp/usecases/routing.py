@@ -15,7 +15,7 @@ from ecerp.domain.orders import (
     OrderStatus,
 )
 from ecerp.domain.routing import OrderFacts
-from ecerp.domain.shipping import Parcel, cheapest
+from ecerp.domain.shipping import Parcel, Quote, cheapest
 from ecerp.ports.carrier_rates import CarrierRatesUnavailableError
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.config import Config
@@ -132,8 +132,37 @@ def route_order(order: Order, uow: UnitOfWork, config: Config, *, at: datetime, 
             sync_reservations(order, book, at=at, actor=actor)
 
 
+class Freight:
+    """Within one run (an allocation batch): each order's parcel and its
+    cheapest rate-table quote per warehouse, worked out once (warehouse
+    choice and service choice both need them).  Orders must not change
+    while one is in use."""
+
+    def __init__(self, catalog: Catalog, config: Config) -> None:
+        self.catalog = catalog
+        self.config = config
+        self._parcels: dict[str, Parcel] = {}
+        self._quotes: dict[tuple[str, str], Quote | None] = {}
+
+    def parcel(self, order: Order) -> Parcel:
+        parcel = self._parcels.get(order.id)
+        if parcel is None:
+            parcel = self._parcels[order.id] = parcel_of(order, self.catalog)
+        return parcel
+
+    def cheapest(self, order: Order, warehouse: str) -> Quote | None:
+        key = (order.id, warehouse)
+        if key not in self._quotes:
+            self._quotes[key] = cheapest(self.config.tables_for(warehouse), self.parcel(order))
+        return self._quotes[key]
+
+
 def warehouse_order(
-    order: Order, codes: tuple[str, ...], catalog: Catalog, config: Config
+    order: Order,
+    codes: tuple[str, ...],
+    catalog: Catalog,
+    config: Config,
+    freight: Freight | None = None,
 ) -> tuple[str, ...]:
     """Candidate warehouses for ``order``: the one a rule assigned, else all,
     cheapest estimated freight first (then warehouse priority).  The freight
@@ -143,16 +172,22 @@ def warehouse_order(
         return (order.route_warehouse,)
     if not config.rate_tables:
         return codes
-    parcel = parcel_of(order, catalog)
+    freight = freight or Freight(catalog, config)
     priced = []
     for rank, code in enumerate(codes):
-        best = cheapest(config.tables_for(code), parcel)
+        best = freight.cheapest(order, code)
         priced.append((best is None, best.amount.amount if best else 0, rank, code))
     return tuple(code for *_, code in sorted(priced))
 
 
 def choose_service(
-    order: Order, catalog: Catalog, config: Config, *, at: datetime, actor: str
+    order: Order,
+    catalog: Catalog,
+    config: Config,
+    *,
+    at: datetime,
+    actor: str,
+    freight: Freight | None = None,
 ) -> None:
     """Give an allocated order without a service the cheapest qualifying one
     among its warehouse's rate tables and live carrier quotes (ties: carrier,
@@ -162,11 +197,12 @@ def choose_service(
     a live quote for a service whose table refuses PO boxes."""
     if order.shipping_service is not None or order.warehouse is None:
         return
-    parcel = parcel_of(order, catalog)
+    freight = freight or Freight(catalog, config)
+    parcel = freight.parcel(order)
     tables = config.tables_for(order.warehouse)
     refusing = {t.name for t in tables if t.refuses_po_boxes} if parcel.po_box else set()
     quotes = []
-    best_table = cheapest(tables, parcel)
+    best_table = freight.cheapest(order, order.warehouse)
     if best_table is not None:
         quotes.append(best_table)
     for rates, service in config.live_for(order.warehouse):
