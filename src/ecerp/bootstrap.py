@@ -39,7 +39,7 @@ class Backend:
     snapshot: Callable[[], StockState]
     close: Callable[[], None]
     outbox: Outbox | None = None
-    configure_outbox: Callable[[tuple[type[Event], ...] | None], None] | None = None
+    configure_outbox: Callable[[Callable[[Event], bool] | None], None] | None = None
     reader: Callable[[], UnitOfWork] | None = None
     """Units of work for reads only (on SQLite they do not queue behind
     writers); defaults to :attr:`uow_factory`."""
@@ -95,8 +95,8 @@ def _open_sql(url: str) -> Backend:
         with SqlUnitOfWork(db, readonly=True) as uow:
             return read_state(uow.connection)
 
-    def configure(types: tuple[type[Event], ...] | None) -> None:
-        db.outbox_types = types
+    def configure(wants: Callable[[Event], bool] | None) -> None:
+        db.outbox_filter = wants
 
     return Backend(
         url,
@@ -152,5 +152,5 @@ def bootstrap(
         config=config,
     )
     if backend.configure_outbox is not None:
-        backend.configure_outbox(bus.handled_event_types())
+        backend.configure_outbox(bus.outbox_filter())
     return bus, backend

@@ -189,3 +189,28 @@ def test_the_outbox_hands_out_events_until_they_are_marked_delivered(backend_url
         assert outbox.pending(10) == []
         assert erp.orders.get(W1).status is OrderStatus.ALLOCATED
         assert erp.inventory.verify() == []
+
+
+def all_rows(url: str) -> int:
+    (rows,) = run_sql(url, "SELECT count(*) FROM outbox")
+    return int(rows[0][0])
+
+
+def test_only_events_that_may_free_stock_are_stored_when_nobody_publishes(
+    backend_url: str,
+) -> None:
+    """Without publishers the outbox keeps what the waiting-order handler acts
+    on (stock arriving, reservations given back), not the shipment's moves
+    to the customer, which never free stock."""
+    erp = open_erp(backend_url, clock=SimulatedClock(T0))
+    set_up_waiting_order(erp)
+    before = all_rows(backend_url)
+    erp.inventory.receive("MUG", "SH", 5)  # stock arrives: W1 is allocated from the outbox
+    assert erp.orders.get(W1).status is OrderStatus.ALLOCATED
+    after_receipt = all_rows(backend_url)
+    assert after_receipt == before + 1, "the receipt's move is stored"
+
+    assert erp.orders.ship([W1]).counts() == {"done": 1}
+    assert all_rows(backend_url) == after_receipt, "a shipment stores nothing"
+    assert pending_rows(backend_url) == 0
+    erp.close()

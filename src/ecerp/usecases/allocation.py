@@ -199,13 +199,22 @@ def allocate_in(
     return BatchResult(tuple(outcomes[oid] for oid in dict.fromkeys(ids)) + tuple(extra))
 
 
+def frees_stock(event: Event) -> bool:
+    """Whether ``event`` may let a waiting order go: stock arriving in a
+    sellable location (a receipt, a gain, a transfer in), or a reservation
+    given back.  Shipments and other moves out of stock never do."""
+    if isinstance(event, StockMoved):
+        return Location.parse(event.move.dest).kind is LocationKind.STOCK
+    return isinstance(event, ReservationReleased)
+
+
 def allocate_waiting(events: list[Event], ctx: Context) -> None:
     """Event handler: stock became available (a receipt, a gain, a release),
     so waiting orders that need those SKUs are allocated, oldest first."""
     skus: set[str] = set()
     for event in events:
         if isinstance(event, StockMoved):
-            if Location.parse(event.move.dest).kind is LocationKind.STOCK:
+            if frees_stock(event):
                 skus.add(event.move.sku)
         elif isinstance(event, ReservationReleased):
             skus.update(sku for (_, sku), _ in event.lines)

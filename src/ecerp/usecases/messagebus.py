@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import attrs
+
 from ecerp.domain.errors import ConcurrencyError
 from ecerp.domain.events import Event, ReservationReleased, StockMoved
 from ecerp.ports.clock import Clock
@@ -92,8 +94,23 @@ def quiet_gc(enabled: bool) -> Iterator[None]:
 
 
 #: Event handlers, each with the event types it wants.
-EVENT_HANDLERS: list[tuple[tuple[type[Event], ...], EventHandler]] = [
-    ((StockMoved, ReservationReleased), allocation.allocate_waiting),
+@attrs.frozen
+class Subscription:
+    """An event handler, the event types it takes, and which of those it
+    acts on (the others are neither stored in an outbox nor handed to it)."""
+
+    types: tuple[type[Event], ...]
+    handler: EventHandler
+    acts_on: Callable[[Event], bool] = lambda _: True
+
+    def wants(self, event: Event) -> bool:
+        return isinstance(event, self.types) and self.acts_on(event)
+
+
+EVENT_HANDLERS: list[Subscription] = [
+    Subscription(
+        (StockMoved, ReservationReleased), allocation.allocate_waiting, allocation.frees_stock
+    ),
 ]
 
 
@@ -153,10 +170,9 @@ class MessageBus:
         return result
 
     def _stored(self, events: list[Event]) -> bool:
-        """Whether any of ``events`` went to the outbox (it keeps the types
-        :meth:`handled_event_types` names)."""
-        types = self.handled_event_types()
-        return bool(events) and (types is None or any(isinstance(e, types) for e in events))
+        """Whether any of ``events`` went to the outbox (it keeps those
+        :meth:`wants`)."""
+        return any(self.wants(e) for e in events)
 
     def relay(self, limit: int = 1000) -> int:
         """Deliver pending outbox events (and those their handlers cause) to
@@ -175,10 +191,10 @@ class MessageBus:
         """Run the handlers and publishers for ``events``; returns the events
         the handlers committed."""
         more = []
-        for types, handler in self.event_handlers:
-            wanted = [e for e in events if isinstance(e, types)]
+        for sub in self.event_handlers:
+            wanted = [e for e in events if sub.wants(e)]
             if wanted:
-                _, caused = self._run(lambda ctx, h=handler, w=wanted: h(w, ctx))  # type: ignore[misc]
+                _, caused = self._run(lambda ctx, h=sub.handler, w=wanted: h(w, ctx))  # type: ignore[misc]
                 more.append(caused)
         for publisher in self.publishers:
             publisher.publish(events)
@@ -206,9 +222,13 @@ class MessageBus:
             if batch:
                 queue.extend(self._deliver(batch))
 
-    def handled_event_types(self) -> tuple[type[Event], ...] | None:
-        """The event types something here listens to (``None``: all of them,
-        because publishers take every event)."""
-        if self.publishers:
-            return None
-        return tuple(tp for types, _ in self.event_handlers for tp in types)
+    def wants(self, event: Event) -> bool:
+        """Whether anything here takes ``event``: a publisher (they take
+        every event) or a handler that acts on it.  An outbox stores only
+        these."""
+        return bool(self.publishers) or any(sub.wants(event) for sub in self.event_handlers)
+
+    def outbox_filter(self) -> Callable[[Event], bool] | None:
+        """What a backend's outbox should store (``None``: nothing, as
+        nothing here takes events)."""
+        return self.wants if self.publishers or self.event_handlers else None

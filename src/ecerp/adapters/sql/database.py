@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -132,18 +132,18 @@ class Database:
     url: str
     engine: Engine
     is_postgres: bool
-    outbox_types: tuple[type[Event], ...] | None = ()
-    """Which events the unit of work stores in the outbox: ``None`` for all
-    (someone publishes them), a tuple of types for those with handlers."""
+    outbox_filter: Callable[[Event], bool] | None = None
+    """Which events the unit of work stores in the outbox (those something
+    takes, see ``MessageBus.wants``); ``None``: none."""
     catalog_cache: CatalogCache = attrs.field(factory=CatalogCache)
     """Committed catalog rows shared by this database's units of work."""
 
     @property
     def outbox(self) -> bool:
-        return self.outbox_types is None or bool(self.outbox_types)
+        return self.outbox_filter is not None
 
     def wants(self, event: Event) -> bool:
-        return self.outbox_types is None or isinstance(event, self.outbox_types)
+        return self.outbox_filter is not None and self.outbox_filter(event)
 
     @property
     def is_sqlite(self) -> bool:
