@@ -159,6 +159,10 @@ def _check_currency(_: Any, __: Any, value: Any) -> None:
         raise UnknownCurrencyError(value)
 
 
+#: One shared zero per currency (see ``Money.zero``).
+_ZEROS: dict[str, Money] = {}
+
+
 @attrs.frozen(order=False)
 class Money:
     """An amount of one currency.  Arithmetic keeps full precision; call
@@ -174,7 +178,13 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        return cls(Decimal(0).quantize(_QUANTUM[minor_unit(currency)]), currency)
+        # Money is immutable: one zero per currency is shared.
+        found = _ZEROS.get(currency) if cls is Money else None
+        if found is None:
+            found = cls(Decimal(0).quantize(_QUANTUM[minor_unit(currency)]), currency)
+            if cls is Money:
+                _ZEROS[currency] = found
+        return found
 
     def rounded(self) -> Money:
         """This amount rounded half-up to the currency's minor unit."""

@@ -19,13 +19,13 @@ Encoding choices (all of them):
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
 import cattrs
+import orjson
 
 from ecerp.domain import events as ev
 from ecerp.domain.money import Money
@@ -60,10 +60,12 @@ class DocumentConverter(cattrs.Converter):
     """A cattrs converter with JSON ``dumps``/``loads`` helpers."""
 
     def dumps(self, obj: Any) -> str:
-        return json.dumps(self.unstructure(obj), separators=(",", ":"), ensure_ascii=False)
+        # orjson: compact, UTF-8, keys in insertion order (so a document
+        # dumps to the same text every time, which is how changes are found)
+        return orjson.dumps(self.unstructure(obj)).decode()
 
     def loads(self, text: str, cls: type[T]) -> T:
-        return self.structure(json.loads(text), cls)
+        return self.structure(orjson.loads(text), cls)
 
 
 def _dt_out(value: datetime) -> str:
@@ -181,6 +183,21 @@ def order_out(o: Order) -> dict[str, Any]:
     }
 
 
+#: Money values read back, shared (they are immutable): order documents
+#: repeat the same prices and discounts again and again.
+_MONEY: dict[tuple[str, str], Money] = {}
+
+
+def _money(amount: str, currency: str) -> Money:
+    key = (amount, currency)
+    found = _MONEY.get(key)
+    if found is None:
+        if len(_MONEY) > 100_000:
+            _MONEY.clear()
+        found = _MONEY[key] = Money(Decimal(amount), currency)
+    return found
+
+
 def order_in(d: dict[str, Any]) -> Order:
     cur = d["currency"]
     return Order(
@@ -192,7 +209,7 @@ def order_in(d: dict[str, Any]) -> Order:
         updated_at=_iso(d["updated_at"]),
         currency=cur,
         lines=[
-            OrderLine(n, sku, qty, Money(Decimal(price), cur), Money(Decimal(disc), cur), title)
+            OrderLine(n, sku, qty, _money(price, cur), _money(disc, cur), title)
             for n, sku, qty, price, disc, title in d["lines"]
         ],
         requirements={(line, sku): qty for line, sku, qty in d["requirements"]},
