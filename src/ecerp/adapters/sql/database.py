@@ -35,6 +35,7 @@ from sqlalchemy.exc import (
 )
 
 from ecerp.adapters.sql import schema
+from ecerp.adapters.sql.bulk import Bulk
 from ecerp.adapters.sql.catalog_cache import CatalogCache
 from ecerp.domain.errors import (
     BackendError,
@@ -137,6 +138,11 @@ class Database:
     takes, see ``MessageBus.wants``); ``None``: none."""
     catalog_cache: CatalogCache = attrs.field(factory=CatalogCache)
     """Committed catalog rows shared by this database's units of work."""
+    bulk: Bulk = attrs.field(init=False)
+    """Many-row statements in this database's placeholder style."""
+
+    def __attrs_post_init__(self) -> None:
+        self.bulk = Bulk(postgres=self.is_postgres)
 
     @property
     def outbox(self) -> bool:

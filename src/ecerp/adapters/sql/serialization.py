@@ -132,6 +132,10 @@ def _money_req(d: dict[str, str]) -> Money:
     return Money(Decimal(d["amount"]), d["currency"])
 
 
+def _address_out(a: Address) -> tuple[str, ...]:
+    return (a.name, a.line1, a.line2, a.city, a.region, a.postcode, a.country, a.phone)
+
+
 def order_out(o: Order) -> dict[str, Any]:
     return {
         "id": o.id,
@@ -153,8 +157,8 @@ def order_out(o: Order) -> dict[str, Any]:
             for ln in o.lines
         ],
         "requirements": [[line, sku, qty] for (line, sku), qty in sorted(o.requirements.items())],
-        "buyer": attrs.astuple(o.buyer),
-        "address": attrs.astuple(o.address),
+        "buyer": (o.buyer.id, o.buyer.name, o.buyer.email),
+        "address": _address_out(o.address),
         "payment": o.payment.value,
         "paid_amount": _money_out(o.paid_amount),
         "status": o.status.value,

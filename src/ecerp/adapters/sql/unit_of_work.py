@@ -20,7 +20,6 @@ from sqlalchemy import (
     Connection,
     Select,
     String,
-    bindparam,
     delete,
     func,
     insert,
@@ -28,9 +27,7 @@ from sqlalchemy import (
     or_,
     select,
     union_all,
-    update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ecerp.adapters.sql import schema as t
 from ecerp.adapters.sql.catalog_cache import VERSION_KEY, CatalogCache, CatalogRows
@@ -84,15 +81,6 @@ def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
             batch = []
     if batch:
         yield batch
-
-
-def _upsert(db: Database, table: Any, keys: list[str], add: list[str]) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET col = col + excluded.col."""
-    dialect = postgresql if db.is_postgres else sqlite
-    stmt = dialect.insert(table)
-    return stmt.on_conflict_do_update(
-        index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in add}
-    )
 
 
 # --- catalog -----------------------------------------------------------------------------
@@ -481,32 +469,33 @@ class SqlStockState(StockState):
                 insert(t.warehouses),
                 [{"code": w.code, "data": CONVERTER.dumps(w)} for w in changes.warehouses],
             )
-        if changes.moves:
-            conn.execute(
-                insert(t.moves),
-                [
-                    {
-                        "seq": m.seq,
-                        "sku": m.sku,
-                        "source": m.source,
-                        "dest": m.dest,
-                        "qty": m.qty,
-                        "reason": m.reason.value,
-                        "document": m.document,
-                        "actor": m.actor,
-                        "at": m.at,
-                        "note": m.note,
-                    }
-                    for m in changes.moves
-                ],
-            )
+        bulk = self._db.bulk
+        bulk.insert(
+            conn,
+            t.moves,
+            ("seq", "sku", "source", "dest", "qty", "reason", "document", "actor", "at", "note"),
+            [
+                (
+                    m.seq,
+                    m.sku,
+                    m.source,
+                    m.dest,
+                    m.qty,
+                    m.reason.value,
+                    m.document,
+                    m.actor,
+                    t.format_utc(m.at),
+                    m.note,
+                )
+                for m in changes.moves
+            ],
+        )
         balance_rows = [
-            {"sku": sku, "location": loc, "qty": new - self.on_hand.get((sku, loc), 0)}
+            (sku, loc, new - self.on_hand.get((sku, loc), 0))
             for (sku, loc), new in sorted(changes.on_hand.items())
             if new != self.on_hand.get((sku, loc), 0)
         ]
-        if balance_rows:
-            conn.execute(_upsert(self._db, t.balances, ["sku", "location"], ["qty"]), balance_rows)
+        bulk.add(conn, t.balances, ("sku", "location"), ("qty",), balance_rows)
         position_keys = sorted(set(changes.sellable) | set(changes.reserved))
         position_rows = []
         for key in position_keys:
@@ -517,38 +506,31 @@ class SqlStockState(StockState):
                 key, 0
             )
             if d_on_hand or d_reserved:
-                position_rows.append(
-                    {
-                        "sku": key[0],
-                        "warehouse": key[1],
-                        "on_hand": d_on_hand,
-                        "reserved": d_reserved,
-                    }
-                )
-        if position_rows:
-            conn.execute(
-                _upsert(self._db, t.positions, ["sku", "warehouse"], ["on_hand", "reserved"]),
-                position_rows,
-            )
+                position_rows.append((key[0], key[1], d_on_hand, d_reserved))
+        bulk.add(conn, t.positions, ("sku", "warehouse"), ("on_hand", "reserved"), position_rows)
         if changes.reservations:
             touched = sorted(changes.reservations)
-            conn.execute(
-                delete(t.reservations).where(t.reservations.c.order_id == bindparam("oid")),
-                [{"oid": o} for o in touched],
+            # orders that held nothing before this unit have no rows to delete
+            bulk.delete(
+                conn,
+                t.reservations,
+                "order_id",
+                [
+                    o
+                    for o in touched
+                    if self.reservations.get(o) or o not in self._reservations_loaded
+                ],
             )
-            rows = [
-                {
-                    "order_id": r.order,
-                    "line": r.line,
-                    "sku": r.sku,
-                    "warehouse": r.warehouse,
-                    "qty": r.qty,
-                }
-                for o in touched
-                for _, r in sorted(changes.reservations[o].items())
-            ]
-            if rows:
-                conn.execute(insert(t.reservations), rows)
+            bulk.insert(
+                conn,
+                t.reservations,
+                ("order_id", "line", "sku", "warehouse", "qty"),
+                [
+                    (r.order, r.line, r.sku, r.warehouse, r.qty)
+                    for o in touched
+                    for _, r in sorted(changes.reservations[o].items())
+                ],
+            )
         if changes.closed_until is not None:
             conn.execute(delete(t.ledger_meta).where(t.ledger_meta.c.key == "closed_until"))
             conn.execute(
@@ -964,62 +946,53 @@ class SqlOrderRepository(OrderRepository):
         ) + len(self.new)
 
     def write(self, conn: Connection) -> None:
-        if self.new:
-            conn.execute(
-                insert(t.orders),
-                [
-                    {
-                        "id": o.id,
-                        "channel": o.channel,
-                        "shop": o.shop,
-                        "external_id": o.external_id,
-                        "status": o.status.value,
-                        "data": CONVERTER.dumps(o),
-                        "buyer_key": buyer_key(o),
-                        "priority": o.priority,
-                        "ordered_at": t.format_utc(o.ordered_at),
-                    }
-                    for o in self.new.values()
-                ],
-            )
+        bulk = self._db.bulk
+        bulk.insert(
+            conn,
+            t.orders,
+            (
+                "id",
+                "channel",
+                "shop",
+                "external_id",
+                "status",
+                "data",
+                "buyer_key",
+                "priority",
+                "ordered_at",
+            ),
+            [
+                (
+                    o.id,
+                    o.channel,
+                    o.shop,
+                    o.external_id,
+                    o.status.value,
+                    CONVERTER.dumps(o),
+                    buyer_key(o),
+                    o.priority,
+                    t.format_utc(o.ordered_at),
+                )
+                for o in self.new.values()
+            ],
+        )
         changed = []
         needs: dict[str, frozenset[str]] = {o.id: _skus_of(o) for o in self.new.values()}
         for oid, order in self.seen.items():
             data = CONVERTER.dumps(order)
             if data != self.loaded[oid]:
-                changed.append(
-                    {
-                        "oid": oid,
-                        "status": order.status.value,
-                        "priority": order.priority,
-                        "data": data,
-                    }
-                )
+                changed.append((order.status.value, order.priority, data, oid))
                 skus = _skus_of(order)
                 if skus != self.loaded_skus[oid]:
                     needs[oid] = skus
-        if changed:
-            conn.execute(
-                update(t.orders)
-                .where(t.orders.c.id == bindparam("oid"))
-                .values(
-                    status=bindparam("status"),
-                    priority=bindparam("priority"),
-                    data=bindparam("data"),
-                ),
-                changed,
-            )
-        redone = [oid for oid in needs if oid in self.seen]
-        if redone:
-            conn.execute(
-                delete(t.order_skus).where(t.order_skus.c.order_id == bindparam("oid")),
-                [{"oid": oid} for oid in sorted(redone)],
-            )
-        rows = [
-            {"sku": sku, "order_id": oid} for oid, skus in needs.items() for sku in sorted(skus)
-        ]
-        if rows:
-            conn.execute(insert(t.order_skus), rows)
+        bulk.update(conn, t.orders, ("status", "priority", "data"), "id", changed)
+        bulk.delete(conn, t.order_skus, "order_id", sorted(o for o in needs if o in self.seen))
+        bulk.insert(
+            conn,
+            t.order_skus,
+            ("sku", "order_id"),
+            [(sku, oid) for oid, skus in needs.items() for sku in sorted(skus)],
+        )
 
     def touched(self) -> Iterable[Order]:
         yield from self.seen.values()
