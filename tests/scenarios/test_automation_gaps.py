@@ -433,3 +433,44 @@ def test_releasing_an_order_that_is_not_held_names_its_status(url: str) -> None:
     with pytest.raises(InvalidTransitionError) as caught:
         erp.orders.release(oid("1"))
     assert caught.value.from_ == "allocated"
+
+
+# --- merged parcels edited or split: write-back still points at the right orders ----
+
+
+def test_editing_a_merged_parcel_keeps_the_origin_of_the_lines_that_stay(url: str) -> None:
+    erp = seller(url, Sku("LID", weight_g=50), Sku("LAMP", weight_g=900))
+    erp.orders.import_orders([order("1", ("MUG", 1)), order("2", ("LID", 2), minute=1)])
+    parcel = erp.orders.merge([oid("1"), oid("2")])
+    assert parcel.line_origins == {1: (oid("1"), 1), 2: (oid("2"), 1)}
+
+    price = Money.of("10.00", "EUR")
+    edited = erp.orders.edit_lines(
+        parcel.id,
+        [ChannelLine("MUG", 3, price), ChannelLine("LAMP", 1, price), ChannelLine("LID", 1, price)],
+    )
+    # line 1 is still order 1's mug (more of it); line 2 is now a lamp the
+    # seller added, and the lid moved to line 3: neither comes from a
+    # marketplace line any more, so no tracking is written back for them
+    assert edited.line_origins == {1: (oid("1"), 1)}
+    assert erp.orders.get(parcel.id).line_origins == {1: (oid("1"), 1)}
+
+
+def test_a_part_split_off_a_merged_parcel_points_at_its_originals_and_is_no_merge(
+    url: str,
+) -> None:
+    erp = seller(url, Sku("LID", weight_g=50))
+    erp.orders.import_orders([order("1", ("MUG", 1)), order("2", ("LID", 2), ("MUG", 1), minute=1)])
+    parcel = erp.orders.merge([oid("1"), oid("2")])
+    assert parcel.line_origins == {1: (oid("1"), 1), 2: (oid("2"), 1), 3: (oid("2"), 2)}
+
+    stays, part = erp.orders.split(parcel.id, {2: 2})
+    assert part.merged_from == ()
+    assert part.split_from == parcel.id
+    assert part.line_origins == {1: (oid("2"), 1)}
+    assert stays.line_origins == {1: (oid("1"), 1), 3: (oid("2"), 2)}
+    assert stays.merged_from == (oid("1"), oid("2"))
+    with pytest.raises(ConsolidationError, match="parts were split off"):
+        erp.orders.unmerge(parcel.id)
+    assert erp.orders.get(oid("1")).status is OrderStatus.MERGED
+    erp.check()

@@ -698,6 +698,16 @@ class Order:
         if _line_values(lines) == _line_values(self.lines) and requirements == self.requirements:
             return
         self._audit(at, actor, "lines", _describe_lines(self.lines), _describe_lines(lines))
+        if self.line_origins:
+            # a merged parcel: a line keeps its marketplace origin while it is
+            # still the same listing at the same number; added or replaced
+            # lines come from no marketplace order
+            old = {ln.line_no: ln.listing_sku for ln in self.lines}
+            self.line_origins = {
+                ln.line_no: self.line_origins[ln.line_no]
+                for ln in lines
+                if ln.line_no in self.line_origins and old.get(ln.line_no) == ln.listing_sku
+            }
         self.lines = list(lines)
         self.requirements = dict(requirements)
         self._events.append(OrderUpdated(self.id, ("lines",)))
@@ -947,6 +957,10 @@ def unmerge_orders(merged: Order, originals: list[Order], *, at: datetime, actor
     for o in originals:
         if o.status is not S.MERGED or o.merged_into != merged.id or o.parked is None:
             raise ConsolidationError([o.id], f"is not merged into {merged.id}")
+    if _split_count(merged):
+        raise ConsolidationError(
+            [merged.id], "parts were split off it: the originals cannot be restored whole"
+        )
     merged.cancel(at=at, actor=actor, reason="unmerged")
     for o in originals:
         assert o.parked is not None
@@ -1011,9 +1025,12 @@ def split_order(
     for index, part in enumerate(parts):
         lines: list[OrderLine] = []
         requirements: Requirements = {}
+        origins: dict[int, tuple[str, int]] = {}
         for line_no in sorted(part):
             src, qty = by_no[line_no], part[line_no]
             n = len(lines) + 1
+            if line_no in order.line_origins:
+                origins[n] = order.line_origins[line_no]
             lines.append(
                 OrderLine(
                     n, src.listing_sku, qty, src.unit_price, shares[line_no][index], src.title
@@ -1030,6 +1047,10 @@ def split_order(
             requirements=requirements,
             paid_amount=None,
             split_from=order.id,
+            # a part of a merged parcel: its lines still point at their
+            # marketplace orders, but it is not itself a merge of them
+            merged_from=(),
+            line_origins=origins,
             history=[],
             changes=[],
             status=S.NEW,
@@ -1051,6 +1072,8 @@ def split_order(
     order._audit(at, actor, "split", _describe_lines(order.lines), _describe_lines(rest))
     order.lines = rest
     order.requirements = rest_req
+    kept = {ln.line_no for ln in rest}
+    order.line_origins = {n: o for n, o in order.line_origins.items() if n in kept}
     order.seller_note = (
         order.seller_note + f" split into {', '.join(c.id for c in children)}"
     ).strip()
