@@ -387,6 +387,13 @@ class OrdersAPI(_Context):
         result: Order = self._run(c.ChangeAddress(order_id, address, self._actor(actor)))
         return result.clone()
 
+    def change_service(self, order_id: str, service: str | None, actor: str | None = None) -> Order:
+        """Set the carrier service (``"carrier/service"``) a person chose, or
+        ``None`` to let allocation choose the cheapest again; audited, and
+        holds and rules run again.  Refused once the order is picked."""
+        result: Order = self._run(c.ChangeShippingService(order_id, service, self._actor(actor)))
+        return result.clone()
+
     def merge(self, order_ids: Iterable[str], actor: str | None = None) -> Order:
         """Merge unpicked orders of one buyer and address into one order.
 

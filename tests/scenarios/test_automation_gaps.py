@@ -474,3 +474,48 @@ def test_a_part_split_off_a_merged_parcel_points_at_its_originals_and_is_no_merg
         erp.orders.unmerge(parcel.id)
     assert erp.orders.get(oid("1")).status is OrderStatus.MERGED
     erp.check()
+
+
+# --- a person changes the carrier service ----------------------------------------------
+
+
+def test_a_person_changes_the_service_audited_and_not_after_picking(url: str) -> None:
+    from ecerp.domain.orders import OrderLockedError
+
+    erp = seller(url)
+    erp.inventory.receive("MUG", "BER", 5)
+    erp.orders.import_orders([order("1", ("MUG", 1))])
+    erp.orders.allocate()
+
+    changed = erp.orders.change_service(oid("1"), "dhl/express", actor="ana")
+    assert changed.shipping_service == "dhl/express"
+    last = changed.changes[-1]
+    assert (last.actor, last.field, last.after) == ("ana", "shipping_service", "dhl/express")
+    assert changed.status is OrderStatus.ALLOCATED
+    assert held(erp, oid("1")) == [(1, "MUG", 1)], "the reservation is untouched"
+
+    erp.orders.change_service(oid("1"), None)
+    assert erp.orders.get(oid("1")).shipping_service is None
+
+    erp.orders.pick([oid("1")])
+    with pytest.raises(OrderLockedError):
+        erp.orders.change_service(oid("1"), "ups/standard")
+    assert erp.orders.get(oid("1")).shipping_service is None
+
+
+def test_choosing_a_service_that_refuses_po_boxes_holds_a_po_box_order(url: str) -> None:
+    """The PO box check follows the service a person picks."""
+    po_box = Address("Ann Weber", "Postfach 12 34", "", "Berlin", "", "10115", "DE")
+    tables = [
+        table("dhl", "paket", first="5.00", refuses_po_boxes=True),
+        table("post", "brief", first="6.00"),
+    ]
+    erp = seller(url, review=ReviewPolicy((PoBox(),)), rate_tables=tables)
+    erp.inventory.receive("MUG", "BER", 5)
+    erp.orders.import_orders([order("1", ("MUG", 1), address=po_box)])
+    assert erp.orders.get(oid("1")).status is OrderStatus.READY, "post takes PO boxes"
+
+    erp.orders.change_service(oid("1"), "dhl/paket")
+    after = erp.orders.get(oid("1"))
+    assert after.status is OrderStatus.ON_HOLD
+    assert [r.code for r in after.hold_reasons] == ["po_box"]

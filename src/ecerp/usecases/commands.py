@@ -226,6 +226,15 @@ class ChangeAddress(Command):
 
 
 @attrs.frozen
+class ChangeShippingService(Command):
+    """Set the carrier service a person chose (``None``: let ecerp choose)."""
+
+    order_id: str
+    service: str | None
+    actor: str = "system"
+
+
+@attrs.frozen
 class StartPicking(Command):
     order_ids: tuple[str, ...] = attrs.field(converter=_strs)
     actor: str = "system"

@@ -59,6 +59,7 @@ COMMAND_HANDLERS: dict[type[c.Command], CommandHandler] = {
     c.ReleaseOrder: orders.release_order,
     c.EditOrderLines: orders.edit_order_lines,
     c.ChangeAddress: orders.change_address,
+    c.ChangeShippingService: orders.change_shipping_service,
     c.StartPicking: orders.start_picking,
     c.ShipOrders: orders.ship_orders,
     c.MergeOrders: consolidation.merge,

@@ -41,6 +41,7 @@ from ecerp.usecases.commands import (
     AllocateOrders,
     CancelOrder,
     ChangeAddress,
+    ChangeShippingService,
     EditOrderLines,
     HoldOrder,
     ImportOrders,
@@ -317,6 +318,28 @@ def change_address(cmd: ChangeAddress, ctx: Context) -> Order:
         at = ctx.now()
         order.change_address(cmd.address, at=at, actor=cmd.actor)
         recheck(order, uow, ctx, at=at, actor=cmd.actor)
+        uow.commit()
+    return order
+
+
+def change_shipping_service(cmd: ChangeShippingService, ctx: Context) -> Order:
+    """A person picks the carrier service (or clears it, so that ecerp
+    chooses again at allocation); the review checks run again (a PO box
+    may suit one carrier and not another).  Routing rules do not run: none
+    of their conditions looks at the service, and a person's choice is not
+    overridden by a rule's.
+
+    Raises:
+        OrderLockedError: the order is picked or beyond.
+    """
+    with ctx.uow as uow:
+        order = uow.orders.get(cmd.order_id)
+        at = ctx.now()
+        order.set_shipping_service(cmd.service, at=at, actor=cmd.actor)
+        Reviewer(uow, ctx.config, [(order.shop, buyer_key(order))]).review(
+            order, at=at, actor=cmd.actor
+        )
+        sync_reservations(order, uow.stock.book(), at=at, actor=cmd.actor)
         uow.commit()
     return order
 
