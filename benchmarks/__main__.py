@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:54329/ecerp_bench"
 BACKENDS = ("memory", "sqlite", "postgres")
-SCENARIO_NAMES = ("batch", "single", "ledger", "stream")
+SCENARIO_NAMES = ("batch", "automation", "single", "ledger", "stream")
 
 #: The issue's targets on a 2-core machine, for the table (never asserted).
 TARGETS: dict[str, Any] = {
@@ -445,6 +445,18 @@ def table(report: dict[str, Any]) -> str:
                 f"{_fmt(g['stock_report']['seconds'], 2):>10}"
                 f"{_fmt(g['back_dated_move']['median_ms'], 2):>15}"
             )
+    auto_rows = [
+        (name, e["automation"])
+        for name, e in report["backends"].items()
+        if isinstance(e.get("automation"), dict) and "orders_per_s" in e["automation"]
+    ]
+    if auto_rows:
+        lines += ["", "automation (process)  orders  orders/s  peak RSS MB  outcomes"]
+        for name, g in auto_rows:
+            lines.append(
+                f"{name:<16}{_fmt(g['orders']):>11}{_fmt(g['orders_per_s']):>10}"
+                f"{_fmt(g['rss_mb']['peak'], 1):>13}  {g['outcomes']}"
+            )
     stream_rows = [
         (name, e["stream"])
         for name, e in report["backends"].items()
@@ -475,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--scenarios",
         default=",".join(SCENARIO_NAMES),
-        help="comma-separated: batch,single,ledger,stream",
+        help="comma-separated: batch,automation,single,ledger,stream",
     )
     p.add_argument("--out", help="JSON file (default benchmarks/results/<size>.json)")
     p.add_argument("--seed", type=int, default=20260302)

@@ -162,6 +162,125 @@ def stocked_erp(url: str, workload: Workload, clock: BenchClock) -> tuple[ERP, f
     return erp, time.perf_counter() - started
 
 
+# --- the automation path -----------------------------------------------------------------------
+
+EU = ("DE", "FR", "IT", "ES", "NL", "BE", "AT", "PL", "SE", "DK", "FI", "IE", "PT", "CZ")
+
+
+def automation_options() -> dict[str, Any]:
+    """``open_erp`` arguments of a seller who automates: four review checks,
+    routing rules, and two carriers' rate tables per warehouse (home zone,
+    EU zone, world zone; volumetric divisor, a weight limit)."""
+    from ecerp import Money
+    from ecerp.domain.holds import BuyerNote, IncompleteAddress, ReviewPolicy, ValueOver
+    from ecerp.domain.routing import RuleSet
+    from ecerp.domain.shipping import RateTable
+
+    rules = RuleSet.from_dict(
+        {
+            "version": 1,
+            "rules": [
+                {
+                    "name": "americas-from-wh3",
+                    "conditions": {"countries": ["US", "CA", "MX"]},
+                    "actions": {"warehouse": "WH3"},
+                },
+                {
+                    "name": "big-orders-first",
+                    "conditions": {"amount": {"currency": "EUR", "min": "300"}},
+                    "actions": {"priority": 5, "tags": ["big"]},
+                },
+                {
+                    "name": "heavy-tagged",
+                    "conditions": {"weight_g": {"min": 20000}},
+                    "actions": {"tags": ["heavy"]},
+                },
+            ],
+        }
+    )
+
+    def table(carrier: str, home: str, first: str, step: str) -> RateTable:
+        return RateTable.from_dict(
+            {
+                "carrier": carrier,
+                "service": "standard",
+                "currency": "EUR",
+                "volumetric_divisor": 5000,
+                "max_weight_g": 31_500,
+                "zones": [
+                    {"zone": "home", "country": home},
+                    *({"zone": "eu", "country": c} for c in EU if c != home),
+                    {"zone": "world", "country": "*"},
+                ],
+                "prices": {
+                    "home": {"first_g": 1000, "first": first, "step_g": 1000, "step": step},
+                    "eu": {"first_g": 1000, "first": "9.50", "step_g": 1000, "step": "1.10"},
+                    "world": {"first_g": 500, "first": "19.00", "step_g": 500, "step": "4.00"},
+                },
+            }
+        )
+
+    homes = {"WH1": "DE", "WH2": "PL", "WH3": "US"}
+    tables = {
+        wh: [table("parcelco", home, "4.90", "0.90"), table("fastpost", home, "5.40", "0.70")]
+        for wh, home in homes.items()
+    }
+    review = ReviewPolicy(
+        (BuyerNote(), IncompleteAddress(), ValueOver({"EUR": Money.of("2000", "EUR")}))
+    )
+    return {"review": review, "rules": rules, "rate_tables": tables}
+
+
+def automation(url: str, size: Size, seed: int) -> dict[str, Any]:
+    """The whole automation path in one call: ``erp.orders.process(drafts)``
+    imports, reviews (four checks), routes (three rules), prices freight for
+    every candidate warehouse (two carriers each), allocates the serving
+    queue in chunks and picks each allocated order's cheapest service."""
+    workload = Workload(size, seed)
+    clock = BenchClock(START)
+    baseline = current_rss_mb()
+    fresh(url)
+    started = time.perf_counter()
+    erp = open_erp(url, clock=clock, **automation_options())
+    erp.catalog.add(*workload.catalog_items())
+    for wh in workload.warehouses:
+        erp.inventory.add_warehouse(wh)
+    for wh_code, per_sku in workload.stock().items():
+        sid = f"OPENING-{wh_code}"
+        erp.inventory.start_stocktake(sid, wh_code, per_sku)
+        erp.inventory.count(sid, per_sku)
+        erp.inventory.post_stocktake(sid)
+    setup_s = time.perf_counter() - started
+    drafts, drafts_s = timed(lambda: list(workload.orders()))
+    n = len(drafts)
+    meter = GcMeter()
+    with meter.running():
+        clock.at += timedelta(minutes=5)
+        result, seconds = timed(lambda: erp.orders.process(drafts))
+    drafts.clear()
+    counts = result.counts()
+    with_service = sum(
+        1
+        for o in result.of_kind(OutcomeKind.ALLOCATED)[:2000]
+        if o.order and erp.orders.get(o.order).shipping_service
+    )
+    peak = rss_mb()
+    erp.close()
+    return {
+        "orders": n,
+        "setup_s": round(setup_s, 3),
+        "drafts_build_s": round(drafts_s, 3),
+        "seconds": round(seconds, 3),
+        "orders_per_s": rate(n, seconds),
+        "outcomes": counts,
+        "allocated_with_a_service_of_first_2000": with_service,
+        "gc": meter.figures(),
+        "rss_mb": {"baseline": baseline, "peak": peak},
+        "how": "erp.orders.process(drafts): review (BuyerNote, IncompleteAddress, ValueOver), "
+        "3 routing rules, 2 rate tables per warehouse, allocation in chunks",
+    }
+
+
 # --- batch ----------------------------------------------------------------------------------
 
 
@@ -459,6 +578,7 @@ def ledger(
 
 SCENARIOS: dict[str, Callable[..., dict[str, Any]]] = {
     "batch": batch,
+    "automation": automation,
     "single": single,
     "ledger": ledger,
 }
@@ -468,4 +588,4 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["SCENARIOS", "BenchClock", "GcMeter", "batch", "ledger", "single"]
+__all__ = ["SCENARIOS", "BenchClock", "GcMeter", "automation", "batch", "ledger", "single"]

@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ecerp.domain.catalog import Dimensions
 from ecerp.domain.errors import CurrencyMismatchError, DomainError, ValidationError
@@ -676,3 +678,58 @@ def test_a_parcel_refuses_negative_weight_and_a_float() -> None:
         Parcel(-1)
     with pytest.raises(ValidationError):
         Parcel(1.5)  # type: ignore[arg-type]
+
+
+# --- the zone index agrees with the rule it speeds up ------------------------------------
+
+_zone_entries = st.lists(
+    st.tuples(
+        st.sampled_from(["*", "DE", "de", "FR", "GB"]),
+        st.sampled_from([None, "bavaria", "Bavaria"]),
+        st.sampled_from([None, "1", "10", "8", "IV1"]),
+    ),
+    min_size=1,
+    max_size=8,
+    unique_by=lambda e: (e[0].upper(), (e[1] or "").casefold() or None, e[2]),
+)
+
+
+@given(
+    entries=_zone_entries,
+    country=st.sampled_from(["DE", "de", "FR", "GB", "US", ""]),
+    region=st.sampled_from(["", "Bavaria", "saxony"]),
+    postcode=st.sampled_from(["", "10115", "80331", "IV1 1AA", "75001"]),
+)
+def test_the_zone_is_the_first_most_specific_matching_entry(
+    entries: list[tuple[str, str | None, str | None]], country: str, region: str, postcode: str
+) -> None:
+    """Stated independently: among the entries that match, the one with the
+    highest (named country, postcode prefix length, has region); ties go
+    to the entry listed first."""
+    zones = [Zone(f"z{i}", c, r, p) for i, (c, r, p) in enumerate(entries)]
+    table = RateTable(
+        "acme",
+        "std",
+        "EUR",
+        zones=zones,
+        prices=[ZonePrice(z.zone, 1000, eur("1"), 1000, eur("1")) for z in zones],
+    )
+    parcel = Parcel(100, country=country, region=region, postcode=postcode)
+    best: Zone | None = None
+    for z in zones:
+        matches = (
+            (z.country == "*" or z.country.casefold() == country.casefold())
+            and (z.region is None or z.region.casefold() == region.casefold())
+            and (
+                z.postcode_prefix is None
+                or postcode.replace(" ", "").upper().startswith(z.postcode_prefix.upper())
+            )
+        )
+        rank = (z.country != "*", len(z.postcode_prefix or ""), z.region is not None)
+        if matches and (
+            best is None
+            or rank
+            > (best.country != "*", len(best.postcode_prefix or ""), best.region is not None)
+        ):
+            best = z
+    assert table.zone_for(parcel) == (best.zone if best else None)

@@ -339,6 +339,11 @@ class RateTable:
     max_weight_g: int | None = attrs.field(default=None, validator=_opt_positive_int)
     max_dimensions: Dimensions | None = attrs.field(default=None, validator=_opt_dimensions)
     refuses_po_boxes: bool = attrs.field(default=False, validator=_bool_validator)
+    _by_country: dict[str, tuple[Zone, ...]] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False, hash=False
+    )
+    """Zone entries per casefolded country, most specific first, then the
+    ``"*"`` ones (built once: quoting is the hot path of allocation)."""
 
     def __attrs_post_init__(self) -> None:
         def fail(field: str, value: object, reason: str) -> NoReturn:
@@ -386,6 +391,15 @@ class RateTable:
                 fail(f"remote_areas[{i}].amount", area.amount, f"must be in {self.currency}")
         if self.max_dimensions is not None and min(_sides(self.max_dimensions)) <= 0:
             fail("max_dimensions_mm", self.max_dimensions, "every side must be > 0")
+        ranked = sorted(self.zones, key=lambda z: z.specificity, reverse=True)  # stable
+        anywhere = tuple(z for z in ranked if z.country == "*")
+        for z in ranked:
+            if z.country != "*":
+                key = z.country.casefold()
+                self._by_country[key] = (*self._by_country.get(key, ()), z)
+        for key, entries in list(self._by_country.items()):
+            self._by_country[key] = entries + anywhere
+        self._by_country["*"] = anywhere
 
     @property
     def name(self) -> str:
@@ -401,11 +415,11 @@ class RateTable:
     def zone_for(self, parcel: Parcel) -> str | None:
         """The zone serving ``parcel``'s destination (the most specific
         matching entry), or ``None``."""
-        best: Zone | None = None
-        for zone in self.zones:
-            if zone.matches(parcel) and (best is None or zone.specificity > best.specificity):
-                best = zone
-        return best.zone if best is not None else None
+        entries = self._by_country.get(parcel.country.casefold()) or self._by_country["*"]
+        for zone in entries:  # most specific first
+            if zone.matches(parcel):
+                return zone.zone
+        return None
 
     def volumetric_weight_g(self, parcel: Parcel) -> int | None:
         """``ceil(volume_mm3 / divisor)`` grams, or ``None`` without a
