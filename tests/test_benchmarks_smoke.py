@@ -96,6 +96,17 @@ def test_the_tiny_benchmark_reports_every_figure_for_memory_and_sqlite(
         assert ledger["stock_report"]["rows"] > 0
         assert ledger["periods_closed"]["n"] > 0, "as-of queries start from snapshots"
 
+        auto = entry["automation"]
+        assert auto["orders"] == orders
+        assert auto["orders_per_s"] > 0
+        # every order ends allocated, waiting or held (none rejected), and the
+        # allocated ones got a carrier service from the rate tables
+        assert set(auto["outcomes"]) <= {"allocated", "waiting", "held"}
+        assert sum(auto["outcomes"].values()) == orders
+        assert auto["allocated_with_a_service_of_first_2000"] == min(
+            auto["outcomes"].get("allocated", 0), 2000
+        )
+
         stream = entry["stream"]
         assert stream["orders"] > 0
         assert stream["orders_per_s"] > 0
