@@ -528,9 +528,10 @@ def ledger(
         t0 = time.perf_counter()
         erp.inventory.receive(sku, "LA", 1, document=f"NOW-{i}")
         now_move.append(time.perf_counter() - t0)
-        clock.at = back_to + timedelta(seconds=i + 1)
         t0 = time.perf_counter()
-        erp.inventory.receive(sku, "LA", 1, document=f"BACK-{i}")
+        erp.inventory.receive(
+            sku, "LA", 1, document=f"BACK-{i}", at=back_to + timedelta(seconds=i + 1)
+        )
         back_move.append(time.perf_counter() - t0)
     erp.close()
     return {
@@ -568,7 +569,7 @@ def ledger(
         "move_dated_now": latency(now_move),
         "back_dated_move": {
             **latency(back_move),
-            "how": "erp.inventory.receive with the clock set back into the open period "
+            "how": "erp.inventory.receive(..., at=...) dated back into the open period "
             "(after the last close): the ledger row and the running balances, nothing "
             "else to recompute",
         },

@@ -151,6 +151,16 @@ def draft(
     )
 
 
+def the_afternoons_orders() -> list[ChannelOrder]:
+    mia = Buyer("mia-k", "Mia Krause", "mia@example.com")
+    home = address("Mia Krause", "Lindenweg 3", "Hamburg", "20095", "DE")
+    return [
+        draft("1101", 300, [("MUG", 1, "12.00")], mia, home),
+        draft("1102", 301, [("LAMP", 1, "49.00")], mia, home, note="ring twice"),
+        draft("1103", 302, [("TEAPOT", 1, "30.00")], mia, home),
+    ]
+
+
 def the_mornings_orders() -> list[ChannelOrder]:
     return [
         draft(
@@ -250,7 +260,7 @@ def main(argv: list[str]) -> int:
         review=ReviewPolicy(
             (BuyerNote(), PaymentMismatch(), IncompleteAddress(), PoBox(), Blacklisted())
         ),
-        payments=paypal_export(orders),
+        payments=paypal_export(orders + the_afternoons_orders()),
         blacklist=["chargeback@example.com"],
     )
 
@@ -357,6 +367,12 @@ def main(argv: list[str]) -> int:
         if change.order.startswith("ebay/eb-de/100"):
             print(f"  {change}")
     print(f"  {len(changes)} changes in all; nothing was changed")
+
+    # %% The afternoon's orders in one call: import, review, route, allocate.
+    show("The afternoon: erp.orders.process() does it all in one call")
+    clock.advance(timedelta(hours=5))
+    for outcome in erp.orders.process(the_afternoons_orders()):
+        print(f"  {outcome.ref}: {outcome.kind.value:<9} {outcome.detail}")
 
     erp.check()
     print("\nStock books checked: consistent.")

@@ -166,16 +166,29 @@ class InventoryAPI(_Context):
         document: str = "",
         damaged: bool = False,
         actor: str | None = None,
+        at: datetime | None = None,
     ) -> Move:
+        """Goods in from a supplier (to ``damaged`` stock if so).  ``at``
+        back-dates the receipt (booked late): refused before the closed date
+        or in the future."""
         result: Move = self._run(
-            c.ReceiveStock(sku, warehouse, qty, document, damaged, actor=self._actor(actor))
+            c.ReceiveStock(sku, warehouse, qty, document, damaged, actor=self._actor(actor), at=at)
         )
         return result
 
     def adjust(
-        self, sku: str, warehouse: str, delta: int, *, note: str, actor: str | None = None
+        self,
+        sku: str,
+        warehouse: str,
+        delta: int,
+        *,
+        note: str,
+        actor: str | None = None,
+        at: datetime | None = None,
     ) -> Move:
-        result: Move = self._run(c.AdjustStock(sku, warehouse, delta, note, self._actor(actor)))
+        """A gain or loss of sellable stock; ``at`` back-dates it (see
+        :meth:`receive`)."""
+        result: Move = self._run(c.AdjustStock(sku, warehouse, delta, note, self._actor(actor), at))
         return result
 
     def damage(

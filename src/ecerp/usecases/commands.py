@@ -58,12 +58,16 @@ class AddWarehouse(Command):
 
 @attrs.frozen
 class ReceiveStock(Command):
+    """Goods in; ``at`` back-dates the move (a receipt booked late), never
+    into a closed period nor into the future."""
+
     sku: str
     warehouse: str
     qty: int
     document: str = ""
     damaged: bool = False
     actor: str = "system"
+    at: datetime | None = None
 
 
 @attrs.frozen
@@ -75,6 +79,8 @@ class AdjustStock(Command):
     delta: int
     note: str
     actor: str = "system"
+    at: datetime | None = None
+    """Back-dates the move (see :class:`ReceiveStock`)."""
 
 
 @attrs.frozen

@@ -4,8 +4,9 @@ stocktakes and closed periods."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from ecerp.domain.errors import NotFoundError
+from ecerp.domain.errors import NotFoundError, ValidationError
 from ecerp.domain.stock import (
     Move,
     StockBook,
@@ -15,6 +16,7 @@ from ecerp.domain.stock import (
     stock_location,
     transit_location,
 )
+from ecerp.domain.values import require_utc
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.commands import (
     AddWarehouse,
@@ -34,6 +36,22 @@ from ecerp.usecases.context import Context
 from ecerp.usecases.reservations import bump_reservations
 
 
+def _effective(at: datetime | None, ctx: Context) -> datetime:
+    """When a move takes effect: now, or an earlier moment it is back-dated
+    to (a closed period refuses it; the future is refused here).
+
+    Raises:
+        ValidationError: ``at`` is naive or later than now.
+    """
+    now = ctx.now()
+    if at is None:
+        return now
+    at = require_utc("at", at)
+    if at > now:
+        raise ValidationError("at", at, f"is in the future (now is {now.isoformat()})")
+    return at
+
+
 def add_warehouse(cmd: AddWarehouse, ctx: Context) -> None:
     with ctx.uow as uow:
         uow.stock.book().add_warehouse(cmd.warehouse)
@@ -47,7 +65,7 @@ def receive_stock(cmd: ReceiveStock, ctx: Context) -> Move:
             cmd.sku,
             cmd.warehouse,
             cmd.qty,
-            at=ctx.now(),
+            at=_effective(cmd.at, ctx),
             actor=cmd.actor,
             document=cmd.document,
             damaged=cmd.damaged,
@@ -60,7 +78,12 @@ def adjust_stock(cmd: AdjustStock, ctx: Context) -> Move:
     with ctx.uow as uow:
         uow.catalog.view().sku(cmd.sku)
         move = uow.stock.book().adjust(
-            cmd.sku, cmd.warehouse, cmd.delta, at=ctx.now(), actor=cmd.actor, note=cmd.note
+            cmd.sku,
+            cmd.warehouse,
+            cmd.delta,
+            at=_effective(cmd.at, ctx),
+            actor=cmd.actor,
+            note=cmd.note,
         )
         uow.commit()
     return move
