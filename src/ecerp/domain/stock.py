@@ -273,6 +273,10 @@ class StockState:
         # previous one, and an as-of read only the moves of its period.
         self._ends: list[datetime] = []
         self._segments: list[list[Move]] = [[]]
+        # The same per SKU, and each period's snapshot per SKU: a one-SKU
+        # as-of read touches only that SKU's rows.
+        self._segment_skus: list[dict[str, list[Move]]] = [{}]
+        self._period_skus: dict[datetime, dict[str, dict[BalanceKey, int]]] = {}
 
     # Reads used by StockBook.  A database-backed state overrides these to
     # load rows on demand (and in bulk through ``prefetch``).
@@ -326,7 +330,9 @@ class StockState:
         self.warehouses.update((w.code, w) for w in changes.warehouses)
         self.moves.extend(changes.moves)
         for move in changes.moves:
-            self._segment_of(move.at).append(move)
+            index = bisect.bisect_right(self._ends, move.at) if self._ends else 0
+            self._segments[index].append(move)
+            self._segment_skus[index].setdefault(move.sku, []).append(move)
         self.next_seq = changes.next_seq
         self.on_hand.update(changes.on_hand)
         self.sellable.update(changes.sellable)
@@ -339,11 +345,6 @@ class StockState:
         if changes.closed_until is not None:
             self.closed_until = changes.closed_until
             self._close(changes.closed_until)
-
-    def _segment_of(self, at: datetime) -> list[Move]:
-        if not self._ends:
-            return self._segments[0]
-        return self._segments[bisect.bisect_right(self._ends, at)]
 
     def _close(self, until: datetime) -> None:
         """Snapshot the balances at ``until`` from the previous snapshot and
@@ -364,6 +365,12 @@ class StockState:
         self._segments[-1] = closing
         self._ends.append(until)
         self._segments.append([m for m in open_moves if m.at >= until])
+        self._segment_skus[-1] = _by_sku(closing)
+        self._segment_skus.append(_by_sku(self._segments[-1]))
+        per_sku: dict[str, dict[BalanceKey, int]] = {}
+        for key, qty in self.periods[until].items():
+            per_sku.setdefault(key[0], {})[key] = qty
+        self._period_skus[until] = per_sku
 
     def as_of(self, at: datetime) -> tuple[datetime | None, Mapping[BalanceKey, int], list[Move]]:
         """The latest closed period ending at or before ``at`` (``None``:
@@ -373,6 +380,15 @@ class StockState:
         since = self._ends[index - 1] if index else None
         snapshot = self.periods[since] if since is not None else {}
         return since, snapshot, self._segments[index]
+
+    def as_of_sku(
+        self, at: datetime, sku: str
+    ) -> tuple[datetime | None, Mapping[BalanceKey, int], list[Move]]:
+        """:meth:`as_of` for one SKU: only its snapshot rows and moves."""
+        index = bisect.bisect_right(self._ends, at)
+        since = self._ends[index - 1] if index else None
+        snapshot = self._period_skus[since].get(sku, {}) if since is not None else {}
+        return since, snapshot, self._segment_skus[index].get(sku, [])
 
 
 @attrs.frozen
@@ -1345,6 +1361,13 @@ def period_snapshot(
         {('MUG', 'SH/stock'): 7, ('MUG', '@supplier'): -5}
     """
     return _add_moves(dict(previous), _window(moves, since, until, inclusive=False))
+
+
+def _by_sku(moves: Iterable[Move]) -> dict[str, list[Move]]:
+    found: dict[str, list[Move]] = {}
+    for move in moves:
+        found.setdefault(move.sku, []).append(move)
+    return found
 
 
 def balances_at(

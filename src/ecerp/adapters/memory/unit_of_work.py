@@ -81,7 +81,7 @@ class MemoryStockRepository(StockRepository):
         at = require_utc("at", at)
         if warehouse is not None:
             self._book.warehouse(warehouse)
-        since, snapshot, moves = self._store.stock.as_of(at)
+        since, snapshot, moves = self._store.stock.as_of_sku(at, sku)
         balances = balances_at(snapshot, moves, at=at, since=since, sku=sku)
         return sellable_on_hand(balances, sku, warehouse)
 

@@ -857,18 +857,26 @@ class SqlOrderRepository(OrderRepository):
         for order in (*self.new.values(), *self.seen.values()):
             if order.key in wanted:
                 found[order.key] = order
-        rest = sorted(k for k in wanted if k not in found)
-        for batch in chunks(rest):
-            stmt = select(t.orders.c.id, t.orders.c.data).where(
-                t.orders.c.external_id.in_(sorted({e for _, _, e in batch}))
-            )
-            if self._lock:
-                stmt = stmt.with_for_update()
-            for oid, data in self._conn.execute(stmt):
-                loaded = self.seen.get(oid) or self._take(data)
-                if loaded.key in wanted:
+        # per (channel, shop), so the unique (channel, shop, external_id)
+        # index answers it (external ids alone would scan every order)
+        by_shop: dict[tuple[str, str], list[str]] = {}
+        for channel, shop, external in sorted(k for k in wanted if k not in found):
+            by_shop.setdefault((channel, shop), []).append(external)
+        for (channel, shop), externals in by_shop.items():
+            for batch in chunks(externals):
+                stmt = select(t.orders.c.id, t.orders.c.data).where(
+                    t.orders.c.channel == channel,
+                    t.orders.c.shop == shop,
+                    t.orders.c.external_id.in_(batch),
+                )
+                if self._lock:
+                    stmt = stmt.with_for_update()
+                for oid, data in self._conn.execute(stmt):
+                    loaded = self.seen.get(oid) or self._take(data)
                     found[loaded.key] = loaded
-            self.absent.update(order_id(*k) for k in batch if k not in found)
+                self.absent.update(
+                    order_id(channel, shop, e) for e in batch if (channel, shop, e) not in found
+                )
         return found
 
     def _merge_touched(self, ids: set[str], keep: Any) -> list[str]:
@@ -926,18 +934,22 @@ class SqlOrderRepository(OrderRepository):
     def find_by_buyers(self, keys: Iterable[BuyerKey]) -> dict[BuyerKey, list[Order]]:
         wanted = {k for k in keys if k[1]}
         found: dict[BuyerKey, dict[str, Order]] = {}
-        for batch in chunks(sorted({b for _, b in wanted})):
-            stmt = select(
-                t.orders.c.id, t.orders.c.shop, t.orders.c.buyer_key, t.orders.c.data
-            ).where(t.orders.c.buyer_key.in_(batch))
-            for oid, shop, key, data in self._conn.execute(stmt):
-                if (shop, key) in wanted:
+        by_shop: dict[str, list[str]] = {}
+        for shop, key in sorted(wanted):
+            by_shop.setdefault(shop, []).append(key)
+        for shop, buyer_keys in by_shop.items():
+            # shop first, so the (shop, buyer_key) index answers it
+            for batch in chunks(buyer_keys):
+                stmt = select(t.orders.c.id, t.orders.c.buyer_key, t.orders.c.data).where(
+                    t.orders.c.shop == shop, t.orders.c.buyer_key.in_(batch)
+                )
+                for oid, stored_key, data in self._conn.execute(stmt):
                     order = self.seen.get(oid) or self._take(data)
-                    found.setdefault((shop, key), {})[oid] = order
+                    found.setdefault((shop, stored_key), {})[oid] = order
         for order in self.new.values():
-            key = (order.shop, buyer_key(order))
-            if key in wanted:
-                found.setdefault(key, {})[order.id] = order
+            new_key = (order.shop, buyer_key(order))
+            if new_key in wanted:
+                found.setdefault(new_key, {})[order.id] = order
         return {key: list(orders.values()) for key, orders in found.items()}
 
     def count(self) -> int:
