@@ -15,18 +15,23 @@ because CI must never pass by skipping PostgreSQL.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 
+from ecerp import ERP, open_erp
+from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
 
 POSTGRES_ENV = "ECERP_TEST_POSTGRES_URL"
@@ -228,3 +233,29 @@ __all__ = [
     "sqlite_url",
     "table_columns",
 ]
+
+
+# --- one fresh ERP per hypothesis example ---------------------------------------------------
+
+
+@contextmanager
+def fresh_erp(backend: str, template: Path, start: datetime) -> Iterator[ERP]:
+    """A new, empty ERP with a simulated clock at ``start``: in memory, or on
+    a copy of ``template`` (an empty SQLite file already at the current
+    schema, so no example pays for the migrations)."""
+    if backend == "memory":
+        with open_erp("memory://", clock=SimulatedClock(start)) as erp:
+            yield erp
+        return
+    with TemporaryDirectory() as tmp:
+        path = Path(tmp) / "shop.db"
+        shutil.copyfile(template, path)
+        with open_erp(f"sqlite:///{path}", clock=SimulatedClock(start)) as erp:
+            yield erp
+
+
+def migrated_template(directory: Path) -> Path:
+    """An empty SQLite database at the current schema in ``directory``."""
+    path = directory / "empty.db"
+    upgrade_database(f"sqlite:///{path}")
+    return path

@@ -14,20 +14,17 @@ committed, summed by hand; it knows nothing of periods or snapshots.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from tempfile import TemporaryDirectory
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecerp import ERP, Sku, Warehouse, open_erp
-from ecerp.adapters.clock import SimulatedClock
-from ecerp.bootstrap import upgrade_database
+import sqlsupport
+from ecerp import ERP, Sku, Warehouse
 from ecerp.domain.errors import InsufficientStockError
 from ecerp.domain.stock import (
     ADJUSTMENT,
@@ -39,6 +36,7 @@ from ecerp.domain.stock import (
     stock_location,
     transit_location,
 )
+from sqlsupport import migrated_template
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SKUS = ("MUG", "LID")
@@ -67,22 +65,13 @@ queries = st.lists(
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty SQLite database at the current schema, copied for each example."""
-    path = tmp_path_factory.mktemp("template") / "empty.db"
-    upgrade_database(f"sqlite:///{path}")
-    return path
+    return migrated_template(tmp_path_factory.mktemp("template"))
 
 
 @contextmanager
 def fresh_erp(backend: str, template: Path) -> Iterator[ERP]:
-    if backend == "memory":
-        with open_erp("memory://", clock=SimulatedClock(T0)) as erp:
-            yield erp
-        return
-    with TemporaryDirectory() as tmp:
-        path = Path(tmp) / "shop.db"
-        shutil.copyfile(template, path)
-        with open_erp(f"sqlite:///{path}", clock=SimulatedClock(T0)) as erp:
-            yield erp
+    with sqlsupport.fresh_erp(backend, template, T0) as erp:
+        yield erp
 
 
 def run(erp: ERP, history: list[Op]) -> tuple[list[Move], list[datetime]]:

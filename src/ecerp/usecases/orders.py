@@ -249,11 +249,14 @@ def cancel_order(cmd: CancelOrder, ctx: Context) -> Order:
     return order
 
 
-def recheck(order: Order, uow: UnitOfWork, ctx: Context, *, at: datetime, actor: str) -> None:
+def recheck(
+    order: Order, uow: UnitOfWork, ctx: Context, *, at: datetime, actor: str, route: bool = True
+) -> None:
     """After an order changed: reservations follow the difference, the
-    routing rules and the review checks run again."""
+    routing rules (unless ``route`` is false) and the review checks run again."""
     sync_reservations(order, uow.stock.book(), at=at, actor=actor)
-    route_order(order, uow, ctx.config, at=at, actor=actor)
+    if route:
+        route_order(order, uow, ctx.config, at=at, actor=actor)
     Reviewer(uow, ctx.config, [(order.shop, buyer_key(order))]).review(order, at=at, actor=actor)
 
 
@@ -336,10 +339,7 @@ def change_shipping_service(cmd: ChangeShippingService, ctx: Context) -> Order:
         order = uow.orders.get(cmd.order_id)
         at = ctx.now()
         order.set_shipping_service(cmd.service, at=at, actor=cmd.actor)
-        Reviewer(uow, ctx.config, [(order.shop, buyer_key(order))]).review(
-            order, at=at, actor=cmd.actor
-        )
-        sync_reservations(order, uow.stock.book(), at=at, actor=cmd.actor)
+        recheck(order, uow, ctx, at=at, actor=cmd.actor, route=False)
         uow.commit()
     return order
 
