@@ -1,13 +1,22 @@
-"""Many rows in one statement, straight to the driver.
+"""Hot statements straight to the driver.
 
 A batch writes tens of thousands of rows per table.  Through SQLAlchemy's
 expression layer every row's parameters are processed in Python (measured:
 about 13% of a 20,000-order import on SQLite); here the SQL text is built
 once per table and shape and the rows go as tuples to the driver's
-``executemany``.  The SQL is the portable subset SQLite and PostgreSQL share
-(``INSERT ... ON CONFLICT (...) DO UPDATE``).  Values must already be what
-the driver takes: ``str``, ``int`` or ``None`` (times formatted with
-:func:`ecerp.adapters.sql.schema.format_utc`).
+``executemany``.  The hot queries of a unit of work (the catalog version,
+orders by key, positions, reservations...) go the same way: a web shop's
+order costs about twenty statements, and SQLAlchemy's Python per execution
+(building the expression, its cache key, parameter and result processing)
+was half of that order's time.
+
+The SQL is the portable subset SQLite and PostgreSQL share (``INSERT ... ON
+CONFLICT (...) DO UPDATE``), written with ``?`` marks, turned into ``%s`` for
+PostgreSQL once per text.  Values must already be what the driver takes:
+``str``, ``int`` or ``None`` (times formatted with
+:func:`ecerp.adapters.sql.schema.format_utc`).  Driver errors are raised as
+SQLAlchemy's :class:`~sqlalchemy.exc.DBAPIError` family, as SQLAlchemy would,
+so :func:`ecerp.adapters.sql.database.translate_errors` names them.
 """
 
 from __future__ import annotations
@@ -16,17 +25,64 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.exc import DBAPIError
 
 
 class Bulk:
-    """Bulk statements for one database (its placeholder style)."""
+    """Driver statements for one database (its placeholder style)."""
 
     def __init__(self, *, postgres: bool) -> None:
+        self._postgres = postgres
         self._mark = "%s" if postgres else "?"
         self._sql: dict[tuple[Any, ...], str] = {}
+        self._texts: dict[str, str] = {}
 
     def _marks(self, n: int) -> str:
         return ", ".join([self._mark] * n)
+
+    @staticmethod
+    def marks(n: int) -> str:
+        """``?, ?, ...``: ``n`` marks for an ``IN (...)`` list of a query."""
+        return ", ".join(["?"] * n)
+
+    def _text(self, sql: str) -> str:
+        text = self._texts.get(sql)
+        if text is None:
+            text = self._texts[sql] = sql.replace("?", "%s") if self._postgres else sql
+        return text
+
+    def rows(self, conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of a query written with ``?`` marks, run on the driver
+        inside ``conn``'s transaction (begun if it is not yet)."""
+        cursor = self._cursor(conn)
+        text = self._text(sql)
+        try:
+            cursor.execute(text, params)
+            return list(cursor.fetchall())
+        except conn.dialect.loaded_dbapi.Error as err:
+            raise DBAPIError.instance(text, params, err, conn.dialect.loaded_dbapi.Error) from err
+        finally:
+            cursor.close()
+
+    def scalar(self, conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row (``None``: no row)."""
+        found = self.rows(conn, sql, params)
+        return found[0][0] if found else None
+
+    def _many(self, conn: Connection, text: str, rows: Sequence[Sequence[Any]]) -> None:
+        cursor = self._cursor(conn)
+        try:
+            cursor.executemany(text, rows)
+        except conn.dialect.loaded_dbapi.Error as err:
+            raise DBAPIError.instance(text, rows, err, conn.dialect.loaded_dbapi.Error) from err
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def _cursor(conn: Connection) -> Any:
+        if not conn.in_transaction():
+            conn.begin()  # as SQLAlchemy's autobegin would (BEGIN IMMEDIATE on SQLite)
+        return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
     def insert(
         self, conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
@@ -41,7 +97,7 @@ class Bulk:
                 f"INSERT INTO {table.name} ({', '.join(columns)}) "
                 f"VALUES ({self._marks(len(columns))})"
             )
-        conn.exec_driver_sql(sql, rows)
+        self._many(conn, sql, rows)
 
     def add(
         self,
@@ -65,7 +121,7 @@ class Bulk:
                 f"VALUES ({self._marks(len(columns))}) "
                 f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
             )
-        conn.exec_driver_sql(sql, rows)
+        self._many(conn, sql, rows)
 
     def update(
         self,
@@ -84,7 +140,7 @@ class Bulk:
         if sql is None:
             sets = ", ".join(f"{c} = {self._mark}" for c in columns)
             sql = self._sql[key] = f"UPDATE {table.name} SET {sets} WHERE {where} = {self._mark}"
-        conn.exec_driver_sql(sql, rows)
+        self._many(conn, sql, rows)
 
     def delete(self, conn: Connection, table: Table, where: str, values: Sequence[Any]) -> None:
         """``DELETE FROM table WHERE where = ?`` for each value."""
@@ -94,4 +150,4 @@ class Bulk:
         sql = self._sql.get(key)
         if sql is None:
             sql = self._sql[key] = f"DELETE FROM {table.name} WHERE {where} = {self._mark}"
-        conn.exec_driver_sql(sql, [(v,) for v in values])
+        self._many(conn, sql, [(v,) for v in values])

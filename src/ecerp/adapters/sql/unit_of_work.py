@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 
 from ecerp.adapters.sql import schema as t
+from ecerp.adapters.sql.bulk import Bulk
 from ecerp.adapters.sql.catalog_cache import VERSION_KEY, CatalogCache, CatalogRows
 from ecerp.adapters.sql.database import Database, translate_errors
 from ecerp.adapters.sql.serialization import CONVERTER, dump_event
@@ -90,9 +91,12 @@ class SqlCatalogSource(Catalog):
     """The committed catalog, loaded row by row on demand (and cached for the
     unit of work); the parent of the unit's writable view."""
 
-    def __init__(self, conn: Connection, cache: CatalogCache | None = None) -> None:
+    def __init__(
+        self, conn: Connection, cache: CatalogCache | None = None, bulk: Bulk | None = None
+    ) -> None:
         super().__init__()
         self._conn = conn
+        self._bulk = bulk or Bulk(postgres=conn.dialect.name == "postgresql")
         self._missing: set[tuple[str, str]] = set()
         self._alias_loaded: set[str] = set()
         self._alias_targets: dict[str, frozenset[str]] = {}
@@ -105,9 +109,9 @@ class SqlCatalogSource(Catalog):
         catalog version (see :mod:`ecerp.adapters.sql.catalog_cache`)."""
         if self._cache is None:
             return
-        version = self._conn.execute(
-            select(t.ledger_meta.c.value).where(t.ledger_meta.c.key == VERSION_KEY)
-        ).scalar()
+        version = self._bulk.scalar(
+            self._conn, 'SELECT value FROM ledger_meta WHERE "key" = ?', (VERSION_KEY,)
+        )
         rows = self._cache.rows_for(str(version or ""))
         self._cache = None
         self._skus, self._bundles, self._shops = rows.skus, rows.bundles, rows.shops
@@ -129,8 +133,10 @@ class SqlCatalogSource(Catalog):
         if not wanted:
             return
         for batch in chunks(wanted):
-            rows = self._conn.execute(
-                select(table.c.code, table.c.data).where(table.c.code.in_(batch))
+            rows = self._bulk.rows(
+                self._conn,
+                f"SELECT code, data FROM {table.name} WHERE code IN ({Bulk.marks(len(batch))})",
+                batch,
             )
             for code, data in rows:
                 cache[code] = CONVERTER.loads(data, cls)
@@ -174,19 +180,18 @@ class SqlCatalogSource(Catalog):
         self._bind()
         wanted = [s for s in listing_skus if s not in self._alias_loaded]
         for batch in chunks(wanted):
-            rows = self._conn.execute(
-                select(t.aliases).where(t.aliases.c.listing_sku.in_(batch))
-            ).mappings()
+            rows = self._bulk.rows(
+                self._conn,
+                "SELECT channel, shop, listing_sku, target, effective_from FROM aliases "
+                f"WHERE listing_sku IN ({Bulk.marks(len(batch))})",
+                batch,
+            )
             found: dict[tuple[str, str, str], list[Alias]] = {}
-            for r in rows:
+            for channel, shop, listing, target, effective in rows:
                 alias = Alias(
-                    r["channel"] or None,
-                    r["shop"] or None,
-                    r["listing_sku"],
-                    r["target"],
-                    r["effective_from"],
+                    channel or None, shop or None, listing, target, t.parse_utc(effective)
                 )
-                found.setdefault((r["channel"], r["shop"], r["listing_sku"]), []).append(alias)
+                found.setdefault((channel, shop, listing), []).append(alias)
             targets: dict[str, set[str]] = {code: set() for code in batch}
             for key, versions in found.items():
                 self._aliases[key] = tuple(sorted(versions, key=lambda a: a.effective_from))
@@ -258,8 +263,10 @@ class SqlCatalogSource(Catalog):
 
 
 class SqlCatalogRepository(CatalogRepository):
-    def __init__(self, conn: Connection, cache: CatalogCache | None = None) -> None:
-        self._source = SqlCatalogSource(conn, cache)
+    def __init__(
+        self, conn: Connection, cache: CatalogCache | None = None, bulk: Bulk | None = None
+    ) -> None:
+        self._source = SqlCatalogSource(conn, cache, bulk)
         self._view = Catalog(parent=self._source)
 
     def view(self) -> Catalog:
@@ -351,9 +358,13 @@ class SqlStockState(StockState):
     def _locked(self, stmt: Select[Any]) -> Select[Any]:
         return stmt.with_for_update() if self._lock else stmt
 
+    @property
+    def _for_update(self) -> str:
+        return " FOR UPDATE" if self._lock else ""
+
     def _load_warehouses(self) -> None:
         if not self._warehouses_loaded:
-            for (data,) in self._conn.execute(select(t.warehouses.c.data)):
+            for (data,) in self._db.bulk.rows(self._conn, "SELECT data FROM warehouses"):
                 wh = CONVERTER.loads(data, Warehouse)
                 self.warehouses[wh.code] = wh
             self._warehouses_loaded = True
@@ -405,16 +416,18 @@ class SqlStockState(StockState):
         for sku, wh in wanted:
             by_sku.setdefault(sku, set()).add(wh)
         for batch in chunks(sorted(by_sku)):
-            stmt = (
-                select(t.positions)
-                .where(t.positions.c.sku.in_(batch))
-                .order_by(t.positions.c.sku, t.positions.c.warehouse)
+            rows = self._db.bulk.rows(
+                self._conn,
+                "SELECT sku, warehouse, on_hand, reserved FROM positions "
+                f"WHERE sku IN ({Bulk.marks(len(batch))}) ORDER BY sku, warehouse"
+                + self._for_update,
+                batch,
             )
-            for r in self._conn.execute(self._locked(stmt)).mappings():
-                key = (r["sku"], r["warehouse"])
+            for sku, warehouse, on_hand, reserved in rows:
+                key = (sku, warehouse)
                 if key not in self._positions_loaded:
-                    self.sellable[key] = int(r["on_hand"])
-                    self.reserved[key] = int(r["reserved"])
+                    self.sellable[key] = int(on_hand)
+                    self.reserved[key] = int(reserved)
                     self._positions_loaded.add(key)
         for key in wanted:
             if key not in self._positions_loaded:
@@ -445,12 +458,15 @@ class SqlStockState(StockState):
     def load_reservations(self, orders: Iterable[str]) -> None:
         wanted = sorted({o for o in orders if o not in self._reservations_loaded})
         for batch in chunks(wanted):
-            stmt = select(t.reservations).where(t.reservations.c.order_id.in_(batch))
-            for r in self._conn.execute(self._locked(stmt)).mappings():
-                res = Reservation(
-                    r["order_id"], int(r["line"]), r["sku"], r["warehouse"], int(r["qty"])
-                )
-                self.reservations.setdefault(res.order, {})[(res.line, res.sku)] = res
+            rows = self._db.bulk.rows(
+                self._conn,
+                "SELECT order_id, line, sku, warehouse, qty FROM reservations "
+                f"WHERE order_id IN ({Bulk.marks(len(batch))})" + self._for_update,
+                batch,
+            )
+            for order, line, sku, warehouse, qty in rows:
+                res = Reservation(order, int(line), sku, warehouse, int(qty))
+                self.reservations.setdefault(order, {})[(res.line, sku)] = res
             self._reservations_loaded.update(batch)
 
     def orders_holding(self, sku: str, warehouse: str) -> Iterable[str]:
@@ -819,9 +835,8 @@ class SqlOrderRepository(OrderRepository):
         self.loaded_skus[order.id] = _skus_of(order)
         return order
 
-    def _select(self) -> Select[Any]:
-        stmt = select(t.orders.c.data)
-        return stmt.with_for_update() if self._lock else stmt
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return self._db.bulk.rows(self._conn, sql + (" FOR UPDATE" if self._lock else ""), params)
 
     def add(self, order: Order) -> None:
         if order.id in self.new or order.id in self.seen:
@@ -832,16 +847,21 @@ class SqlOrderRepository(OrderRepository):
 
     def find(self, order_id: str) -> Order | None:
         order = self.seen.get(order_id) or self.new.get(order_id)
-        if order is None:
-            row = self._conn.execute(self._select().where(t.orders.c.id == order_id)).first()
-            order = None if row is None else self._take(row[0])
+        if order is None and order_id not in self.absent:
+            rows = self._rows("SELECT data FROM orders WHERE id = ?", (order_id,))
+            order = self._take(rows[0][0]) if rows else None
+            if order is None:
+                self.absent.add(order_id)
         return order
 
     def find_many(self, order_ids: Iterable[str]) -> dict[str, Order]:
         ids = list(dict.fromkeys(order_ids))
-        missing = sorted(i for i in ids if i not in self.seen and i not in self.new)
+        missing = sorted(
+            i for i in ids if i not in self.seen and i not in self.new and i not in self.absent
+        )
         for batch in chunks(missing):
-            for (data,) in self._conn.execute(self._select().where(t.orders.c.id.in_(batch))):
+            sql = f"SELECT data FROM orders WHERE id IN ({Bulk.marks(len(batch))})"
+            for (data,) in self._rows(sql, batch):
                 self._take(data)
             self.absent.update(i for i in batch if i not in self.seen)
         found = {}
@@ -864,14 +884,11 @@ class SqlOrderRepository(OrderRepository):
             by_shop.setdefault((channel, shop), []).append(external)
         for (channel, shop), externals in by_shop.items():
             for batch in chunks(externals):
-                stmt = select(t.orders.c.id, t.orders.c.data).where(
-                    t.orders.c.channel == channel,
-                    t.orders.c.shop == shop,
-                    t.orders.c.external_id.in_(batch),
+                sql = (
+                    "SELECT id, data FROM orders WHERE channel = ? AND shop = ? "
+                    f"AND external_id IN ({Bulk.marks(len(batch))})"
                 )
-                if self._lock:
-                    stmt = stmt.with_for_update()
-                for oid, data in self._conn.execute(stmt):
+                for oid, data in self._rows(sql, (channel, shop, *batch)):
                     loaded = self.seen.get(oid) or self._take(data)
                     found[loaded.key] = loaded
                 self.absent.update(
@@ -919,13 +936,13 @@ class SqlOrderRepository(OrderRepository):
         values = [s.value for s in statuses]
         ids: set[str] = set()
         for batch in chunks(sorted(wanted)):
-            stmt = (
-                select(t.orders.c.id)
-                .join(t.order_skus, t.order_skus.c.order_id == t.orders.c.id)
-                .where(t.order_skus.c.sku.in_(batch), t.orders.c.status.in_(values))
-                .distinct()
+            sql = (
+                "SELECT DISTINCT orders.id FROM orders "
+                "JOIN order_skus ON order_skus.order_id = orders.id "
+                f"WHERE order_skus.sku IN ({Bulk.marks(len(batch))}) "
+                f"AND orders.status IN ({Bulk.marks(len(values))})"
             )
-            ids.update(str(oid) for (oid,) in self._conn.execute(stmt))
+            ids.update(str(oid) for (oid,) in self._db.bulk.rows(self._conn, sql, batch + values))
         return self._merge_touched(
             ids,
             lambda o: o.status in statuses and not wanted.isdisjoint(s for _, s in o.requirements),
@@ -940,10 +957,11 @@ class SqlOrderRepository(OrderRepository):
         for shop, buyer_keys in by_shop.items():
             # shop first, so the (shop, buyer_key) index answers it
             for batch in chunks(buyer_keys):
-                stmt = select(t.orders.c.id, t.orders.c.buyer_key, t.orders.c.data).where(
-                    t.orders.c.shop == shop, t.orders.c.buyer_key.in_(batch)
+                sql = (
+                    "SELECT id, buyer_key, data FROM orders WHERE shop = ? "
+                    f"AND buyer_key IN ({Bulk.marks(len(batch))})"
                 )
-                for oid, stored_key, data in self._conn.execute(stmt):
+                for oid, stored_key, data in self._db.bulk.rows(self._conn, sql, (shop, *batch)):
                     order = self.seen.get(oid) or self._take(data)
                     found.setdefault((shop, stored_key), {})[oid] = order
         for order in self.new.values():
@@ -1098,7 +1116,7 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _fresh(self, conn: Connection) -> None:
         lock = self.db.is_postgres and not self.readonly
-        self.catalog = SqlCatalogRepository(conn, self.db.catalog_cache)
+        self.catalog = SqlCatalogRepository(conn, self.db.catalog_cache, self.db.bulk)
         self.stock = SqlStockRepository(conn, self.db, lock=lock)
         self.orders = SqlOrderRepository(conn, self.db, lock=lock)
         self.documents = SqlDocumentRepository(conn)
