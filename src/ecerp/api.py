@@ -343,6 +343,14 @@ class OrdersAPI(_Context):
         result: BatchResult = self._run(c.ProcessOrders(drafts, actor=actor or "import"))
         return result
 
+    def accept(self, drafts: Iterable[ChannelOrder], actor: str | None = None) -> BatchResult:
+        """The web shop's webhook: import, review, route and allocate a few
+        orders in one transaction.  Older orders waiting for the same SKUs
+        are served first; nothing else is looked at.  Outcomes as
+        :meth:`process` gives them."""
+        result: BatchResult = self._run(c.AcceptOrders(drafts, actor=actor or "import"))
+        return result
+
     def allocate(
         self, order_ids: Iterable[str] | None = None, actor: str | None = None
     ) -> BatchResult:

@@ -182,6 +182,15 @@ class ProcessOrders(Command):
 
 
 @attrs.frozen
+class AcceptOrders(Command):
+    """Import a few channel orders (a web shop's webhook) and allocate them
+    in one transaction."""
+
+    orders: Iterable[ChannelOrder] = attrs.field(converter=_drafts)
+    actor: str = "import"
+
+
+@attrs.frozen
 class AllocateOrders(Command):
     """Reserve stock for ready and waiting orders (``None``: all of them)."""
 

@@ -52,6 +52,7 @@ COMMAND_HANDLERS: dict[type[c.Command], CommandHandler] = {
     c.ClosePeriod: inventory.close_period,
     c.ImportOrders: orders.import_orders,
     c.ProcessOrders: orders.process_orders,
+    c.AcceptOrders: orders.accept_orders,
     c.AllocateOrders: allocation.allocate_orders,
     c.CancelOrder: orders.cancel_order,
     c.MarkPaid: orders.mark_paid,
@@ -70,7 +71,14 @@ COMMAND_HANDLERS: dict[type[c.Command], CommandHandler] = {
 
 #: Commands that create or touch many objects at once (a batch of orders).
 BATCH_COMMANDS: frozenset[type[c.Command]] = frozenset(
-    {c.ImportOrders, c.ProcessOrders, c.AllocateOrders, c.StartPicking, c.ShipOrders}
+    {
+        c.ImportOrders,
+        c.ProcessOrders,
+        c.AcceptOrders,
+        c.AllocateOrders,
+        c.StartPicking,
+        c.ShipOrders,
+    }
 )
 
 

@@ -27,6 +27,7 @@ from ecerp.domain.errors import (
 from ecerp.domain.holds import buyer_key
 from ecerp.domain.money import Money
 from ecerp.domain.orders import (
+    ALLOCATABLE,
     ChannelOrder,
     ConsolidationError,
     Order,
@@ -36,8 +37,9 @@ from ecerp.domain.orders import (
 )
 from ecerp.domain.stock import StockBook
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.usecases.allocation import allocate_orders
+from ecerp.usecases.allocation import allocate_in, allocate_orders
 from ecerp.usecases.commands import (
+    AcceptOrders,
     AllocateOrders,
     CancelOrder,
     ChangeAddress,
@@ -108,6 +110,50 @@ def process_orders(cmd: ProcessOrders, ctx: Context) -> BatchResult:
     """
     imported = import_orders(ImportOrders(cmd.orders, actor=cmd.actor), ctx)
     allocated = allocate_orders(AllocateOrders(None, actor=cmd.actor), ctx)
+    with ctx.uow as uow:
+        return _where_they_ended(uow, imported, allocated)
+
+
+def accept_orders(cmd: AcceptOrders, ctx: Context) -> BatchResult:
+    """The web shop's webhook: import, review and route ``cmd.orders`` (a
+    few) and allocate them, in one unit of work (one transaction).
+
+    Older orders waiting for the same SKUs are allocated in the same run,
+    ahead of the new ones (serving order), so a new order never takes stock
+    an older one could ship with; other orders are not looked at (a whole
+    day's batch is :func:`process_orders`).  Outcomes as
+    :func:`process_orders` gives them.
+    """
+    at = ctx.now()
+    with ctx.uow as uow:
+        imported = BatchResult(tuple(_import_in(uow, list(cmd.orders), cmd.actor, ctx, at)))
+        targets = {
+            o.detail.removeprefix("merged into ")
+            if o.detail.startswith("merged into ")
+            else o.order
+            for o in imported
+            if o.ok and o.order is not None
+        }
+        ready = [
+            order
+            for order in uow.orders.find_many(sorted(t for t in targets if t)).values()
+            if order.status in ALLOCATABLE
+        ]
+        skus = {sku for order in ready for _, sku in order.requirements}
+        waiting = uow.orders.ids_needing(skus, ALLOCATABLE) if skus else ()
+        allocated = allocate_in(
+            uow, [*(o.id for o in ready), *waiting], at=at, actor=cmd.actor, config=ctx.config
+        )
+        result = _where_they_ended(uow, imported, allocated)
+        uow.commit()
+    return result
+
+
+def _where_they_ended(
+    uow: UnitOfWork, imported: BatchResult, allocated: BatchResult
+) -> BatchResult:
+    """One outcome per imported draft, telling where it ended after
+    allocation, then the other orders the allocation changed."""
     after = {o.order: o for o in allocated if o.order is not None}
     merged_into = {
         o.order: o.detail.removeprefix("merged into ")
@@ -117,12 +163,11 @@ def process_orders(cmd: ProcessOrders, ctx: Context) -> BatchResult:
     rest = sorted(
         {o.order for o in imported if o.ok and o.order is not None} - set(after) - set(merged_into)
     )
-    with ctx.uow as uow:
-        held = {
-            oid: order
-            for oid, order in uow.orders.find_many(rest).items()
-            if order.status is OrderStatus.ON_HOLD
-        }
+    held = {
+        oid: order
+        for oid, order in uow.orders.find_many(rest).items()
+        if order.status is OrderStatus.ON_HOLD
+    }
     outcomes: list[Outcome] = []
     reported: set[str] = set()
     for o in imported:
@@ -152,41 +197,45 @@ def process_orders(cmd: ProcessOrders, ctx: Context) -> BatchResult:
 
 
 def _import_chunk(chunk: list[ChannelOrder], actor: str, ctx: Context) -> list[Outcome]:
-    at = ctx.now()
-    outcomes: list[Outcome] = []
     with ctx.uow as uow:
-        catalog = uow.catalog.view()
-        uow.catalog.prefetch(
-            (d.channel, d.shop, line.listing_sku) for d in chunk for line in d.lines
-        )
-        existing = uow.orders.find_by_keys({d.key for d in chunk})
-        book = uow.stock.book()
-        # new orders' ids too: a database then knows they hold nothing
-        book.prefetch_reservations(order_id(*d.key) for d in chunk)
-        reviewer = Reviewer(uow, ctx.config, {(d.shop, buyer_key(d)) for d in chunk})
-        for draft in chunk:
-            ref = _ref(draft)
-            try:
-                outcome = _import_one(draft, existing, catalog, book, uow, at, actor, ref)
-                if outcome.kind is not OutcomeKind.UNCHANGED:
-                    order = existing[draft.key]
-                    reviewer.note(order)
-                    route_order(order, uow, ctx.config, at=at, actor=actor)
-                    reviewer.review(order, at=at, actor=actor)
-                    if order.status is OrderStatus.ON_HOLD:
-                        outcome = attrs.evolve(outcome, detail=held_detail(order, outcome.detail))
-                outcomes.append(outcome)
-            except EcerpError as err:
-                outcomes.append(Outcome(ref, OutcomeKind.REJECTED, error=err, detail=str(err)))
-        merged = auto_merge(
-            uow, catalog, [o for o in outcomes if o.kind is OutcomeKind.CREATED], at, actor
-        )
-        outcomes = [
-            attrs.evolve(o, detail=f"merged into {merged[o.order]}") if o.order in merged else o
-            for o in outcomes
-        ]
+        outcomes = _import_in(uow, chunk, actor, ctx, ctx.now())
         uow.commit()
     return outcomes
+
+
+def _import_in(
+    uow: UnitOfWork, chunk: list[ChannelOrder], actor: str, ctx: Context, at: datetime
+) -> list[Outcome]:
+    """Import ``chunk`` inside an open unit of work (not committed)."""
+    outcomes: list[Outcome] = []
+    catalog = uow.catalog.view()
+    uow.catalog.prefetch((d.channel, d.shop, line.listing_sku) for d in chunk for line in d.lines)
+    existing = uow.orders.find_by_keys({d.key for d in chunk})
+    book = uow.stock.book()
+    # new orders' ids too: a database then knows they hold nothing
+    book.prefetch_reservations(order_id(*d.key) for d in chunk)
+    reviewer = Reviewer(uow, ctx.config, {(d.shop, buyer_key(d)) for d in chunk})
+    for draft in chunk:
+        ref = _ref(draft)
+        try:
+            outcome = _import_one(draft, existing, catalog, book, uow, at, actor, ref)
+            if outcome.kind is not OutcomeKind.UNCHANGED:
+                order = existing[draft.key]
+                reviewer.note(order)
+                route_order(order, uow, ctx.config, at=at, actor=actor)
+                reviewer.review(order, at=at, actor=actor)
+                if order.status is OrderStatus.ON_HOLD:
+                    outcome = attrs.evolve(outcome, detail=held_detail(order, outcome.detail))
+            outcomes.append(outcome)
+        except EcerpError as err:
+            outcomes.append(Outcome(ref, OutcomeKind.REJECTED, error=err, detail=str(err)))
+    merged = auto_merge(
+        uow, catalog, [o for o in outcomes if o.kind is OutcomeKind.CREATED], at, actor
+    )
+    return [
+        attrs.evolve(o, detail=f"merged into {merged[o.order]}") if o.order in merged else o
+        for o in outcomes
+    ]
 
 
 def _import_one(
