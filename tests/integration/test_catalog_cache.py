@@ -7,7 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ecerp import Alias, ChannelLine, ChannelOrder, Money, OutcomeKind, Shop, Sku, open_erp
+from ecerp import (
+    Alias,
+    ChannelLine,
+    ChannelOrder,
+    Money,
+    OutcomeKind,
+    Shop,
+    Sku,
+    Warehouse,
+    open_erp,
+)
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
 
@@ -43,5 +53,29 @@ def test_a_listing_another_process_adds_is_seen_by_the_next_unit(tmp_path: Path)
     assert again.outcomes[0].kind is OutcomeKind.CREATED
     assert here.catalog.sku("LID").weight_g == 80
     assert here.catalog.resolve("ebay", "eb-de", "mug-listing") == "MUG"
+    here.close()
+    there.close()
+
+
+def test_a_warehouse_another_process_opens_is_where_the_next_order_can_ship_from(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    upgrade_database(url)
+    here = open_erp(url, clock=SimulatedClock(T0))
+    there = open_erp(url, clock=SimulatedClock(T0))
+    here.catalog.add(Sku("MUG"), Alias(None, None, "mug-listing", "MUG"))
+    here.catalog.add(Shop("eb-de", "ebay", currency="EUR"))
+    here.inventory.add_warehouse(Warehouse("BER"))
+    (waits,) = here.orders.accept([draft("1", "mug-listing")])
+    assert waits.kind is OutcomeKind.WAITING, "BER has no mugs (and the warehouses are cached)"
+
+    there.inventory.add_warehouse(Warehouse("HAM"))
+    there.inventory.receive("MUG", "HAM", 2)  # one goes to the waiting order
+
+    assert [w.code for w in here.inventory.warehouses()] == ["BER", "HAM"]
+    assert here.orders.get("ebay/eb-de/1").warehouse == "HAM"
+    (ships,) = here.orders.accept([draft("2", "mug-listing")])
+    assert (ships.kind, ships.detail) == (OutcomeKind.ALLOCATED, "HAM")
     here.close()
     there.close()

@@ -8,6 +8,9 @@ change: each unit that writes to the catalog stores a new random
 reads that one value before its first catalog read and uses the rows cached
 under it (or starts a fresh cache).  A process that changes the catalog
 therefore invalidates every other process's cache at its commit.
+
+The warehouses ride along: every unit reads them too (allocation ranks them),
+they change as rarely, and a unit that adds one stores a new version as well.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import attrs
 
 from ecerp.domain.catalog import Alias, Bundle, Product, Shop, Sku
+from ecerp.domain.stock import Warehouse
 
 VERSION_KEY = "catalog_version"
 
@@ -37,6 +41,8 @@ class CatalogRows:
     """Per listing SKU loaded: every target its aliases name (any scope)."""
     all_shops: list[Shop] | None = None
     missing: set[tuple[str, str]] = attrs.Factory(set)
+    warehouses: dict[str, Warehouse] | None = None
+    """Every warehouse, once a unit read them."""
 
 
 class CatalogCache:

@@ -40,11 +40,15 @@ _FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
 
 def format_utc(value: datetime) -> str:
-    return value.astimezone(UTC).strftime(_FORMAT)
+    """``YYYY-MM-DDTHH:MM:SS.ffffff+00:00`` (what ``_FORMAT`` spells)."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")
 
 
 def parse_utc(value: str) -> datetime:
-    return datetime.strptime(value, _FORMAT).replace(tzinfo=UTC)
+    # fromisoformat reads the stored form exactly, and is ~10x faster than strptime
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 class UtcText(TypeDecorator[datetime]):

@@ -12,7 +12,7 @@ what they share.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -199,6 +199,12 @@ class SqlCatalogSource(Catalog):
             self._alias_targets.update((k, frozenset(v)) for k, v in targets.items())
             self._alias_loaded.update(batch)
 
+    def cached_rows(self) -> CatalogRows | None:
+        """The rows shared under the committed catalog version (``None``:
+        this unit has no cache)."""
+        self._bind()
+        return self._rows
+
     def alias_versions(
         self, channel: str | None, shop: str | None, listing_sku: str
     ) -> tuple[Alias, ...]:
@@ -212,19 +218,20 @@ class SqlCatalogSource(Catalog):
         found = {target for code in listing for target in self._alias_targets.get(code, ())}
         # a target may itself be a listing SKU with aliases (and is looked up so)
         self._load_aliases(found)
-        targets = listing | found
-        self._load("sku", t.skus, Sku, targets)
-        self._load("bundle", t.bundles, Bundle, targets)
-        pending = {c.code for b in list(self._bundles.values()) for c in b.components}
+        # the targets, then the components of the bundles among them, down
+        # every level of nesting (only these: the cache may hold thousands)
+        pending = listing | found
+        seen: set[str] = set()
         while pending:
             self._load("sku", t.skus, Sku, pending)
             self._load("bundle", t.bundles, Bundle, pending)
+            seen |= pending
             pending = {
                 c.code
                 for code in pending
                 if (b := self._bundles.get(code)) is not None
                 for c in b.components
-                if c.code not in self._skus and c.code not in self._bundles
+                if c.code not in seen
             }
 
     def _all(self, table: Any, cls: type[T]) -> list[T]:
@@ -267,6 +274,7 @@ class SqlCatalogRepository(CatalogRepository):
         self, conn: Connection, cache: CatalogCache | None = None, bulk: Bulk | None = None
     ) -> None:
         self._source = SqlCatalogSource(conn, cache, bulk)
+        self.source = self._source
         self._view = Catalog(parent=self._source)
 
     def view(self) -> Catalog:
@@ -307,9 +315,14 @@ class SqlCatalogRepository(CatalogRepository):
         for name in ("products", "skus", "shops", "bundles", "aliases"):
             if name in rows:
                 conn.execute(insert(t.metadata.tables[name]), rows[name])
-        if rows:  # other units' cached catalog rows are stale from this commit on
-            conn.execute(delete(t.ledger_meta).where(t.ledger_meta.c.key == VERSION_KEY))
-            conn.execute(insert(t.ledger_meta), [{"key": VERSION_KEY, "value": uuid.uuid4().hex}])
+        if rows:
+            new_catalog_version(conn)
+
+
+def new_catalog_version(conn: Connection) -> None:
+    """Other units' cached catalog rows are stale from this commit on."""
+    conn.execute(delete(t.ledger_meta).where(t.ledger_meta.c.key == VERSION_KEY))
+    conn.execute(insert(t.ledger_meta), [{"key": VERSION_KEY, "value": uuid.uuid4().hex}])
 
 
 # --- stock -----------------------------------------------------------------------------------
@@ -322,11 +335,19 @@ class SqlStockState(StockState):
     difference between the book's values and these as deltas.
     """
 
-    def __init__(self, conn: Connection, db: Database, *, lock: bool) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        db: Database,
+        *,
+        lock: bool,
+        cached: Callable[[], CatalogRows | None] | None = None,
+    ) -> None:
         super().__init__()
         self._conn = conn
         self._db = db
         self._lock = lock
+        self._cached = cached
         self._positions_loaded: set[WarehouseKey] = set()
         self._balances_loaded: set[BalanceKey] = set()
         self._reservations_loaded: set[str] = set()
@@ -363,11 +384,18 @@ class SqlStockState(StockState):
         return " FOR UPDATE" if self._lock else ""
 
     def _load_warehouses(self) -> None:
-        if not self._warehouses_loaded:
+        if self._warehouses_loaded:
+            return
+        rows = self._cached() if self._cached is not None else None
+        if rows is not None and rows.warehouses is not None:
+            self.warehouses.update(rows.warehouses)
+        else:
             for (data,) in self._db.bulk.rows(self._conn, "SELECT data FROM warehouses"):
                 wh = CONVERTER.loads(data, Warehouse)
                 self.warehouses[wh.code] = wh
-            self._warehouses_loaded = True
+            if rows is not None:
+                rows.warehouses = dict(self.warehouses)
+        self._warehouses_loaded = True
 
     def find_warehouse(self, code: str) -> Warehouse | None:
         self._load_warehouses()
@@ -485,6 +513,7 @@ class SqlStockState(StockState):
                 insert(t.warehouses),
                 [{"code": w.code, "data": CONVERTER.dumps(w)} for w in changes.warehouses],
             )
+            new_catalog_version(conn)
         bulk = self._db.bulk
         bulk.insert(
             conn,
@@ -649,9 +678,16 @@ def read_state(conn: Connection) -> StockState:
 
 
 class SqlStockRepository(StockRepository):
-    def __init__(self, conn: Connection, db: Database, *, lock: bool) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        db: Database,
+        *,
+        lock: bool,
+        cached: Callable[[], CatalogRows | None] | None = None,
+    ) -> None:
         self._conn = conn
-        self.state = SqlStockState(conn, db, lock=lock)
+        self.state = SqlStockState(conn, db, lock=lock, cached=cached)
         self._book = StockBook(self.state)
 
     def book(self) -> StockBook:
@@ -1117,7 +1153,9 @@ class SqlUnitOfWork(UnitOfWork):
     def _fresh(self, conn: Connection) -> None:
         lock = self.db.is_postgres and not self.readonly
         self.catalog = SqlCatalogRepository(conn, self.db.catalog_cache, self.db.bulk)
-        self.stock = SqlStockRepository(conn, self.db, lock=lock)
+        self.stock = SqlStockRepository(
+            conn, self.db, lock=lock, cached=self.catalog.source.cached_rows
+        )
         self.orders = SqlOrderRepository(conn, self.db, lock=lock)
         self.documents = SqlDocumentRepository(conn)
 
