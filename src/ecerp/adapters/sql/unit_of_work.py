@@ -357,7 +357,7 @@ class SqlStockState(StockState):
 
     def seq_start(self) -> int:
         if not self._seq_loaded:
-            seq = self._conn.execute(select(func.max(t.moves.c.seq))).scalar()
+            seq = self._db.bulk.scalar(self._conn, "SELECT MAX(seq) FROM moves")
             self.next_seq = int(seq or 0) + 1
             self._seq_loaded = True
         return self.next_seq
@@ -368,16 +368,15 @@ class SqlStockState(StockState):
             # the closed date keeps a close (which rewrites the row, then
             # snapshots the period) waiting until it committed, so no move can
             # slip into a period after its snapshot was taken.
-            stmt = select(t.ledger_meta.c.value).where(t.ledger_meta.c.key == "closed_until")
-            if self._lock:
-                stmt = stmt.with_for_update(read=True)
-            closed = self._conn.execute(stmt).scalar()
+            closed = self._db.bulk.scalar(
+                self._conn,
+                'SELECT value FROM ledger_meta WHERE "key" = ?'
+                + (" FOR SHARE" if self._lock else ""),
+                ("closed_until",),
+            )
             self.closed_until = t.parse_utc(closed) if closed else None
             self._period_loaded = True
         return self.closed_until
-
-    def _locked(self, stmt: Select[Any]) -> Select[Any]:
-        return stmt.with_for_update() if self._lock else stmt
 
     @property
     def _for_update(self) -> str:
@@ -407,13 +406,11 @@ class SqlStockState(StockState):
 
     def balance_of(self, key: BalanceKey) -> int:
         if key not in self._balances_loaded:
-            qty = self._conn.execute(
-                self._locked(
-                    select(t.balances.c.qty).where(
-                        t.balances.c.sku == key[0], t.balances.c.location == key[1]
-                    )
-                )
-            ).scalar()
+            qty = self._db.bulk.scalar(
+                self._conn,
+                "SELECT qty FROM balances WHERE sku = ? AND location = ?" + self._for_update,
+                key,
+            )
             self.on_hand[key] = int(qty or 0)
             self._balances_loaded.add(key)
         return self.on_hand[key]
@@ -427,12 +424,11 @@ class SqlStockState(StockState):
             by_location.setdefault(loc, []).append(sku)
         for loc, skus in sorted(by_location.items()):
             for batch in chunks(skus):
-                stmt = (
-                    select(t.balances.c.sku, t.balances.c.qty)
-                    .where(t.balances.c.location == loc, t.balances.c.sku.in_(batch))
-                    .order_by(t.balances.c.sku)
+                sql = (
+                    "SELECT sku, qty FROM balances WHERE location = ? "
+                    f"AND sku IN ({Bulk.marks(len(batch))}) ORDER BY sku" + self._for_update
                 )
-                for sku, qty in self._conn.execute(self._locked(stmt)):
+                for sku, qty in self._db.bulk.rows(self._conn, sql, (loc, *batch)):
                     self.on_hand[(sku, loc)] = int(qty)
         for key in wanted:
             self.on_hand.setdefault(key, 0)
