@@ -33,7 +33,7 @@ from ecerp.adapters.sql import schema as t
 from ecerp.adapters.sql.bulk import Bulk
 from ecerp.adapters.sql.catalog_cache import VERSION_KEY, CatalogCache, CatalogRows
 from ecerp.adapters.sql.database import Database, translate_errors
-from ecerp.adapters.sql.serialization import CONVERTER, dump_event
+from ecerp.adapters.sql.serialization import CONVERTER, dump_event, dump_order, load_order
 from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
 from ecerp.domain.errors import BackendError, DuplicateError
 from ecerp.domain.events import Event
@@ -861,7 +861,7 @@ class SqlOrderRepository(OrderRepository):
         self.absent: set[str] = set()
 
     def _take(self, data: str) -> Order:
-        order = CONVERTER.loads(data, Order)
+        order = load_order(data)
         self.seen[order.id] = order
         self.loaded[order.id] = data
         self.loaded_skus[order.id] = _skus_of(order)
@@ -1030,7 +1030,7 @@ class SqlOrderRepository(OrderRepository):
                     o.shop,
                     o.external_id,
                     o.status.value,
-                    CONVERTER.dumps(o),
+                    dump_order(o),
                     buyer_key(o),
                     o.priority,
                     t.format_utc(o.ordered_at),
@@ -1041,7 +1041,7 @@ class SqlOrderRepository(OrderRepository):
         changed = []
         needs: dict[str, frozenset[str]] = {o.id: _skus_of(o) for o in self.new.values()}
         for oid, order in self.seen.items():
-            data = CONVERTER.dumps(order)
+            data = dump_order(order)
             if data != self.loaded[oid]:
                 changed.append((order.status.value, order.priority, data, oid))
                 skus = _skus_of(order)
