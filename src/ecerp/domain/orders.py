@@ -36,8 +36,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
+import typing
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 
@@ -89,6 +91,11 @@ class OrderStatus(enum.Enum):
     RETURNED = "returned"
     MERGED = "merged"
     """Folded into another order (see ``merged_into``); unmerging restores it."""
+
+    # Members are singletons compared by identity, so the identity hash is
+    # consistent with equality, and (in C) much cheaper than Enum's hash of
+    # the member name: statuses key the hot dicts and sets.
+    __hash__ = object.__hash__
 
 
 S = OrderStatus
@@ -380,17 +387,9 @@ class Order:
 
     def clone(self) -> Order:
         """An independent copy (repositories hand these out so that a rolled
-        back unit of work leaves the stored order untouched)."""
-        return attrs.evolve(
-            self,
-            lines=list(self.lines),
-            requirements=dict(self.requirements),
-            tags=set(self.tags),
-            history=list(self.history),
-            changes=list(self.changes),
-            line_origins=dict(self.line_origins),
-            _events=[],
-        )
+        back unit of work leaves the stored order untouched): every mutable
+        container is copied, pending events are not (see :func:`_cloner`)."""
+        return _clone_order(self)
 
     # --- reads -----------------------------------------------------------------------
 
@@ -425,10 +424,11 @@ class Order:
 
     def _to(self, to: OrderStatus, at: datetime, actor: str, note: str = "") -> None:
         at = require_utc("at", at)
-        if to not in TRANSITIONS[self.status]:
-            raise InvalidTransitionError(f"order {self.id}", self.status.value, to.value)
-        self.history.append(StatusChange(at, actor, self.status, to, note))
-        self._events.append(OrderStatusChanged(self.id, self.status.value, to.value))
+        status = self.status
+        if to not in TRANSITIONS[status]:
+            raise InvalidTransitionError(f"order {self.id}", status.value, to.value)
+        self.history.append(StatusChange(at, actor, status, to, note))
+        self._events.append(OrderStatusChanged(self.id, status.value, to.value))
         self.status = to
 
     def can_go(self, to: OrderStatus) -> bool:
@@ -762,6 +762,41 @@ class Order:
             self.buyer_note = draft.buyer_note
             changed.append("buyer_note")
         return changed
+
+
+def _cloner(cls: type[Order]) -> Callable[[Order], Order]:
+    """Build :meth:`Order.clone` once, from ``attrs.fields(cls)``.
+
+    ``attrs.evolve`` pays a generic ``getattr`` loop over every field on each
+    call, and the repositories clone on every read and every commit.  This
+    writes the copy out once, the way attrs writes ``__init__``: every field
+    passed positionally to the generated ``__init__``, each field declared as
+    a ``list``, ``dict`` or ``set`` shallowly copied (their items are frozen
+    values), ``_events`` fresh and empty.  A field added later follows the
+    same rules; a mutable field of another kind needs a rule in ``copies``
+    (``tests/unit/test_order_clone.py`` fails until it has one).
+    """
+    copies = {list: "list", dict: "dict", set: "set"}
+    fields = attrs.fields(attrs.resolve_types(cls))
+    args = []
+    for f in fields:
+        if not f.init:  # pragma: no cover - every Order field is in __init__
+            raise TypeError(f"{cls.__name__}.{f.name} is not an __init__ argument")
+        origin = typing.get_origin(f.type) or f.type
+        if f.name == "_events":
+            args.append("[]")
+        elif origin in copies:
+            args.append(f"{copies[origin]}(o.{f.name})")
+        else:
+            args.append(f"o.{f.name}")
+    source = f"def clone(o):\n    return cls({', '.join(args)})\n"
+    namespace: dict[str, Any] = {"cls": cls}
+    exec(compile(source, f"<{cls.__name__}.clone>", "exec"), namespace)
+    clone: Callable[[Order], Order] = namespace["clone"]
+    return clone
+
+
+_clone_order = _cloner(Order)
 
 
 class ConsolidationError(DomainError):

@@ -576,28 +576,39 @@ class StockBook:
         """Validate a move before making it; returns ``at`` in UTC."""
         require_code("sku", sku)
         require_positive_qty("qty", qty)
+        at = self._check_at(at)
+        self._check_places(sku, source, dest, qty, keep_reserved=keep_reserved)
+        return at
+
+    def _check_at(self, at: datetime) -> datetime:
+        """``at`` in UTC, refused in a closed period."""
         at = require_utc("at", at)
         closed = self.closed_until
         if closed is not None and at < closed:
             raise ClosedPeriodError(at, closed)
+        return at
+
+    def _check_places(
+        self, sku: str, source: str, dest: str, qty: int, *, keep_reserved: bool
+    ) -> None:
+        """The location half of :meth:`_check_move` (``sku`` and ``qty``
+        already valid): known warehouses, and enough stock at ``source``."""
         src, dst = _parse_location(source), _parse_location(dest)
         if source == dest:
             raise ValidationError("dest", dest, "a move needs two different locations")
-        for loc in (src, dst):
-            if loc.warehouse is not None:
-                self.warehouse(loc.warehouse)
-        if not src.is_virtual:
-            wh = self.warehouse(src.warehouse or "")
-            if not wh.allow_negative:
-                have = self.balance(sku, source)
-                internal = dst.kind is LocationKind.STOCK and dst.warehouse == src.warehouse
-                if src.kind is LocationKind.STOCK and keep_reserved and not internal:
-                    # Reserved units may not leave unless the move consumes them.
-                    spare = self.available(sku, wh.code)
-                    have = min(have, spare)
-                if qty > have:
-                    raise InsufficientStockError(sku, source, qty, max(have, 0))
-        return at
+        # only warehouse locations have a warehouse; virtual ones have none
+        wh = None if src.warehouse is None else self.warehouse(src.warehouse)
+        if dst.warehouse is not None and dst.warehouse != src.warehouse:
+            self.warehouse(dst.warehouse)
+        if wh is not None and not wh.allow_negative:
+            have = self.balance(sku, source)
+            internal = dst.kind is LocationKind.STOCK and dst.warehouse == src.warehouse
+            if src.kind is LocationKind.STOCK and keep_reserved and not internal:
+                # Reserved units may not leave unless the move consumes them.
+                spare = self.available(sku, wh.code)
+                have = min(have, spare)
+            if qty > have:
+                raise InsufficientStockError(sku, source, qty, max(have, 0))
 
     # --- writes: movements -------------------------------------------------------
 
@@ -901,6 +912,14 @@ class StockBook:
             held = current.get((line, sku))
             if held is None or held.qty < qty:
                 raise OverShipmentError(order, sku, qty, held.qty if held else 0)
+        self._take(order, current, lines)
+        return dict(lines)
+
+    def _take(
+        self, order: str, current: dict[LineKey, Reservation], lines: Mapping[LineKey, int]
+    ) -> None:
+        """Take ``lines`` (checked: each held in full) off ``current``, the
+        order's reservations."""
         for key, qty in lines.items():
             held = current[key]
             self._reserved[(key[1], held.warehouse)] = self.reserved(key[1], held.warehouse) - qty
@@ -909,7 +928,6 @@ class StockBook:
             else:
                 current[key] = attrs.evolve(held, qty=held.qty - qty)
         self._reservations[order] = current
-        return dict(lines)
 
     def ship(
         self,
@@ -943,11 +961,12 @@ class StockBook:
                 raise OverShipmentError(order, sku, qty, held.qty if held else 0)
             loc = stock_location(held.warehouse, bin)
             per_location[(sku, loc)] = per_location.get((sku, loc), 0) + qty
+        at = self._check_at(at)
         for (sku, loc), qty in per_location.items():
             # Reserved units are consumed by this move, so only the bin's
             # physical balance limits it.
-            self._check_move(sku, loc, CUSTOMER, qty, at, keep_reserved=False)
-        self._unreserve(order, lines)  # consumed, not freed: no release event
+            self._check_places(sku, loc, CUSTOMER, qty, keep_reserved=False)
+        self._take(order, current, lines)  # consumed, not freed: no release event
         return [
             self._move(
                 sku,
@@ -955,7 +974,7 @@ class StockBook:
                 CUSTOMER,
                 qty,
                 MoveReason.SHIPMENT,
-                at=require_utc("at", at),
+                at=at,
                 actor=actor,
                 document=document or order,
             )

@@ -40,12 +40,14 @@ def require_non_negative_int(field: str, value: object) -> int:
 
 def require_utc(field: str, value: object) -> datetime:
     """A timezone-aware datetime, returned converted to UTC."""
+    if isinstance(value, datetime) and value.tzinfo is UTC:
+        return value  # the common case, checked first: already aware UTC
     if not isinstance(value, datetime):
         raise ValidationError(field, value, "must be a datetime")
     offset = value.utcoffset()
     if offset is None:
         raise ValidationError(field, value, "must be timezone-aware")
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
+    return value.astimezone(UTC)
 
 
 def code_validator(inst: Any, attribute: Any, value: Any) -> None:

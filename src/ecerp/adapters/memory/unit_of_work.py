@@ -269,17 +269,21 @@ class MemoryUnitOfWork(UnitOfWork):
             store.stock.apply(self.stock.book().changes())
             if self.stock.rebuild_requested:
                 rebuild(store.stock)
+            orders, by_status = store.orders, store.by_status
             for order in self.orders.touched():
-                old = store.orders.get(order.id)
-                if old is not None:
-                    store.by_status[old.status].discard(order.id)
+                oid = order.id
+                old = orders.get(oid)
+                store.order_keys[order.key] = oid
+                if old is None:
+                    buyer = buyer_key(order)
+                    if buyer:
+                        store.by_buyer.setdefault((order.shop, buyer), set()).add(oid)
+                elif old.status is not order.status:
+                    by_status[old.status].discard(oid)
                 # A private copy: an order a caller still holds after the
                 # unit ended must not change what is stored.
-                store.orders[order.id] = order.clone()
-                store.order_keys[order.key] = order.id
-                store.by_status[order.status].add(order.id)
-                if old is None and buyer_key(order):
-                    store.by_buyer.setdefault((order.shop, buyer_key(order)), set()).add(order.id)
+                orders[oid] = order.clone()
+                by_status[order.status].add(oid)
             # Documents are kept as private copies: changing an object a
             # caller still holds after the unit ended changes nothing stored.
             store.stocktakes.update(copy.deepcopy(self.documents.pending_stocktakes))
