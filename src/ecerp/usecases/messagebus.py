@@ -91,6 +91,13 @@ def quiet_gc(enabled: bool) -> Iterator[None]:
     a 100,000-order batch).  ecerp's objects hold no reference cycles, so
     reference counting frees them anyway; the collector is switched back on
     (if it was on) when the batch ends, success or not.
+
+    What the batch left alive is then moved to the collector's oldest
+    generation (``gc.freeze`` then ``gc.unfreeze``, two list splices), so the
+    young-generation collections that follow do not traverse it once per
+    generation on its way there (measured: 0.65-0.84 s after a 20,000-order
+    batch in memory).  Nothing is kept from the collector: the next full
+    collection looks at those objects as at any other.
     """
     if not enabled or not gc.isenabled():
         yield
@@ -99,6 +106,8 @@ def quiet_gc(enabled: bool) -> Iterator[None]:
     try:
         yield
     finally:
+        gc.freeze()
+        gc.unfreeze()
         gc.enable()
 
 
