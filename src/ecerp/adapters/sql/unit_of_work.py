@@ -510,6 +510,20 @@ class SqlStockState(StockState):
                 [{"code": w.code, "data": CONVERTER.dumps(w)} for w in changes.warehouses],
             )
             new_catalog_version(conn)
+        with self._db.bulk.pipelined(conn):
+            self._write_rows(changes)
+        if changes.closed_until is not None:
+            conn.execute(delete(t.ledger_meta).where(t.ledger_meta.c.key == "closed_until"))
+            conn.execute(
+                insert(t.ledger_meta),
+                [{"key": "closed_until", "value": t.format_utc(changes.closed_until)}],
+            )
+            self._snapshot_period(changes.closed_until)
+
+    def _write_rows(self, changes: StockChanges) -> None:
+        """The ledger rows, projection deltas and reservations, straight to
+        the driver."""
+        conn = self._conn
         bulk = self._db.bulk
         bulk.insert(
             conn,
@@ -572,13 +586,6 @@ class SqlStockState(StockState):
                     for _, r in sorted(changes.reservations[o].items())
                 ],
             )
-        if changes.closed_until is not None:
-            conn.execute(delete(t.ledger_meta).where(t.ledger_meta.c.key == "closed_until"))
-            conn.execute(
-                insert(t.ledger_meta),
-                [{"key": "closed_until", "value": t.format_utc(changes.closed_until)}],
-            )
-            self._snapshot_period(changes.closed_until)
 
     def _snapshot_period(self, until: datetime) -> None:
         """Store the balances at ``until``: the previous period's snapshot
@@ -1008,6 +1015,10 @@ class SqlOrderRepository(OrderRepository):
         ) + len(self.new)
 
     def write(self, conn: Connection) -> None:
+        with self._db.bulk.pipelined(conn):
+            self._write_rows(conn)
+
+    def _write_rows(self, conn: Connection) -> None:
         bulk = self._db.bulk
         bulk.insert(
             conn,
