@@ -142,8 +142,8 @@ def order_out(o: Order) -> dict[str, Any]:
         "channel": o.channel,
         "shop": o.shop,
         "external_id": o.external_id,
-        "ordered_at": o.ordered_at.isoformat(),
-        "updated_at": o.updated_at.isoformat(),
+        "ordered_at": _iso_out(o.ordered_at),
+        "updated_at": _iso_out(o.updated_at),
         "currency": o.currency,
         "lines": [
             [
@@ -161,7 +161,7 @@ def order_out(o: Order) -> dict[str, Any]:
         "address": _address_out(o.address),
         "payment": o.payment.value,
         "paid_amount": _money_out(o.paid_amount),
-        "status": o.status.value,
+        "status": _VALUE[o.status],
         "buyer_note": o.buyer_note,
         "seller_note": o.seller_note,
         "shipping_level": o.shipping_level,
@@ -181,9 +181,9 @@ def order_out(o: Order) -> dict[str, Any]:
         "route": [o.route_rule, o.route_warehouse],
         "reserve_held": o.reserve_held,
         "history": [
-            [h.at.isoformat(), h.actor, h.from_.value, h.to.value, h.note] for h in o.history
+            [_iso_out(h.at), h.actor, _VALUE[h.from_], _VALUE[h.to], h.note] for h in o.history
         ],
-        "changes": [[c.at.isoformat(), c.actor, c.field, c.before, c.after] for c in o.changes],
+        "changes": [[_iso_out(c.at), c.actor, c.field, c.before, c.after] for c in o.changes],
     }
 
 
@@ -249,9 +249,26 @@ def order_in(d: dict[str, Any]) -> Order:
     )
 
 
-#: Enum members by value: a dict look-up is several times cheaper than
-#: calling the enum, and every history entry names two statuses.
+#: Statuses by value and back: a dict look-up is several times cheaper than
+#: the enum's call or ``.value``, and every history entry names two.
 _STATUS: dict[str, OrderStatus] = {s.value: s for s in OrderStatus}
+_VALUE: dict[OrderStatus, str] = {s: s.value for s in OrderStatus}
+
+#: Times written and read, shared: a batch stamps every history entry it
+#: adds with the same time, so documents repeat a few times over and over.
+_ISO_OUT: dict[datetime, str] = {}
+_ISO_IN: dict[str, datetime] = {}
+
+
+def _iso_out(value: datetime) -> str:
+    if value.tzinfo is not UTC:  # equal instants in other zones hash alike
+        return value.isoformat()
+    found = _ISO_OUT.get(value)
+    if found is None:
+        if len(_ISO_OUT) > 100_000:
+            _ISO_OUT.clear()
+        found = _ISO_OUT[value] = value.isoformat()
+    return found
 
 
 def dump_order(order: Order) -> str:
@@ -264,8 +281,13 @@ def load_order(text: str) -> Order:
 
 
 def _iso(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
+    found = _ISO_IN.get(value)
+    if found is None:
+        if len(_ISO_IN) > 100_000:
+            _ISO_IN.clear()
+        parsed = datetime.fromisoformat(value)
+        found = _ISO_IN[value] = parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
+    return found
 
 
 CONVERTER = make_converter()
