@@ -161,6 +161,17 @@ def the_afternoons_orders() -> list[ChannelOrder]:
     ]
 
 
+def the_evenings_webhook() -> ChannelOrder:
+    leo = Buyer("leo-s", "Leo Schmidt", "leo@example.com")
+    return draft(
+        "1201",
+        600,
+        [("MUG", 1, "12.00")],
+        leo,
+        address("Leo Schmidt", "Markt 1", "Bremen", "28195", "DE"),
+    )
+
+
 def the_mornings_orders() -> list[ChannelOrder]:
     return [
         draft(
@@ -260,7 +271,7 @@ def main(argv: list[str]) -> int:
         review=ReviewPolicy(
             (BuyerNote(), PaymentMismatch(), IncompleteAddress(), PoBox(), Blacklisted())
         ),
-        payments=paypal_export(orders + the_afternoons_orders()),
+        payments=paypal_export(orders + the_afternoons_orders() + [the_evenings_webhook()]),
         blacklist=["chargeback@example.com"],
     )
 
@@ -373,6 +384,13 @@ def main(argv: list[str]) -> int:
     clock.advance(timedelta(hours=5))
     for outcome in erp.orders.process(the_afternoons_orders()):
         print(f"  {outcome.ref}: {outcome.kind.value:<9} {outcome.detail}")
+
+    # %% The web shop calls once per order: one transaction per call.
+    show("The evening: the web shop's webhook, erp.orders.accept(), one order per call")
+    clock.advance(timedelta(hours=3))
+    for call in (the_evenings_webhook(), the_evenings_webhook()):  # sent twice
+        for outcome in erp.orders.accept([call]):
+            print(f"  {outcome.ref}: {outcome.kind.value:<9} {outcome.detail}")
 
     erp.check()
     print("\nStock books checked: consistent.")

@@ -139,3 +139,12 @@ def test_a_refused_draft_leaves_no_trace_and_the_others_go_through(url: str) -> 
     assert erp.orders.find("ebay/eb-de/1") is None
     assert erp.inventory.position("MUG", "BER").reserved == 1
     erp.check()
+
+
+def test_older_orders_that_still_wait_are_not_reported_again(url: str) -> None:
+    erp = seller(url, mugs=0, auto_allocate=False)
+    erp.orders.accept([order("1", ("MUG", 5), minute=1)])
+    erp.inventory.receive("MUG", "BER", 1)
+    result = erp.orders.accept([order("2", ("MUG", 1), minute=30)])
+    assert [(o.order, o.kind) for o in result] == [("ebay/eb-de/2", OutcomeKind.ALLOCATED)]
+    assert erp.orders.get("ebay/eb-de/1").status is OrderStatus.WAITING

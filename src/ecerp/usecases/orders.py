@@ -118,11 +118,13 @@ def accept_orders(cmd: AcceptOrders, ctx: Context) -> BatchResult:
     """The web shop's webhook: import, review and route ``cmd.orders`` (a
     few) and allocate them, in one unit of work (one transaction).
 
-    Older orders waiting for the same SKUs are allocated in the same run,
-    ahead of the new ones (serving order), so a new order never takes stock
-    an older one could ship with; other orders are not looked at (a whole
-    day's batch is :func:`process_orders`).  Outcomes as
-    :func:`process_orders` gives them.
+    Older orders ready or waiting for the same SKUs are allocated in the same
+    run, ahead of the new ones (serving order), so a new order never takes
+    stock an older one could ship with; other orders are not looked at (a
+    whole day's batch is :func:`process_orders`).  A draft that changed
+    nothing (a webhook delivered twice) is ``unchanged`` and allocates
+    nothing.  Outcomes as :func:`process_orders` gives them, then one for
+    each older order whose status the allocation changed.
     """
     at = ctx.now()
     with ctx.uow as uow:
@@ -132,7 +134,7 @@ def accept_orders(cmd: AcceptOrders, ctx: Context) -> BatchResult:
             if o.detail.startswith("merged into ")
             else o.order
             for o in imported
-            if o.ok and o.order is not None
+            if o.kind in (OutcomeKind.CREATED, OutcomeKind.UPDATED) and o.order is not None
         }
         ready = [
             order
@@ -140,9 +142,18 @@ def accept_orders(cmd: AcceptOrders, ctx: Context) -> BatchResult:
             if order.status in ALLOCATABLE
         ]
         skus = {sku for order in ready for _, sku in order.requirements}
-        waiting = uow.orders.ids_needing(skus, ALLOCATABLE) if skus else ()
+        older = uow.orders.ids_needing(skus, ALLOCATABLE) if skus else ()
+        was = {oid: order.status for oid, order in uow.orders.find_many(older).items()}
         allocated = allocate_in(
-            uow, [*(o.id for o in ready), *waiting], at=at, actor=cmd.actor, config=ctx.config
+            uow, [*(o.id for o in ready), *older], at=at, actor=cmd.actor, config=ctx.config
+        )
+        now = uow.orders.find_many(was)
+        allocated = BatchResult(
+            tuple(
+                o
+                for o in allocated
+                if o.order not in was or now[o.order].status is not was[o.order]
+            )
         )
         result = _where_they_ended(uow, imported, allocated)
         uow.commit()
