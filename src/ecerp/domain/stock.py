@@ -997,16 +997,20 @@ class StockBook:
         self._state.prefetch_balances(k for k in keys if k not in self._on_hand)
 
     def prefetch_shipping(self, orders: Iterable[str], *, bin: str | None = None) -> None:
-        """Hint that ``orders`` are about to ship whole: their reservations
-        and the balances their shipment moves touch are loaded in bulk."""
+        """Hint that ``orders`` are about to ship whole: their reservations,
+        and the balances and positions their shipment touches, are loaded in
+        bulk."""
         ids = list(orders)
         self.prefetch_reservations(ids)
         keys: set[BalanceKey] = set()
+        positions: set[WarehouseKey] = set()
         for order in ids:
             for res in self.reservations_of(order).values():
                 keys.add((res.sku, stock_location(res.warehouse, bin)))
                 keys.add((res.sku, CUSTOMER))
+                positions.add((res.sku, res.warehouse))
         self.prefetch_balances(keys)
+        self.prefetch(positions)
 
     def reservations_at(self, sku: str, warehouse: str) -> list[Reservation]:
         """Every reservation of ``sku`` in ``warehouse``, by order."""

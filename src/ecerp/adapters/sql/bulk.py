@@ -58,7 +58,13 @@ class Bulk:
         cursor = self._cursor(conn)
         text = self._text(sql)
         try:
-            cursor.execute(text, params)
+            if self._postgres:
+                # Not prepared: a prepared statement may switch to a generic
+                # plan made while the table was small (a scan), and the IN
+                # lists here differ in length and values on every call anyway.
+                cursor.execute(text, params, prepare=False)
+            else:
+                cursor.execute(text, params)
             return list(cursor.fetchall())
         except conn.dialect.loaded_dbapi.Error as err:
             raise DBAPIError.instance(text, params, err, conn.dialect.loaded_dbapi.Error) from err
