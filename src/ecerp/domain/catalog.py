@@ -34,6 +34,7 @@ cycles raise, and the catalog is left as it was.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
@@ -63,6 +64,9 @@ from ecerp.domain.values import (
 
 #: The beginning of time for aliases that have always applied.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: Earlier than any moment an order can carry (the start of a resolution timeline).
+_DAWN = datetime.min.replace(tzinfo=UTC)
 
 
 def _frozen_str_map(
@@ -238,6 +242,13 @@ class ListingLine(Protocol):
 
 AliasKey = tuple[str, str, str]  # (channel or "", shop or "", listing sku)
 
+#: What a listing SKU resolves to over time: the moments its answer may change
+#: (sorted) and the answer from each on, the first one before any of them
+#: (``None``: it resolves to nothing then, the error is raised afresh;
+#: ``_PENDING``: not worked out yet).
+_Timeline = tuple[list[datetime], list[str | None]]
+_PENDING = ""  # never a catalog code
+
 
 class Catalog:
     """SKUs, products, shops, aliases and bundles, with resolution rules.
@@ -255,8 +266,15 @@ class Catalog:
         self._shops: dict[str, Shop] = {}
         self._bundles: dict[str, Bundle] = {}
         self._aliases: dict[AliasKey, tuple[Alias, ...]] = {}
-        self._expansions: dict[str, dict[str, int]] = {}
         self._log: list[Product | Sku | Shop | Bundle | Alias] = []
+        # Memos of resolution and expansion, valid while neither this catalog
+        # nor any catalog under it changes: every write bumps ``_generation``
+        # and generations only grow, so their sum down the chain of parents
+        # (``_stamp``) changes with any of them.
+        self._generation = 0
+        self._memo_stamp = 0
+        self._timelines: dict[AliasKey, _Timeline] = {}
+        self._expansions: dict[str, tuple[tuple[str, int], ...]] = {}
 
     # --- reads ---------------------------------------------------------------
 
@@ -356,6 +374,29 @@ class Catalog:
         merged.update(self._aliases)
         return [a for key in sorted(merged) for a in merged[key]]
 
+    # --- memos -----------------------------------------------------------------
+
+    def _changed(self) -> None:
+        """Every write calls this: the memos here and in views over this
+        catalog are stale from now on."""
+        self._generation += 1
+
+    def _stamp(self) -> int:
+        stamp = 0
+        catalog: Catalog | None = self
+        while catalog is not None:
+            stamp += catalog._generation
+            catalog = catalog._parent
+        return stamp
+
+    def _fresh_memos(self) -> None:
+        """Forget the memos if this catalog or a parent changed since they were made."""
+        stamp = self._stamp()
+        if stamp != self._memo_stamp:
+            self._timelines.clear()
+            self._expansions.clear()
+            self._memo_stamp = stamp
+
     # --- resolution ----------------------------------------------------------
 
     def _alias_at(
@@ -381,6 +422,62 @@ class Catalog:
             UnknownSkuError: nothing maps the listing SKU to a known code.
         """
         at = require_utc("at", at)
+        self._fresh_memos()
+        return self._resolve_memo(channel, shop, listing_sku, at)
+
+    def _resolve_memo(self, channel: str, shop: str, listing_sku: str, at: datetime) -> str:
+        """:meth:`resolve` through the timeline memo (``_fresh_memos`` called,
+        ``at`` checked)."""
+        key = (channel or "", shop or "", listing_sku)
+        timeline = self._timelines.get(key)
+        if timeline is None:
+            timeline = self._timelines[key] = self._timeline(channel, shop, listing_sku)
+        moments, answers = timeline
+        i = bisect_right(moments, at) if moments else 0
+        code = answers[i]
+        if code == _PENDING:
+            start = moments[i - 1] if i else _DAWN
+            code = answers[i] = self._answer(channel, shop, listing_sku, start)
+        if code is None:
+            return self._resolve_uncached(channel, shop, listing_sku, at)  # raises
+        return code
+
+    def _timeline(self, channel: str, shop: str, listing_sku: str) -> _Timeline:
+        """The answers of :meth:`_resolve_uncached` over all time.
+
+        Only the alias versions that resolution can look at decide the
+        answer: the shop's and the channel's versions of ``listing_sku``, and
+        the global versions of every code reachable from it.  Each look-up
+        changes its result only at one of these versions' ``effective_from``,
+        so the answer is constant from one such moment to the next and is
+        worked out once per interval, at its start, when first asked for.
+        """
+        moments: set[datetime] = set()
+        codes = [listing_sku]
+        for scope_shop in (shop, None):
+            for version in self.alias_versions(channel, scope_shop, listing_sku):
+                moments.add(version.effective_from)
+                codes.append(version.target)
+        seen: set[str] = set()
+        while codes:
+            code = codes.pop()
+            if code in seen:
+                continue
+            seen.add(code)
+            for version in self.alias_versions(None, None, code):
+                moments.add(version.effective_from)
+                codes.append(version.target)
+        starts = sorted(moments)
+        return starts, [_PENDING] * (len(starts) + 1)
+
+    def _answer(self, channel: str, shop: str, listing_sku: str, at: datetime) -> str | None:
+        try:
+            return self._resolve_uncached(channel, shop, listing_sku, at)
+        except UnknownSkuError:
+            return None
+
+    def _resolve_uncached(self, channel: str, shop: str, listing_sku: str, at: datetime) -> str:
+        """:meth:`resolve` worked out from the aliases (``at`` in UTC)."""
         alias = self._alias_at(channel, shop, listing_sku, at) or self._alias_at(
             channel, None, listing_sku, at
         )
@@ -405,11 +502,15 @@ class Catalog:
         Raises:
             UnknownSkuError: ``code`` is neither a SKU nor a bundle.
         """
+        self._fresh_memos()
+        return {sku: n * qty for sku, n in self._per_unit(code)}
+
+    def _per_unit(self, code: str) -> tuple[tuple[str, int], ...]:
+        """What one of ``code`` ships as, memoised (``_fresh_memos`` called)."""
         per_unit = self._expansions.get(code)
         if per_unit is None:
-            per_unit = self._expand_uncached(code)
-            self._expansions[code] = per_unit
-        return {sku: n * qty for sku, n in per_unit.items()}
+            per_unit = self._expansions[code] = tuple(self._expand_uncached(code).items())
+        return per_unit
 
     def _expand_uncached(self, code: str) -> dict[str, int]:
         if self.find_sku(code) is not None:
@@ -419,8 +520,8 @@ class Catalog:
             raise UnknownSkuError(code)
         result: dict[str, int] = {}
         for comp in bundle.components:
-            for sku, n in self.expand(comp.code, comp.qty).items():
-                result[sku] = result.get(sku, 0) + n
+            for sku, n in self._per_unit(comp.code):
+                result[sku] = result.get(sku, 0) + n * comp.qty
         return result
 
     def requirements(
@@ -429,19 +530,26 @@ class Catalog:
         """Resolve order lines to ``{(line_no, sku): qty}``.
 
         Raises:
+            ValidationError: ``at`` is naive (checked when there is a line).
             UnknownSkuError: the first line whose listing SKU resolves to nothing.
         """
         result: dict[tuple[int, str], int] = {}
+        checked = False
         for line in lines:
-            code = self.resolve(channel, shop, line.listing_sku, at=at)
-            for sku, qty in self.expand(code, line.qty).items():
-                result[(line.line_no, sku)] = qty
+            if not checked:
+                at = require_utc("at", at)
+                self._fresh_memos()
+                checked = True
+            code = self._resolve_memo(channel, shop, line.listing_sku, at)
+            line_no, qty = line.line_no, line.qty
+            for sku, n in self._per_unit(code):
+                result[(line_no, sku)] = n * qty
         return result
 
     def sellable(self, code: str, available: Mapping[str, int]) -> int:
         """How many of ``code`` the available component quantities allow."""
-        per_unit = self.expand(code)
-        return max(0, min(available.get(sku, 0) // n for sku, n in per_unit.items()))
+        self._fresh_memos()
+        return max(0, min(available.get(sku, 0) // n for sku, n in self._per_unit(code)))
 
     # --- writes --------------------------------------------------------------
 
@@ -450,6 +558,7 @@ class Catalog:
             raise DuplicateError("product", product.code)
         self._products[product.code] = product
         self._log.append(product)
+        self._changed()
 
     def add_sku(self, sku: Sku) -> None:
         """Raises:
@@ -466,12 +575,14 @@ class Catalog:
         if sku.barcode is not None:
             self._barcodes[sku.barcode] = sku.code
         self._log.append(sku)
+        self._changed()
 
     def add_shop(self, shop: Shop) -> None:
         if self.find_shop(shop.code) is not None:
             raise DuplicateError("shop", shop.code)
         self._shops[shop.code] = shop
         self._log.append(shop)
+        self._changed()
 
     def add_bundle(self, bundle: Bundle) -> None:
         """Raises:
@@ -489,6 +600,7 @@ class Catalog:
                 raise UnknownSkuError(comp.code)
         self._bundles[bundle.code] = bundle
         self._log.append(bundle)
+        self._changed()
 
     def add_alias(self, alias: Alias) -> None:
         """Add an alias or a newer version of one.
@@ -517,6 +629,7 @@ class Catalog:
         new_versions = tuple(sorted((*versions, alias), key=lambda a: a.effective_from))
         self._aliases[(*alias.scope, alias.listing_sku)] = new_versions
         self._log.append(alias)
+        self._changed()
 
     def _global_chain_ends(self, code: str, alias: Alias) -> bool:
         end = self._follow_global(code, alias.effective_from)
@@ -549,7 +662,9 @@ class Catalog:
 
     def apply(self, changes: Iterable[Product | Sku | Shop | Bundle | Alias]) -> None:
         """Apply already-validated ``changes`` (from a child's :meth:`changes`)."""
+        changed = False
         for item in changes:
+            changed = True
             if isinstance(item, Product):
                 self._products[item.code] = item
             elif isinstance(item, Sku):
@@ -565,4 +680,5 @@ class Catalog:
                 self._aliases[key] = tuple(
                     sorted((*self._aliases.get(key, ()), item), key=lambda a: a.effective_from)
                 )
-        self._expansions.clear()
+        if changed:
+            self._changed()

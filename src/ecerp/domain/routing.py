@@ -389,6 +389,14 @@ class SetMatch:
         if self.any_of is None and self.all_of is None and self.none_of is None:
             raise ValidationError("any", None, "give any, all, none or several of them")
 
+    def meets(self, actual: frozenset[str]) -> bool:
+        """Whether ``actual`` passes (:meth:`failures` yields nothing)."""
+        return (
+            (self.any_of is None or not self.any_of.isdisjoint(actual))
+            and (self.all_of is None or self.all_of <= actual)
+            and (self.none_of is None or self.none_of.isdisjoint(actual))
+        )
+
     def failures(self, condition: str, noun: str, actual: frozenset[str]) -> Iterator[Failure]:
         if self.any_of is not None and not (actual & self.any_of):
             yield Failure(
@@ -457,8 +465,37 @@ class Conditions:
     )
 
     def matches(self, facts: OrderFacts) -> bool:
-        """Whether ``facts`` meets every condition."""
-        return next(self._failures(facts), None) is None
+        """Whether ``facts`` meets every condition (:meth:`failures` is
+        empty; checked without writing out why not: rules are tried for
+        every order)."""
+        if self.channels is not None and facts.channel not in self.channels:
+            return False
+        if self.shops is not None and facts.shop not in self.shops:
+            return False
+        if self.sites is not None and facts.site not in self.sites:
+            return False
+        if self.countries is not None and not _folded_in(facts.country, self.countries):
+            return False
+        if self.regions is not None and not _folded_in(facts.region, self.regions):
+            return False
+        if self.postcodes is not None:
+            code = _norm_postcode(facts.postcode)
+            if not any(fnmatch.fnmatchcase(code, _norm_postcode(p)) for p in self.postcodes):
+                return False
+        if self.amount is not None and not self.amount.contains(facts.amount):
+            return False
+        if self.weight_g is not None and not self.weight_g.contains(facts.weight_g):
+            return False
+        for match, actual_set in (
+            (self.skus, facts.skus),
+            (self.categories, facts.categories),
+            (self.tags, facts.tags),
+        ):
+            if match is not None and not match.meets(actual_set):
+                return False
+        if self.lines is not None and not self.lines.contains(facts.line_count):
+            return False
+        return self.shipping_levels is None or facts.shipping_level in self.shipping_levels
 
     def failures(self, facts: OrderFacts) -> tuple[Failure, ...]:
         """Every condition ``facts`` does not meet, in field order."""

@@ -315,6 +315,13 @@ def _percent_validator(_: Any, attribute: Any, value: Any) -> None:
 
 # --- the rate table ------------------------------------------------------------
 
+#: A quote's money: the freight line's amount, the lines after it, the total.
+_Priced = tuple[Money, tuple[QuoteLine, ...], Money]
+
+#: Entries a rate table remembers per memo before it starts afresh (a bound
+#: for long-running processes; quoting stays correct either way).
+_MEMO_LIMIT = 50_000
+
 
 @attrs.frozen
 class RateTable:
@@ -344,6 +351,15 @@ class RateTable:
     )
     """Zone entries per casefolded country, most specific first, then the
     ``"*"`` ones (built once: quoting is the hot path of allocation)."""
+    _zone_memo: dict[tuple[str, str, str], str | None] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False, hash=False
+    )
+    """The zone of each destination (country, region, postcode) quoted so far."""
+    _priced: dict[tuple[str, int, RemoteArea | None], _Priced] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False, hash=False
+    )
+    """The money of a quote, by zone, weight steps beyond the first weight and
+    remote area: all a quote's amounts depend on."""
 
     def __attrs_post_init__(self) -> None:
         def fail(field: str, value: object, reason: str) -> NoReturn:
@@ -466,34 +482,62 @@ class RateTable:
     def quote(self, parcel: Parcel) -> Quote | None:
         """The price of ``parcel``, or ``None`` when it does not qualify
         (see :meth:`refusal`)."""
-        if self.refusal(parcel) is not None:
+        destination = (parcel.country, parcel.region, parcel.postcode)
+        memo = self._zone_memo
+        if destination in memo:
+            zone = memo[destination]
+        else:
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            zone = memo[destination] = self.zone_for(parcel)
+        if zone is None or self._over_limits(parcel):
             return None
-        zone = self.zone_for(parcel)
-        assert zone is not None  # refusal() checked it
         chargeable = self.chargeable_weight_g(parcel)
-        lines = [
-            QuoteLine(
-                f"freight zone {zone}, {chargeable} g",
-                self.price_for(zone).price(chargeable).rounded(),
-            )
-        ]
-        lines.extend(QuoteLine(fee.name, fee.amount.rounded()) for fee in self.fees)
-        area = self.remote_area(parcel)
-        if area is not None:
-            lines.append(QuoteLine(f"remote area {area.postcode_prefix}*", area.amount.rounded()))
-        if self.fuel_percent:
-            base = _sum(line.amount for line in lines)
-            fuel = (base * (self.fuel_percent / 100)).rounded()
-            lines.append(QuoteLine(f"fuel {self.fuel_percent.normalize():f}%", fuel))
+        price = self.price_for(zone)
+        steps = (
+            0 if chargeable <= price.first_g else -(-(chargeable - price.first_g) // price.step_g)
+        )
+        area = self.remote_area(parcel) if self.remote_areas else None
+        key = (zone, steps, area)
+        priced = self._priced.get(key)
+        if priced is None:
+            priced = self._price(price.price(chargeable).rounded(), area)
+            if len(self._priced) >= _MEMO_LIMIT:
+                self._priced.clear()
+            self._priced[key] = priced
+        freight, others, amount = priced
         return Quote(
             carrier=self.carrier,
             service=self.service,
             zone=zone,
-            amount=_sum(line.amount for line in lines),
+            amount=amount,
             actual_weight_g=parcel.weight_g,
             chargeable_weight_g=chargeable,
-            breakdown=tuple(lines),
+            breakdown=(QuoteLine(f"freight zone {zone}, {chargeable} g", freight), *others),
         )
+
+    def _over_limits(self, parcel: Parcel) -> bool:
+        """What :meth:`refusal` checks after the zone: PO box, weight, sides."""
+        if self.refuses_po_boxes and parcel.po_box:
+            return True
+        if self.max_weight_g is not None and parcel.weight_g > self.max_weight_g:
+            return True
+        if self.max_dimensions is not None and parcel.dimensions is not None:
+            limit, sides = _sides(self.max_dimensions), _sides(parcel.dimensions)
+            return any(s > m for s, m in zip(sides, limit, strict=True))
+        return False
+
+    def _price(self, freight: Money, area: RemoteArea | None) -> _Priced:
+        """The lines after the freight line and the total, for ``freight``
+        (already rounded) to a destination paying ``area``'s surcharge."""
+        lines = [QuoteLine(fee.name, fee.amount.rounded()) for fee in self.fees]
+        if area is not None:
+            lines.append(QuoteLine(f"remote area {area.postcode_prefix}*", area.amount.rounded()))
+        if self.fuel_percent:
+            base = _sum([freight, *(line.amount for line in lines)])
+            fuel = (base * (self.fuel_percent / 100)).rounded()
+            lines.append(QuoteLine(f"fuel {self.fuel_percent.normalize():f}%", fuel))
+        return freight, tuple(lines), _sum([freight, *(line.amount for line in lines)])
 
     # --- data ------------------------------------------------------------------
 

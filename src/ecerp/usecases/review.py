@@ -32,6 +32,8 @@ class Reviewer:
         self.peers: dict[BuyerKey, list[Order]] = (
             uow.orders.find_by_buyers(wanted) if config.review is not None and wanted else {}
         )
+        # po_box_services depends on the order only through its warehouse
+        self._services: dict[str | None, dict[str, bool] | None] = {}
 
     def note(self, order: Order) -> None:
         """``order`` was just added: later orders of its buyer see it.
@@ -64,7 +66,7 @@ class Reviewer:
             payment_expected=config.payments is not None and paid and unverified is None,
             blacklist=config.blacklist,
             others=self.peers.get((order.shop, buyer_key(order)), ()),
-            po_box_services=po_box_services(order, config),
+            po_box_services=self._po_box_services(order),
         )
         reasons = policy.review(order, context)
         if unverified is not None and unverified.code not in order.cleared_holds:
@@ -74,6 +76,15 @@ class Reviewer:
         order.apply_review(reasons, checked, at=at, actor=actor)
         if order.status is not before:  # held or let go: stock follows
             sync_reservations(order, self.uow.stock.book(), at=at, actor=actor)
+
+    def _po_box_services(self, order: Order) -> dict[str, bool] | None:
+        """:func:`po_box_services`, worked out once per warehouse."""
+        warehouse = order.warehouse or order.route_warehouse
+        if warehouse in self._services:
+            services = self._services[warehouse]
+        else:
+            services = self._services[warehouse] = po_box_services(order, self.config)
+        return None if services is None else dict(services)
 
 
 def po_box_services(order: Order, config: Config) -> dict[str, bool] | None:

@@ -15,7 +15,7 @@ from ecerp.domain.orders import (
     OrderStatus,
 )
 from ecerp.domain.routing import OrderFacts
-from ecerp.domain.shipping import Parcel, Quote, cheapest
+from ecerp.domain.shipping import Parcel, Quote, RateTable, cheapest
 from ecerp.ports.carrier_rates import CarrierRatesUnavailableError
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.config import Config
@@ -143,6 +143,10 @@ class Freight:
         self.config = config
         self._parcels: dict[str, Parcel] = {}
         self._quotes: dict[tuple[str, str], Quote | None] = {}
+        self._tables: dict[str, tuple[RateTable, ...]] = {}
+        self._by_parcel: dict[tuple[Parcel, str], Quote | None] = {}
+        self.priced = any(config.rate_tables.values())
+        """Some warehouse has a rate table (else no quote can be had from one)."""
 
     def parcel(self, order: Order) -> Parcel:
         parcel = self._parcels.get(order.id)
@@ -150,11 +154,29 @@ class Freight:
             parcel = self._parcels[order.id] = parcel_of(order, self.catalog)
         return parcel
 
+    def tables(self, warehouse: str) -> tuple[RateTable, ...]:
+        tables = self._tables.get(warehouse)
+        if tables is None:
+            tables = self._tables[warehouse] = self.config.tables_for(warehouse)
+        return tables
+
     def cheapest(self, order: Order, warehouse: str) -> Quote | None:
         key = (order.id, warehouse)
-        if key not in self._quotes:
-            self._quotes[key] = cheapest(self.config.tables_for(warehouse), self.parcel(order))
-        return self._quotes[key]
+        quotes = self._quotes
+        if key in quotes:
+            return quotes[key]
+        tables = self.tables(warehouse)
+        if not tables:  # nothing to quote with (and no parcel to work out)
+            quotes[key] = None
+            return None
+        # Orders of one shape to one place cost the same: quoted once.
+        shape = (self.parcel(order), warehouse)
+        if shape in self._by_parcel:
+            best = self._by_parcel[shape]
+        else:
+            best = self._by_parcel[shape] = cheapest(tables, shape[0])
+        quotes[key] = best
+        return best
 
 
 def warehouse_order(
@@ -173,6 +195,8 @@ def warehouse_order(
     if not config.rate_tables:
         return codes
     freight = freight or Freight(catalog, config)
+    if not freight.priced:  # no warehouse has a quote: all tie, priority decides
+        return codes
     priced = []
     for rank, code in enumerate(codes):
         best = freight.cheapest(order, code)
@@ -198,14 +222,17 @@ def choose_service(
     if order.shipping_service is not None or order.warehouse is None:
         return
     freight = freight or Freight(catalog, config)
+    tables = freight.tables(order.warehouse)
+    live_services = config.live_for(order.warehouse)
+    if not tables and not live_services:  # nothing to choose from
+        return
     parcel = freight.parcel(order)
-    tables = config.tables_for(order.warehouse)
     refusing = {t.name for t in tables if t.refuses_po_boxes} if parcel.po_box else set()
     quotes = []
     best_table = freight.cheapest(order, order.warehouse)
     if best_table is not None:
         quotes.append(best_table)
-    for rates, service in config.live_for(order.warehouse):
+    for rates, service in live_services:
         try:
             live = rates.quote(service, parcel)
         except (CarrierRatesUnavailableError, NotFoundError):
