@@ -39,6 +39,7 @@ import re
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -411,10 +412,17 @@ class Order:
         return totals
 
     def total(self) -> Money:
-        result = Money.zero(self.currency)
+        """What the lines come to, rounded to the currency's minor unit
+        (summed as decimals: routing facts and review checks ask for every
+        order)."""
+        currency, amount = self.currency, Decimal(0)
         for line in self.lines:
-            result = result + line.total()
-        return result.rounded()
+            price, discount = line.unit_price, line.discount
+            for money in (price, discount):
+                if money.currency != currency:
+                    raise CurrencyMismatchError(currency, money.currency)
+            amount += price.amount * line.qty - discount.amount
+        return Money(amount, currency).rounded()
 
     def collect_events(self) -> list[Event]:
         events, self._events = self._events, []

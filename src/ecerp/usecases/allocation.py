@@ -183,7 +183,7 @@ def allocate_in(
         parts = split_across(uow, order, codes, shop.split, at=at, actor=actor)
         for part in parts:
             if config.rate_tables or config.live_services:
-                choose_service(part, catalog, config, at=at, actor=actor)
+                choose_service(part, catalog, config, at=at, actor=actor, freight=freight)
             extra.append(
                 Outcome(part.id, OutcomeKind.ALLOCATED, part.id, detail=part.warehouse or "")
             )

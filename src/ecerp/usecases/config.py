@@ -24,9 +24,10 @@ def _lower(values: Iterable[str]) -> frozenset[str]:
 def _tables(
     value: Mapping[str, Iterable[RateTable]] | Iterable[RateTable],
 ) -> Mapping[str, tuple[RateTable, ...]]:
-    if isinstance(value, Mapping):
-        return {wh: tuple(tables) for wh, tables in value.items()}
-    return {ANY_WAREHOUSE: tuple(value)}
+    # no entry for a warehouse without tables: ``not rate_tables`` means none at all
+    pairs = value.items() if isinstance(value, Mapping) else [(ANY_WAREHOUSE, value)]
+    found = {wh: tuple(tables) for wh, tables in pairs}
+    return {wh: tables for wh, tables in found.items() if tables}
 
 
 #: A carrier asked live, and which of its services to ask about.
