@@ -510,7 +510,8 @@ class SqlStockState(StockState):
                 [{"code": w.code, "data": CONVERTER.dumps(w)} for w in changes.warehouses],
             )
             new_catalog_version(conn)
-        with self._db.bulk.pipelined(conn):
+        rows = len(changes.moves) + len(changes.reservations) + len(changes.on_hand)
+        with self._db.bulk.pipelined(conn, rows=rows):
             self._write_rows(changes)
         if changes.closed_until is not None:
             conn.execute(delete(t.ledger_meta).where(t.ledger_meta.c.key == "closed_until"))
@@ -1015,7 +1016,7 @@ class SqlOrderRepository(OrderRepository):
         ) + len(self.new)
 
     def write(self, conn: Connection) -> None:
-        with self._db.bulk.pipelined(conn):
+        with self._db.bulk.pipelined(conn, rows=len(self.new) + len(self.seen)):
             self._write_rows(conn)
 
     def _write_rows(self, conn: Connection) -> None:
