@@ -44,7 +44,6 @@ class Bulk:
         self._mark = "%s" if postgres else "?"
         self._sql: dict[tuple[Any, ...], str] = {}
         self._texts: dict[str, str] = {}
-        self._temps = 0
 
     def _marks(self, n: int) -> str:
         return ", ".join([self._mark] * n)
@@ -152,10 +151,11 @@ class Bulk:
         where: str,
         rows: list[tuple[Any, ...]],
     ) -> None:
-        self._temps += 1
-        temp = f"ecerp_update_{self._temps}"
+        temp = f"ecerp_update_{table.name}"
         names = [*columns, where]
-        # the temporary table takes its column types from the table
+        # the temporary table takes its column types from the table; it lives
+        # until the commit (a second big update in the unit makes it anew)
+        self.execute(conn, f"DROP TABLE IF EXISTS {temp}")
         self.execute(
             conn,
             f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS "
