@@ -389,6 +389,17 @@ class Catalog:
             catalog = catalog._parent
         return stamp
 
+    def _memos(self) -> Catalog:
+        """The catalog whose memos answer for this one, made fresh: a view
+        that has written nothing answers as its parent does, so it uses the
+        parent's (a unit of work's view then shares the memos of the
+        committed catalog under it with every other unit)."""
+        catalog = self
+        while catalog._generation == 0 and catalog._parent is not None:
+            catalog = catalog._parent
+        catalog._fresh_memos()
+        return catalog
+
     def _fresh_memos(self) -> None:
         """Forget the memos if this catalog or a parent changed since they were made."""
         stamp = self._stamp()
@@ -422,8 +433,7 @@ class Catalog:
             UnknownSkuError: nothing maps the listing SKU to a known code.
         """
         at = require_utc("at", at)
-        self._fresh_memos()
-        return self._resolve_memo(channel, shop, listing_sku, at)
+        return self._memos()._resolve_memo(channel, shop, listing_sku, at)
 
     def _resolve_memo(self, channel: str, shop: str, listing_sku: str, at: datetime) -> str:
         """:meth:`resolve` through the timeline memo (``_fresh_memos`` called,
@@ -502,8 +512,7 @@ class Catalog:
         Raises:
             UnknownSkuError: ``code`` is neither a SKU nor a bundle.
         """
-        self._fresh_memos()
-        return {sku: n * qty for sku, n in self._per_unit(code)}
+        return {sku: n * qty for sku, n in self._memos()._per_unit(code)}
 
     def _per_unit(self, code: str) -> tuple[tuple[str, int], ...]:
         """What one of ``code`` ships as, memoised (``_fresh_memos`` called)."""
@@ -534,22 +543,21 @@ class Catalog:
             UnknownSkuError: the first line whose listing SKU resolves to nothing.
         """
         result: dict[tuple[int, str], int] = {}
-        checked = False
+        memos: Catalog | None = None
         for line in lines:
-            if not checked:
+            if memos is None:
                 at = require_utc("at", at)
-                self._fresh_memos()
-                checked = True
-            code = self._resolve_memo(channel, shop, line.listing_sku, at)
+                memos = self._memos()
+            code = memos._resolve_memo(channel, shop, line.listing_sku, at)
             line_no, qty = line.line_no, line.qty
-            for sku, n in self._per_unit(code):
+            for sku, n in memos._per_unit(code):
                 result[(line_no, sku)] = n * qty
         return result
 
     def sellable(self, code: str, available: Mapping[str, int]) -> int:
         """How many of ``code`` the available component quantities allow."""
-        self._fresh_memos()
-        return max(0, min(available.get(sku, 0) // n for sku, n in self._per_unit(code)))
+        per_unit = self._memos()._per_unit(code)
+        return max(0, min(available.get(sku, 0) // n for sku, n in per_unit))
 
     # --- writes --------------------------------------------------------------
 
