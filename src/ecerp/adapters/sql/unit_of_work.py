@@ -273,15 +273,15 @@ class SqlCatalogRepository(CatalogRepository):
     def __init__(
         self, conn: Connection, cache: CatalogCache | None = None, bulk: Bulk | None = None
     ) -> None:
-        self._source = SqlCatalogSource(conn, cache, bulk)
-        self.source = self._source
-        self._view = Catalog(parent=self._source)
+        self.source = SqlCatalogSource(conn, cache, bulk)
+        """The committed catalog (its rows cached between units)."""
+        self._view = Catalog(parent=self.source)
 
     def view(self) -> Catalog:
         return self._view
 
     def prefetch(self, listing_skus: Iterable[tuple[str, str, str]]) -> None:
-        self._source.prefetch(listing_skus)
+        self.source.prefetch(listing_skus)
 
     def write(self, conn: Connection) -> None:
         rows: dict[str, list[dict[str, Any]]] = {}
