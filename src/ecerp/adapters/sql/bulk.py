@@ -62,49 +62,34 @@ class Bulk:
     def rows(self, conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """The rows of a query written with ``?`` marks, run on the driver
         inside ``conn``'s transaction (begun if it is not yet)."""
-        cursor = self._cursor(conn)
         text = self._text(sql)
-        try:
-            if self._postgres:
-                # Not prepared: a prepared statement may switch to a generic
-                # plan made while the table was small (a scan), and the IN
-                # lists here differ in length and values on every call anyway.
-                cursor.execute(text, params, prepare=False)
-            else:
-                cursor.execute(text, params)
+        with self._driver(conn, text, params) as cursor:
+            self._execute(cursor, text, params)
             return list(cursor.fetchall())
-        except conn.dialect.loaded_dbapi.Error as err:
-            raise DBAPIError.instance(text, params, err, conn.dialect.loaded_dbapi.Error) from err
-        finally:
-            cursor.close()
 
     def execute(self, conn: Connection, sql: str, params: Sequence[Any] = ()) -> None:
         """Run one statement written with ``?`` marks (no rows wanted)."""
-        cursor = self._cursor(conn)
         text = self._text(sql)
-        try:
-            if self._postgres:
-                cursor.execute(text, params, prepare=False)
-            else:
-                cursor.execute(text, params)
-        except conn.dialect.loaded_dbapi.Error as err:
-            raise DBAPIError.instance(text, params, err, conn.dialect.loaded_dbapi.Error) from err
-        finally:
-            cursor.close()
+        with self._driver(conn, text, params) as cursor:
+            self._execute(cursor, text, params)
 
     def scalar(self, conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row (``None``: no row)."""
         found = self.rows(conn, sql, params)
         return found[0][0] if found else None
 
+    def _execute(self, cursor: Any, text: str, params: Sequence[Any]) -> None:
+        if self._postgres:
+            # Not prepared: a prepared statement may switch to a generic plan
+            # made while the table was small (a scan), and the IN lists here
+            # differ in length and values on every call anyway.
+            cursor.execute(text, params, prepare=False)
+        else:
+            cursor.execute(text, params)
+
     def _many(self, conn: Connection, text: str, rows: Sequence[Sequence[Any]]) -> None:
-        cursor = self._cursor(conn)
-        try:
+        with self._driver(conn, text, rows) as cursor:
             cursor.executemany(text, rows)
-        except conn.dialect.loaded_dbapi.Error as err:
-            raise DBAPIError.instance(text, rows, err, conn.dialect.loaded_dbapi.Error) from err
-        finally:
-            cursor.close()
 
     @contextmanager
     def pipelined(self, conn: Connection, *, rows: int) -> Iterator[None]:
@@ -117,26 +102,16 @@ class Bulk:
         if not self._postgres or rows > PIPELINE_MAX_ROWS:
             yield
             return
-        dbapi = conn.dialect.loaded_dbapi
-        try:
-            with self._cursor(conn).connection.pipeline():
-                yield
-        except dbapi.Error as err:
-            raise DBAPIError.instance("(pipeline)", None, err, dbapi.Error) from err
+        with self._driver(conn, "(pipeline)", None) as cursor, cursor.connection.pipeline():
+            yield
 
     def _copy(
         self, conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
     ) -> None:
-        cursor = self._cursor(conn)
         text = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-        try:
-            with cursor.copy(text) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        except conn.dialect.loaded_dbapi.Error as err:
-            raise DBAPIError.instance(text, None, err, conn.dialect.loaded_dbapi.Error) from err
-        finally:
-            cursor.close()
+        with self._driver(conn, text, None) as cursor, cursor.copy(text) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def _big(self, conn: Connection, rows: Sequence[Any]) -> bool:
         """Whether ``rows`` go in one stream (``COPY``) rather than a
@@ -172,6 +147,19 @@ class Bulk:
     @staticmethod
     def _in_pipeline(conn: Connection) -> bool:
         return bool(conn.connection.dbapi_connection.pgconn.pipeline_status)  # type: ignore[union-attr]
+
+    @contextmanager
+    def _driver(self, conn: Connection, text: str, params: Any) -> Iterator[Any]:
+        """A driver cursor inside ``conn``'s transaction; driver errors are
+        raised as SQLAlchemy raises them (for ``translate_errors``)."""
+        dbapi = conn.dialect.loaded_dbapi
+        cursor = self._cursor(conn)
+        try:
+            yield cursor
+        except dbapi.Error as err:
+            raise DBAPIError.instance(text, params, err, dbapi.Error) from err
+        finally:
+            cursor.close()
 
     @staticmethod
     def _cursor(conn: Connection) -> Any:
