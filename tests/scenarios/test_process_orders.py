@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 
 from ecerp import (
@@ -228,3 +229,12 @@ def test_older_orders_that_still_wait_are_not_reported_again(url: str) -> None:
     result = erp.orders.accept([order("2", ("MUG", 1), minute=30)])
     assert [(o.order, o.kind) for o in result] == [("ebay/eb-de/2", OutcomeKind.ALLOCATED)]
     assert erp.orders.get("ebay/eb-de/1").status is OrderStatus.WAITING
+
+
+def test_a_newer_version_of_a_waiting_order_says_it_still_waits(url: str) -> None:
+    erp = seller(url, mugs=0)
+    erp.orders.accept([order("1", ("MUG", 2), minute=1)])
+    newer = attrs.evolve(order("1", ("MUG", 3), minute=1), updated_at=T0 + timedelta(hours=1))
+    (outcome,) = erp.orders.accept([newer])
+    assert (outcome.kind, outcome.detail) == (OutcomeKind.WAITING, "MUG")
+    assert erp.orders.get("ebay/eb-de/1").lines[0].qty == 3

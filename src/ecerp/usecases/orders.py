@@ -143,7 +143,11 @@ def accept_orders(cmd: AcceptOrders, ctx: Context) -> BatchResult:
         ]
         skus = {sku for order in ready for _, sku in order.requirements}
         older = uow.orders.ids_needing(skus, ALLOCATABLE) if skus else ()
-        was = {oid: order.status for oid, order in uow.orders.find_many(older).items()}
+        was = {  # the older orders' statuses, to report only those that changed
+            oid: order.status
+            for oid, order in uow.orders.find_many(older).items()
+            if oid not in targets
+        }
         allocated = allocate_in(
             uow, [*(o.id for o in ready), *older], at=at, actor=cmd.actor, config=ctx.config
         )
