@@ -222,8 +222,9 @@ def model_matches(c: Conditions, f: OrderFacts) -> bool:
     if c.amount is not None:
         bounds = [b for b in (c.amount.min, c.amount.max) if b is not None]
         amount_ok = f.amount.currency == bounds[0].currency and within(
-            c.amount.min.amount if c.amount.min else None,
-            c.amount.max.amount if c.amount.max else None,
+            # "is not None": a bound of zero is a bound (and zero Money is falsy)
+            c.amount.min.amount if c.amount.min is not None else None,
+            c.amount.max.amount if c.amount.max is not None else None,
             f.amount.amount,
         )
     return (
