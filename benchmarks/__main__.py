@@ -356,6 +356,18 @@ def _safe(url: str) -> str:
 # --- the table ------------------------------------------------------------------------------------
 
 
+def _measured(
+    report: dict[str, Any], scenario: str, figure: str = "orders_per_s"
+) -> list[tuple[str, dict[str, Any]]]:
+    """``(backend, result)`` of every backend whose ``scenario`` ran (its
+    result has ``figure``), in report order."""
+    return [
+        (name, e[scenario])
+        for name, e in report["backends"].items()
+        if isinstance(e.get(scenario), dict) and figure in e[scenario]
+    ]
+
+
 def _fmt(value: Any, digits: int = 0) -> str:
     if value is None or value == "":
         return "-"
@@ -427,11 +439,7 @@ def table(report: dict[str, Any]) -> str:
     if r:
         lines += ["", "SQLite as a fraction of the ceiling"]
         lines += [f"  {k:<40}{v:>8.1%}" for k, v in r.items()]
-    ledger_rows = [
-        (name, e["ledger"])
-        for name, e in report["backends"].items()
-        if isinstance(e.get("ledger"), dict) and "moves" in e["ledger"]
-    ]
+    ledger_rows = _measured(report, "ledger", "moves")
     if ledger_rows:
         lines += [
             "",
@@ -446,11 +454,7 @@ def table(report: dict[str, Any]) -> str:
                 f"{_fmt(g['stock_report']['seconds'], 2):>10}"
                 f"{_fmt(g['back_dated_move']['median_ms'], 2):>15}"
             )
-    auto_rows = [
-        (name, e["automation"])
-        for name, e in report["backends"].items()
-        if isinstance(e.get("automation"), dict) and "orders_per_s" in e["automation"]
-    ]
+    auto_rows = _measured(report, "automation")
     if auto_rows:
         lines += ["", "automation (process)  orders  orders/s  peak RSS MB  outcomes"]
         for name, g in auto_rows:
@@ -458,11 +462,7 @@ def table(report: dict[str, Any]) -> str:
                 f"{name:<16}{_fmt(g['orders']):>11}{_fmt(g['orders_per_s']):>10}"
                 f"{_fmt(g['rss_mb']['peak'], 1):>13}  {g['outcomes']}"
             )
-    stream_rows = [
-        (name, e["stream"])
-        for name, e in report["backends"].items()
-        if isinstance(e.get("stream"), dict) and "orders_per_s" in e["stream"]
-    ]
+    stream_rows = _measured(report, "stream")
     if stream_rows:
         lines += ["", "streaming import     orders  file MB  orders/s  peak RSS MB"]
         for name, g in stream_rows:

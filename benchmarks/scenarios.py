@@ -145,13 +145,16 @@ def review_policy() -> tuple[dict[str, Any], str]:
     return {"review": ReviewPolicy((BuyerNote(),))}, "ReviewPolicy((BuyerNote(),))"
 
 
-def stocked_erp(url: str, workload: Workload, clock: BenchClock) -> tuple[ERP, float]:
-    """A fresh ERP with the workload's catalog, warehouses and stock; the
-    seconds that took.  Stock comes in by one stock-take per warehouse (one
-    command books every SKU), since receipts are one command per SKU."""
+def stocked_erp(
+    url: str, workload: Workload, clock: BenchClock, options: dict[str, Any] | None = None
+) -> tuple[ERP, float]:
+    """A fresh ERP (opened with ``options``, by default the review policy)
+    with the workload's catalog, warehouses and stock; the seconds that took.
+    Stock comes in by one stock-take per warehouse (one command books every
+    SKU), since receipts are one command per SKU."""
     started = time.perf_counter()
     fresh(url)
-    erp = open_erp(url, clock=clock, **review_policy()[0])
+    erp = open_erp(url, clock=clock, **(review_policy()[0] if options is None else options))
     erp.catalog.add(*workload.catalog_items())
     for wh in workload.warehouses:
         erp.inventory.add_warehouse(wh)
@@ -240,18 +243,7 @@ def automation(url: str, size: Size, seed: int) -> dict[str, Any]:
     workload = Workload(size, seed)
     clock = BenchClock(START)
     baseline = current_rss_mb()
-    fresh(url)
-    started = time.perf_counter()
-    erp = open_erp(url, clock=clock, **automation_options())
-    erp.catalog.add(*workload.catalog_items())
-    for wh in workload.warehouses:
-        erp.inventory.add_warehouse(wh)
-    for wh_code, per_sku in workload.stock().items():
-        sid = f"OPENING-{wh_code}"
-        erp.inventory.start_stocktake(sid, wh_code, per_sku)
-        erp.inventory.count(sid, per_sku)
-        erp.inventory.post_stocktake(sid)
-    setup_s = time.perf_counter() - started
+    erp, setup_s = stocked_erp(url, workload, clock, automation_options())
     drafts, drafts_s = timed(lambda: list(workload.orders()))
     n = len(drafts)
     meter = GcMeter()

@@ -91,12 +91,10 @@ class SqlCatalogSource(Catalog):
     """The committed catalog, loaded row by row on demand (and cached for the
     unit of work); the parent of the unit's writable view."""
 
-    def __init__(
-        self, conn: Connection, cache: CatalogCache | None = None, bulk: Bulk | None = None
-    ) -> None:
+    def __init__(self, conn: Connection, cache: CatalogCache | None, bulk: Bulk) -> None:
         super().__init__()
         self._conn = conn
-        self._bulk = bulk or Bulk(postgres=conn.dialect.name == "postgresql")
+        self._bulk = bulk
         self._missing: set[tuple[str, str]] = set()
         self._alias_loaded: set[str] = set()
         self._alias_targets: dict[str, frozenset[str]] = {}
@@ -270,9 +268,7 @@ class SqlCatalogSource(Catalog):
 
 
 class SqlCatalogRepository(CatalogRepository):
-    def __init__(
-        self, conn: Connection, cache: CatalogCache | None = None, bulk: Bulk | None = None
-    ) -> None:
+    def __init__(self, conn: Connection, cache: CatalogCache | None, bulk: Bulk) -> None:
         self.source = SqlCatalogSource(conn, cache, bulk)
         """The committed catalog (its rows cached between units)."""
         self._view = Catalog(parent=self.source)
