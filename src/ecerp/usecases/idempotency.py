@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -122,36 +121,79 @@ def chunk_key(key: str | None, chunk: int) -> str | None:
 # --- the fingerprint ---------------------------------------------------------------------
 
 
-def _canonical(value: object, field: str) -> object:
-    """A JSON-able form of ``value`` that is the same for equal payloads
-    (every non-scalar is a list starting with a tag, so none is mistaken
-    for another)."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return ["float", repr(value)]
-    if isinstance(value, Decimal):
-        return ["Decimal", str(value)]
-    if isinstance(value, datetime):
-        aware = value.utcoffset() is not None
-        return ["datetime", (value.astimezone(UTC) if aware else value).isoformat()]
-    if isinstance(value, date):
-        return ["date", value.isoformat()]
-    if isinstance(value, enum.Enum):
-        return [type(value).__qualname__, _canonical(value.value, field)]
+#: Per attrs class: its name and the fields that make its value (``eq``).
+_SHAPES: dict[type, tuple[str, tuple[str, ...]]] = {}
+
+
+def _shape(cls: type) -> tuple[str, tuple[str, ...]] | None:
+    shape = _SHAPES.get(cls)
+    if shape is None and attrs.has(cls):
+        names = tuple(f.name for f in attrs.fields(cls) if f.eq)
+        shape = _SHAPES[cls] = (cls.__qualname__, names)
+    return shape
+
+
+def _emit(value: object, out: list[str], field: str) -> None:
+    """Append the canonical text of ``value`` to ``out``: a Python-literal
+    like form, the same for equal payloads (strings by ``repr``, so quoted
+    and escaped; attrs values as ``Name(field=...,)``; mappings and sets
+    sorted; lists and tuples alike; datetimes in UTC)."""
     cls = type(value)
-    if attrs.has(cls):
-        return [
-            cls.__qualname__,
-            {f.name: _canonical(getattr(value, f.name), field) for f in attrs.fields(cls) if f.eq},
-        ]
-    if isinstance(value, Mapping):
-        items = [[_canonical(k, field), _canonical(v, field)] for k, v in value.items()]
-        return ["map", sorted(items, key=_text)]
-    if isinstance(value, (set, frozenset)):
-        return ["set", sorted((_canonical(v, field) for v in value), key=_text)]
+    if cls is str or cls is int or cls is bool or value is None:
+        out.append(repr(value))
+        return
+    shape = _shape(cls)
+    if shape is not None:
+        name, names = shape
+        out.append(name + "(")
+        for n in names:
+            v = getattr(value, n)
+            kind = type(v)
+            if kind is str or kind is int or kind is bool or v is None:  # most fields
+                out.append(f"{n}={v!r},")
+            else:
+                out.append(n + "=")
+                _emit(v, out, field)
+                out.append(",")
+        out.append(")")
+        return
     if isinstance(value, (list, tuple)):
-        return ["seq", [_canonical(v, field) for v in value]]
+        out.append("[")
+        for v in value:
+            _emit(v, out, field)
+            out.append(",")
+        out.append("]")
+        return
+    if isinstance(value, enum.Enum):
+        out.append(cls.__qualname__ + ".")
+        _emit(value.value, out, field)
+        return
+    if isinstance(value, str):  # a subclass of the plain kinds
+        out.append(repr(str(value)))
+        return
+    if isinstance(value, int):
+        out.append(repr(int(value)))
+        return
+    if isinstance(value, float):
+        out.append(f"float({value!r})")
+        return
+    if isinstance(value, Decimal):
+        out.append(f"Decimal({str(value)!r})")
+        return
+    if isinstance(value, datetime):
+        moment = value.astimezone(UTC) if value.utcoffset() is not None else value
+        out.append(f"datetime({moment.isoformat()!r})")
+        return
+    if isinstance(value, date):
+        out.append(f"date({value.isoformat()!r})")
+        return
+    if isinstance(value, Mapping):
+        items = sorted(_text(k, field) + ":" + _text(v, field) for k, v in value.items())
+        out.append("{" + ",".join(items) + "}")
+        return
+    if isinstance(value, (set, frozenset)):
+        out.append("set(" + ",".join(sorted(_text(v, field) for v in value)) + ")")
+        return
     if isinstance(value, Iterator):
         raise ValidationError(
             field,
@@ -160,12 +202,15 @@ def _canonical(value: object, field: str) -> object:
             "(a list or tuple), not a one-shot iterator",
         )
     if isinstance(value, Iterable):
-        return ["seq", [_canonical(v, field) for v in value]]
-    return ["repr", cls.__qualname__, repr(value)]
+        _emit(list(value), out, field)
+        return
+    out.append(f"repr({cls.__qualname__}, {value!r})")
 
 
-def _text(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+def _text(value: object, field: str) -> str:
+    out: list[str] = []
+    _emit(value, out, field)
+    return "".join(out)
 
 
 def fingerprint(command: Command) -> str:
@@ -177,12 +222,15 @@ def fingerprint(command: Command) -> str:
             twice, so it cannot be fingerprinted and still be run).
     """
     cls = type(command)
-    payload = {
-        f.name: _canonical(getattr(command, f.name), f.name)
-        for f in attrs.fields(cls)
-        if f.name != "idempotency_key"
-    }
-    return hashlib.sha256(_text([cls.__qualname__, payload]).encode()).hexdigest()
+    out = [cls.__qualname__, "("]
+    for f in attrs.fields(cls):
+        if f.name != "idempotency_key":
+            out.append(f.name + "=")
+            _emit(getattr(command, f.name), out, f.name)
+            out.append(",")
+    out.append(")")
+    text = "".join(out)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # --- the keyed unit of work ----------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -41,6 +42,7 @@ from ecerp.ports.idempotency import IdempotencyRecord, IdempotencyRepository
 from ecerp.ports.orders import BuyerKey, OrderKey, OrderRepository
 from ecerp.ports.stock import StockRepository
 from ecerp.ports.unit_of_work import UnitOfWork
+from ecerp.usecases.results import BatchResult
 
 
 class MemoryCatalogRepository(CatalogRepository):
@@ -240,6 +242,16 @@ class MemoryDocumentRepository(DocumentRepository):
         return [merged[k] for k in sorted(merged)]
 
 
+def _private(result: Any) -> Any:
+    """A copy of ``result`` that nobody else holds; values that cannot
+    change (moves, batch results, ``None``) are shared as they are."""
+    if result is None or isinstance(result, (Move, BatchResult)):
+        return result
+    if isinstance(result, list):
+        return [_private(r) for r in result]
+    return copy.deepcopy(result)
+
+
 class MemoryIdempotencyRepository(IdempotencyRepository):
     """Keyed commands: committed records are private copies (a result the
     caller changes afterwards changes nothing recorded), and each lookup
@@ -251,7 +263,7 @@ class MemoryIdempotencyRepository(IdempotencyRepository):
 
     def find(self, key: str) -> IdempotencyRecord | None:
         found = self.pending.get(key) or self._store.idempotency.get(key)
-        return None if found is None else attrs.evolve(found, result=copy.deepcopy(found.result))
+        return None if found is None else attrs.evolve(found, result=_private(found.result))
 
     def record(self, record: IdempotencyRecord) -> None:
         self.pending[record.key] = record
@@ -267,9 +279,7 @@ class MemoryIdempotencyRepository(IdempotencyRepository):
                 )
 
     def copies(self) -> dict[str, IdempotencyRecord]:
-        return {
-            key: attrs.evolve(r, result=copy.deepcopy(r.result)) for key, r in self.pending.items()
-        }
+        return {key: attrs.evolve(r, result=_private(r.result)) for key, r in self.pending.items()}
 
 
 class MemoryUnitOfWork(UnitOfWork):
