@@ -3,6 +3,7 @@ command's units of work commit (in memory)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -87,8 +88,8 @@ def store() -> MemoryStore:
     return store
 
 
-def _run(store: MemoryStore, command: c.Command, work: object) -> object:
-    keyed = idempotent(command, work)  # type: ignore[arg-type]
+def _run(store: MemoryStore, command: c.Command, work: Callable[[Context], object]) -> object:
+    keyed = idempotent(command, work)
     return keyed(Context(MemoryUnitOfWork(store), _Clock()))
 
 
