@@ -462,6 +462,7 @@ class OrdersAPI(_Context):
         last committed chunk.  With an ``idempotency_key``, chunk ``n`` is
         keyed ``"<key>#<n>"`` (the first chunk just ``"<key>"``): a retried
         stream replays the chunks that committed and goes on from there."""
+        chunk_key(idempotency_key, 10**6)  # room for any chunk's key, refused before any work
         it = iter(drafts)
         n = 0
         while chunk := list(islice(it, order_cases.IMPORT_CHUNK)):

@@ -22,10 +22,11 @@ import sqlsupport
 from ecerp import ERP, Sku, Warehouse, open_erp
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.domain.catalog import Shop
-from ecerp.domain.errors import IdempotencyConflictError, NotFoundError
+from ecerp.domain.errors import IdempotencyConflictError, NotFoundError, ValidationError
 from ecerp.domain.money import Money
 from ecerp.domain.orders import ChannelLine, ChannelOrder
 from ecerp.domain.stock import MoveReason
+from ecerp.usecases import orders as order_cases
 from ecerp.usecases.results import OutcomeKind
 
 NOW = datetime(2026, 5, 4, 7, 30, tzinfo=UTC)
@@ -140,3 +141,39 @@ def test_a_delivery_that_failed_can_be_sent_again_with_its_key_once_the_cause_is
 
     assert move.qty == 10
     assert erp.inventory.position("MUG", "HAM").on_hand == 10
+
+
+def test_an_import_job_that_died_midway_is_run_again_with_its_key_and_finishes(
+    erp: ERP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(order_cases, "IMPORT_CHUNK", 2)
+    drafts = [_draft(str(6000 + i)) for i in range(5)]  # three chunks: 2, 2, 1
+    first_run = erp.orders.import_stream(drafts, idempotency_key="feed-0504")
+    seen = [next(first_run) for _ in range(3)]  # the job dies in its second chunk's answer
+
+    outcomes = list(erp.orders.import_stream(drafts, idempotency_key="feed-0504"))
+
+    assert outcomes[:3] == seen, "the chunks that committed answer as they did"
+    assert [o.kind for o in outcomes] == [OutcomeKind.CREATED] * 5
+    assert erp.orders.total() == 5
+
+
+def test_a_stream_key_without_room_for_chunk_numbers_is_refused_before_any_work(
+    erp: ERP,
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        list(erp.orders.import_stream([_draft("7001")], idempotency_key="k" * 195))
+
+    assert refused.value.field == "idempotency_key"
+    assert erp.orders.total() == 0
+
+
+def _draft(external_id: str) -> ChannelOrder:
+    return ChannelOrder(
+        "shopify",
+        "web",
+        external_id,
+        NOW,
+        "EUR",
+        (ChannelLine("MUG", 1, Money.of("9.90", "EUR")),),
+    )
