@@ -46,6 +46,7 @@ from ecerp.ports.payments import PaymentRecords
 from ecerp.usecases import commands as c
 from ecerp.usecases import orders as order_cases
 from ecerp.usecases.config import Config, LiveService
+from ecerp.usecases.idempotency import chunk_key
 from ecerp.usecases.messagebus import MessageBus
 from ecerp.usecases.results import BatchResult, Outcome
 from ecerp.usecases.routing import ROUTABLE
@@ -106,14 +107,20 @@ class _Context:
 class CatalogAPI(_Context):
     """Products, SKUs, shops, bundles and aliases."""
 
-    def add(self, *items: Product | Sku | Shop | Bundle | Alias, actor: str | None = None) -> None:
-        """Add items in order, all or none.
+    def add(
+        self,
+        *items: Product | Sku | Shop | Bundle | Alias,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """Add items in order, all or none (``idempotency_key``: see
+        :meth:`InventoryAPI.receive`).
 
         Raises:
             DuplicateError, UnknownSkuError, NotFoundError, AliasCycleError,
             BundleCycleError, ValidationError: nothing was added.
         """
-        self._run(c.AddToCatalog(items, actor=self._actor(actor)))
+        self._run(c.AddToCatalog(items, actor=self._actor(actor), idempotency_key=idempotency_key))
 
     def view(self) -> Catalog:
         """An independent copy of the committed catalog (reads only; changing
@@ -150,8 +157,12 @@ class CatalogAPI(_Context):
 class InventoryAPI(_Context):
     """Warehouses, the stock ledger, transfers and stocktakes."""
 
-    def add_warehouse(self, warehouse: Warehouse, actor: str | None = None) -> None:
-        self._run(c.AddWarehouse(warehouse, actor=self._actor(actor)))
+    def add_warehouse(
+        self, warehouse: Warehouse, actor: str | None = None, *, idempotency_key: str | None = None
+    ) -> None:
+        self._run(
+            c.AddWarehouse(warehouse, actor=self._actor(actor), idempotency_key=idempotency_key)
+        )
 
     def warehouses(self) -> list[Warehouse]:
         with self._erp.backend.read() as uow:
@@ -167,12 +178,28 @@ class InventoryAPI(_Context):
         damaged: bool = False,
         actor: str | None = None,
         at: datetime | None = None,
+        idempotency_key: str | None = None,
     ) -> Move:
         """Goods in from a supplier (to ``damaged`` stock if so).  ``at``
         back-dates the receipt (booked late): refused before the closed date
-        or in the future."""
+        or in the future.
+
+        ``idempotency_key`` (on every method that books stock or creates a
+        document): a retry with the same key and arguments returns the first
+        result and books nothing again; the same key with other arguments
+        raises :class:`~ecerp.domain.errors.IdempotencyConflictError`.
+        """
         result: Move = self._run(
-            c.ReceiveStock(sku, warehouse, qty, document, damaged, actor=self._actor(actor), at=at)
+            c.ReceiveStock(
+                sku,
+                warehouse,
+                qty,
+                document,
+                damaged,
+                actor=self._actor(actor),
+                at=at,
+                idempotency_key=idempotency_key,
+            )
         )
         return result
 
@@ -185,28 +212,72 @@ class InventoryAPI(_Context):
         note: str,
         actor: str | None = None,
         at: datetime | None = None,
+        idempotency_key: str | None = None,
     ) -> Move:
         """A gain or loss of sellable stock; ``at`` back-dates it (see
         :meth:`receive`)."""
-        result: Move = self._run(c.AdjustStock(sku, warehouse, delta, note, self._actor(actor), at))
+        result: Move = self._run(
+            c.AdjustStock(
+                sku,
+                warehouse,
+                delta,
+                note,
+                self._actor(actor),
+                at,
+                idempotency_key=idempotency_key,
+            )
+        )
         return result
 
     def damage(
-        self, sku: str, warehouse: str, qty: int, *, note: str = "", actor: str | None = None
+        self,
+        sku: str,
+        warehouse: str,
+        qty: int,
+        *,
+        note: str = "",
+        actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Move:
-        result: Move = self._run(c.MarkDamaged(sku, warehouse, qty, note, self._actor(actor)))
+        result: Move = self._run(
+            c.MarkDamaged(
+                sku, warehouse, qty, note, self._actor(actor), idempotency_key=idempotency_key
+            )
+        )
         return result
 
     def repair(
-        self, sku: str, warehouse: str, qty: int, *, note: str = "", actor: str | None = None
+        self,
+        sku: str,
+        warehouse: str,
+        qty: int,
+        *,
+        note: str = "",
+        actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Move:
-        result: Move = self._run(c.RepairDamaged(sku, warehouse, qty, note, self._actor(actor)))
+        result: Move = self._run(
+            c.RepairDamaged(
+                sku, warehouse, qty, note, self._actor(actor), idempotency_key=idempotency_key
+            )
+        )
         return result
 
     def scrap(
-        self, sku: str, warehouse: str, qty: int, *, note: str = "", actor: str | None = None
+        self,
+        sku: str,
+        warehouse: str,
+        qty: int,
+        *,
+        note: str = "",
+        actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Move:
-        result: Move = self._run(c.ScrapDamaged(sku, warehouse, qty, note, self._actor(actor)))
+        result: Move = self._run(
+            c.ScrapDamaged(
+                sku, warehouse, qty, note, self._actor(actor), idempotency_key=idempotency_key
+            )
+        )
         return result
 
     def transfer(
@@ -216,10 +287,19 @@ class InventoryAPI(_Context):
         dest: str,
         lines: Mapping[str, int],
         actor: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> Transfer:
         """Send stock from ``source`` to ``dest``; it is in transit until received."""
         result: Transfer = self._run(
-            c.SendTransfer(transfer_id, source, dest, dict(lines), self._actor(actor))
+            c.SendTransfer(
+                transfer_id,
+                source,
+                dest,
+                dict(lines),
+                self._actor(actor),
+                idempotency_key=idempotency_key,
+            )
         )
         return result
 
@@ -230,32 +310,66 @@ class InventoryAPI(_Context):
         *,
         damaged: bool = False,
         actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Transfer:
         result: Transfer = self._run(
-            c.ReceiveTransfer(transfer_id, dict(quantities), damaged, self._actor(actor))
+            c.ReceiveTransfer(
+                transfer_id,
+                dict(quantities),
+                damaged,
+                self._actor(actor),
+                idempotency_key=idempotency_key,
+            )
         )
         return result
 
     def start_stocktake(
-        self, stocktake_id: str, warehouse: str, skus: Iterable[str], actor: str | None = None
+        self,
+        stocktake_id: str,
+        warehouse: str,
+        skus: Iterable[str],
+        actor: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> Stocktake:
         result: Stocktake = self._run(
-            c.StartStocktake(stocktake_id, warehouse, tuple(skus), self._actor(actor))
+            c.StartStocktake(
+                stocktake_id,
+                warehouse,
+                tuple(skus),
+                self._actor(actor),
+                idempotency_key=idempotency_key,
+            )
         )
         return result
 
     def count(
-        self, stocktake_id: str, counts: Mapping[str, int], actor: str | None = None
+        self,
+        stocktake_id: str,
+        counts: Mapping[str, int],
+        actor: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> Stocktake:
-        result: Stocktake = self._run(c.RecordCount(stocktake_id, dict(counts), self._actor(actor)))
+        result: Stocktake = self._run(
+            c.RecordCount(
+                stocktake_id, dict(counts), self._actor(actor), idempotency_key=idempotency_key
+            )
+        )
         return result
 
-    def post_stocktake(self, stocktake_id: str, actor: str | None = None) -> list[Move]:
-        result: list[Move] = self._run(c.PostStocktake(stocktake_id, self._actor(actor)))
+    def post_stocktake(
+        self, stocktake_id: str, actor: str | None = None, *, idempotency_key: str | None = None
+    ) -> list[Move]:
+        result: list[Move] = self._run(
+            c.PostStocktake(stocktake_id, self._actor(actor), idempotency_key=idempotency_key)
+        )
         return result
 
-    def close_period(self, until: datetime, actor: str | None = None) -> None:
-        self._run(c.ClosePeriod(until, self._actor(actor)))
+    def close_period(
+        self, until: datetime, actor: str | None = None, *, idempotency_key: str | None = None
+    ) -> None:
+        self._run(c.ClosePeriod(until, self._actor(actor), idempotency_key=idempotency_key))
 
     def verify(self) -> list[Discrepancy]:
         """Recompute balances and reservations from the ledger; every stored
@@ -314,14 +428,30 @@ class OrdersAPI(_Context):
     """Import, allocate, edit, cancel, pick and ship orders."""
 
     def import_orders(
-        self, drafts: Iterable[ChannelOrder], actor: str | None = None
+        self,
+        drafts: Iterable[ChannelOrder],
+        actor: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> BatchResult:
-        """Import a batch (any iterable, streamed); one outcome per draft."""
-        result: BatchResult = self._run(c.ImportOrders(drafts, actor=actor or "import"))
+        """Import a batch (any iterable, streamed); one outcome per draft.
+        With an ``idempotency_key`` the drafts are read into the command
+        first (a retry must be compared with them)."""
+        result: BatchResult = self._run(
+            c.ImportOrders(
+                _keyed(drafts, idempotency_key),
+                actor=actor or "import",
+                idempotency_key=idempotency_key,
+            )
+        )
         return result
 
     def import_stream(
-        self, drafts: Iterable[ChannelOrder], actor: str | None = None
+        self,
+        drafts: Iterable[ChannelOrder],
+        actor: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> Iterator[Outcome]:
         """Import a stream of any length (a file of a million orders): one
         command per :data:`~ecerp.usecases.orders.IMPORT_CHUNK` drafts, each
@@ -329,26 +459,59 @@ class OrdersAPI(_Context):
         chunks, so memory stays bounded by one chunk whatever the stream's
         length (unlike :meth:`import_orders`, whose result holds an outcome
         for every draft).  Stopping the iteration stops the import after the
-        last committed chunk."""
+        last committed chunk.  With an ``idempotency_key``, chunk ``n`` is
+        keyed ``"<key>#<n>"`` (the first chunk just ``"<key>"``): a retried
+        stream replays the chunks that committed and goes on from there."""
+        chunk_key(idempotency_key, 10**6)  # room for any chunk's key, refused before any work
         it = iter(drafts)
+        n = 0
         while chunk := list(islice(it, order_cases.IMPORT_CHUNK)):
-            result: BatchResult = self._run(c.ImportOrders(chunk, actor=actor or "import"))
+            result: BatchResult = self._run(
+                c.ImportOrders(
+                    chunk, actor=actor or "import", idempotency_key=chunk_key(idempotency_key, n)
+                )
+            )
+            n += 1
             yield from result
 
-    def process(self, drafts: Iterable[ChannelOrder], actor: str | None = None) -> BatchResult:
+    def process(
+        self,
+        drafts: Iterable[ChannelOrder],
+        actor: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> BatchResult:
         """Import, review, route and allocate in one call (any iterable,
         streamed in chunks); one outcome per draft telling where it ended
         (``allocated``, ``waiting``, ``held``, ``rejected``...), then one for
         each other order the allocation changed."""
-        result: BatchResult = self._run(c.ProcessOrders(drafts, actor=actor or "import"))
+        result: BatchResult = self._run(
+            c.ProcessOrders(
+                _keyed(drafts, idempotency_key),
+                actor=actor or "import",
+                idempotency_key=idempotency_key,
+            )
+        )
         return result
 
-    def accept(self, drafts: Iterable[ChannelOrder], actor: str | None = None) -> BatchResult:
+    def accept(
+        self,
+        drafts: Iterable[ChannelOrder],
+        actor: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> BatchResult:
         """The web shop's webhook: import, review, route and allocate a few
         orders in one transaction.  Older orders waiting for the same SKUs
         are served first; nothing else is looked at.  Outcomes as
         :meth:`process` gives them."""
-        result: BatchResult = self._run(c.AcceptOrders(drafts, actor=actor or "import"))
+        result: BatchResult = self._run(
+            c.AcceptOrders(
+                _keyed(drafts, idempotency_key),
+                actor=actor or "import",
+                idempotency_key=idempotency_key,
+            )
+        )
         return result
 
     def allocate(
@@ -472,18 +635,38 @@ class OrdersAPI(_Context):
         current = {oid: current_rules.decide(f) for oid, f in facts.items()}
         return dry_run(rules, facts, current)
 
-    def pick(self, order_ids: Iterable[str], actor: str | None = None) -> BatchResult:
-        result: BatchResult = self._run(c.StartPicking(tuple(order_ids), self._actor(actor)))
+    def pick(
+        self,
+        order_ids: Iterable[str],
+        actor: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> BatchResult:
+        result: BatchResult = self._run(
+            c.StartPicking(tuple(order_ids), self._actor(actor), idempotency_key=idempotency_key)
+        )
         return result
 
     def ship(
-        self, shipments: Mapping[str, str | None] | Iterable[str], actor: str | None = None
+        self,
+        shipments: Mapping[str, str | None] | Iterable[str],
+        actor: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> BatchResult:
         """Ship orders: ``{order_id: tracking}`` or just order ids."""
         if not isinstance(shipments, Mapping):
             shipments = dict.fromkeys(shipments)
-        result: BatchResult = self._run(c.ShipOrders(dict(shipments), self._actor(actor)))
+        result: BatchResult = self._run(
+            c.ShipOrders(dict(shipments), self._actor(actor), idempotency_key=idempotency_key)
+        )
         return result
+
+
+def _keyed(drafts: Iterable[ChannelOrder], key: str | None) -> Iterable[ChannelOrder]:
+    """The drafts as given, or read into a tuple when a key needs them twice
+    (once for its fingerprint, once to run)."""
+    return drafts if key is None else tuple(drafts)
 
 
 def open_erp(

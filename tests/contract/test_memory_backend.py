@@ -6,9 +6,10 @@ import pytest
 
 from ecerp.adapters.memory import MemoryStore, MemoryUnitOfWork
 from ecerp.testing.contracts import BackendContract, UowFactory
+from ecerp.testing.idempotency import IdempotencyContract
 
 
-class TestMemoryBackend(BackendContract):
+class TestMemoryBackend(BackendContract, IdempotencyContract):
     @pytest.fixture
     def uow_factory(self) -> UowFactory:
         store = MemoryStore()

@@ -81,6 +81,23 @@ class ConcurrencyError(EcerpError):
     """Another writer changed what this one decided on; retry the command."""
 
 
+class IdempotencyConflictError(DomainError):
+    """An idempotency key already names a different request: the same key
+    with another payload (or for another command) is refused, and nothing is
+    written.  ``command`` is the command type of the refused request."""
+
+    key: str
+    command: str
+
+    def __init__(self, key: str, command: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} was used for a different request; "
+            f"this {command} is refused (use a new key for a new request)",
+            key=key,
+            command=command,
+        )
+
+
 class BackendError(EcerpError):
     """A storage backend cannot be opened or used (bad URL, unreachable,
     wrong credentials, locked past its timeout)."""

@@ -24,6 +24,7 @@ from typing import Self
 from ecerp.domain.events import Event
 from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
+from ecerp.ports.idempotency import IdempotencyRepository
 from ecerp.ports.orders import OrderRepository
 from ecerp.ports.stock import StockRepository
 
@@ -33,6 +34,7 @@ class UnitOfWork(abc.ABC):
     stock: StockRepository
     orders: OrderRepository
     documents: DocumentRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self) -> None:
         self._committed = False

@@ -15,6 +15,7 @@ import attrs
 from ecerp.domain.catalog import Alias, Bundle, Product, Shop, Sku
 from ecerp.domain.orders import Address, ChannelLine, ChannelOrder
 from ecerp.domain.stock import Warehouse
+from ecerp.usecases.idempotency import idempotency_key_validator
 
 
 def _strs(value: Iterable[str]) -> tuple[str, ...]:
@@ -33,7 +34,16 @@ def _channel_lines(value: Iterable[ChannelLine]) -> tuple[ChannelLine, ...]:
 
 @attrs.frozen
 class Command:
-    """Base of all commands."""
+    """Base of all commands.
+
+    ``idempotency_key`` (keyword only, optional): a retry with the same key
+    and payload returns the first committed result instead of running again
+    (see :mod:`ecerp.usecases.idempotency`).
+    """
+
+    idempotency_key: str | None = attrs.field(
+        default=None, kw_only=True, validator=idempotency_key_validator
+    )
 
 
 # --- catalog -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from ecerp.usecases import allocation, catalog, consolidation, inventory, orders
 from ecerp.usecases import commands as c
 from ecerp.usecases.config import Config
 from ecerp.usecases.context import Context
+from ecerp.usecases.idempotency import idempotent
 
 R = TypeVar("R")
 
@@ -176,8 +177,9 @@ class MessageBus:
             KeyError: no handler for the command type.
         """
         handler = COMMAND_HANDLERS[type(command)]
+        work = idempotent(command, lambda ctx: handler(command, ctx))
         with quiet_gc(type(command) in BATCH_COMMANDS):
-            result, events = self._run(lambda ctx: handler(command, ctx))
+            result, events = self._run(work)
         if self.outbox is None:
             self._dispatch(events)
         elif self._stored(events):

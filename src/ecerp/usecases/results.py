@@ -32,6 +32,12 @@ class OutcomeKind(enum.Enum):
     REJECTED = "rejected"
 
 
+def _same_error(error: EcerpError | None) -> object:
+    """Errors compare by type, message and fields (an outcome read back from
+    storage equals the one first returned)."""
+    return None if error is None else (type(error), error.message, error.fields)
+
+
 @attrs.frozen
 class Outcome:
     """What happened to one item of a batch.
@@ -43,7 +49,7 @@ class Outcome:
     ref: str
     kind: OutcomeKind
     order: str | None = None
-    error: EcerpError | None = None
+    error: EcerpError | None = attrs.field(default=None, eq=_same_error, hash=False)
     detail: str = ""
 
     @property

@@ -7,6 +7,7 @@ import threading
 from ecerp.domain.catalog import Catalog
 from ecerp.domain.orders import Order, OrderStatus
 from ecerp.domain.stock import StockState, Stocktake, Transfer
+from ecerp.ports.idempotency import IdempotencyRecord
 
 
 class MemoryStore:
@@ -25,4 +26,5 @@ class MemoryStore:
         self.by_buyer: dict[tuple[str, str], set[str]] = {}
         self.stocktakes: dict[str, Stocktake] = {}
         self.transfers: dict[str, Transfer] = {}
+        self.idempotency: dict[str, IdempotencyRecord] = {}
         self.lock = threading.RLock()

@@ -10,10 +10,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from typing import Any
+
+import attrs
 
 from ecerp.adapters.memory.store import MemoryStore
 from ecerp.domain.catalog import Catalog
-from ecerp.domain.errors import DuplicateError
+from ecerp.domain.errors import ConcurrencyError, DuplicateError
 from ecerp.domain.events import Event
 from ecerp.domain.holds import buyer_key
 from ecerp.domain.orders import Order, OrderStatus
@@ -35,9 +38,11 @@ from ecerp.domain.stock import (
 from ecerp.domain.values import require_utc
 from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
+from ecerp.ports.idempotency import IdempotencyRecord, IdempotencyRepository
 from ecerp.ports.orders import BuyerKey, OrderKey, OrderRepository
 from ecerp.ports.stock import StockRepository
 from ecerp.ports.unit_of_work import UnitOfWork
+from ecerp.usecases.results import BatchResult
 
 
 class MemoryCatalogRepository(CatalogRepository):
@@ -237,6 +242,46 @@ class MemoryDocumentRepository(DocumentRepository):
         return [merged[k] for k in sorted(merged)]
 
 
+def _private(result: Any) -> Any:
+    """A copy of ``result`` that nobody else holds; values that cannot
+    change (moves, batch results, ``None``) are shared as they are."""
+    if result is None or isinstance(result, (Move, BatchResult)):
+        return result
+    if isinstance(result, list):
+        return [_private(r) for r in result]
+    return copy.deepcopy(result)
+
+
+class MemoryIdempotencyRepository(IdempotencyRepository):
+    """Keyed commands: committed records are private copies (a result the
+    caller changes afterwards changes nothing recorded), and each lookup
+    hands out a copy of its own."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self.pending: dict[str, IdempotencyRecord] = {}
+
+    def find(self, key: str) -> IdempotencyRecord | None:
+        found = self.pending.get(key) or self._store.idempotency.get(key)
+        return None if found is None else attrs.evolve(found, result=_private(found.result))
+
+    def record(self, record: IdempotencyRecord) -> None:
+        self.pending[record.key] = record
+
+    def check(self) -> None:
+        """Raises:
+        ConcurrencyError: a key this unit records was committed meanwhile.
+        """
+        for key in self.pending:
+            if key in self._store.idempotency:
+                raise ConcurrencyError(
+                    f"idempotency key {key!r} was recorded by another call first; retry"
+                )
+
+    def copies(self) -> dict[str, IdempotencyRecord]:
+        return {key: attrs.evolve(r, result=_private(r.result)) for key, r in self.pending.items()}
+
+
 class MemoryUnitOfWork(UnitOfWork):
     """A unit of work over a :class:`MemoryStore`."""
 
@@ -244,6 +289,7 @@ class MemoryUnitOfWork(UnitOfWork):
     stock: MemoryStockRepository
     orders: MemoryOrderRepository
     documents: MemoryDocumentRepository
+    idempotency: MemoryIdempotencyRepository
 
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
@@ -255,6 +301,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.stock = MemoryStockRepository(self.store)
         self.orders = MemoryOrderRepository(self.store)
         self.documents = MemoryDocumentRepository(self.store)
+        self.idempotency = MemoryIdempotencyRepository(self.store)
 
     def _gather_events(self) -> list[Event]:
         events = self.stock.book().collect_events()
@@ -265,6 +312,7 @@ class MemoryUnitOfWork(UnitOfWork):
     def _commit(self) -> None:
         store = self.store
         with store.lock:
+            self.idempotency.check()  # before anything is applied
             store.catalog.apply(self.catalog.view().changes())
             store.stock.apply(self.stock.book().changes())
             if self.stock.rebuild_requested:
@@ -288,6 +336,7 @@ class MemoryUnitOfWork(UnitOfWork):
             # caller still holds after the unit ended changes nothing stored.
             store.stocktakes.update(copy.deepcopy(self.documents.pending_stocktakes))
             store.transfers.update(copy.deepcopy(self.documents.pending_transfers))
+            store.idempotency.update(self.idempotency.copies())
         self._fresh()
 
     def _rollback(self) -> None:

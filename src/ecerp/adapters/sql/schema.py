@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 """The Alembic revision this version of ecerp expects."""
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -225,3 +225,14 @@ outbox = Table(
     Column("delivered_at", UtcText(), nullable=True),
     Index("ix_outbox_pending", "delivered_at", "id"),
 )
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("command", String(100), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("recorded_at", UtcText(), nullable=False),
+)
+"""Keyed commands that committed: what was asked (a fingerprint) and what
+they returned, written in the command's own transaction."""
