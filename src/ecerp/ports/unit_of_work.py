@@ -25,6 +25,7 @@ from ecerp.domain.events import Event
 from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
 from ecerp.ports.orders import OrderRepository
+from ecerp.ports.settings import SettingsRepository
 from ecerp.ports.stock import StockRepository
 
 
@@ -33,6 +34,7 @@ class UnitOfWork(abc.ABC):
     stock: StockRepository
     orders: OrderRepository
     documents: DocumentRepository
+    settings: SettingsRepository
 
     def __init__(self) -> None:
         self._committed = False

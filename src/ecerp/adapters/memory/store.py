@@ -6,6 +6,7 @@ import threading
 
 from ecerp.domain.catalog import Catalog
 from ecerp.domain.orders import Order, OrderStatus
+from ecerp.domain.settings import SettingsVersion
 from ecerp.domain.stock import StockState, Stocktake, Transfer
 
 
@@ -25,4 +26,5 @@ class MemoryStore:
         self.by_buyer: dict[tuple[str, str], set[str]] = {}
         self.stocktakes: dict[str, Stocktake] = {}
         self.transfers: dict[str, Transfer] = {}
+        self.settings: list[SettingsVersion] = []
         self.lock = threading.RLock()

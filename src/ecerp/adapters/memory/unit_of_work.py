@@ -11,6 +11,7 @@ import copy
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
+from ecerp.adapters.memory.settings import MemorySettingsRepository
 from ecerp.adapters.memory.store import MemoryStore
 from ecerp.domain.catalog import Catalog
 from ecerp.domain.errors import DuplicateError
@@ -244,6 +245,7 @@ class MemoryUnitOfWork(UnitOfWork):
     stock: MemoryStockRepository
     orders: MemoryOrderRepository
     documents: MemoryDocumentRepository
+    settings: MemorySettingsRepository
 
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
@@ -255,6 +257,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.stock = MemoryStockRepository(self.store)
         self.orders = MemoryOrderRepository(self.store)
         self.documents = MemoryDocumentRepository(self.store)
+        self.settings = MemorySettingsRepository(self.store)
 
     def _gather_events(self) -> list[Event]:
         events = self.stock.book().collect_events()
@@ -288,6 +291,7 @@ class MemoryUnitOfWork(UnitOfWork):
             # caller still holds after the unit ended changes nothing stored.
             store.stocktakes.update(copy.deepcopy(self.documents.pending_stocktakes))
             store.transfers.update(copy.deepcopy(self.documents.pending_transfers))
+            self.settings.write()
         self._fresh()
 
     def _rollback(self) -> None:

@@ -34,6 +34,7 @@ from ecerp.adapters.sql.bulk import Bulk
 from ecerp.adapters.sql.catalog_cache import VERSION_KEY, CatalogCache, CatalogRows
 from ecerp.adapters.sql.database import Database, translate_errors
 from ecerp.adapters.sql.serialization import CONVERTER, dump_event, dump_order, load_order
+from ecerp.adapters.sql.settings import SqlSettingsRepository
 from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
 from ecerp.domain.errors import BackendError, DuplicateError
 from ecerp.domain.events import Event
@@ -1134,6 +1135,7 @@ class SqlUnitOfWork(UnitOfWork):
     stock: SqlStockRepository
     orders: SqlOrderRepository
     documents: SqlDocumentRepository
+    settings: SqlSettingsRepository
 
     def __init__(self, db: Database, *, readonly: bool = False) -> None:
         super().__init__()
@@ -1162,6 +1164,7 @@ class SqlUnitOfWork(UnitOfWork):
         )
         self.orders = SqlOrderRepository(conn, self.db, lock=lock)
         self.documents = SqlDocumentRepository(conn)
+        self.settings = SqlSettingsRepository(conn)
 
     @property
     def connection(self) -> Connection:
@@ -1184,6 +1187,7 @@ class SqlUnitOfWork(UnitOfWork):
             self.stock.state.write(self.stock.book().changes())
             self.orders.write(conn)
             self.documents.write(conn)
+            self.settings.write(conn)
             stored = [e for e in self.pending_events if self.db.wants(e)] if self.db.outbox else []
             if stored:
                 at = self.db.clock_now()
