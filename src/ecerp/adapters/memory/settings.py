@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ecerp.adapters.memory.store import MemoryStore
-from ecerp.domain.errors import ValidationError
+from ecerp.domain.errors import ConcurrencyError, ValidationError
 from ecerp.domain.settings import SettingsVersion
 from ecerp.ports.settings import SettingsRepository
 
@@ -37,6 +37,14 @@ class MemorySettingsRepository(SettingsRepository):
         self._pending.append(version)
 
     def write(self) -> None:
-        """Append the pending versions (the store's lock is held)."""
-        self._store.settings.extend(self._pending)
+        """Append the pending versions (the store's lock is held).
+
+        Raises:
+            ConcurrencyError: another unit stored a version since this one
+                read the latest (nothing is written).
+        """
+        stored = self._store.settings
+        if self._pending and (stored[-1].version if stored else 0) != self._pending[0].version - 1:
+            raise ConcurrencyError("another unit of work changed the settings first; retry")
+        stored.extend(self._pending)
         self._pending = []

@@ -268,6 +268,7 @@ class MemoryUnitOfWork(UnitOfWork):
     def _commit(self) -> None:
         store = self.store
         with store.lock:
+            self.settings.write()  # first: it may refuse, before anything changed
             store.catalog.apply(self.catalog.view().changes())
             store.stock.apply(self.stock.book().changes())
             if self.stock.rebuild_requested:
@@ -291,7 +292,6 @@ class MemoryUnitOfWork(UnitOfWork):
             # caller still holds after the unit ended changes nothing stored.
             store.stocktakes.update(copy.deepcopy(self.documents.pending_stocktakes))
             store.transfers.update(copy.deepcopy(self.documents.pending_transfers))
-            self.settings.write()
         self._fresh()
 
     def _rollback(self) -> None:
