@@ -138,7 +138,8 @@ class SettingsRepositoryContract:
         assert version == 1
         assert current == stored
         assert history == [stored]
-        assert current.at is not None and current.at.tzinfo is UTC
+        assert current.at is not None
+        assert current.at.tzinfo is UTC
 
     def test_versions_follow_each_other_and_history_lists_them_oldest_first(
         self, uow_factory: UowFactory
