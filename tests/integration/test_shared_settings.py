@@ -37,7 +37,9 @@ T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
 BERLIN = Address("Ann Weber", "Hauptstr. 1", "", "Berlin", "", "10115", "DE")
 PARIS = Address("Luc Martin", "1 rue de Rivoli", "", "Paris", "", "75001", "FR")
 REVIEW = ReviewPolicy((BuyerNote(), ValueOver({"EUR": Money.of("500", "EUR")})))
-RULES = RuleSet((Rule("france-from-paris", Actions(warehouse="PAR"), Conditions(countries={"FR"})),))
+RULES = RuleSet(
+    (Rule("france-from-paris", Actions(warehouse="PAR"), Conditions(countries={"FR"})),)
+)
 
 
 def draft(number: str, *, to: Address = BERLIN, note: str = "", qty: int = 1) -> ChannelOrder:
