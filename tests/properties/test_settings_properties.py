@@ -34,7 +34,9 @@ from ecerp.testing import strategies as es
 
 from .test_routing_properties import rate_tables, rule_sets
 
-CODES = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=20)
+CODES = st.text(
+    st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=20
+).filter(str.strip)
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postcode", "country")
 
 
@@ -95,7 +97,7 @@ def test_settings_read_back_from_their_document_are_equal(value: Settings) -> No
     assert dump_settings(again) == text
 
 
-GARBAGE = (
+GARBAGE: st.SearchStrategy[object] = (
     st.none() | st.booleans() | st.integers() | st.text(max_size=5) | st.just([]) | st.just({})
 )
 
