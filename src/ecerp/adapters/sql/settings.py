@@ -12,10 +12,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, insert, select
 
 from ecerp.adapters.formats.settings import dump_settings, load_settings
 from ecerp.adapters.sql import schema as t
+from ecerp.adapters.sql.bulk import Bulk
 from ecerp.domain.errors import EcerpError, ValidationError
 from ecerp.domain.settings import FIELDS, SettingsVersion
 from ecerp.ports.settings import SettingsRepository
@@ -27,8 +28,9 @@ class StoredSettingsError(ValidationError):
 
 
 class SqlSettingsRepository(SettingsRepository):
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, bulk: Bulk) -> None:
         self._conn = conn
+        self._bulk = bulk
         self._pending: list[SettingsVersion] = []
         self._version: int | None = None
 
@@ -36,7 +38,8 @@ class SqlSettingsRepository(SettingsRepository):
         if self._pending:
             return self._pending[-1].version
         if self._version is None:
-            found = self._conn.execute(select(func.max(t.settings_versions.c.version))).scalar()
+            # the driver's statement directly: this runs once per command
+            found = self._bulk.scalar(self._conn, "SELECT MAX(version) FROM settings_versions")
             self._version = int(found or 0)
         return self._version
 

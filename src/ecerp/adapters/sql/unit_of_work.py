@@ -1164,7 +1164,7 @@ class SqlUnitOfWork(UnitOfWork):
         )
         self.orders = SqlOrderRepository(conn, self.db, lock=lock)
         self.documents = SqlDocumentRepository(conn)
-        self.settings = SqlSettingsRepository(conn)
+        self.settings = SqlSettingsRepository(conn, self.db.bulk)
 
     @property
     def connection(self) -> Connection:
