@@ -9,14 +9,13 @@ runs the command again on the newer version.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
 from ecerp.adapters.formats.settings import dump_settings, load_settings
 from ecerp.adapters.sql import schema as t
-from ecerp.adapters.sql.bulk import Bulk
 from ecerp.domain.errors import EcerpError, ValidationError
 from ecerp.domain.settings import FIELDS, SettingsVersion
 from ecerp.ports.settings import SettingsRepository
@@ -28,9 +27,9 @@ class StoredSettingsError(ValidationError):
 
 
 class SqlSettingsRepository(SettingsRepository):
-    def __init__(self, conn: Connection, bulk: Bulk) -> None:
+    def __init__(self, conn: Connection, versions: Callable[[], tuple[Any, int]]) -> None:
         self._conn = conn
-        self._bulk = bulk
+        self._versions = versions
         self._pending: list[SettingsVersion] = []
         self._version: int | None = None
 
@@ -38,9 +37,8 @@ class SqlSettingsRepository(SettingsRepository):
         if self._pending:
             return self._pending[-1].version
         if self._version is None:
-            # the driver's statement directly: this runs once per command
-            found = self._bulk.scalar(self._conn, "SELECT MAX(version) FROM settings_versions")
-            self._version = int(found or 0)
+            # read with the catalog's version, in the same round trip
+            self._version = self._versions()[1]
         return self._version
 
     def _load(self, row: Any) -> SettingsVersion:

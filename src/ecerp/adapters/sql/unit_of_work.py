@@ -96,6 +96,7 @@ class SqlCatalogSource(Catalog):
         super().__init__()
         self._conn = conn
         self._bulk = bulk
+        self._versions: tuple[Any, int] | None = None
         self._missing: set[tuple[str, str]] = set()
         self._alias_loaded: set[str] = set()
         self._alias_targets: dict[str, frozenset[str]] = {}
@@ -103,14 +104,25 @@ class SqlCatalogSource(Catalog):
         self._all_shops: list[Shop] | None = None
         self._cache = cache
 
+    def versions(self) -> tuple[Any, int]:
+        """The committed catalog version and settings version, read once per
+        unit in one round trip (every command needs both)."""
+        if self._versions is None:
+            ((catalog, settings),) = self._bulk.rows(
+                self._conn,
+                'SELECT (SELECT value FROM ledger_meta WHERE "key" = ?), '
+                "(SELECT MAX(version) FROM settings_versions)",
+                (VERSION_KEY,),
+            )
+            self._versions = (catalog, int(settings or 0))
+        return self._versions
+
     def _bind(self) -> None:
         """Before the first read: use the rows cached for the committed
         catalog version (see :mod:`ecerp.adapters.sql.catalog_cache`)."""
         if self._cache is None:
             return
-        version = self._bulk.scalar(
-            self._conn, 'SELECT value FROM ledger_meta WHERE "key" = ?', (VERSION_KEY,)
-        )
+        version, _ = self.versions()
         rows = self._cache.rows_for(str(version or ""))
         self._cache = None
         self._skus, self._bundles, self._shops = rows.skus, rows.bundles, rows.shops
@@ -1164,7 +1176,7 @@ class SqlUnitOfWork(UnitOfWork):
         )
         self.orders = SqlOrderRepository(conn, self.db, lock=lock)
         self.documents = SqlDocumentRepository(conn)
-        self.settings = SqlSettingsRepository(conn, self.db.bulk)
+        self.settings = SqlSettingsRepository(conn, self.catalog.source.versions)
 
     @property
     def connection(self) -> Connection:
