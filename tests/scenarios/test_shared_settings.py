@@ -102,7 +102,8 @@ def landed(erp: ERP, order: ChannelOrder) -> tuple[OrderStatus, str | None, list
 def test_the_webhook_holds_and_routes_orders_as_the_back_office_decided(
     back_office: ERP, url: str
 ) -> None:
-    back_office.settings.set(review=ReviewPolicy((BuyerNote(),)), rules=FRANCE_FROM_PARIS)
+    # Lea's app opens the shop with her review policy and rules
+    open_erp(url, actor="lea", review=ReviewPolicy((BuyerNote(),)), rules=FRANCE_FROM_PARIS).close()
 
     with webhook(url) as worker:
         noted = landed(worker, web_order("1", note="Please gift wrap"))
