@@ -545,7 +545,9 @@ def open_erp(
         "rules": KEEP if rules is None else rules,
         "rate_tables": KEEP if _empty(rate_tables) else rate_tables,
     }
-    command = ChangeSettings.of(actor, **given)  # validates before opening anything
+    wanted = {name: value for name, value in given.items() if value is not KEEP}
+    # validated before anything is opened
+    command = ChangeSettings.of(actor, **wanted) if wanted else None
     source = SettingsSource(Config(payments=payments, live_services=live_services))
     source.provide(review)
     bus, backend = bootstrap(
@@ -558,7 +560,7 @@ def open_erp(
     )
     erp = ERP(bus, backend, actor)
     try:
-        if command.changes and erp.settings.differs(**dict(command.changes)):
+        if command is not None and erp.settings.differs(**dict(command.changes)):
             bus.handle(command)
     except BaseException:
         backend.close()
