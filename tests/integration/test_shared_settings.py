@@ -29,9 +29,11 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.errors import ValidationError
+from ecerp.adapters.sql import SqlUnitOfWork, make_engine
+from ecerp.domain.errors import ConcurrencyError, ValidationError
 from ecerp.domain.holds import BuyerNote, ReviewPolicy, ValueOver
 from ecerp.domain.routing import Actions, Conditions, Rule, RuleSet
+from ecerp.domain.settings import Settings, SettingsVersion
 
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
 BERLIN = Address("Ann Weber", "Hauptstr. 1", "", "Berlin", "", "10115", "DE")
@@ -170,3 +172,23 @@ def test_processes_changing_settings_at_once_each_get_their_own_version(
     history = back_office.settings.history()
     assert [v.version for v in history] == [1, 2, 3, 4, 5]
     assert sorted(v.actor for v in history[1:]) == [f"clerk-{i}" for i in range(4)]
+
+
+def test_two_units_storing_the_same_version_number_conflict_and_the_later_is_retried(
+    postgres_url: str,
+) -> None:
+    db = make_engine(postgres_url)
+    mine = SettingsVersion(1, Settings(blacklist=["a"]), "lea", T0, ("blacklist",))
+    theirs = SettingsVersion(1, Settings(blacklist=["b"]), "max", T0, ("blacklist",))
+    try:
+        with SqlUnitOfWork(db) as first:
+            first.settings.add(mine)
+            with SqlUnitOfWork(db) as second:  # another connection: another process
+                second.settings.add(theirs)
+                second.commit()
+            with pytest.raises(ConcurrencyError):
+                first.commit()
+        with SqlUnitOfWork(db, readonly=True) as uow:
+            assert list(uow.settings.history()) == [theirs]
+    finally:
+        db.dispose()
