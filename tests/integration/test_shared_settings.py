@@ -8,6 +8,8 @@ webhook worker opened with nothing but the URL.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -192,3 +194,35 @@ def test_two_units_storing_the_same_version_number_conflict_and_the_later_is_ret
             assert list(uow.settings.history()) == [theirs]
     finally:
         db.dispose()
+
+
+WORKER_SCRIPT = """
+import sys
+from datetime import UTC, datetime
+from ecerp import Buyer, ChannelLine, ChannelOrder, Money, open_erp
+
+with open_erp(sys.argv[1], actor="cron") as erp:
+    draft = ChannelOrder(
+        "web", "shop", "99", datetime(2026, 6, 1, 9, tzinfo=UTC), "EUR",
+        (ChannelLine("MUG", 1, Money.of("10.00", "EUR")),), paid=True,
+        buyer=Buyer("b99", "Buyer"), buyer_note="call me first",
+    )
+    (outcome,) = erp.orders.accept([draft])
+    order = erp.orders.get(outcome.order)
+    print(order.status.value, *[r.code for r in order.hold_reasons])
+"""
+
+
+def test_a_separate_process_opened_with_the_url_only_holds_as_the_first_decided(
+    back_office: ERP, backend_url: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_SCRIPT, backend_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["on_hold", "buyer_note"]
