@@ -43,6 +43,7 @@ from ecerp.domain.stock import (
 from ecerp.ports.clock import Clock
 from ecerp.ports.events import EventPublisher
 from ecerp.ports.payments import PaymentRecords
+from ecerp.settings_api import SettingsAPI
 from ecerp.usecases import commands as c
 from ecerp.usecases import orders as order_cases
 from ecerp.usecases.config import Config, LiveService
@@ -50,6 +51,7 @@ from ecerp.usecases.idempotency import chunk_key
 from ecerp.usecases.messagebus import MessageBus
 from ecerp.usecases.results import BatchResult, Outcome
 from ecerp.usecases.routing import ROUTABLE
+from ecerp.usecases.settings import KEEP, ChangeSettings, SettingsSource
 
 
 class ERP:
@@ -62,6 +64,7 @@ class ERP:
         self.catalog = CatalogAPI(self)
         self.inventory = InventoryAPI(self)
         self.orders = OrdersAPI(self)
+        self.settings = SettingsAPI(self)
 
     @property
     def clock(self) -> Clock:
@@ -613,7 +616,7 @@ class OrdersAPI(_Context):
     def explain(self, order_id: str, rules: RuleSet | None = None) -> Explanation:
         """Which routing rule decides ``order_id`` and why each earlier rule
         does not (with the configured rules, or ``rules``)."""
-        ruleset = rules or self._erp.bus.config.rules or RuleSet(())
+        ruleset = rules or self._erp.settings.config().rules or RuleSet(())
         with self._erp.backend.read() as uow:
             order = uow.orders.get(order_id)
             return ruleset.explain(OrderFacts.of(order, uow.catalog.view()))
@@ -623,7 +626,7 @@ class OrdersAPI(_Context):
         orders (default: every order rules may still change: not yet picked,
         shipped, cancelled or merged), compared with the configured rules.
         Changes nothing."""
-        current_rules = self._erp.bus.config.rules or RuleSet(())
+        current_rules = self._erp.settings.config().rules or RuleSet(())
         with self._erp.backend.read() as uow:
             ids = (
                 list(order_ids)
@@ -692,9 +695,10 @@ def open_erp(
         actor: who the changes are recorded as, unless a call says otherwise.
         auto_allocate: allocate waiting orders when stock becomes available.
         review: review checks run on import and after edits; orders with a
-            reason wait on hold for a person (``None``: no review holds).
+            reason wait on hold for a person.
         blacklist: buyer ids, e-mails or names the ``Blacklisted`` check holds.
-        payments: payment records the ``PaymentMismatch`` check compares with.
+        payments: payment records the ``PaymentMismatch`` check compares with
+            (this process's; not stored).
         rules: routing rules (warehouse, carrier service, hold, tags, priority),
             re-run whenever an order changes.
         rate_tables: freight tables, by shipping warehouse code (``"*"`` for
@@ -702,23 +706,62 @@ def open_erp(
             warehouse with the cheapest estimate, and an allocated order
             without a service gets the cheapest qualifying one.
         live_services: ``(CarrierRates, service)`` pairs (by warehouse, or a
-            list for every warehouse) quoted live when a service is chosen.
+            list for every warehouse) quoted live when a service is chosen
+            (this process's; not stored).
+
+    ``review``, ``blacklist``, ``rules`` and ``rate_tables`` are **stored
+    settings** (see ``erp.settings``): every process that opens the store
+    applies the latest stored version, whatever it was opened with.  Given
+    here, a value that differs from the stored one is stored as a new
+    version, attributed to ``actor``; one not given (``None``, or empty for
+    the blacklist and rate tables) leaves the stored value as it is (turn a
+    setting off with ``erp.settings.set(review=None)``).
 
     Raises:
         UnsupportedUrlError: the URL names no backend ecerp has.
+        ValidationError: a malformed setting (nothing stored).
     """
-    config = Config(
-        review=review,
-        blacklist=frozenset(blacklist),
-        payments=payments,
-        rules=rules,
-        rate_tables=rate_tables,
-        live_services=live_services,
-    )
+    blacklist, rate_tables = _materialised(blacklist), _materialised(rate_tables)
+    given: dict[str, Any] = {
+        "review": KEEP if review is None else review,
+        "blacklist": KEEP if _empty(blacklist) else blacklist,
+        "rules": KEEP if rules is None else rules,
+        "rate_tables": KEEP if _empty(rate_tables) else rate_tables,
+    }
+    wanted = {name: value for name, value in given.items() if value is not KEEP}
+    # validated before anything is opened
+    command = ChangeSettings.of(actor, **wanted) if wanted else None
+    source = SettingsSource(Config(payments=payments, live_services=live_services))
+    source.provide(review)
     bus, backend = bootstrap(
-        url, clock=clock, publishers=publishers, auto_allocate=auto_allocate, config=config
+        url,
+        clock=clock,
+        publishers=publishers,
+        auto_allocate=auto_allocate,
+        config=source.local,
+        settings=source,
     )
-    return ERP(bus, backend, actor)
+    erp = ERP(bus, backend, actor)
+    try:
+        if command is not None and erp.settings.differs(**dict(command.changes)):
+            bus.handle(command)
+    except BaseException:
+        backend.close()
+        raise
+    return erp
+
+
+def _materialised(value: Any) -> Any:
+    """A one-shot iterable as a tuple, so it can be tested for emptiness
+    and still be read (a mapping or a string stays as it is)."""
+    if isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping | tuple):
+        return tuple(value)
+    return value
+
+
+def _empty(value: object) -> bool:
+    """An empty collection given where one is optional (not a setting)."""
+    return isinstance(value, tuple | list | dict | set | frozenset) and not value
 
 
 __all__ = ["ERP", "CatalogAPI", "InventoryAPI", "OrdersAPI", "open_erp"]

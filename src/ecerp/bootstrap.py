@@ -26,6 +26,7 @@ from ecerp.ports.outbox import Outbox
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.config import Config
 from ecerp.usecases.messagebus import MessageBus
+from ecerp.usecases.settings import SettingsSource
 
 SUPPORTED_SCHEMES = ("memory://", "sqlite:///", "postgresql+psycopg://", "postgresql://")
 
@@ -140,8 +141,10 @@ def bootstrap(
     publishers: Sequence[EventPublisher] = (),
     auto_allocate: bool = True,
     config: Config | None = None,
+    settings: SettingsSource | None = None,
 ) -> tuple[MessageBus, Backend]:
-    """Open ``url`` and wire a message bus over it."""
+    """Open ``url`` and wire a message bus over it (applying the store's
+    settings when ``settings`` is given, else ``config``)."""
     backend = open_backend(url)
     bus = MessageBus(
         backend.uow_factory,
@@ -150,6 +153,7 @@ def bootstrap(
         auto_allocate=auto_allocate,
         outbox=backend.outbox,
         config=config,
+        settings=settings,
     )
     if backend.configure_outbox is not None:
         backend.configure_outbox(bus.outbox_filter())

@@ -26,6 +26,7 @@ from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
 from ecerp.ports.idempotency import IdempotencyRepository
 from ecerp.ports.orders import OrderRepository
+from ecerp.ports.settings import SettingsRepository
 from ecerp.ports.stock import StockRepository
 
 
@@ -35,6 +36,7 @@ class UnitOfWork(abc.ABC):
     orders: OrderRepository
     documents: DocumentRepository
     idempotency: IdempotencyRepository
+    settings: SettingsRepository
 
     def __init__(self) -> None:
         self._committed = False

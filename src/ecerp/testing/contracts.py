@@ -105,6 +105,7 @@ from ecerp.domain.stock import (
     check_invariants,
 )
 from ecerp.ports.unit_of_work import UnitOfWork
+from ecerp.testing.settings_contract import SettingsRepositoryContract
 
 UowFactory = Callable[[], UnitOfWork]
 T = TypeVar("T")
@@ -2130,6 +2131,7 @@ class BackendContract(
     StockRepositoryContract,
     OrderRepositoryContract,
     DocumentRepositoryContract,
+    SettingsRepositoryContract,
 ):
     """Every persistence contract at once: subclass it, override ``uow_factory``."""
 

@@ -31,6 +31,7 @@ from ecerp.usecases import commands as c
 from ecerp.usecases.config import Config
 from ecerp.usecases.context import Context
 from ecerp.usecases.idempotency import idempotent
+from ecerp.usecases.settings import ChangeSettings, SettingsSource, change_settings
 
 R = TypeVar("R")
 
@@ -68,6 +69,7 @@ COMMAND_HANDLERS: dict[type[c.Command], CommandHandler] = {
     c.UnmergeOrder: consolidation.unmerge,
     c.SplitOrder: consolidation.split,
     c.SplitByAvailability: consolidation.split_by_availability,
+    ChangeSettings: change_settings,
 }
 
 #: Commands that create or touch many objects at once (a batch of orders).
@@ -147,6 +149,10 @@ class MessageBus:
         outbox: where a shared database keeps committed events; when given,
             events are delivered from it (at least once) instead of directly.
         config: review policy, blacklist and payment records.
+        settings: where the stored settings come from; when given, every
+            unit of work applies the store's latest settings (plus what
+            only this process has: payments, live services) instead of
+            ``config``.
     """
 
     def __init__(
@@ -159,6 +165,7 @@ class MessageBus:
         max_attempts: int = 8,
         outbox: Outbox | None = None,
         config: Config | None = None,
+        settings: SettingsSource | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
@@ -168,6 +175,7 @@ class MessageBus:
         self.max_attempts = max_attempts
         self.outbox = outbox
         self.config = config or Config()
+        self.settings = settings
 
     def handle(self, command: c.Command) -> Any:
         """Run ``command``; returns what its handler returns.
@@ -225,7 +233,11 @@ class MessageBus:
         """Run ``work`` in a fresh unit of work, again (from scratch, the failed
         attempt rolled back) when it lost a race, up to ``max_attempts``."""
         for attempt in range(1, self.max_attempts + 1):
-            ctx = Context(self.uow_factory(), self.clock, self.config)
+            ctx = Context(
+                self.uow_factory(),
+                self.clock,
+                self.config if self.settings is None else self.settings.config_for,
+            )
             try:
                 result = work(ctx)
             except ConcurrencyError:

@@ -6,6 +6,7 @@ import threading
 
 from ecerp.domain.catalog import Catalog
 from ecerp.domain.orders import Order, OrderStatus
+from ecerp.domain.settings import SettingsVersion
 from ecerp.domain.stock import StockState, Stocktake, Transfer
 from ecerp.ports.idempotency import IdempotencyRecord
 
@@ -27,4 +28,5 @@ class MemoryStore:
         self.stocktakes: dict[str, Stocktake] = {}
         self.transfers: dict[str, Transfer] = {}
         self.idempotency: dict[str, IdempotencyRecord] = {}
+        self.settings: list[SettingsVersion] = []
         self.lock = threading.RLock()

@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from ecerp.adapters.memory.settings import MemorySettingsRepository
 from ecerp.adapters.memory.store import MemoryStore
 from ecerp.domain.catalog import Catalog
 from ecerp.domain.errors import ConcurrencyError, DuplicateError
@@ -290,6 +291,7 @@ class MemoryUnitOfWork(UnitOfWork):
     orders: MemoryOrderRepository
     documents: MemoryDocumentRepository
     idempotency: MemoryIdempotencyRepository
+    settings: MemorySettingsRepository
 
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
@@ -302,6 +304,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.orders = MemoryOrderRepository(self.store)
         self.documents = MemoryDocumentRepository(self.store)
         self.idempotency = MemoryIdempotencyRepository(self.store)
+        self.settings = MemorySettingsRepository(self.store)
 
     def _gather_events(self) -> list[Event]:
         events = self.stock.book().collect_events()
@@ -313,6 +316,7 @@ class MemoryUnitOfWork(UnitOfWork):
         store = self.store
         with store.lock:
             self.idempotency.check()  # before anything is applied
+            self.settings.write()  # first: it may refuse, before anything changed
             store.catalog.apply(self.catalog.view().changes())
             store.stock.apply(self.stock.book().changes())
             if self.stock.rebuild_requested:

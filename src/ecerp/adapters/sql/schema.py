@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 """The Alembic revision this version of ecerp expects."""
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -236,3 +236,15 @@ idempotency_keys = Table(
 )
 """Keyed commands that committed: what was asked (a fingerprint) and what
 they returned, written in the command's own transaction."""
+settings_versions = Table(
+    "settings_versions",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("at", UtcText(), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("changed", Text, nullable=False),
+    Column("document", Text, nullable=False),
+)
+"""The store's settings, one row per version (never changed once written):
+who set it, when, which fields changed (a JSON list) and the whole settings
+as a JSON document (:mod:`ecerp.adapters.formats.settings`)."""

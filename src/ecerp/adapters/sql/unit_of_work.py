@@ -35,6 +35,7 @@ from ecerp.adapters.sql.catalog_cache import VERSION_KEY, CatalogCache, CatalogR
 from ecerp.adapters.sql.database import Database, translate_errors
 from ecerp.adapters.sql.idempotency import SqlIdempotencyRepository
 from ecerp.adapters.sql.serialization import CONVERTER, dump_event, dump_order, load_order
+from ecerp.adapters.sql.settings import SqlSettingsRepository
 from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
 from ecerp.domain.errors import BackendError, DuplicateError
 from ecerp.domain.events import Event
@@ -96,6 +97,7 @@ class SqlCatalogSource(Catalog):
         super().__init__()
         self._conn = conn
         self._bulk = bulk
+        self._versions: tuple[Any, int] | None = None
         self._missing: set[tuple[str, str]] = set()
         self._alias_loaded: set[str] = set()
         self._alias_targets: dict[str, frozenset[str]] = {}
@@ -103,14 +105,25 @@ class SqlCatalogSource(Catalog):
         self._all_shops: list[Shop] | None = None
         self._cache = cache
 
+    def versions(self) -> tuple[Any, int]:
+        """The committed catalog version and settings version, read once per
+        unit in one round trip (every command needs both)."""
+        if self._versions is None:
+            ((catalog, settings),) = self._bulk.rows(
+                self._conn,
+                'SELECT (SELECT value FROM ledger_meta WHERE "key" = ?), '
+                "(SELECT MAX(version) FROM settings_versions)",
+                (VERSION_KEY,),
+            )
+            self._versions = (catalog, int(settings or 0))
+        return self._versions
+
     def _bind(self) -> None:
         """Before the first read: use the rows cached for the committed
         catalog version (see :mod:`ecerp.adapters.sql.catalog_cache`)."""
         if self._cache is None:
             return
-        version = self._bulk.scalar(
-            self._conn, 'SELECT value FROM ledger_meta WHERE "key" = ?', (VERSION_KEY,)
-        )
+        version, _ = self.versions()
         rows = self._cache.rows_for(str(version or ""))
         self._cache = None
         self._skus, self._bundles, self._shops = rows.skus, rows.bundles, rows.shops
@@ -1136,6 +1149,7 @@ class SqlUnitOfWork(UnitOfWork):
     orders: SqlOrderRepository
     documents: SqlDocumentRepository
     idempotency: SqlIdempotencyRepository
+    settings: SqlSettingsRepository
 
     def __init__(self, db: Database, *, readonly: bool = False) -> None:
         super().__init__()
@@ -1165,6 +1179,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.orders = SqlOrderRepository(conn, self.db, lock=lock)
         self.documents = SqlDocumentRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn, self.db.clock_now)
+        self.settings = SqlSettingsRepository(conn, self.catalog.source.versions)
 
     @property
     def connection(self) -> Connection:
@@ -1188,6 +1203,7 @@ class SqlUnitOfWork(UnitOfWork):
             self.orders.write(conn)
             self.documents.write(conn)
             self.idempotency.write(conn)
+            self.settings.write(conn)
             stored = [e for e in self.pending_events if self.db.wants(e)] if self.db.outbox else []
             if stored:
                 at = self.db.clock_now()

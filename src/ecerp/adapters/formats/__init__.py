@@ -1,0 +1,2 @@
+"""Plain-data formats of domain values (JSON documents), for adapters that
+store or send them."""
