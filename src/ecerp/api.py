@@ -16,6 +16,7 @@ changing them changes nothing stored.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
@@ -41,6 +42,7 @@ from ecerp.domain.stock import (
     check_invariants,
 )
 from ecerp.ports.clock import Clock
+from ecerp.ports.dead_letters import DeadLetter
 from ecerp.ports.events import EventPublisher
 from ecerp.ports.payments import PaymentRecords
 from ecerp.usecases import commands as c
@@ -61,6 +63,7 @@ class ERP:
         self.catalog = CatalogAPI(self)
         self.inventory = InventoryAPI(self)
         self.orders = OrdersAPI(self)
+        self.dead_letters = DeadLettersAPI(self)
 
     @property
     def clock(self) -> Clock:
@@ -313,12 +316,25 @@ class InventoryAPI(_Context):
 class OrdersAPI(_Context):
     """Import, allocate, edit, cancel, pick and ship orders."""
 
+    def _chunks(self, drafts: Iterable[ChannelOrder]) -> Iterator[tuple[ChannelOrder, ...]]:
+        """``drafts`` in tuples of :data:`~ecerp.usecases.orders.IMPORT_CHUNK`:
+        each becomes one command (commands hold values, never a stream)."""
+        it = iter(drafts)
+        while chunk := tuple(islice(it, order_cases.IMPORT_CHUNK)):
+            yield chunk
+
     def import_orders(
         self, drafts: Iterable[ChannelOrder], actor: str | None = None
     ) -> BatchResult:
-        """Import a batch (any iterable, streamed); one outcome per draft."""
-        result: BatchResult = self._run(c.ImportOrders(drafts, actor=actor or "import"))
-        return result
+        """Import a batch (any iterable, streamed: one command, one unit of
+        work per chunk); one outcome per draft, for the whole call.  A chunk
+        that lost a race is run again alone; the drafts of one that lost
+        every attempt are ``rejected`` with the :class:`ConcurrencyError`."""
+        outcomes: list[Outcome] = []
+        for chunk in self._chunks(drafts):
+            result: BatchResult = self._run(c.ImportOrders(chunk, actor=actor or "import"))
+            outcomes.extend(result)
+        return BatchResult(tuple(outcomes))
 
     def import_stream(
         self, drafts: Iterable[ChannelOrder], actor: str | None = None
@@ -330,8 +346,7 @@ class OrdersAPI(_Context):
         length (unlike :meth:`import_orders`, whose result holds an outcome
         for every draft).  Stopping the iteration stops the import after the
         last committed chunk."""
-        it = iter(drafts)
-        while chunk := list(islice(it, order_cases.IMPORT_CHUNK)):
+        for chunk in self._chunks(drafts):
             result: BatchResult = self._run(c.ImportOrders(chunk, actor=actor or "import"))
             yield from result
 
@@ -339,17 +354,30 @@ class OrdersAPI(_Context):
         """Import, review, route and allocate in one call (any iterable,
         streamed in chunks); one outcome per draft telling where it ended
         (``allocated``, ``waiting``, ``held``, ``rejected``...), then one for
-        each other order the allocation changed."""
-        result: BatchResult = self._run(c.ProcessOrders(drafts, actor=actor or "import"))
-        return result
+        each other order the allocation changed.
+
+        Every chunk is imported first (one command each), then the serving
+        queue is allocated, so newer orders never jump older ones."""
+        imported: list[Outcome] = []
+        for chunk in self._chunks(drafts):
+            result: BatchResult = self._run(c.ImportOrders(chunk, actor=actor or "import"))
+            imported.extend(result)
+        done: BatchResult = self._run(
+            c.ProcessOrders((), actor=actor or "import", imported=imported)
+        )
+        return done
 
     def accept(self, drafts: Iterable[ChannelOrder], actor: str | None = None) -> BatchResult:
         """The web shop's webhook: import, review, route and allocate a few
         orders in one transaction.  Older orders waiting for the same SKUs
         are served first; nothing else is looked at.  Outcomes as
-        :meth:`process` gives them."""
-        result: BatchResult = self._run(c.AcceptOrders(drafts, actor=actor or "import"))
-        return result
+        :meth:`process` gives them (a long input goes as one transaction per
+        chunk)."""
+        outcomes: list[Outcome] = []
+        for chunk in self._chunks(drafts):
+            result: BatchResult = self._run(c.AcceptOrders(chunk, actor=actor or "import"))
+            outcomes.extend(result)
+        return BatchResult(tuple(outcomes))
 
     def allocate(
         self, order_ids: Iterable[str] | None = None, actor: str | None = None
@@ -486,6 +514,51 @@ class OrdersAPI(_Context):
         return result
 
 
+class DeadLettersAPI(_Context):
+    """Follow-up work that failed after its command committed.
+
+    An event handler (the automatic allocation of waiting orders) or a
+    publisher that still fails after its retries never raises into the
+    caller of the command that caused it: it leaves a :class:`DeadLetter`
+    (which consumer, the events, the error, attempts, first and last failure)
+    to inspect, replay once the cause is fixed, or discard.
+    """
+
+    def list(self, limit: int | None = None) -> list[DeadLetter]:
+        """Dead letters, oldest first."""
+        letters = self._erp.bus.dead_letters
+        return [] if letters is None else letters.list(limit)
+
+    def get(self, letter_id: int) -> DeadLetter:
+        """Raises:
+        NotFoundError: no such dead letter.
+        """
+        return self._erp.bus.letters().get(letter_id)
+
+    def replay(self, letter_id: int) -> bool:
+        """Give the letter's events to its consumer again: ``True`` when it
+        took them (the letter is gone), ``False`` when it failed again (the
+        letter stays, with the new error and more attempts).
+
+        Raises:
+            NotFoundError: no such letter, or its consumer is not configured
+                in this ERP.
+        """
+        return self._erp.bus.replay(letter_id)
+
+    def replay_all(self) -> builtins.list[DeadLetter]:
+        """Replay every letter, oldest first; returns those still dead."""
+        return self._erp.bus.replay_all()
+
+    def discard(self, letter_id: int) -> None:
+        """Forget a letter without delivering it.
+
+        Raises:
+            NotFoundError: no such dead letter.
+        """
+        self._erp.bus.letters().remove(letter_id)
+
+
 def open_erp(
     url: str = "memory://",
     *,
@@ -538,4 +611,4 @@ def open_erp(
     return ERP(bus, backend, actor)
 
 
-__all__ = ["ERP", "CatalogAPI", "InventoryAPI", "OrdersAPI", "open_erp"]
+__all__ = ["ERP", "CatalogAPI", "DeadLettersAPI", "InventoryAPI", "OrdersAPI", "open_erp"]

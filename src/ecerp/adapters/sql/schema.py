@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0006"
 """The Alembic revision this version of ecerp expects."""
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -224,4 +224,19 @@ outbox = Table(
     Column("payload", Text, nullable=False),
     Column("delivered_at", UtcText(), nullable=True),
     Index("ix_outbox_pending", "delivered_at", "id"),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("consumer", String(300), nullable=False),
+    Column("events", Text, nullable=False),  # JSON list of [kind, payload]
+    Column("error_type", String(200), nullable=False),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("first_failed_at", UtcText(), nullable=False),
+    Column("last_failed_at", UtcText(), nullable=False),
 )
