@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from ecerp import open_erp
 from ecerp.adapters.memory import MemoryStore, MemoryUnitOfWork
 from ecerp.testing.contracts import BackendContract, UowFactory
+from ecerp.testing.reliability import ErpOpener, ReliabilityContract
 
 
-class TestMemoryBackend(BackendContract):
+class TestMemoryBackend(BackendContract, ReliabilityContract):
     @pytest.fixture
     def uow_factory(self) -> UowFactory:
         store = MemoryStore()
@@ -17,3 +19,7 @@ class TestMemoryBackend(BackendContract):
     @pytest.fixture
     def supports_nested_units(self) -> bool:
         return True
+
+    @pytest.fixture
+    def erp_opener(self) -> ErpOpener:
+        return lambda **options: open_erp("memory://", **options)

@@ -8,4 +8,4 @@ rest.  Importing this package needs pytest and hypothesis (the ``dev`` extra).
 import pytest
 
 # Readable assertion failures in the contract suites, for third-party runs too.
-pytest.register_assert_rewrite("ecerp.testing.contracts")
+pytest.register_assert_rewrite("ecerp.testing.contracts", "ecerp.testing.reliability")

@@ -326,7 +326,7 @@ class MessageBus:
                     self.wait(attempt)
                     continue
                 return _Delivery([], err, attempt)
-            except Exception as err:  # a bug or a refusal: kept, not raised
+            except Exception as err:  # noqa: BLE001 (a bug or a refusal: kept as a dead letter)
                 return _Delivery([], err, attempt)
             return _Delivery(ctx.collect_events(), None, attempt)
         raise AssertionError("unreachable")
@@ -335,7 +335,7 @@ class MessageBus:
     def _publish(publisher: EventPublisher, events: list[Event]) -> _Delivery:
         try:
             publisher.publish(events)
-        except Exception as err:  # the outside world failed: kept, not raised
+        except Exception as err:  # noqa: BLE001 (the outside world failed: kept as a dead letter)
             return _Delivery([], err, 1)
         return _Delivery([], None, 1)
 

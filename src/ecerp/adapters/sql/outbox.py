@@ -6,7 +6,6 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from datetime import UTC, datetime
-
 from typing import Any
 
 import orjson
