@@ -77,11 +77,17 @@ def _relay(url: str, *, once: bool, interval: float) -> int:
         return 2
     try:
         while True:
-            delivered = bus.relay()
-            if delivered:
-                print(f"delivered {delivered} event(s)", flush=True)
-            if once:
-                return 0
+            try:
+                delivered = bus.relay()
+            except EcerpError as err:  # a locked or unreachable database: next poll
+                print(f"ecerp: {err}", file=sys.stderr, flush=True)
+                if once:
+                    return 2
+            else:
+                if delivered:
+                    print(f"delivered {delivered} event(s)", flush=True)
+                if once:
+                    return 0
             time.sleep(interval)
     except KeyboardInterrupt:
         return 0

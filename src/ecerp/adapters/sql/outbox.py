@@ -33,6 +33,8 @@ class SqlOutbox:
             .limit(limit)
         )
         with translate_errors(self.db.url), self.db.engine.connect() as conn:
+            # a read: on SQLite it does not take (nor wait for) the write lock
+            conn = conn.execution_options(ecerp_readonly=True)
             rows = conn.execute(stmt).all()
             conn.rollback()
         return [(int(i), load_event(kind, payload)) for i, kind, payload in rows]
