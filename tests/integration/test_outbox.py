@@ -20,6 +20,7 @@ from ecerp.bootstrap import bootstrap
 from ecerp.domain.errors import InsufficientStockError
 from ecerp.domain.events import Event, StockMoved
 from ecerp.domain.stock import MoveReason
+from ecerp.testing.faults import LostRaces, touching
 from ecerp.usecases import commands as c
 from ecerp.usecases.messagebus import MessageBus
 from sqlsupport import run_cli, run_sql
@@ -325,3 +326,35 @@ def test_reading_the_outbox_does_not_wait_for_the_sqlite_write_lock(sqlite_url: 
         finally:
             holder.execute("ROLLBACK")
             holder.close()
+
+
+def test_the_command_line_lists_and_replays_dead_letters(backend_url: str) -> None:
+    """Automatic allocation loses every race while stock arrives; an
+    operator sees the letter from the command line and replays it there."""
+    with open_erp(backend_url, clock=SimulatedClock(T0)) as erp:
+        set_up_waiting_order(erp)
+        erp.bus.wait = lambda attempt: None
+        LostRaces().install(erp).when(touching(W1), times=None)
+
+        erp.inventory.receive("MUG", "SH", 2, document="PO-1")  # committed, no error
+
+        assert erp.orders.get(W1).status is OrderStatus.WAITING
+        listed = run_cli("dead-letters", "list", backend_url)
+        assert listed.returncode == 0, listed.stderr
+        (line,) = listed.stdout.splitlines()
+        assert line.startswith(
+            "#1 handler:ecerp.usecases.allocation.allocate_waiting: 1 event(s), 8"
+        )
+        assert "ConcurrencyError" in line
+
+        replayed = run_cli("dead-letters", "replay", backend_url)
+
+        assert replayed.returncode == 0, replayed.stderr
+        assert replayed.stdout.strip() == "#1 delivered"
+        assert erp.orders.get(W1).status is OrderStatus.ALLOCATED
+        assert erp.dead_letters.list() == []
+        assert run_cli("dead-letters", "list", backend_url).stdout == ""
+        unknown = run_cli("dead-letters", "discard", backend_url, "99")
+        assert unknown.returncode == 1
+        assert "dead letter 99 not found" in unknown.stderr
+        assert erp.inventory.verify() == []
