@@ -151,8 +151,10 @@ EVENT_HANDLERS: list[Subscription] = [
 
 
 def handler_name(handler: EventHandler) -> str:
-    """How a dead letter names an event handler: ``handler:<module>.<name>``."""
-    return f"handler:{handler.__module__}.{handler.__qualname__}"
+    """How a dead letter names an event handler: ``handler:<module>.<name>``
+    (a callable object: its class's name)."""
+    named = handler if hasattr(handler, "__qualname__") else type(handler)
+    return f"handler:{named.__module__}.{named.__qualname__}"
 
 
 def publisher_name(publisher: EventPublisher) -> str:
