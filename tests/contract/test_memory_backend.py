@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ecerp import open_erp
-from ecerp.adapters.memory import MemoryStore, MemoryUnitOfWork
+from ecerp.adapters.memory import MemoryDeadLetters, MemoryStore, MemoryUnitOfWork
 from ecerp.testing.contracts import BackendContract, UowFactory
 from ecerp.testing.reliability import ErpOpener, ReliabilityContract
 
@@ -23,3 +23,7 @@ class TestMemoryBackend(BackendContract, ReliabilityContract):
     @pytest.fixture
     def erp_opener(self) -> ErpOpener:
         return lambda **options: open_erp("memory://", **options)
+
+    @pytest.fixture
+    def dead_letters(self) -> MemoryDeadLetters:
+        return MemoryDeadLetters()

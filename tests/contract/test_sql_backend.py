@@ -17,6 +17,7 @@ from sqlalchemy import text
 from ecerp import open_erp
 from ecerp.adapters.sql import Database, SqlUnitOfWork, make_engine
 from ecerp.adapters.sql import schema as sql_schema
+from ecerp.adapters.sql.outbox import SqlDeadLetters
 from ecerp.testing.contracts import BackendContract, UowFactory
 from ecerp.testing.reliability import ErpOpener, ReliabilityContract
 from sqlsupport import (
@@ -68,6 +69,12 @@ class TestSqliteBackend(BackendContract, ReliabilityContract):
     def erp_opener(self, database_url: str) -> ErpOpener:
         return lambda **options: open_erp(database_url, **options)
 
+    @pytest.fixture
+    def dead_letters(self, database_url: str) -> Iterator[SqlDeadLetters]:
+        db = make_engine(database_url)
+        yield SqlDeadLetters(db)
+        db.dispose()
+
 
 @pytest.fixture(scope="session")
 def postgres_session_url() -> Iterator[str]:
@@ -100,3 +107,11 @@ class TestPostgresBackend(BackendContract, ReliabilityContract):
     def erp_opener(self, postgres_session_url: str, uow_factory: UowFactory) -> ErpOpener:
         # uow_factory emptied the database for this test
         return lambda **options: open_erp(postgres_session_url, **options)
+
+    @pytest.fixture
+    def dead_letters(
+        self, postgres_session_url: str, uow_factory: UowFactory
+    ) -> Iterator[SqlDeadLetters]:
+        db = make_engine(postgres_session_url)
+        yield SqlDeadLetters(db)
+        db.dispose()

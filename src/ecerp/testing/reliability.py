@@ -14,13 +14,18 @@ made to lose their race on purpose (:mod:`ecerp.testing.faults`):
   replayed once the cause is fixed (delivered once, then gone) or discarded.
 
 A backend runs it by subclassing :class:`ReliabilityContract` and providing
-``erp_opener``: ``open_erp``'s keyword options in, an ERP on this test's
-(empty) store out::
+``erp_opener`` (``open_erp``'s keyword options in, an ERP on this test's
+empty store out) and ``dead_letters`` (an empty dead-letter store of the
+backend, for :class:`DeadLetterStoreContract`)::
 
     class TestMyBackend(ReliabilityContract):
         @pytest.fixture
         def erp_opener(self, tmp_path):
             return lambda **options: open_erp(my_url(tmp_path), **options)
+
+        @pytest.fixture
+        def dead_letters(self, tmp_path):
+            return MyDeadLetters(my_url(tmp_path))
 """
 
 from __future__ import annotations
@@ -33,10 +38,23 @@ import pytest
 
 from ecerp.domain.catalog import Shop, Sku
 from ecerp.domain.errors import ConcurrencyError, NotFoundError
-from ecerp.domain.events import Event, OrderAllocated, StockMoved
+from ecerp.domain.events import (
+    Event,
+    OrderAllocated,
+    OrderCancelled,
+    OrderImported,
+    OrderShipped,
+    OrderStatusChanged,
+    OrderUpdated,
+    OrderWaiting,
+    ReservationReleased,
+    StockMoved,
+    StockReserved,
+)
 from ecerp.domain.money import Money
 from ecerp.domain.orders import ChannelLine, ChannelOrder, OrderStatus
-from ecerp.domain.stock import Warehouse
+from ecerp.domain.stock import Move, MoveReason, Warehouse
+from ecerp.ports.dead_letters import DeadLetter, DeadLetters
 from ecerp.testing.faults import LostRaces, of_type, touching
 from ecerp.usecases import allocation as allocation_cases
 from ecerp.usecases import orders as order_cases
@@ -426,13 +444,112 @@ class AfterCommitContract(_ReliabilityFixtures):
         assert webhook.moves() == [("MUG", 1), ("MUG", 3)]
 
 
-class ReliabilityContract(RetryContract, AfterCommitContract):
+def every_kind_of_event() -> tuple[Event, ...]:
+    """One event of each kind, with every field set (microseconds, a note,
+    nested tuples), to prove a store gives back exactly what it was given."""
+    move = Move(
+        7,
+        "MUG",
+        "SUPPLIER",
+        "SH/STOCK",
+        5,
+        MoveReason.RECEIPT,
+        "PO-1",
+        "ann",
+        datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC),
+        note="late truck",
+    )
+    lines = (((1, "MUG"), 2), ((2, "CUP"), 1))
+    return (
+        StockMoved(move),
+        StockReserved("W1", "SH", lines),
+        ReservationReleased("W1", lines),
+        OrderImported("W1"),
+        OrderUpdated("W1", ("lines", "address")),
+        OrderStatusChanged("W1", "ready", "allocated"),
+        OrderAllocated("W1", "SH"),
+        OrderWaiting("W2", ("MUG",)),
+        OrderShipped("W1", "SH", None),
+        OrderCancelled("W3", reason="buyer asked"),
+    )
+
+
+class DeadLetterStoreContract:
+    """A :class:`~ecerp.ports.dead_letters.DeadLetters` store keeps what it
+    is given, exactly, until it is removed.  Provide ``dead_letters``: an
+    empty store of your backend."""
+
+    @pytest.fixture
+    def dead_letters(self) -> DeadLetters:
+        raise NotImplementedError("override the dead_letters fixture for your backend")
+
+    def test_a_letter_comes_back_exactly_as_recorded(self, dead_letters: DeadLetters) -> None:
+        events = every_kind_of_event()
+        at = datetime(2026, 3, 2, 9, 0, 0, 654321, tzinfo=UTC)
+
+        letter_id = dead_letters.record(
+            "handler:shop.sync", events, ValueError("bad\nline two"), attempts=8, at=at
+        )
+
+        letter = dead_letters.get(letter_id)
+        assert letter == DeadLetter(
+            letter_id, "handler:shop.sync", events, "ValueError", "bad\nline two", 8, at, at
+        )
+        assert letter.first_failed_at.tzinfo is UTC
+        assert dead_letters.list() == [letter]
+
+    def test_letters_are_listed_oldest_first_with_growing_ids(
+        self, dead_letters: DeadLetters
+    ) -> None:
+        ids = [
+            dead_letters.record(f"publisher:p{n}", (), OSError(n), attempts=1, at=T0)
+            for n in range(3)
+        ]
+
+        assert ids == sorted(set(ids))
+        assert [letter.consumer for letter in dead_letters.list()] == [
+            "publisher:p0",
+            "publisher:p1",
+            "publisher:p2",
+        ]
+        assert [letter.id for letter in dead_letters.list(limit=2)] == ids[:2]
+
+    def test_a_failed_replay_adds_attempts_and_keeps_the_first_failure(
+        self, dead_letters: DeadLetters
+    ) -> None:
+        letter_id = dead_letters.record("publisher:p", (), OSError("down"), attempts=1, at=T0)
+        later = T0 + timedelta(hours=2)
+
+        dead_letters.failed_again(letter_id, TimeoutError("slow"), attempts=3, at=later)
+
+        letter = dead_letters.get(letter_id)
+        assert (letter.error_type, letter.error, letter.attempts) == ("TimeoutError", "slow", 4)
+        assert (letter.first_failed_at, letter.last_failed_at) == (T0, later)
+
+    def test_a_removed_or_unknown_letter_is_not_found(self, dead_letters: DeadLetters) -> None:
+        letter_id = dead_letters.record("publisher:p", (), OSError("down"), attempts=1, at=T0)
+        dead_letters.remove(letter_id)
+
+        for call in (
+            lambda: dead_letters.get(letter_id),
+            lambda: dead_letters.remove(letter_id),
+            lambda: dead_letters.failed_again(letter_id, OSError(), attempts=1, at=T0),
+        ):
+            with pytest.raises(NotFoundError):
+                call()
+        assert dead_letters.list() == []
+        again = dead_letters.record("publisher:p", (), OSError("down"), attempts=1, at=T0)
+        assert again > letter_id, "ids are never reused"
+
+
+class ReliabilityContract(RetryContract, AfterCommitContract, DeadLetterStoreContract):
     """Every reliability contract at once: subclass it, override
-    ``erp_opener``."""
+    ``erp_opener`` and ``dead_letters``."""
 
 
 __all__ = [
     "AfterCommitContract",
+    "DeadLetterStoreContract",
     "ErpOpener",
     "ReliabilityContract",
     "RetryContract",

@@ -239,4 +239,5 @@ dead_letters = Table(
     Column("attempts", Integer, nullable=False),
     Column("first_failed_at", UtcText(), nullable=False),
     Column("last_failed_at", UtcText(), nullable=False),
+    sqlite_autoincrement=True,  # ids never come back after a letter is removed
 )

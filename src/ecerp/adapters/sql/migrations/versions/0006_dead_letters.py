@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("first_failed_at", sa.String(32), nullable=False),
         sa.Column("last_failed_at", sa.String(32), nullable=False),
+        sqlite_autoincrement=True,  # ids never come back after a letter is removed
     )
 
 
