@@ -4,6 +4,10 @@ python -m ecerp db upgrade sqlite:///shop.db      # create or upgrade the schema
 python -m ecerp db downgrade sqlite:///shop.db base
 python -m ecerp db check sqlite:///shop.db        # exit 0 when usable as is
 python -m ecerp db verify sqlite:///shop.db       # ledger self-check
+python -m ecerp relay sqlite:///shop.db           # deliver committed events
+python -m ecerp dead-letters list sqlite:///shop.db
+python -m ecerp dead-letters replay sqlite:///shop.db [ID ...]   # none: all
+python -m ecerp dead-letters discard sqlite:///shop.db ID
 """
 
 from __future__ import annotations
@@ -40,9 +44,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     relay.add_argument("url")
     relay.add_argument("--once", action="store_true", help="deliver what is pending, then exit")
     relay.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+    letters = sub.add_parser("dead-letters", help="follow-up work that failed after a commit")
+    lsub = letters.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("list", "list the dead letters, oldest first"),
+        ("replay", "give the letters' events to their consumers again (none named: all)"),
+        ("discard", "forget letters without delivering them"),
+    ):
+        cmd = lsub.add_parser(action, help=text)
+        cmd.add_argument("url")
+        cmd.add_argument("ids", nargs="*" if action != "discard" else "+", type=int)
     args = parser.parse_args(argv)
     if args.group == "relay":
         return _relay(args.url, once=args.once, interval=args.interval)
+    if args.group == "dead-letters":
+        return _dead_letters(args.action, args.url, args.ids)
     try:
         if args.action == "upgrade":
             upgrade_database(args.url, args.revision)
@@ -77,14 +93,63 @@ def _relay(url: str, *, once: bool, interval: float) -> int:
         return 2
     try:
         while True:
-            delivered = bus.relay()
-            if delivered:
-                print(f"delivered {delivered} event(s)", flush=True)
-            if once:
-                return 0
+            try:
+                delivered = bus.relay()
+            except EcerpError as err:  # a locked or unreachable database: next poll
+                print(f"ecerp: {err}", file=sys.stderr, flush=True)
+                if once:
+                    return 2
+            else:
+                if delivered:
+                    print(f"delivered {delivered} event(s)", flush=True)
+                if once:
+                    return 0
             time.sleep(interval)
     except KeyboardInterrupt:
         return 0
+    finally:
+        backend.close()
+
+
+def _dead_letters(action: str, url: str, ids: Sequence[int]) -> int:
+    """List, replay or discard dead letters.  This process configures no
+    publishers: it replays the event handlers' letters; a publisher's letter
+    is replayed by the application that has that publisher."""
+    try:
+        bus, backend = bootstrap(url)
+    except EcerpError as err:
+        print(f"ecerp: {err}", file=sys.stderr)
+        return 2
+    try:
+        letters = bus.letters()
+        if action == "list":
+            for letter in letters.list():
+                if not ids or letter.id in ids:
+                    print(
+                        f"#{letter.id} {letter.consumer}: {len(letter.events)} event(s), "
+                        f"{letter.attempts} attempt(s), first {letter.first_failed_at.isoformat()}, "
+                        f"last {letter.last_failed_at.isoformat()}: "
+                        f"{letter.error_type}: {letter.error}"
+                    )
+            return 0
+        failed = 0
+        for letter_id in ids or [letter.id for letter in letters.list()]:
+            try:
+                if action == "discard":
+                    letters.remove(letter_id)
+                    print(f"#{letter_id} discarded")
+                elif bus.replay(letter_id):
+                    print(f"#{letter_id} delivered")
+                else:
+                    failed += 1
+                    print(f"#{letter_id} failed again: {letters.get(letter_id).error}")
+            except EcerpError as err:
+                failed += 1
+                print(f"ecerp: #{letter_id}: {err}", file=sys.stderr)
+        return 1 if failed else 0
+    except EcerpError as err:
+        print(f"ecerp: {err}", file=sys.stderr)
+        return 2
     finally:
         backend.close()
 

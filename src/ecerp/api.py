@@ -16,6 +16,7 @@ changing them changes nothing stored.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
@@ -41,6 +42,7 @@ from ecerp.domain.stock import (
     check_invariants,
 )
 from ecerp.ports.clock import Clock
+from ecerp.ports.dead_letters import DeadLetter
 from ecerp.ports.events import EventPublisher
 from ecerp.ports.payments import PaymentRecords
 from ecerp.settings_api import SettingsAPI
@@ -65,6 +67,7 @@ class ERP:
         self.inventory = InventoryAPI(self)
         self.orders = OrdersAPI(self)
         self.settings = SettingsAPI(self)
+        self.dead_letters = DeadLettersAPI(self)
 
     @property
     def clock(self) -> Clock:
@@ -430,6 +433,13 @@ class InventoryAPI(_Context):
 class OrdersAPI(_Context):
     """Import, allocate, edit, cancel, pick and ship orders."""
 
+    def _chunks(self, drafts: Iterable[ChannelOrder]) -> Iterator[tuple[ChannelOrder, ...]]:
+        """``drafts`` in tuples of :data:`~ecerp.usecases.orders.IMPORT_CHUNK`:
+        each becomes one command (commands hold values, never a stream)."""
+        it = iter(drafts)
+        while chunk := tuple(islice(it, order_cases.IMPORT_CHUNK)):
+            yield chunk
+
     def import_orders(
         self,
         drafts: Iterable[ChannelOrder],
@@ -437,17 +447,23 @@ class OrdersAPI(_Context):
         *,
         idempotency_key: str | None = None,
     ) -> BatchResult:
-        """Import a batch (any iterable, streamed); one outcome per draft.
-        With an ``idempotency_key`` the drafts are read into the command
-        first (a retry must be compared with them)."""
-        result: BatchResult = self._run(
-            c.ImportOrders(
-                _keyed(drafts, idempotency_key),
-                actor=actor or "import",
-                idempotency_key=idempotency_key,
+        """Import a batch (any iterable, streamed: one command, one unit of
+        work per chunk); one outcome per draft, for the whole call.  A chunk
+        that lost a race is run again alone; the drafts of one that lost
+        every attempt are ``rejected`` with the :class:`ConcurrencyError`.
+        With an ``idempotency_key``, chunk ``n`` is keyed ``"<key>#<n>"``
+        (the first chunk just ``"<key>"``): a retried call replays the
+        chunks that committed and goes on from there."""
+        chunk_key(idempotency_key, 10**6)  # room for any chunk's key, refused before any work
+        outcomes: list[Outcome] = []
+        for n, chunk in enumerate(self._chunks(drafts)):
+            result: BatchResult = self._run(
+                c.ImportOrders(
+                    chunk, actor=actor or "import", idempotency_key=chunk_key(idempotency_key, n)
+                )
             )
-        )
-        return result
+            outcomes.extend(result)
+        return BatchResult(tuple(outcomes))
 
     def import_stream(
         self,
@@ -466,15 +482,12 @@ class OrdersAPI(_Context):
         keyed ``"<key>#<n>"`` (the first chunk just ``"<key>"``): a retried
         stream replays the chunks that committed and goes on from there."""
         chunk_key(idempotency_key, 10**6)  # room for any chunk's key, refused before any work
-        it = iter(drafts)
-        n = 0
-        while chunk := list(islice(it, order_cases.IMPORT_CHUNK)):
+        for n, chunk in enumerate(self._chunks(drafts)):
             result: BatchResult = self._run(
                 c.ImportOrders(
                     chunk, actor=actor or "import", idempotency_key=chunk_key(idempotency_key, n)
                 )
             )
-            n += 1
             yield from result
 
     def process(
@@ -487,15 +500,30 @@ class OrdersAPI(_Context):
         """Import, review, route and allocate in one call (any iterable,
         streamed in chunks); one outcome per draft telling where it ended
         (``allocated``, ``waiting``, ``held``, ``rejected``...), then one for
-        each other order the allocation changed."""
-        result: BatchResult = self._run(
+        each other order the allocation changed.
+
+        Every chunk is imported first (one command each), then the serving
+        queue is allocated, so newer orders never jump older ones.  With an
+        ``idempotency_key``, the chunks are keyed as :meth:`import_orders`
+        keys them and the allocation ``"<key>#alloc"``."""
+        chunk_key(idempotency_key, 10**6)  # room for any chunk's key, refused before any work
+        imported: list[Outcome] = []
+        for n, chunk in enumerate(self._chunks(drafts)):
+            result: BatchResult = self._run(
+                c.ImportOrders(
+                    chunk, actor=actor or "import", idempotency_key=chunk_key(idempotency_key, n)
+                )
+            )
+            imported.extend(result)
+        done: BatchResult = self._run(
             c.ProcessOrders(
-                _keyed(drafts, idempotency_key),
+                (),
                 actor=actor or "import",
-                idempotency_key=idempotency_key,
+                imported=imported,
+                idempotency_key=None if idempotency_key is None else f"{idempotency_key}#alloc",
             )
         )
-        return result
+        return done
 
     def accept(
         self,
@@ -507,15 +535,18 @@ class OrdersAPI(_Context):
         """The web shop's webhook: import, review, route and allocate a few
         orders in one transaction.  Older orders waiting for the same SKUs
         are served first; nothing else is looked at.  Outcomes as
-        :meth:`process` gives them."""
-        result: BatchResult = self._run(
-            c.AcceptOrders(
-                _keyed(drafts, idempotency_key),
-                actor=actor or "import",
-                idempotency_key=idempotency_key,
+        :meth:`process` gives them (a long input goes as one transaction per
+        chunk, keyed as :meth:`import_orders` keys them)."""
+        chunk_key(idempotency_key, 10**6)  # room for any chunk's key, refused before any work
+        outcomes: list[Outcome] = []
+        for n, chunk in enumerate(self._chunks(drafts)):
+            result: BatchResult = self._run(
+                c.AcceptOrders(
+                    chunk, actor=actor or "import", idempotency_key=chunk_key(idempotency_key, n)
+                )
             )
-        )
-        return result
+            outcomes.extend(result)
+        return BatchResult(tuple(outcomes))
 
     def allocate(
         self, order_ids: Iterable[str] | None = None, actor: str | None = None
@@ -666,10 +697,49 @@ class OrdersAPI(_Context):
         return result
 
 
-def _keyed(drafts: Iterable[ChannelOrder], key: str | None) -> Iterable[ChannelOrder]:
-    """The drafts as given, or read into a tuple when a key needs them twice
-    (once for its fingerprint, once to run)."""
-    return drafts if key is None else tuple(drafts)
+class DeadLettersAPI(_Context):
+    """Follow-up work that failed after its command committed.
+
+    An event handler (the automatic allocation of waiting orders) or a
+    publisher that still fails after its retries never raises into the
+    caller of the command that caused it: it leaves a :class:`DeadLetter`
+    (which consumer, the events, the error, attempts, first and last failure)
+    to inspect, replay once the cause is fixed, or discard.
+    """
+
+    def list(self, limit: int | None = None) -> list[DeadLetter]:
+        """Dead letters, oldest first."""
+        letters = self._erp.bus.dead_letters
+        return [] if letters is None else letters.list(limit)
+
+    def get(self, letter_id: int) -> DeadLetter:
+        """Raises:
+        NotFoundError: no such dead letter.
+        """
+        return self._erp.bus.letters().get(letter_id)
+
+    def replay(self, letter_id: int) -> bool:
+        """Give the letter's events to its consumer again: ``True`` when it
+        took them (the letter is gone), ``False`` when it failed again (the
+        letter stays, with the new error and more attempts).
+
+        Raises:
+            NotFoundError: no such letter, or its consumer is not configured
+                in this ERP.
+        """
+        return self._erp.bus.replay(letter_id)
+
+    def replay_all(self) -> builtins.list[DeadLetter]:
+        """Replay every letter, oldest first; returns those still dead."""
+        return self._erp.bus.replay_all()
+
+    def discard(self, letter_id: int) -> None:
+        """Forget a letter without delivering it.
+
+        Raises:
+            NotFoundError: no such dead letter.
+        """
+        self._erp.bus.letters().remove(letter_id)
 
 
 def open_erp(
@@ -764,4 +834,4 @@ def _empty(value: object) -> bool:
     return isinstance(value, tuple | list | dict | set | frozenset) and not value
 
 
-__all__ = ["ERP", "CatalogAPI", "InventoryAPI", "OrdersAPI", "open_erp"]
+__all__ = ["ERP", "CatalogAPI", "DeadLettersAPI", "InventoryAPI", "OrdersAPI", "open_erp"]

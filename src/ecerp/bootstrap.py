@@ -16,11 +16,12 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from ecerp.adapters.clock import SystemClock
-from ecerp.adapters.memory import MemoryStore, MemoryUnitOfWork
+from ecerp.adapters.memory import MemoryDeadLetters, MemoryStore, MemoryUnitOfWork
 from ecerp.domain.errors import UnsupportedUrlError
 from ecerp.domain.events import Event
 from ecerp.domain.stock import Discrepancy, StockState
 from ecerp.ports.clock import Clock
+from ecerp.ports.dead_letters import DeadLetters
 from ecerp.ports.events import EventPublisher
 from ecerp.ports.outbox import Outbox
 from ecerp.ports.unit_of_work import UnitOfWork
@@ -44,6 +45,8 @@ class Backend:
     reader: Callable[[], UnitOfWork] | None = None
     """Units of work for reads only (on SQLite they do not queue behind
     writers); defaults to :attr:`uow_factory`."""
+    dead_letters: DeadLetters | None = None
+    """Where follow-up work that failed after its command committed is kept."""
 
     def read(self) -> UnitOfWork:
         """A unit of work to read in (never committed)."""
@@ -75,7 +78,13 @@ def open_backend(url: str) -> Backend:
         def snapshot() -> StockState:
             return MemoryUnitOfWork(store).stock.snapshot()
 
-        return Backend(url, lambda: MemoryUnitOfWork(store), snapshot, lambda: None)
+        return Backend(
+            url,
+            lambda: MemoryUnitOfWork(store),
+            snapshot,
+            lambda: None,
+            dead_letters=MemoryDeadLetters(),
+        )
     if url.startswith(SUPPORTED_SCHEMES[1:]):
         return _open_sql(url)
     raise UnsupportedUrlError(url, SUPPORTED_SCHEMES)
@@ -83,7 +92,7 @@ def open_backend(url: str) -> Backend:
 
 def _open_sql(url: str) -> Backend:
     from ecerp.adapters.sql import SqlUnitOfWork, check_schema, make_engine, read_state
-    from ecerp.adapters.sql.outbox import SqlOutbox
+    from ecerp.adapters.sql.outbox import SqlDeadLetters, SqlOutbox
 
     db = make_engine(url)
     try:
@@ -107,6 +116,7 @@ def _open_sql(url: str) -> Backend:
         SqlOutbox(db),
         configure,
         lambda: SqlUnitOfWork(db, readonly=True),
+        SqlDeadLetters(db),
     )
 
 
@@ -154,6 +164,7 @@ def bootstrap(
         outbox=backend.outbox,
         config=config,
         settings=settings,
+        dead_letters=backend.dead_letters,
     )
     if backend.configure_outbox is not None:
         backend.configure_outbox(bus.outbox_filter())

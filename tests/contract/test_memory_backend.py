@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from ecerp.adapters.memory import MemoryStore, MemoryUnitOfWork
+from ecerp import open_erp
+from ecerp.adapters.memory import MemoryDeadLetters, MemoryStore, MemoryUnitOfWork
 from ecerp.testing.contracts import BackendContract, UowFactory
 from ecerp.testing.idempotency import IdempotencyContract
+from ecerp.testing.reliability import ErpOpener, ReliabilityContract
 
 
-class TestMemoryBackend(BackendContract, IdempotencyContract):
+class TestMemoryBackend(BackendContract, IdempotencyContract, ReliabilityContract):
     @pytest.fixture
     def uow_factory(self) -> UowFactory:
         store = MemoryStore()
@@ -18,3 +20,11 @@ class TestMemoryBackend(BackendContract, IdempotencyContract):
     @pytest.fixture
     def supports_nested_units(self) -> bool:
         return True
+
+    @pytest.fixture
+    def erp_opener(self) -> ErpOpener:
+        return lambda **options: open_erp("memory://", **options)
+
+    @pytest.fixture
+    def dead_letters(self) -> MemoryDeadLetters:
+        return MemoryDeadLetters()

@@ -14,10 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from ecerp import open_erp
 from ecerp.adapters.sql import Database, SqlUnitOfWork, make_engine
 from ecerp.adapters.sql import schema as sql_schema
+from ecerp.adapters.sql.outbox import SqlDeadLetters
 from ecerp.testing.contracts import BackendContract, UowFactory
 from ecerp.testing.idempotency import IdempotencyContract
+from ecerp.testing.reliability import ErpOpener, ReliabilityContract
 from sqlsupport import (
     drop_postgres_database,
     fresh_postgres_url,
@@ -45,7 +48,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
 
-class TestSqliteBackend(BackendContract, IdempotencyContract):
+class TestSqliteBackend(BackendContract, IdempotencyContract, ReliabilityContract):
     @pytest.fixture
     def database_url(self, sqlite_template: Path, tmp_path: Path) -> str:
         target = tmp_path / "contract.db"
@@ -63,6 +66,16 @@ class TestSqliteBackend(BackendContract, IdempotencyContract):
         """A new engine on the same file: what another process would see."""
         yield from _reopener(database_url)
 
+    @pytest.fixture
+    def erp_opener(self, database_url: str) -> ErpOpener:
+        return lambda **options: open_erp(database_url, **options)
+
+    @pytest.fixture
+    def dead_letters(self, database_url: str) -> Iterator[SqlDeadLetters]:
+        db = make_engine(database_url)
+        yield SqlDeadLetters(db)
+        db.dispose()
+
 
 @pytest.fixture(scope="session")
 def postgres_session_url() -> Iterator[str]:
@@ -79,7 +92,7 @@ def _empty(db: Database) -> None:
         conn.commit()
 
 
-class TestPostgresBackend(BackendContract, IdempotencyContract):
+class TestPostgresBackend(BackendContract, IdempotencyContract, ReliabilityContract):
     @pytest.fixture
     def uow_factory(self, postgres_session_url: str) -> Iterator[UowFactory]:
         db = make_engine(postgres_session_url)
@@ -90,3 +103,16 @@ class TestPostgresBackend(BackendContract, IdempotencyContract):
     @pytest.fixture
     def reopen_uow_factory(self, postgres_session_url: str) -> Iterator[Callable[[], UowFactory]]:
         yield from _reopener(postgres_session_url)
+
+    @pytest.fixture
+    def erp_opener(self, postgres_session_url: str, uow_factory: UowFactory) -> ErpOpener:
+        # uow_factory emptied the database for this test
+        return lambda **options: open_erp(postgres_session_url, **options)
+
+    @pytest.fixture
+    def dead_letters(
+        self, postgres_session_url: str, uow_factory: UowFactory
+    ) -> Iterator[SqlDeadLetters]:
+        db = make_engine(postgres_session_url)
+        yield SqlDeadLetters(db)
+        db.dispose()

@@ -3,8 +3,10 @@
 The message bus hands every event of a committed unit of work to each
 publisher, after the internal handlers ran.  Publishers are for the outside
 world (a queue, a webhook, a notebook's log); they must not change ecerp's
-state.  An exception from a publisher propagates to the caller of the bus:
-the command itself is already committed.
+state.  An exception from a publisher never reaches the caller of the bus
+(the command is already committed): the bus records it as a dead letter
+(:mod:`ecerp.ports.dead_letters`) to replay once the cause is fixed.  A
+publisher with a ``name`` attribute is recorded under that name.
 """
 
 from __future__ import annotations

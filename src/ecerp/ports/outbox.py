@@ -6,7 +6,9 @@ after each command, or ``python -m ecerp relay URL`` in its own process)
 takes pending events, hands them to the event handlers and publishers, and
 marks them delivered.  Delivery is at least once: an event whose handlers
 ran but whose mark did not commit (a crash between the two) is delivered
-again, so handlers must be idempotent (ecerp's are).
+again, so handlers must be idempotent (ecerp's are).  A handler or publisher
+that fails does not hold the batch back: it leaves a dead letter
+(:mod:`ecerp.ports.dead_letters`) and the batch is marked delivered.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ A unit of work is single-use and not thread-safe; open one per command.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -44,6 +45,11 @@ class UnitOfWork(abc.ABC):
         #: Events of the unit being committed, for adapters that store them
         #: in the same transaction (an outbox).
         self.pending_events: list[Event] = []
+        #: Called with the unit's events once its work ran, just before its
+        #: changes are made durable; whatever it raises abandons the commit
+        #: (the unit rolls back on leaving its block).  ``ecerp.testing.faults``
+        #: uses it to make commits lose races on purpose, on any backend.
+        self.before_commit: Callable[[Sequence[Event]], None] | None = None
 
     def __enter__(self) -> Self:
         self._committed = False
@@ -69,6 +75,12 @@ class UnitOfWork(abc.ABC):
             ConcurrencyError: another writer changed what this one read.
         """
         self.pending_events = self._gather_events()
+        if self.before_commit is not None:
+            try:
+                self.before_commit(self.pending_events)
+            except BaseException:
+                self.pending_events = []
+                raise
         self._commit()
         self._committed = True
         self._events.extend(self.pending_events)

@@ -9,5 +9,8 @@ import pytest
 
 # Readable assertion failures in the contract suites, for third-party runs too.
 pytest.register_assert_rewrite(
-    "ecerp.testing.contracts", "ecerp.testing.idempotency", "ecerp.testing.settings_contract"
+    "ecerp.testing.contracts",
+    "ecerp.testing.idempotency",
+    "ecerp.testing.reliability",
+    "ecerp.testing.settings_contract",
 )

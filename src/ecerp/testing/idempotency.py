@@ -397,16 +397,17 @@ class IdempotencyContract(_BackendFixtures):
                 c.ReceiveStock("MUG-RED", "SH", 5, idempotency_key=bad)  # type: ignore[arg-type]
             assert refused.value.field == "idempotency_key"
 
-    def test_a_keyed_command_whose_drafts_can_be_read_once_is_refused_before_it_runs(
+    def test_a_keyed_command_given_drafts_that_can_be_read_once_holds_them_and_replays(
         self, uow_factory: UowFactory
     ) -> None:
         commit_work(uow_factory, seed)
-        drafts = iter([channel_order("N-1")])
-        with pytest.raises(ValidationError) as refused:
-            _bus(uow_factory).handle(c.ImportOrders(drafts, idempotency_key="once"))
-        assert refused.value.field == "orders"
+        bus = _bus(uow_factory)
+        first = bus.handle(c.ImportOrders(iter([channel_order("N-1")]), idempotency_key="once"))
+        again = bus.handle(c.ImportOrders(iter([channel_order("N-1")]), idempotency_key="once"))
+        assert first.counts() == {"created": 1}
+        assert again == first
         with uow_factory() as uow:
-            assert uow.orders.count() == 0
+            assert uow.orders.count() == 1
 
     def test_a_fingerprint_is_the_same_for_equal_payloads_and_leaves_out_the_key(self) -> None:
         one = c.SendTransfer("TR-1", "SH", "SZ", {"MUG-RED": 4, "LID": 2}, idempotency_key="a")

@@ -3,13 +3,14 @@ bulk, and again whenever stock becomes available."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import attrs
 
 from ecerp.domain.allocation import decide
 from ecerp.domain.errors import (
+    ConcurrencyError,
     InvalidTransitionError,
     NotFoundError,
 )
@@ -49,34 +50,62 @@ def allocate_orders(cmd: AllocateOrders, ctx: Context) -> BatchResult:
     cannot be served does not block the ones behind it.  Splitting (per
     shop) and the held orders of shops that reserve for them come last, in
     one more unit over what is still waiting, as they would in one unit.
+
+    Each unit that loses a race is run again alone (units already committed
+    keep their outcomes); the orders of a unit that lost every attempt are
+    ``rejected`` with the :class:`ConcurrencyError`.
+
+    Raises:
+        ConcurrencyError: the serving queue could not be read (nothing done).
     """
     if cmd.order_ids is not None:
-        with ctx.uow as uow:
+        return _allocate_unit(ctx, cmd.order_ids, cmd.actor, split=True)
+
+    def read_queue(uow: UnitOfWork) -> list[str]:
+        with uow:
+            return list(uow.orders.queue(ALLOCATABLE))
+
+    queue = ctx.unit(read_queue)
+    outcomes: dict[str, Outcome] = {}
+    starts = range(0, max(len(queue) - ALLOCATE_CHUNK, 0), ALLOCATE_CHUNK)
+    for start in starts:
+        chunk = queue[start : start + ALLOCATE_CHUNK]
+        outcomes.update((o.ref, o) for o in _allocate_unit(ctx, chunk, cmd.actor, split=False))
+    rest = queue[len(starts) * ALLOCATE_CHUNK :]
+    last = _allocate_unit(ctx, None, cmd.actor, split=True, lost=rest)
+    outcomes.update((o.ref, o) for o in last)
+    return BatchResult(tuple(outcomes.values()))
+
+
+def _allocate_unit(
+    ctx: Context,
+    order_ids: Sequence[str] | None,
+    actor: str,
+    *,
+    split: bool,
+    lost: Sequence[str] = (),
+) -> BatchResult:
+    """Allocate ``order_ids`` (``None``: every allocatable order) in a unit of
+    work of its own, run again when it lost a race; each order (of
+    ``order_ids``, else of ``lost``) ``rejected`` with the
+    :class:`ConcurrencyError` when no attempt won (nothing of the unit
+    committed)."""
+
+    def work(uow: UnitOfWork) -> BatchResult:
+        with uow:
             result = allocate_in(
-                uow, cmd.order_ids, at=ctx.now(), actor=cmd.actor, config=ctx.config
+                uow, order_ids, at=ctx.now(), actor=actor, config=ctx.config, split=split
             )
             uow.commit()
         return result
-    with ctx.uow as uow:
-        queue = list(uow.orders.queue(ALLOCATABLE))
-    outcomes: dict[str, Outcome] = {}
-    for start in range(0, max(len(queue) - ALLOCATE_CHUNK, 0), ALLOCATE_CHUNK):
-        with ctx.uow as uow:
-            chunk = allocate_in(
-                uow,
-                queue[start : start + ALLOCATE_CHUNK],
-                at=ctx.now(),
-                actor=cmd.actor,
-                config=ctx.config,
-                split=False,
-            )
-            uow.commit()
-        outcomes.update((o.ref, o) for o in chunk)
-    with ctx.uow as uow:
-        last = allocate_in(uow, None, at=ctx.now(), actor=cmd.actor, config=ctx.config)
-        uow.commit()
-    outcomes.update((o.ref, o) for o in last)
-    return BatchResult(tuple(outcomes.values()))
+
+    try:
+        return ctx.unit(work)
+    except ConcurrencyError as err:
+        refs = dict.fromkeys(order_ids if order_ids is not None else lost)
+        return BatchResult(
+            tuple(Outcome(oid, OutcomeKind.REJECTED, oid, err, str(err)) for oid in refs)
+        )
 
 
 def allocate_in(

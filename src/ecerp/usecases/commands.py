@@ -16,6 +16,7 @@ from ecerp.domain.catalog import Alias, Bundle, Product, Shop, Sku
 from ecerp.domain.orders import Address, ChannelLine, ChannelOrder
 from ecerp.domain.stock import Warehouse
 from ecerp.usecases.idempotency import idempotency_key_validator
+from ecerp.usecases.results import Outcome
 
 
 def _strs(value: Iterable[str]) -> tuple[str, ...]:
@@ -169,8 +170,14 @@ class ClosePeriod(Command):
 # --- orders ---------------------------------------------------------------------------
 
 
-def _drafts(value: Iterable[ChannelOrder]) -> Iterable[ChannelOrder]:
-    return value
+def _drafts(value: Iterable[ChannelOrder]) -> tuple[ChannelOrder, ...]:
+    """Drafts held as a tuple: a handler may run twice (a lost race), so a
+    command never holds an iterator its first attempt would consume."""
+    return tuple(value)
+
+
+def _outcomes(value: Iterable[Outcome]) -> tuple[Outcome, ...]:
+    return tuple(value)
 
 
 @attrs.frozen
@@ -178,17 +185,22 @@ class ImportOrders(Command):
     """Import channel orders: new ones are created, newer versions update the
     existing order, older or equal versions change nothing."""
 
-    orders: Iterable[ChannelOrder] = attrs.field(converter=_drafts)
+    orders: tuple[ChannelOrder, ...] = attrs.field(converter=_drafts)
     actor: str = "import"
 
 
 @attrs.frozen
 class ProcessOrders(Command):
     """Import channel orders, review and route them, then allocate the whole
-    serving queue: a seller's day in one call."""
+    serving queue: a seller's day in one call.
 
-    orders: Iterable[ChannelOrder] = attrs.field(converter=_drafts)
+    ``imported``: outcomes of drafts the same call imported before (with
+    :class:`ImportOrders`, chunk by chunk, as the facade streams a long
+    input); they are reported where they ended too, ahead of ``orders``."""
+
+    orders: tuple[ChannelOrder, ...] = attrs.field(converter=_drafts)
     actor: str = "import"
+    imported: tuple[Outcome, ...] = attrs.field(default=(), converter=_outcomes)
 
 
 @attrs.frozen
@@ -196,7 +208,7 @@ class AcceptOrders(Command):
     """Import a few channel orders (a web shop's webhook) and allocate them
     in one transaction."""
 
-    orders: Iterable[ChannelOrder] = attrs.field(converter=_drafts)
+    orders: tuple[ChannelOrder, ...] = attrs.field(converter=_drafts)
     actor: str = "import"
 
 

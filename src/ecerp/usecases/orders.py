@@ -13,13 +13,14 @@ Allocation lives in :mod:`ecerp.usecases.allocation`, merge and split in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import attrs
 
 from ecerp.domain.catalog import Catalog
 from ecerp.domain.errors import (
+    ConcurrencyError,
     EcerpError,
     InvalidTransitionError,
     NotFoundError,
@@ -65,15 +66,9 @@ from ecerp.usecases.routing import route_order
 IMPORT_CHUNK = 20_000
 
 
-def _chunks(drafts: Iterable[ChannelOrder], size: int) -> Iterable[list[ChannelOrder]]:
-    chunk: list[ChannelOrder] = []
-    for draft in drafts:
-        chunk.append(draft)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _chunks(drafts: Sequence[ChannelOrder], size: int) -> Iterator[Sequence[ChannelOrder]]:
+    for start in range(0, len(drafts), size):
+        yield drafts[start : start + size]
 
 
 def _ref(draft: ChannelOrder) -> str:
@@ -81,12 +76,15 @@ def _ref(draft: ChannelOrder) -> str:
 
 
 def import_orders(cmd: ImportOrders, ctx: Context) -> BatchResult:
-    """Create or update orders from channel drafts.
+    """Create or update orders from channel drafts, in chunks of
+    :data:`IMPORT_CHUNK`, one unit of work each (run again, alone, when it
+    lost a race).
 
     Per draft: ``created``; ``updated`` (a newer version was applied);
     ``unchanged`` (same or older version, or a repeat within the batch);
     ``rejected`` with the error (unknown shop or SKU, a change the order's
-    status no longer allows...).
+    status no longer allows...; a :class:`ConcurrencyError` for each draft of
+    a chunk that lost its race every time, which stored nothing).
     """
     outcomes: list[Outcome] = []
     for chunk in _chunks(cmd.orders, IMPORT_CHUNK):
@@ -95,28 +93,40 @@ def import_orders(cmd: ImportOrders, ctx: Context) -> BatchResult:
 
 
 def process_orders(cmd: ProcessOrders, ctx: Context) -> BatchResult:
-    """Import, review and route ``cmd.orders`` (streamed, in chunks), then
-    allocate every ready and waiting order in serving order (streamed, in
-    chunks): newly imported orders do not jump the queue ahead of older
-    waiting ones.
+    """Import, review and route ``cmd.orders`` (in chunks), then allocate
+    every ready and waiting order in serving order (in chunks): newly
+    imported orders do not jump the queue ahead of older waiting ones.
 
-    One outcome per draft, in input order, telling where it ended:
-    ``allocated`` (detail: the warehouse), ``waiting`` (the SKUs short),
-    ``held`` (the reasons), ``rejected`` (the error), or the import outcome
-    (``created`` for an unpaid order, ``unchanged``...).  An order merged on
-    import reports the merged order's outcome.  Then one outcome for each
-    other order the allocation changed: parts split off, and orders imported
-    earlier that were allocated now.
+    One outcome per draft (those of ``cmd.imported`` first), in input order,
+    telling where it ended: ``allocated`` (detail: the warehouse),
+    ``waiting`` (the SKUs short), ``held`` (the reasons), ``rejected`` (the
+    error), or the import outcome (``created`` for an unpaid order,
+    ``unchanged``...).  An order merged on import reports the merged order's
+    outcome.  Then one outcome for each other order the allocation changed:
+    parts split off, and orders imported earlier that were allocated now.
     """
-    imported = import_orders(ImportOrders(cmd.orders, actor=cmd.actor), ctx)
-    allocated = allocate_orders(AllocateOrders(None, actor=cmd.actor), ctx)
-    with ctx.uow as uow:
-        return _where_they_ended(uow, imported, allocated)
+    imported = BatchResult(
+        cmd.imported + import_orders(ImportOrders(cmd.orders, actor=cmd.actor), ctx).outcomes
+    )
+    try:
+        allocated = allocate_orders(AllocateOrders(None, actor=cmd.actor), ctx)
+    except ConcurrencyError:  # the queue could not even be read: nothing allocated
+        return imported
+
+    def where(uow: UnitOfWork) -> BatchResult:
+        with uow:
+            return _where_they_ended(uow, imported, allocated)
+
+    try:
+        return ctx.unit(where)
+    except ConcurrencyError:  # tell what is known without the holds' lookup
+        return _where_they_ended(None, imported, allocated)
 
 
 def accept_orders(cmd: AcceptOrders, ctx: Context) -> BatchResult:
     """The web shop's webhook: import, review and route ``cmd.orders`` (a
-    few) and allocate them, in one unit of work (one transaction).
+    few) and allocate them, in one unit of work (one transaction), run again
+    from scratch when it lost a race.
 
     Older orders ready or waiting for the same SKUs are allocated in the same
     run, ahead of the new ones (serving order), so a new order never takes
@@ -124,51 +134,64 @@ def accept_orders(cmd: AcceptOrders, ctx: Context) -> BatchResult:
     whole day's batch is :func:`process_orders`).  A draft that changed
     nothing (a webhook delivered twice) is ``unchanged`` and allocates
     nothing.  Outcomes as :func:`process_orders` gives them, then one for
-    each older order whose status the allocation changed.
+    each older order whose status the allocation changed; every draft is
+    ``rejected`` with the :class:`ConcurrencyError` when every attempt lost
+    its race (nothing stored).
     """
+
+    def work(uow: UnitOfWork) -> BatchResult:
+        with uow:
+            result = _accept_in(uow, cmd, ctx)
+            uow.commit()
+        return result
+
+    try:
+        return ctx.unit(work)
+    except ConcurrencyError as err:
+        return BatchResult(tuple(_lost(_ref(d), err) for d in cmd.orders))
+
+
+def _accept_in(uow: UnitOfWork, cmd: AcceptOrders, ctx: Context) -> BatchResult:
     at = ctx.now()
-    with ctx.uow as uow:
-        imported = BatchResult(tuple(_import_in(uow, list(cmd.orders), cmd.actor, ctx, at)))
-        targets = {
-            o.detail.removeprefix("merged into ")
-            if o.detail.startswith("merged into ")
-            else o.order
-            for o in imported
-            if o.kind in (OutcomeKind.CREATED, OutcomeKind.UPDATED) and o.order is not None
-        }
-        ready = [
-            order
-            for order in uow.orders.find_many(sorted(t for t in targets if t)).values()
-            if order.status in ALLOCATABLE
-        ]
-        skus = {sku for order in ready for _, sku in order.requirements}
-        older = uow.orders.ids_needing(skus, ALLOCATABLE) if skus else ()
-        was = {  # the older orders' statuses, to report only those that changed
-            oid: order.status
-            for oid, order in uow.orders.find_many(older).items()
-            if oid not in targets
-        }
-        allocated = allocate_in(
-            uow, [*(o.id for o in ready), *older], at=at, actor=cmd.actor, config=ctx.config
-        )
-        now = uow.orders.find_many(was)
-        allocated = BatchResult(
-            tuple(
-                o
-                for o in allocated
-                if o.order not in was or now[o.order].status is not was[o.order]
-            )
-        )
-        result = _where_they_ended(uow, imported, allocated)
-        uow.commit()
-    return result
+    imported = BatchResult(tuple(_import_in(uow, list(cmd.orders), cmd.actor, ctx, at)))
+    targets = {
+        o.detail.removeprefix("merged into ") if o.detail.startswith("merged into ") else o.order
+        for o in imported
+        if o.kind in (OutcomeKind.CREATED, OutcomeKind.UPDATED) and o.order is not None
+    }
+    ready = [
+        order
+        for order in uow.orders.find_many(sorted(t for t in targets if t)).values()
+        if order.status in ALLOCATABLE
+    ]
+    skus = {sku for order in ready for _, sku in order.requirements}
+    older = uow.orders.ids_needing(skus, ALLOCATABLE) if skus else ()
+    was = {  # the older orders' statuses, to report only those that changed
+        oid: order.status
+        for oid, order in uow.orders.find_many(older).items()
+        if oid not in targets
+    }
+    allocated = allocate_in(
+        uow, [*(o.id for o in ready), *older], at=at, actor=cmd.actor, config=ctx.config
+    )
+    now = uow.orders.find_many(was)
+    allocated = BatchResult(
+        tuple(o for o in allocated if o.order not in was or now[o.order].status is not was[o.order])
+    )
+    return _where_they_ended(uow, imported, allocated)
+
+
+def _lost(ref: str, err: ConcurrencyError) -> Outcome:
+    """The outcome of an item whose unit of work lost its race every time."""
+    return Outcome(ref, OutcomeKind.REJECTED, error=err, detail=str(err))
 
 
 def _where_they_ended(
-    uow: UnitOfWork, imported: BatchResult, allocated: BatchResult
+    uow: UnitOfWork | None, imported: BatchResult, allocated: BatchResult
 ) -> BatchResult:
     """One outcome per imported draft, telling where it ended after
-    allocation, then the other orders the allocation changed."""
+    allocation, then the other orders the allocation changed (without a
+    unit of work to look them up, held orders keep their import outcome)."""
     after = {o.order: o for o in allocated if o.order is not None}
     merged_into = {
         o.order: o.detail.removeprefix("merged into ")
@@ -180,7 +203,7 @@ def _where_they_ended(
     )
     held = {
         oid: order
-        for oid, order in uow.orders.find_many(rest).items()
+        for oid, order in (uow.orders.find_many(rest).items() if uow is not None else ())
         if order.status is OrderStatus.ON_HOLD
     }
     outcomes: list[Outcome] = []
@@ -211,11 +234,20 @@ def _where_they_ended(
     return BatchResult(tuple(outcomes))
 
 
-def _import_chunk(chunk: list[ChannelOrder], actor: str, ctx: Context) -> list[Outcome]:
-    with ctx.uow as uow:
-        outcomes = _import_in(uow, chunk, actor, ctx, ctx.now())
-        uow.commit()
-    return outcomes
+def _import_chunk(chunk: Sequence[ChannelOrder], actor: str, ctx: Context) -> list[Outcome]:
+    """Import ``chunk`` in a unit of work of its own (run again when it lost
+    a race); every draft ``rejected`` when no attempt won."""
+
+    def work(uow: UnitOfWork) -> list[Outcome]:
+        with uow:
+            outcomes = _import_in(uow, list(chunk), actor, ctx, ctx.now())
+            uow.commit()
+        return outcomes
+
+    try:
+        return ctx.unit(work)
+    except ConcurrencyError as err:
+        return [_lost(_ref(d), err) for d in chunk]
 
 
 def _import_in(

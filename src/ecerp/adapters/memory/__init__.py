@@ -5,7 +5,8 @@ work private overlays, so it rolls back exactly like the SQL backends and
 raises the same errors.
 """
 
+from ecerp.adapters.memory.dead_letters import MemoryDeadLetters
 from ecerp.adapters.memory.store import MemoryStore
 from ecerp.adapters.memory.unit_of_work import MemoryUnitOfWork
 
-__all__ = ["MemoryStore", "MemoryUnitOfWork"]
+__all__ = ["MemoryDeadLetters", "MemoryStore", "MemoryUnitOfWork"]

@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 """The Alembic revision this version of ecerp expects."""
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -248,3 +248,19 @@ settings_versions = Table(
 """The store's settings, one row per version (never changed once written):
 who set it, when, which fields changed (a JSON list) and the whole settings
 as a JSON document (:mod:`ecerp.adapters.formats.settings`)."""
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("consumer", String(300), nullable=False),
+    Column("events", Text, nullable=False),  # JSON list of [kind, payload]
+    Column("error_type", String(200), nullable=False),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("first_failed_at", UtcText(), nullable=False),
+    Column("last_failed_at", UtcText(), nullable=False),
+    sqlite_autoincrement=True,  # ids never come back after a letter is removed
+)
