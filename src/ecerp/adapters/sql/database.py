@@ -17,7 +17,6 @@ and may be retried.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -26,104 +25,42 @@ from typing import Any
 import attrs
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import (
-    ArgumentError,
-    DBAPIError,
-    IntegrityError,
-    NoSuchModuleError,
-    OperationalError,
-)
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from ecerp.adapters.sql import schema
 from ecerp.adapters.sql.bulk import Bulk
 from ecerp.adapters.sql.catalog_cache import CatalogCache
-from ecerp.domain.errors import (
-    BackendError,
-    ConcurrencyError,
-    UnsupportedUrlError,
+from ecerp.adapters.sql.errors import (
+    AuthenticationError,
+    DatabaseLockedError,
+    DatabaseUnreachableError,
+    SchemaError,
+    safe_url,
+    translate,
 )
+from ecerp.domain.errors import BackendError, EcerpError, UnsupportedUrlError
 from ecerp.domain.events import Event
 
 SCHEMES = ("sqlite:///", "postgresql+psycopg://", "postgresql://")
 
 
-class DatabaseUnreachableError(BackendError):
-    """The server did not answer (wrong host or port, not running)."""
-
-
-class AuthenticationError(BackendError):
-    """The server refused the credentials."""
-
-
-class DatabaseLockedError(BackendError):
-    """Another process held the database lock longer than the busy timeout."""
-
-
-class SchemaError(BackendError):
-    """The database has no ecerp schema, an older one, or a newer one."""
-
-    def __init__(self, message: str, *, found: str | None, expected: str) -> None:
-        super().__init__(message, found=found, expected=expected)
-
-
-def _safe(url: str) -> str:
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+_safe = safe_url
 
 
 @contextmanager
 def translate_errors(url: str) -> Iterator[None]:
-    """Turn driver errors into ecerp errors naming the problem."""
+    """Turn driver errors raised in the block into ecerp errors naming the
+    problem (see :func:`ecerp.adapters.sql.errors.translate`)."""
     try:
         yield
-    except IntegrityError as err:
-        raise ConcurrencyError(
-            f"another writer got there first ({type(err.orig).__name__}); retry", url=_safe(url)
-        ) from err
-    except DBAPIError as err:
-        full = str(err.orig) if err.orig is not None else str(err)
-        low = full.lower()
-        # libpq adds hints on further lines; ecerp errors are one line
-        msg = next((ln.strip() for ln in full.strip().splitlines() if ln.strip()), full)
-        code = getattr(err.orig, "sqlstate", None)
-        if code in ("40001", "40P01") or "deadlock" in low or "could not serialize" in low:
-            raise ConcurrencyError(
-                f"transaction conflict: {msg.strip()}; retry", url=_safe(url)
-            ) from err
-        if "database is locked" in low or "database table is locked" in low:
-            raise DatabaseLockedError(
-                f"{_safe(url)}: database is locked by another process (busy timeout passed)",
-                url=_safe(url),
-            ) from err
-        if (
-            "authentication failed" in low
-            or "no password supplied" in low
-            or ("role" in low and "does not exist" in low)
-            or code in ("28P01", "28000")
-        ):
-            raise AuthenticationError(
-                f"{_safe(url)}: the server refused the credentials", url=_safe(url)
-            ) from err
-        if isinstance(err, OperationalError) and (
-            "connection refused" in low
-            or "could not connect" in low
-            or "could not translate host" in low
-            or "failed to resolve host" in low
-            or "name or service not known" in low
-            or "temporary failure in name resolution" in low
-            or "no such file or directory" in low
-            or "timeout expired" in low
-            or "connection failed" in low
-        ):
-            raise DatabaseUnreachableError(
-                f"{_safe(url)}: cannot reach the database ({msg.strip()})", url=_safe(url)
-            ) from err
-        if isinstance(err, OperationalError) and "unable to open database file" in low:
-            raise DatabaseUnreachableError(
-                f"{_safe(url)}: cannot open the database file", url=_safe(url)
-            ) from err
-        raise BackendError(
-            f"{_safe(url)}: {type(err.orig).__name__}: {msg.strip()}", url=_safe(url)
-        ) from err
+    except EcerpError:
+        raise
+    except Exception as err:
+        translated = translate(err, url)
+        if translated is None:
+            raise
+        raise translated from err
 
 
 @attrs.define
@@ -142,7 +79,13 @@ class Database:
     """Many-row statements in this database's placeholder style."""
 
     def __attrs_post_init__(self) -> None:
-        self.bulk = Bulk(postgres=self.is_postgres)
+        url = self.url
+
+        def translated(err: BaseException, statement: str, params: Any) -> EcerpError | None:
+            return translate(err, url, statement=statement, params=params)
+
+        self.bulk = Bulk(postgres=self.is_postgres, translate=translated)
+        _translate_engine_errors(self.engine, url)
 
     @property
     def outbox(self) -> bool:
@@ -203,6 +146,17 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Database:
         return Database(url, engine, is_postgres=True)
     except (NoSuchModuleError, ArgumentError, ImportError) as err:
         raise UnsupportedUrlError(url, ("memory://", *SCHEMES)) from err
+
+
+def _translate_engine_errors(engine: Engine, url: str) -> None:
+    """Every error SQLAlchemy sees on ``engine`` (statements, ``BEGIN``,
+    commit, rollback, connecting) leaves it already translated."""
+
+    @event.listens_for(engine, "handle_error")
+    def on_error(ctx: ExceptionContext) -> BaseException | None:
+        return translate(
+            ctx.original_exception, url, statement=ctx.statement, params=ctx.parameters
+        )
 
 
 def _sqlite_setup(engine: Engine, timeout: float) -> None:

@@ -358,6 +358,28 @@ class SqlStockState(StockState):
             self._seq_loaded = True
         return self.next_seq
 
+    def seq_numbers(self) -> Iterable[int]:
+        """SQLite: on from the last move (the unit holds the write lock).
+        PostgreSQL: drawn from the ``move_seq`` sequence, which never waits
+        for other writers (units touching other SKUs do not serialise on
+        it); numbers a unit drew and did not use, or rolled back, are gaps."""
+        if not self._db.is_postgres:
+            return super().seq_numbers()
+        return self._drawn()
+
+    def _drawn(self) -> Iterator[int]:
+        # one number first (most units make one move or a few), then more
+        # per round trip as a unit turns out to make many
+        size = 1
+        while True:
+            rows = self._db.bulk.rows(
+                self._conn,
+                f"SELECT nextval('{t.MOVE_SEQUENCE}') FROM generate_series(1, ?)",
+                (size,),
+            )
+            yield from sorted(int(n) for (n,) in rows)
+            size = min(size * 8, 4096)
+
     def period_end(self) -> datetime | None:
         if not self._period_loaded:
             # Share-locked on PostgreSQL: a unit that checked its moves against
