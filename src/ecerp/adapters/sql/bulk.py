@@ -35,6 +35,7 @@ Translate = Callable[[BaseException, str, Any], BaseException | None]
 def _untranslated(err: BaseException, statement: str, params: Any) -> BaseException | None:
     return None
 
+
 #: From how many rows an insert on PostgreSQL goes by ``COPY`` (one stream
 #: instead of a statement per row: measured 5-10x faster for a batch).
 COPY_MIN_ROWS = 100

@@ -24,17 +24,22 @@ from typing import Any
 
 import attrs
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from ecerp.adapters.sql import schema
 from ecerp.adapters.sql.bulk import Bulk
 from ecerp.adapters.sql.catalog_cache import CatalogCache
 from ecerp.adapters.sql.errors import (
-    AuthenticationError,
-    DatabaseLockedError,
-    DatabaseUnreachableError,
+    AuthenticationError as AuthenticationError,
+)
+from ecerp.adapters.sql.errors import (
+    DatabaseLockedError as DatabaseLockedError,
+)
+from ecerp.adapters.sql.errors import (
+    DatabaseUnreachableError as DatabaseUnreachableError,
+)
+from ecerp.adapters.sql.errors import (
     SchemaError,
     safe_url,
     translate,

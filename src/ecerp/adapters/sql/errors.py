@@ -244,9 +244,7 @@ def translate(
             orig, statement, params, f"number out of the range the database stores ({msg})", bad
         )
     if code == "22001" or sqlite_code == "SQLITE_TOOBIG":
-        return _validation(
-            orig, statement, params, f"text too long ({msg})", _too_long(statement)
-        )
+        return _validation(orig, statement, params, f"text too long ({msg})", _too_long(statement))
     if code == "23502" or sqlite_code == "SQLITE_CONSTRAINT_NOTNULL":
         column = getattr(getattr(orig, "diag", None), "column_name", None)
         if column is None:
@@ -265,9 +263,7 @@ def translate(
         return AuthenticationError(f"{shown}: the server refused the credentials", url=shown)
     operational = kind == "OperationalError" or type(err).__name__ == "OperationalError"
     if operational and any(word in low for word in _CONNECT_WORDS):
-        return DatabaseUnreachableError(
-            f"{shown}: cannot reach the database ({msg})", url=shown
-        )
+        return DatabaseUnreachableError(f"{shown}: cannot reach the database ({msg})", url=shown)
     if operational and "unable to open database file" in low:
         return DatabaseUnreachableError(f"{shown}: cannot open the database file", url=shown)
     if _is_driver_error(err):
