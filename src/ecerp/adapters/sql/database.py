@@ -40,10 +40,9 @@ from ecerp.adapters.sql.errors import (
     DatabaseUnreachableError as DatabaseUnreachableError,
 )
 from ecerp.adapters.sql.errors import (
-    SchemaError,
-    safe_url,
-    translate,
+    SchemaError as SchemaError,
 )
+from ecerp.adapters.sql.errors import safe_url, translate
 from ecerp.domain.errors import BackendError, EcerpError, UnsupportedUrlError
 from ecerp.domain.events import Event
 
