@@ -87,31 +87,17 @@ def _first_line(text: str) -> str:
     return next((ln.strip() for ln in text.strip().splitlines() if ln.strip()), text.strip())
 
 
-def _bad_text(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    if "\x00" in value:
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def _columns(statement: str | None, params: Any) -> Iterable[tuple[str, object]]:
     """``(column, value)`` pairs of a statement's parameters, as far as they
     can be told: named parameters by name, ``?``/``%s`` marks of an
     ``INSERT INTO t (a, b) VALUES`` or ``UPDATE t SET a = ?`` by position."""
     rows: Sequence[Any]
-    if params is None:
-        return
-    if isinstance(params, Mapping) or (
-        isinstance(params, Sequence) and params and not isinstance(params[0], Sequence | Mapping)
-    ):
+    if isinstance(params, Mapping):
         rows = [params]
-    elif isinstance(params, Sequence) and not isinstance(params, str | bytes):
-        rows = params
+    elif isinstance(params, Sequence) and params and not isinstance(params, str | bytes):
+        first = params[0]
+        one_row = not isinstance(first, Mapping | Sequence) or isinstance(first, str | bytes)
+        rows = [params] if one_row else params
     else:
         return
     names: list[str] = []
@@ -129,11 +115,13 @@ def _columns(statement: str | None, params: Any) -> Iterable[tuple[str, object]]
                 yield (names[i] if i < len(names) else f"parameter {i + 1}"), value
 
 
-def _culprit(
-    statement: str | None, params: Any, bad: Callable[[object], bool]
-) -> tuple[str, object] | None:
+Culprit = Callable[[str, object], bool]
+"""Whether this value of this column is what the database refused."""
+
+
+def _culprit(statement: str | None, params: Any, bad: Culprit) -> tuple[str, object] | None:
     for column, value in _columns(statement, params):
-        if bad(value):
+        if bad(column, value):
             return column, value
     return None
 
@@ -157,7 +145,7 @@ def _validation(
     statement: str | None,
     params: Any,
     reason: str,
-    bad: Callable[[object], bool],
+    bad: Culprit,
 ) -> ValidationError:
     column = getattr(getattr(orig, "diag", None), "column_name", None)
     found = _culprit(statement, params, bad)
@@ -167,29 +155,41 @@ def _validation(
     return ValidationError(column or _table(statement) or "value", None, reason)
 
 
-def _too_long(statement: str | None) -> Callable[[object], bool]:
+def _too_long(statement: str | None) -> Culprit:
     from ecerp.adapters.sql.schema import metadata
 
     table = metadata.tables.get(_table(statement) or "")
-    limits = {
+    limits: dict[str, int] = {
         c.name: length
         for c in (table.columns if table is not None else ())
         if (length := getattr(c.type, "length", None))
     }
-    longest = max(limits.values(), default=0)
 
-    def bad(value: object) -> bool:
-        return isinstance(value, str) and len(value) > longest
+    def bad(column: str, value: object) -> bool:
+        limit = limits.get(column)
+        return isinstance(value, str) and limit is not None and len(value) > limit
 
     return bad
 
 
-def _out_of_range(value: object) -> bool:
+def _out_of_range(column: str, value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64
 
 
-def _int32(value: object) -> bool:
+def _int32(column: str, value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and not -(2**31) <= value < 2**31
+
+
+def _bad_text(column: str, value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    if "\x00" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def translate(
@@ -252,7 +252,7 @@ def translate(
             column = found.group(1) if found else "value"
         return ValidationError(column, None, "a value is required")
     if code is not None and code.startswith("22"):
-        return _validation(orig, statement, params, msg, lambda v: False)
+        return _validation(orig, statement, params, msg, lambda c, v: False)
     # --- connecting ---------------------------------------------------------------------
     if (
         "authentication failed" in low
