@@ -89,12 +89,16 @@ def test_lost_races_are_concurrency_errors_on_every_path(postgres_url: str, code
                 conn.execute(text(raise_state(code)))
             conn.rollback()
             with pytest.raises(ConcurrencyError):
-                with db.bulk.pipelined(conn, rows=2):
-                    db.bulk.execute(conn, raise_state(code))
-                    db.bulk.execute(conn, "SELECT 1")
+                _pipelined(db, conn, raise_state(code), "SELECT 1")
             conn.rollback()
     finally:
         db.dispose()
+
+
+def _pipelined(db: Database, conn: Connection, *statements: str) -> None:
+    with db.bulk.pipelined(conn, rows=len(statements)):
+        for statement in statements:
+            db.bulk.execute(conn, statement)
 
 
 def test_a_conflict_found_at_commit_is_a_concurrency_error(postgres_url: str) -> None:
