@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from ecerp.adapters.sql import Database, SqlUnitOfWork, make_engine
 from ecerp.adapters.sql import schema as sql_schema
+from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.testing.contracts import BackendContract, UowFactory
 from sqlsupport import (
     drop_postgres_database,
@@ -36,6 +37,22 @@ def _reopener(url: str) -> Iterator[Callable[[], UowFactory]]:
     yield reopen
     for db in engines:
         db.dispose()
+
+
+def _reader(uow_factory: UowFactory) -> UowFactory:
+    """Read-only units on the database ``uow_factory``'s units use."""
+
+    def reader() -> UnitOfWork:
+        uow = uow_factory()
+        assert isinstance(uow, SqlUnitOfWork)
+        return SqlUnitOfWork(uow.db, readonly=True)
+
+    return reader
+
+
+def _flush(uow: UnitOfWork) -> None:
+    assert isinstance(uow, SqlUnitOfWork)
+    uow.flush()
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +78,16 @@ class TestSqliteBackend(BackendContract):
     def reopen_uow_factory(self, database_url: str) -> Iterator[Callable[[], UowFactory]]:
         """A new engine on the same file: what another process would see."""
         yield from _reopener(database_url)
+
+    @pytest.fixture
+    def read_uow_factory(self, uow_factory: UowFactory) -> UowFactory:
+        """A reader on its own connection (WAL: it does not wait for the
+        writer's lock, and reads the last committed state)."""
+        return _reader(uow_factory)
+
+    @pytest.fixture
+    def flush_unit(self) -> Callable[[UnitOfWork], None]:
+        return _flush
 
 
 @pytest.fixture(scope="session")
@@ -89,3 +116,12 @@ class TestPostgresBackend(BackendContract):
     @pytest.fixture
     def reopen_uow_factory(self, postgres_session_url: str) -> Iterator[Callable[[], UowFactory]]:
         yield from _reopener(postgres_session_url)
+
+    @pytest.fixture
+    def read_uow_factory(self, uow_factory: UowFactory) -> UowFactory:
+        """A second session."""
+        return _reader(uow_factory)
+
+    @pytest.fixture
+    def flush_unit(self) -> Callable[[UnitOfWork], None]:
+        return _flush

@@ -1162,6 +1162,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.db = db
         self.readonly = readonly
         self._conn: Connection | None = None
+        self._flushed_events: list[Event] = []
 
     def _begin(self) -> None:
         with translate_errors(self.db.url):
@@ -1192,20 +1193,40 @@ class SqlUnitOfWork(UnitOfWork):
         return self._conn
 
     def _gather_events(self) -> list[Event]:
-        events = self.stock.book().collect_events()
+        events, self._flushed_events = self._flushed_events, []
+        events.extend(self.stock.book().collect_events())
         for order in self.orders.touched():
             events.extend(order.collect_events())
         return events
 
-    def _commit(self) -> None:
+    def flush(self) -> None:
+        """Write this unit's changes so far into its open transaction without
+        committing: its own later reads see them, no other connection does
+        until :meth:`commit` (which then commits them with whatever follows);
+        leaving the block without committing drops them.
+
+        Raises:
+            BackendError: the unit is read-only; a driver error, translated.
+        """
         if self.readonly:
-            raise BackendError("a read-only unit of work cannot commit", url=self.db.url)
-        conn = self.connection
+            raise BackendError("a read-only unit of work cannot write", url=self.db.url)
+        self._flushed_events.extend(self._gather_events())
+        self._write(self.connection)
+        self._fresh(self.connection)
+
+    def _write(self, conn: Connection) -> None:
         with translate_errors(self.db.url):
             self.catalog.write(conn)
             self.stock.state.write(self.stock.book().changes())
             self.orders.write(conn)
             self.documents.write(conn)
+
+    def _commit(self) -> None:
+        if self.readonly:
+            raise BackendError("a read-only unit of work cannot commit", url=self.db.url)
+        conn = self.connection
+        self._write(conn)
+        with translate_errors(self.db.url):
             stored = [e for e in self.pending_events if self.db.wants(e)] if self.db.outbox else []
             if stored:
                 at = self.db.clock_now()
@@ -1223,6 +1244,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._fresh(conn)
 
     def _rollback(self) -> None:
+        self._flushed_events = []
         if self._conn is not None and self._conn.in_transaction():
             self._conn.rollback()
 
