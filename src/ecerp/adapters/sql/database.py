@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -77,6 +77,9 @@ class Database:
     outbox_filter: Callable[[Event], bool] | None = None
     """Which events the unit of work stores in the outbox (those something
     takes, see ``MessageBus.wants``); ``None``: none."""
+    busy_timeout: float = 30.0
+    """SQLite: seconds a writer waits for the database lock (``?timeout=``)
+    before :class:`DatabaseLockedError`."""
     catalog_cache: CatalogCache = attrs.field(factory=CatalogCache)
     """Committed catalog rows shared by this database's units of work."""
     bulk: Bulk = attrs.field(init=False)
@@ -104,6 +107,12 @@ class Database:
 
     def clock_now(self) -> datetime:
         return datetime.now(UTC)
+
+    def read(self) -> Connection:
+        """A connection for reading only: on SQLite its transaction is a plain
+        ``BEGIN`` (a WAL snapshot that never waits for, nor blocks, a writer),
+        not ``BEGIN IMMEDIATE``; roll it back (leaving its ``with`` does)."""
+        return self.engine.connect().execution_options(ecerp_readonly=True)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -140,7 +149,7 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Database:
                 parsed, connect_args={"timeout": timeout, "check_same_thread": False}
             )
             _sqlite_setup(engine, timeout)
-            return Database(url, engine, is_postgres=False)
+            return Database(url, engine, is_postgres=False, busy_timeout=timeout)
         engine = create_engine(
             parsed,
             isolation_level="READ COMMITTED",
@@ -182,8 +191,9 @@ def _sqlite_setup(engine: Engine, timeout: float) -> None:
 
 
 def current_revision(db: Database) -> str | None:
-    """The schema revision stored in the database (``None``: no ecerp schema)."""
-    with translate_errors(db.url), db.engine.connect() as conn:
+    """The schema revision stored in the database (``None``: no ecerp schema).
+    A read: it never takes SQLite's write lock."""
+    with translate_errors(db.url), db.read() as conn:
         if not inspect(conn).has_table("alembic_version"):
             return None
         row = conn.execute(text("SELECT version_num FROM alembic_version")).first()

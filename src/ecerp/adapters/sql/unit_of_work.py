@@ -11,6 +11,7 @@ what they share.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
@@ -32,7 +33,7 @@ from sqlalchemy import (
 from ecerp.adapters.sql import schema as t
 from ecerp.adapters.sql.bulk import Bulk
 from ecerp.adapters.sql.catalog_cache import VERSION_KEY, CatalogCache, CatalogRows
-from ecerp.adapters.sql.database import Database, translate_errors
+from ecerp.adapters.sql.database import Database, DatabaseLockedError, translate_errors
 from ecerp.adapters.sql.serialization import CONVERTER, dump_event, dump_order, load_order
 from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
 from ecerp.domain.errors import BackendError, DuplicateError
@@ -1165,6 +1166,29 @@ class SqlUnitOfWork(UnitOfWork):
         self._flushed_events: list[Event] = []
 
     def _begin(self) -> None:
+        """Open the transaction.  A SQLite writer takes the database lock
+        here: SQLite's busy handler waits for it with growing pauses, and
+        should SQLite answer busy at once (it may, while another connection
+        checkpoints or recovers the WAL) the whole ``BEGIN IMMEDIATE`` is
+        tried again, with backoff, until the busy timeout has passed;
+        then :class:`DatabaseLockedError`."""
+        started = time.monotonic()
+        pause = 0.01
+        while True:
+            try:
+                conn = self._connect()
+            except DatabaseLockedError:
+                waited = time.monotonic() - started
+                if self.readonly or waited + pause >= self.db.busy_timeout:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+                continue
+            self._conn = conn
+            self._fresh(conn)
+            return
+
+    def _connect(self) -> Connection:
         with translate_errors(self.db.url):
             conn = self.db.engine.connect()
             try:
@@ -1174,8 +1198,7 @@ class SqlUnitOfWork(UnitOfWork):
             except BaseException:
                 conn.close()
                 raise
-        self._conn = conn
-        self._fresh(conn)
+        return conn
 
     def _fresh(self, conn: Connection) -> None:
         lock = self.db.is_postgres and not self.readonly
