@@ -499,6 +499,8 @@ def open_erp(
     rules: RuleSet | None = None,
     rate_tables: Mapping[str, Iterable[RateTable]] | Iterable[RateTable] = (),
     live_services: Mapping[str, Iterable[LiveService]] | Iterable[LiveService] = (),
+    create: bool | None = None,
+    upgrade: bool = False,
 ) -> ERP:
     """Open an ERP on the backend named by ``url``.
 
@@ -520,9 +522,20 @@ def open_erp(
             without a service gets the cheapest qualifying one.
         live_services: ``(CarrierRates, service)`` pairs (by warehouse, or a
             list for every warehouse) quoted live when a service is chosen.
+        create: whether an empty SQL database gets the ecerp schema.  The
+            default (``None``) creates it on SQLite (a new file works with
+            one call) and not on PostgreSQL; ``False`` refuses an empty
+            database everywhere (production: a mistyped path fails instead
+            of starting an empty shop); ``True`` creates it on PostgreSQL too.
+        upgrade: upgrade a database at an older ecerp schema (by default it
+            is refused with a ``SchemaError`` saying how).
 
     Raises:
         UnsupportedUrlError: the URL names no backend ecerp has.
+        MissingDependencyError: the backend's optional packages are missing
+            (names the extra to install).
+        SchemaError: no schema and not to create it, an older one and not
+            to upgrade it, or a newer one.
     """
     config = Config(
         review=review,
@@ -533,7 +546,13 @@ def open_erp(
         live_services=live_services,
     )
     bus, backend = bootstrap(
-        url, clock=clock, publishers=publishers, auto_allocate=auto_allocate, config=config
+        url,
+        clock=clock,
+        publishers=publishers,
+        auto_allocate=auto_allocate,
+        config=config,
+        create=create,
+        upgrade=upgrade,
     )
     return ERP(bus, backend, actor)
 

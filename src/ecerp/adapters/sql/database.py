@@ -43,7 +43,12 @@ from ecerp.adapters.sql.errors import (
     SchemaError as SchemaError,
 )
 from ecerp.adapters.sql.errors import safe_url, translate
-from ecerp.domain.errors import BackendError, EcerpError, UnsupportedUrlError
+from ecerp.domain.errors import (
+    BackendError,
+    EcerpError,
+    MissingDependencyError,
+    UnsupportedUrlError,
+)
 from ecerp.domain.events import Event
 
 SCHEMES = ("sqlite:///", "postgresql+psycopg://", "postgresql://")
@@ -157,7 +162,11 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Database:
             connect_args={"connect_timeout": 10},
         )
         return Database(url, engine, is_postgres=True)
-    except (NoSuchModuleError, ArgumentError, ImportError) as err:
+    except ImportError as err:
+        raise MissingDependencyError(
+            err.name or "psycopg", "postgres" if "psycopg" in str(err) else "sql", "PostgreSQL"
+        ) from err
+    except (NoSuchModuleError, ArgumentError) as err:
         raise UnsupportedUrlError(url, ("memory://", *SCHEMES)) from err
 
 
@@ -200,42 +209,98 @@ def current_revision(db: Database) -> str | None:
         return None if row is None else str(row[0])
 
 
+def is_empty(db: Database) -> bool:
+    """Whether the database has no tables at all (SQLite: or no file yet)."""
+    path = db.engine.url.database
+    if db.is_sqlite and path and path != ":memory:" and not os.path.exists(path):
+        return True
+    with translate_errors(db.url), db.read() as conn:
+        return not inspect(conn).get_table_names()
+
+
 def check_schema(db: Database) -> None:
-    """Refuse a database this version of ecerp cannot use.
+    """Refuse a database this version of ecerp cannot use as it is.
 
     Raises:
         SchemaError: no schema (create it), an older one (upgrade it), or a
             newer one (upgrade ecerp).
         DatabaseUnreachableError, AuthenticationError: cannot connect.
     """
+    open_schema(db, create=False, upgrade=False)
+
+
+def open_schema(db: Database, *, create: bool | None, upgrade: bool) -> None:
+    """Make sure ``db`` has the schema this ecerp expects, creating or
+    upgrading it only as allowed.
+
+    Args:
+        create: an empty database (SQLite: also a file that does not exist
+            yet) gets the schema; ``None``: yes on SQLite (the embedded
+            default works with one call), no on PostgreSQL (a server's
+            database is created on purpose).  A database that has tables
+            but no ecerp schema is never changed on opening.
+        upgrade: a database at an older ecerp schema is upgraded (otherwise
+            refused, saying how to upgrade it).
+
+    Raises:
+        SchemaError: no schema and ``create`` is false, an older one and
+            ``upgrade`` is false, a newer one (upgrade ecerp), or only
+            tables ecerp did not make.
+        DatabaseUnreachableError, AuthenticationError, DatabaseLockedError.
+    """
     from ecerp.adapters.sql.migrations_api import known_revisions
 
     expected = schema.SCHEMA_REVISION
+    shown = _safe(db.url)
+    how = f"`python -m ecerp db upgrade {shown}`"
     path = db.engine.url.database
-    if db.is_sqlite and path and path != ":memory:" and not os.path.exists(path):
+    missing_file = db.is_sqlite and path and path != ":memory:" and not os.path.exists(path)
+    found = None if missing_file else current_revision(db)
+    if found == expected:
+        return
+    if create is None:
+        create = db.is_sqlite
+    if found is None:
+        if create and is_empty(db):
+            _migrate_to_head(db)
+            return
+        if create:
+            raise SchemaError(
+                f"{shown} has tables but no ecerp schema, so ecerp does not add its own "
+                f"on opening; to add them anyway run {how}",
+                found=None,
+                expected=expected,
+            )
+        what = "no such database file" if missing_file else "has no ecerp schema"
         raise SchemaError(
-            f"{_safe(db.url)}: no such database file; create it with "
-            f"`python -m ecerp db upgrade {_safe(db.url)}`",
+            f"{shown}: {what}; create it with {how} (or open_erp(url, create=True))",
             found=None,
             expected=expected,
         )
-    found = current_revision(db)
-    if found == expected:
-        return
-    hint = f"run `python -m ecerp db upgrade {_safe(db.url)}` (or ecerp.upgrade_database(url))"
-    if found is None:
-        raise SchemaError(
-            f"{_safe(db.url)} has no ecerp schema: {hint}", found=None, expected=expected
-        )
     if found in known_revisions():
+        if upgrade:
+            _migrate_to_head(db)
+            return
         raise SchemaError(
-            f"{_safe(db.url)} has schema {found}, this ecerp needs {expected}: {hint}",
+            f"{shown} has schema {found}, this ecerp needs {expected}: upgrade it with "
+            f"{how} (or open_erp(url, upgrade=True))",
             found=found,
             expected=expected,
         )
     raise SchemaError(
-        f"{_safe(db.url)} has schema {found}, newer than this ecerp knows ({expected}): "
-        "upgrade ecerp",
+        f"{shown} has schema {found}, newer than this ecerp knows ({expected}): upgrade ecerp",
         found=found,
         expected=expected,
     )
+
+
+def _migrate_to_head(db: Database) -> None:
+    """Run the migrations; another process doing the same at the same time
+    is fine (whoever finishes first made the schema)."""
+    from ecerp.adapters.sql.migrations_api import upgrade
+
+    try:
+        upgrade(db.url)
+    except EcerpError:
+        if current_revision(db) != schema.SCHEMA_REVISION:
+            raise
