@@ -15,8 +15,10 @@ told to ``upgrade``).
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -280,3 +282,38 @@ def test_db_upgrade_and_downgrade_refuse_unknown_revisions_in_one_line(sqlite_ur
 def test_postgres_fixture_databases_are_dropped_by_name_only() -> None:
     with pytest.raises(ValueError, match="not a test database"):
         sqlsupport.drop_postgres_database("postgresql+psycopg://u@localhost/postgres")
+
+
+def _open_when_told(url: str, start: Any, results: Any) -> None:
+    """Child process: open ``url`` (creating its schema) when ``start`` opens."""
+    try:
+        start.wait(60)
+        open_erp(url, create=True).close()
+        results.put("ok")
+    except BaseException as err:  # noqa: BLE001 - the parent reports it
+        results.put(f"{type(err).__name__}: {err}")
+
+
+def test_two_processes_opening_a_new_database_at_once_both_succeed(
+    empty_backend_url: str,
+) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(2)
+    results = ctx.Queue()
+    workers = [
+        ctx.Process(target=_open_when_told, args=(empty_backend_url, start, results))
+        for _ in range(2)
+    ]
+    for proc in workers:
+        proc.start()
+    try:
+        said = [results.get(timeout=120) for _ in workers]
+    finally:
+        for proc in workers:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()
+    assert said == ["ok", "ok"]
+    assert stored_revision(empty_backend_url) == [SCHEMA_REVISION]
+    book_some_stock(empty_backend_url)
+    assert on_hand(empty_backend_url) == 7
