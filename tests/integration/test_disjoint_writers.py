@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ import pytest
 
 from ecerp import EcerpError, Sku, Warehouse, open_erp
 from ecerp.adapters.sql import SqlUnitOfWork, make_engine
+from ecerp.domain.stock import SUPPLIER
 
 PROCESSES = 4
 RECEIPTS = 60
@@ -119,3 +121,44 @@ def test_processes_receiving_their_own_skus_all_succeed(backend_url: str) -> Non
             assert [m.at for m in mine] == sorted(m.at for m in mine)
         assert erp.inventory.verify() == []
         erp.check()
+
+
+def test_receipts_of_the_same_stock_are_numbered_in_the_order_they_committed(
+    postgres_url: str,
+) -> None:
+    """The first unit holds MUG's stock (it read it, under lock) but has not
+    made its move yet; the second unit's receipt of MUG waits for it.  The
+    second must not have drawn its number before waiting, or the ledger
+    would list it before a move that committed earlier."""
+    _warehouse_with(postgres_url, ["MUG"])
+    db = make_engine(postgres_url)
+    first_holds_mug = threading.Event()
+    seqs: dict[str, int] = {}
+
+    def first() -> None:
+        with SqlUnitOfWork(db) as uow:
+            book = uow.stock.book()
+            book.balance("MUG", SUPPLIER)  # read under lock, as a receipt does first
+            first_holds_mug.set()
+            time.sleep(0.5)  # the second unit is queueing for MUG by now
+            seqs["first"] = book.receive("MUG", "SH", 1, at=_now(), actor="ann").seq
+            uow.commit()
+
+    def second() -> None:
+        first_holds_mug.wait(30)
+        with SqlUnitOfWork(db) as uow:
+            seqs["second"] = uow.stock.book().receive("MUG", "SH", 2, at=_now(), actor="bob").seq
+            uow.commit()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        with SqlUnitOfWork(db, readonly=True) as uow:
+            ledger = [(m.actor, m.qty) for m in uow.stock.moves(sku="MUG")]
+    finally:
+        db.dispose()
+    assert seqs["first"] < seqs["second"]
+    assert ledger[-2:] == [("ann", 1), ("bob", 2)]
