@@ -322,3 +322,18 @@ def test_the_bus_retries_a_deadlocked_command_to_success(
         assert one.inventory.position("A", "SH").on_hand == 12
         assert one.inventory.position("B", "SH").on_hand == 12
         assert one.inventory.verify() == []
+
+
+@pytest.mark.parametrize("path", sorted(WRITES))
+def test_a_missing_required_value_is_a_validation_error_naming_the_column(
+    backend_url: str, path: str
+) -> None:
+    db = make_engine(backend_url)
+    try:
+        with db.engine.connect() as conn:
+            with pytest.raises(ValidationError) as refused:
+                WRITES[path](db, conn, ("k", None))
+            conn.rollback()
+        assert refused.value.field == "value"
+    finally:
+        db.dispose()
