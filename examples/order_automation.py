@@ -256,7 +256,7 @@ def show(title: str) -> None:
 def main(argv: list[str]) -> int:
     url = argv[1] if len(argv) > 1 else "memory://"
     if url.startswith("sqlite"):
-        upgrade_database(url)  # a SQL database gets its schema (opening never creates it)
+        upgrade_database(url)  # a SQL database gets its schema (opening creates it only on SQLite)
     orders = the_mornings_orders()
     clock = SimulatedClock(MORNING + timedelta(minutes=30))
     erp = open_erp(

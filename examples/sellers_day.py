@@ -253,7 +253,7 @@ def run(erp: ERP, clock: SimulatedClock) -> None:
 def main(argv: list[str]) -> int:
     url = argv[1] if len(argv) > 1 else DEFAULT_URL
     if not url.startswith("memory://"):
-        upgrade_database(url)  # a SQL database gets its schema (opening never creates it)
+        upgrade_database(url)  # a SQL database gets its schema (opening creates it only on SQLite)
     clock = SimulatedClock(at(7, 30))
     with open_erp(url, clock=clock, actor="anna") as erp:
         if erp.inventory.warehouses():

@@ -67,10 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             downgrade_database(args.url, args.revision)
             print(f"{args.url}: schema at {args.revision}")
         elif args.action == "check":
-            open_backend(args.url).close()
+            open_backend(args.url, create=False).close()
             print(f"{args.url}: ok")
         elif args.action == "verify":
-            backend = open_backend(args.url)
+            backend = open_backend(args.url, create=False)
             try:
                 problems = backend.verify()
             finally:
@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _relay(url: str, *, once: bool, interval: float) -> int:
     try:
-        bus, backend = bootstrap(url)
+        bus, backend = bootstrap(url, create=False)
     except EcerpError as err:
         print(f"ecerp: {err}", file=sys.stderr)
         return 2

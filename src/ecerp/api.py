@@ -755,6 +755,8 @@ def open_erp(
     rules: RuleSet | None = None,
     rate_tables: Mapping[str, Iterable[RateTable]] | Iterable[RateTable] = (),
     live_services: Mapping[str, Iterable[LiveService]] | Iterable[LiveService] = (),
+    create: bool | None = None,
+    upgrade: bool = False,
 ) -> ERP:
     """Open an ERP on the backend named by ``url``.
 
@@ -778,6 +780,13 @@ def open_erp(
         live_services: ``(CarrierRates, service)`` pairs (by warehouse, or a
             list for every warehouse) quoted live when a service is chosen
             (this process's; not stored).
+        create: whether an empty SQL database gets the ecerp schema.  The
+            default (``None``) creates it on SQLite (a new file works with
+            one call) and not on PostgreSQL; ``False`` refuses an empty
+            database everywhere (production: a mistyped path fails instead
+            of starting an empty shop); ``True`` creates it on PostgreSQL too.
+        upgrade: upgrade a database at an older ecerp schema (by default it
+            is refused with a ``SchemaError`` saying how).
 
     ``review``, ``blacklist``, ``rules`` and ``rate_tables`` are **stored
     settings** (see ``erp.settings``): every process that opens the store
@@ -790,6 +799,10 @@ def open_erp(
     Raises:
         UnsupportedUrlError: the URL names no backend ecerp has.
         ValidationError: a malformed setting (nothing stored).
+        MissingDependencyError: the backend's optional packages are missing
+            (names the extra to install).
+        SchemaError: no schema and not to create it, an older one and not
+            to upgrade it, or a newer one.
     """
     blacklist, rate_tables = _materialised(blacklist), _materialised(rate_tables)
     given: dict[str, Any] = {
@@ -810,6 +823,8 @@ def open_erp(
         auto_allocate=auto_allocate,
         config=source.local,
         settings=source,
+        create=create,
+        upgrade=upgrade,
     )
     erp = ERP(bus, backend, actor)
     try:

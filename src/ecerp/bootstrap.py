@@ -5,19 +5,21 @@ Nothing here runs at import time; opening a backend happens when called.
 
 Supported URLs: ``memory://`` (a fresh in-memory store),
 ``sqlite:///path.db`` (embedded, the default for apps) and
-``postgresql+psycopg://user:pass@host/db`` (several processes).  SQL schemas
-are created and upgraded explicitly with :func:`upgrade_database`.
+``postgresql+psycopg://user:pass@host/db`` (several processes).  Opening a
+new SQLite file creates its schema; everything else about schemas is asked
+for (``create=``, ``upgrade=``, or :func:`upgrade_database`).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 
 import attrs
 
 from ecerp.adapters.clock import SystemClock
 from ecerp.adapters.memory import MemoryDeadLetters, MemoryStore, MemoryUnitOfWork
-from ecerp.domain.errors import UnsupportedUrlError
+from ecerp.domain.errors import MissingDependencyError, UnsupportedUrlError
 from ecerp.domain.events import Event
 from ecerp.domain.stock import Discrepancy, StockState
 from ecerp.ports.clock import Clock
@@ -66,11 +68,41 @@ class Backend:
         return fixed
 
 
-def open_backend(url: str) -> Backend:
+#: The packages each SQL backend needs, and the extra that installs them.
+SQL_PACKAGES = (("sqlalchemy", "sql"), ("alembic", "sql"), ("orjson", "sql"))
+POSTGRES_PACKAGES = (*SQL_PACKAGES, ("psycopg", "postgres"))
+
+
+def require_packages(url: str) -> None:
+    """Check that the packages the backend of ``url`` needs can be imported.
+
+    Raises:
+        MissingDependencyError: one is missing (naming the extra to install).
+    """
+    postgres = url.startswith(("postgresql+psycopg://", "postgresql://"))
+    for package, extra in POSTGRES_PACKAGES if postgres else SQL_PACKAGES:
+        try:
+            importlib.import_module(package)
+        except ImportError as err:
+            backend = "PostgreSQL" if postgres else "SQLite"
+            raise MissingDependencyError(package, extra, backend) from err
+
+
+def open_backend(url: str, *, create: bool | None = None, upgrade: bool = False) -> Backend:
     """Open the storage named by ``url``.
+
+    Args:
+        create: give an empty SQL database the ecerp schema (``None``, the
+            default: on SQLite yes, so a new file works with one call; on
+            PostgreSQL no).  ``False`` refuses an empty database (for
+            production: a wrong path is an error, not a new empty shop).
+        upgrade: upgrade a SQL database at an older ecerp schema (by
+            default refused, saying how).
 
     Raises:
         UnsupportedUrlError: the scheme is not one ecerp knows.
+        MissingDependencyError: the backend's optional packages are missing.
+        SchemaError: see :func:`ecerp.adapters.sql.open_schema`.
     """
     if url.startswith("memory://"):
         store = MemoryStore()
@@ -86,17 +118,18 @@ def open_backend(url: str) -> Backend:
             dead_letters=MemoryDeadLetters(),
         )
     if url.startswith(SUPPORTED_SCHEMES[1:]):
-        return _open_sql(url)
+        return _open_sql(url, create=create, upgrade=upgrade)
     raise UnsupportedUrlError(url, SUPPORTED_SCHEMES)
 
 
-def _open_sql(url: str) -> Backend:
-    from ecerp.adapters.sql import SqlUnitOfWork, check_schema, make_engine, read_state
+def _open_sql(url: str, *, create: bool | None, upgrade: bool) -> Backend:
+    require_packages(url)
+    from ecerp.adapters.sql import SqlUnitOfWork, make_engine, open_schema, read_state
     from ecerp.adapters.sql.outbox import SqlDeadLetters, SqlOutbox
 
     db = make_engine(url)
     try:
-        check_schema(db)
+        open_schema(db, create=create, upgrade=upgrade)
     except BaseException:
         db.dispose()
         raise
@@ -130,6 +163,7 @@ def upgrade_database(url: str, revision: str = "head") -> None:
     """
     if not url.startswith(SUPPORTED_SCHEMES[1:]):
         raise UnsupportedUrlError(url, SUPPORTED_SCHEMES[1:])
+    require_packages(url)
     from ecerp.adapters.sql import upgrade
 
     upgrade(url, revision)
@@ -139,6 +173,7 @@ def downgrade_database(url: str, revision: str) -> None:
     """Downgrade a SQL schema to ``revision`` (``"base"``: remove it)."""
     if not url.startswith(SUPPORTED_SCHEMES[1:]):
         raise UnsupportedUrlError(url, SUPPORTED_SCHEMES[1:])
+    require_packages(url)
     from ecerp.adapters.sql import downgrade
 
     downgrade(url, revision)
@@ -152,10 +187,13 @@ def bootstrap(
     auto_allocate: bool = True,
     config: Config | None = None,
     settings: SettingsSource | None = None,
+    create: bool | None = None,
+    upgrade: bool = False,
 ) -> tuple[MessageBus, Backend]:
-    """Open ``url`` and wire a message bus over it (applying the store's
-    settings when ``settings`` is given, else ``config``)."""
-    backend = open_backend(url)
+    """Open ``url`` (``create`` and ``upgrade`` as for :func:`open_backend`)
+    and wire a message bus over it (applying the store's settings when
+    ``settings`` is given, else ``config``)."""
+    backend = open_backend(url, create=create, upgrade=upgrade)
     bus = MessageBus(
         backend.uow_factory,
         clock or SystemClock(),

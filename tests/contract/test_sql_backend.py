@@ -18,6 +18,7 @@ from ecerp import open_erp
 from ecerp.adapters.sql import Database, SqlUnitOfWork, make_engine
 from ecerp.adapters.sql import schema as sql_schema
 from ecerp.adapters.sql.outbox import SqlDeadLetters
+from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.testing.contracts import BackendContract, UowFactory
 from ecerp.testing.idempotency import IdempotencyContract
 from ecerp.testing.reliability import ErpOpener, ReliabilityContract
@@ -40,6 +41,22 @@ def _reopener(url: str) -> Iterator[Callable[[], UowFactory]]:
     yield reopen
     for db in engines:
         db.dispose()
+
+
+def _reader(uow_factory: UowFactory) -> UowFactory:
+    """Read-only units on the database ``uow_factory``'s units use."""
+
+    def reader() -> UnitOfWork:
+        uow = uow_factory()
+        assert isinstance(uow, SqlUnitOfWork)
+        return SqlUnitOfWork(uow.db, readonly=True)
+
+    return reader
+
+
+def _flush(uow: UnitOfWork) -> None:
+    assert isinstance(uow, SqlUnitOfWork)
+    uow.flush()
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +92,16 @@ class TestSqliteBackend(BackendContract, IdempotencyContract, ReliabilityContrac
         db = make_engine(database_url)
         yield SqlDeadLetters(db)
         db.dispose()
+
+    @pytest.fixture
+    def read_uow_factory(self, uow_factory: UowFactory) -> UowFactory:
+        """A reader on its own connection (WAL: it does not wait for the
+        writer's lock, and reads the last committed state)."""
+        return _reader(uow_factory)
+
+    @pytest.fixture
+    def flush_unit(self) -> Callable[[UnitOfWork], None]:
+        return _flush
 
 
 @pytest.fixture(scope="session")
@@ -116,3 +143,12 @@ class TestPostgresBackend(BackendContract, IdempotencyContract, ReliabilityContr
         db = make_engine(postgres_session_url)
         yield SqlDeadLetters(db)
         db.dispose()
+
+    @pytest.fixture
+    def read_uow_factory(self, uow_factory: UowFactory) -> UowFactory:
+        """A second session."""
+        return _reader(uow_factory)
+
+    @pytest.fixture
+    def flush_unit(self) -> Callable[[UnitOfWork], None]:
+        return _flush

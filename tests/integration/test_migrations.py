@@ -1,16 +1,24 @@
-"""Schema migrations: explicit upgrades and downgrades, and refusing a
+"""Schema migrations: creating, upgrading and downgrading, and refusing a
 database whose schema does not match this version of ecerp.
 
-Opening never creates or changes a schema: a database with none, or an older
-one, is refused with the command that fixes it; a newer one (written by a
-later ecerp) is refused with the advice to upgrade ecerp.  The same holds on
-SQLite and PostgreSQL, and through ``python -m ecerp db ...``.
+Opening creates a schema only where it is safe to: a new or empty SQLite
+file gets one (the embedded default works with one call), a PostgreSQL
+database only with ``create=True``, and ``create=False`` refuses an empty
+database everywhere (production: a mistyped path is an error, not a new
+empty shop).  An older schema is upgraded only when asked
+(``upgrade=True`` or ``python -m ecerp db upgrade``); otherwise it is
+refused with what to run.  A newer one (written by a later ecerp) is refused
+with the advice to upgrade ecerp.  The same holds on SQLite and PostgreSQL,
+and through ``python -m ecerp db ...`` (which never creates a schema unless
+told to ``upgrade``).
 """
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,7 +63,7 @@ def test_one_upgrade_turns_an_empty_database_into_a_working_ledger(
     empty_backend_url: str,
 ) -> None:
     with pytest.raises(SchemaError):
-        open_erp(empty_backend_url)
+        open_erp(empty_backend_url, create=False)
 
     upgrade_database(empty_backend_url)
 
@@ -99,22 +107,60 @@ def test_downgrade_to_base_removes_the_schema_and_upgrade_builds_it_again(
     assert on_hand(backend_url) == 7
 
 
-def test_a_database_without_the_ecerp_schema_is_refused_with_the_command_that_fixes_it(
+def test_a_database_without_the_ecerp_schema_is_refused_when_creating_is_refused(
     empty_backend_url: str,
 ) -> None:
     with pytest.raises(SchemaError) as refused:
-        open_erp(empty_backend_url)
+        open_erp(empty_backend_url, create=False)
     message = str(refused.value)
     assert "no ecerp schema" in message or "no such database file" in message
     assert "ecerp db upgrade" in message
+    assert "create=True" in message
     assert refused.value.fields["expected"] == SCHEMA_REVISION
 
 
-def test_opening_a_missing_sqlite_file_does_not_create_it(tmp_path: Path) -> None:
+def test_opening_a_missing_sqlite_file_refusing_creation_does_not_create_it(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "nowhere.db"
     with pytest.raises(SchemaError, match="no such database file"):
-        open_erp(f"sqlite:///{path}")
+        open_erp(f"sqlite:///{path}", create=False)
     assert not path.exists()
+
+
+def test_opening_a_new_sqlite_file_creates_the_shop_with_one_call(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    book_some_stock(url)
+    assert on_hand(url) == 7
+    assert stored_revision(url) == [SCHEMA_REVISION]
+
+
+def test_opening_an_empty_sqlite_file_creates_the_schema(tmp_path: Path) -> None:
+    path = tmp_path / "shop.db"
+    path.touch()
+    book_some_stock(f"sqlite:///{path}")
+    assert on_hand(f"sqlite:///{path}") == 7
+
+
+def test_an_empty_postgresql_database_gets_a_schema_only_when_asked(
+    empty_postgres_url: str,
+) -> None:
+    with pytest.raises(SchemaError, match="create=True"):
+        open_erp(empty_postgres_url)
+    assert table_columns(empty_postgres_url) == {}
+
+    open_erp(empty_postgres_url, create=True).close()
+    book_some_stock(empty_postgres_url)
+    assert on_hand(empty_postgres_url) == 7
+
+
+def test_a_database_with_tables_ecerp_did_not_make_is_never_given_a_schema_on_opening(
+    empty_backend_url: str,
+) -> None:
+    run_sql(empty_backend_url, "CREATE TABLE customers (id INTEGER PRIMARY KEY)")
+    with pytest.raises(SchemaError, match="ecerp db upgrade"):
+        open_erp(empty_backend_url, create=True)
+    assert set(table_columns(empty_backend_url)) == {"customers"}
 
 
 @pytest.mark.parametrize("older", known_revisions()[:-1])
@@ -123,12 +169,16 @@ def test_a_database_at_an_earlier_revision_asks_for_the_upgrade_and_then_works(
 ) -> None:
     upgrade_database(empty_backend_url, older)
 
-    with pytest.raises(SchemaError) as refused:
-        open_erp(empty_backend_url)
-    assert refused.value.fields["found"] == older
-    assert "ecerp db upgrade" in str(refused.value)
+    for create in (None, True, False):
+        with pytest.raises(SchemaError) as refused:
+            open_erp(empty_backend_url, create=create)
+        assert refused.value.fields["found"] == older
+        assert "ecerp db upgrade" in str(refused.value)
+        assert "upgrade=True" in str(refused.value)
+    assert stored_revision(empty_backend_url) == [older]
 
-    upgrade_database(empty_backend_url)
+    open_erp(empty_backend_url, upgrade=True).close()
+    assert stored_revision(empty_backend_url) == [SCHEMA_REVISION]
     book_some_stock(empty_backend_url)
     assert on_hand(empty_backend_url) == 7
 
@@ -232,3 +282,38 @@ def test_db_upgrade_and_downgrade_refuse_unknown_revisions_in_one_line(sqlite_ur
 def test_postgres_fixture_databases_are_dropped_by_name_only() -> None:
     with pytest.raises(ValueError, match="not a test database"):
         sqlsupport.drop_postgres_database("postgresql+psycopg://u@localhost/postgres")
+
+
+def _open_when_told(url: str, start: Any, results: Any) -> None:
+    """Child process: open ``url`` (creating its schema) when ``start`` opens."""
+    try:
+        start.wait(60)
+        open_erp(url, create=True).close()
+        results.put("ok")
+    except BaseException as err:  # noqa: BLE001 - the parent reports it
+        results.put(f"{type(err).__name__}: {err}")
+
+
+def test_two_processes_opening_a_new_database_at_once_both_succeed(
+    empty_backend_url: str,
+) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(2)
+    results = ctx.Queue()
+    workers = [
+        ctx.Process(target=_open_when_told, args=(empty_backend_url, start, results))
+        for _ in range(2)
+    ]
+    for proc in workers:
+        proc.start()
+    try:
+        said = [results.get(timeout=120) for _ in workers]
+    finally:
+        for proc in workers:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()
+    assert said == ["ok", "ok"]
+    assert stored_revision(empty_backend_url) == [SCHEMA_REVISION]
+    book_some_stock(empty_backend_url)
+    assert on_hand(empty_backend_url) == 7

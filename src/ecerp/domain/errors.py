@@ -114,6 +114,23 @@ class UnsupportedUrlError(BackendError):
         )
 
 
+class MissingDependencyError(BackendError):
+    """A backend needs an optional package that is not installed; ``extra``
+    names the ecerp extra that installs it."""
+
+    package: str
+    extra: str
+
+    def __init__(self, package: str, extra: str, backend: str) -> None:
+        super().__init__(
+            f"the {backend} backend needs the Python package {package!r}, which is not "
+            f"installed: pip install 'ecerp[{extra}]'",
+            package=package,
+            extra=extra,
+            backend=backend,
+        )
+
+
 # --- money -------------------------------------------------------------------
 
 

@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import bisect
 import enum
-from collections.abc import Iterable, Mapping
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -288,6 +289,15 @@ class StockState:
         """The sequence number the next move gets."""
         return self.next_seq
 
+    def seq_numbers(self) -> Iterable[int]:
+        """Sequence numbers for a book's next moves, increasing.  Here (and on
+        SQLite, whose writers hold the database lock) they follow on from
+        the last committed move without end; a backend whose writers do not
+        wait for each other (PostgreSQL) hands out numbers drawn from a
+        shared counter instead, with gaps, and a book asks again when they
+        run out."""
+        return itertools.count(self.seq_start())
+
     def period_end(self) -> datetime | None:
         """Moves dated before this are refused (``None``: no closed period)."""
         return self.closed_until
@@ -423,6 +433,7 @@ class StockBook:
         self._state = state
         self._warehouses: dict[str, Warehouse] = {}
         self._next_seq: int | None = None  # read from the state on first use
+        self._seqs: Iterator[int] | None = None
         self.new_moves: list[Move] = []
         self._on_hand: dict[BalanceKey, int] = {}
         self._sellable: dict[WarehouseKey, int] = {}
@@ -560,12 +571,17 @@ class StockBook:
         document: str,
         note: str = "",
     ) -> Move:
-        if self._next_seq is None:
-            self._next_seq = self._state.seq_start()
-        move = Move(self._next_seq, sku, source, dest, qty, reason, document, actor, at, note)
-        self._next_seq += 1
+        # the balances first: a database state locks them as it reads them,
+        # so moves changing the same stock are numbered in the order they
+        # are booked even where numbers are drawn without waiting
         self._set_balance(sku, source, -qty)
         self._set_balance(sku, dest, qty)
+        seq = next(self._seqs, None) if self._seqs is not None else None
+        if seq is None:
+            self._seqs = iter(self._state.seq_numbers())
+            seq = next(self._seqs)
+        self._next_seq = seq + 1
+        move = Move(seq, sku, source, dest, qty, reason, document, actor, at, note)
         self.new_moves.append(move)
         self._events.append(StockMoved(move))
         return move

@@ -22,6 +22,12 @@ backend has (they skip otherwise):
 
 * ``supports_nested_units`` (``False``): a second unit of work may be opened
   while another is open in the same thread.
+* ``read_uow_factory`` (``None``): units of work for reading only, that may
+  be open while a writer's unit is (SQL: another connection); without it,
+  ``uow_factory`` when ``supports_nested_units``.
+* ``flush_unit`` (``None``): sends a unit's changes to the store without
+  committing them (SQL: the statements commit would run, inside the open
+  transaction), so isolation is tested against written, uncommitted rows.
 * ``reopen_uow_factory`` (``None``): a callable that opens the same store
   afresh (a new engine, a new connection) and returns a unit-of-work factory
   on it, for backends whose state outlives the objects that wrote it.
@@ -419,6 +425,18 @@ class _BackendFixtures:
         return False
 
     @pytest.fixture
+    def read_uow_factory(self) -> UowFactory | None:
+        """Units of work to read in while a writer's unit is open (``None``:
+        ``uow_factory``, if ``supports_nested_units``)."""
+        return None
+
+    @pytest.fixture
+    def flush_unit(self) -> Callable[[UnitOfWork], None] | None:
+        """Writes a unit's changes to the store without committing them
+        (``None``: the backend keeps them in the unit until commit)."""
+        return None
+
+    @pytest.fixture
     def reopen_uow_factory(self) -> Callable[[], UowFactory] | None:
         """Opens the test's store afresh and returns a factory on it, or
         ``None`` when the store does not outlive its objects."""
@@ -735,9 +753,14 @@ class UnitOfWorkContract(_BackendFixtures):
             }
 
     def test_one_unit_does_not_see_another_units_uncommitted_work(
-        self, uow_factory: UowFactory, supports_nested_units: bool
+        self,
+        uow_factory: UowFactory,
+        supports_nested_units: bool,
+        read_uow_factory: UowFactory | None,
+        flush_unit: Callable[[UnitOfWork], None] | None,
     ) -> None:
-        if not supports_nested_units:
+        reader_factory = read_uow_factory or (uow_factory if supports_nested_units else None)
+        if reader_factory is None:
             pytest.skip("the backend cannot open two units of work at once")
         commit_work(uow_factory, seed)
 
@@ -745,12 +768,21 @@ class UnitOfWorkContract(_BackendFixtures):
             writer.catalog.view().add_sku(Sku("SECRET"))
             writer.stock.book().receive("LID", "SH", 4, at=T0, actor="ann")
             add_order(writer, channel_order("1001"))
-            with uow_factory() as reader:
+            if flush_unit is not None:
+                flush_unit(writer)
+                assert writer.catalog.view().find_sku("SECRET") is not None
+                assert writer.stock.book().on_hand("LID", "SH") == 4
+            with reader_factory() as reader:
                 assert reader.catalog.view().find_sku("SECRET") is None
                 assert reader.stock.book().on_hand("LID", "SH") == 0
                 assert reader.stock.moves() == []
                 assert reader.orders.find("shopify/web/1001") is None
                 assert reader.orders.count() == 0
+        # the writer left without committing: what it wrote is gone
+        with reader_factory() as after:
+            assert after.catalog.view().find_sku("SECRET") is None
+            assert after.stock.moves() == []
+            assert after.orders.count() == 0
 
     def test_committed_work_survives_reopening_the_store(
         self,

@@ -14,19 +14,27 @@ The SQL is the portable subset SQLite and PostgreSQL share (``INSERT ... ON
 CONFLICT (...) DO UPDATE``), written with ``?`` marks, turned into ``%s`` for
 PostgreSQL once per text.  Values must already be what the driver takes:
 ``str``, ``int`` or ``None`` (times formatted with
-:func:`ecerp.adapters.sql.schema.format_utc`).  Driver errors are raised as
-SQLAlchemy's :class:`~sqlalchemy.exc.DBAPIError` family, as SQLAlchemy would,
-so :func:`ecerp.adapters.sql.database.translate_errors` names them.
+:func:`ecerp.adapters.sql.schema.format_utc`).  Driver errors leave already
+translated, by the same :func:`ecerp.adapters.sql.errors.translate` that
+SQLAlchemy's go through, so every path fails the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Table
-from sqlalchemy.exc import DBAPIError
+
+#: Turns a driver error raised by ``statement`` with ``params`` into the
+#: error to raise (``None``: not a database error, raise it as it is).
+Translate = Callable[[BaseException, str, Any], BaseException | None]
+
+
+def _untranslated(err: BaseException, statement: str, params: Any) -> BaseException | None:
+    return None
+
 
 #: From how many rows an insert on PostgreSQL goes by ``COPY`` (one stream
 #: instead of a statement per row: measured 5-10x faster for a batch).
@@ -39,8 +47,9 @@ PIPELINE_MAX_ROWS = 100
 class Bulk:
     """Driver statements for one database (its placeholder style)."""
 
-    def __init__(self, *, postgres: bool) -> None:
+    def __init__(self, *, postgres: bool, translate: Translate = _untranslated) -> None:
         self._postgres = postgres
+        self._translate = translate
         self._mark = "%s" if postgres else "?"
         self._sql: dict[tuple[Any, ...], str] = {}
         self._texts: dict[str, str] = {}
@@ -98,12 +107,37 @@ class Bulk:
         a unit's writes instead of one per statement) when they write at most
         :data:`PIPELINE_MAX_ROWS` ``rows`` (more go by ``COPY``); nothing on
         SQLite, which has no round trips.  Errors surface at the block's end
-        at the latest, as :class:`~sqlalchemy.exc.DBAPIError`."""
+        at the latest, translated, and once: the statements after the one
+        that failed are not run, and the pipeline's own "pipeline aborted"
+        (which psycopg would log as a warning for every such block) is
+        collected here, never printed."""
         if not self._postgres or rows > PIPELINE_MAX_ROWS:
             yield
             return
-        with self._driver(conn, "(pipeline)", None) as cursor, cursor.connection.pipeline():
-            yield
+        with self._driver(conn, "(pipeline)", None) as cursor:
+            pipeline = cursor.connection.pipeline()
+            pipeline.__enter__()
+            try:
+                yield
+            except BaseException as err:
+                self._end_aborted_pipeline(pipeline, conn, err)
+                raise
+            pipeline.__exit__(None, None, None)
+
+    def _end_aborted_pipeline(self, pipeline: Any, conn: Connection, err: BaseException) -> None:
+        """Leave pipeline mode after the block raised ``err``: the pending
+        results are fetched (psycopg would log their error as "error ignored
+        terminating"); when ``err`` only says the pipeline was aborted, the
+        error that aborted it is raised instead."""
+        dbapi = conn.dialect.loaded_dbapi
+        try:
+            pipeline.__exit__(None, None, None)
+        except dbapi.Error as pending:
+            if _aborted(err):
+                raise (self._translate(pending, "(pipeline)", None) or pending) from pending
+            return
+        if _aborted(err):
+            raise (self._translate(err, "(pipeline)", None) or err) from err
 
     def _copy(
         self, conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
@@ -152,12 +186,16 @@ class Bulk:
     def _driver(self, conn: Connection, text: str, params: Any) -> Iterator[Any]:
         """A driver cursor inside ``conn``'s transaction; driver errors are
         raised as SQLAlchemy raises them (for ``translate_errors``)."""
-        dbapi = conn.dialect.loaded_dbapi
         cursor = self._cursor(conn)
         try:
             yield cursor
-        except dbapi.Error as err:
-            raise DBAPIError.instance(text, params, err, dbapi.Error) from err
+        except Exception as err:
+            if _aborted(err):
+                raise  # the pipeline's end raises what aborted it
+            translated = self._translate(err, text, params)
+            if translated is None:
+                raise
+            raise translated from err
         finally:
             cursor.close()
 
@@ -245,3 +283,14 @@ class Bulk:
         if sql is None:
             sql = self._sql[key] = f"DELETE FROM {table.name} WHERE {where} = {self._mark}"
         self._many(conn, sql, [(v,) for v in values])
+
+
+def _aborted(err: BaseException) -> bool:
+    """Whether ``err`` is (or was caused by) psycopg's "pipeline aborted":
+    the consequence of an earlier statement's error, not an error of its own."""
+    cause: BaseException | None = err
+    while cause is not None:
+        if type(cause).__name__ == "PipelineAborted":
+            return True
+        cause = cause.__cause__
+    return False

@@ -17,29 +17,36 @@ and may be retried.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import (
-    ArgumentError,
-    DBAPIError,
-    IntegrityError,
-    NoSuchModuleError,
-    OperationalError,
-)
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from ecerp.adapters.sql import schema
 from ecerp.adapters.sql.bulk import Bulk
 from ecerp.adapters.sql.catalog_cache import CatalogCache
+from ecerp.adapters.sql.errors import (
+    AuthenticationError as AuthenticationError,
+)
+from ecerp.adapters.sql.errors import (
+    DatabaseLockedError as DatabaseLockedError,
+)
+from ecerp.adapters.sql.errors import (
+    DatabaseUnreachableError as DatabaseUnreachableError,
+)
+from ecerp.adapters.sql.errors import (
+    SchemaError as SchemaError,
+)
+from ecerp.adapters.sql.errors import safe_url, translate
 from ecerp.domain.errors import (
     BackendError,
-    ConcurrencyError,
+    EcerpError,
+    MissingDependencyError,
     UnsupportedUrlError,
 )
 from ecerp.domain.events import Event
@@ -47,83 +54,22 @@ from ecerp.domain.events import Event
 SCHEMES = ("sqlite:///", "postgresql+psycopg://", "postgresql://")
 
 
-class DatabaseUnreachableError(BackendError):
-    """The server did not answer (wrong host or port, not running)."""
-
-
-class AuthenticationError(BackendError):
-    """The server refused the credentials."""
-
-
-class DatabaseLockedError(BackendError):
-    """Another process held the database lock longer than the busy timeout."""
-
-
-class SchemaError(BackendError):
-    """The database has no ecerp schema, an older one, or a newer one."""
-
-    def __init__(self, message: str, *, found: str | None, expected: str) -> None:
-        super().__init__(message, found=found, expected=expected)
-
-
-def _safe(url: str) -> str:
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+_safe = safe_url
 
 
 @contextmanager
 def translate_errors(url: str) -> Iterator[None]:
-    """Turn driver errors into ecerp errors naming the problem."""
+    """Turn driver errors raised in the block into ecerp errors naming the
+    problem (see :func:`ecerp.adapters.sql.errors.translate`)."""
     try:
         yield
-    except IntegrityError as err:
-        raise ConcurrencyError(
-            f"another writer got there first ({type(err.orig).__name__}); retry", url=_safe(url)
-        ) from err
-    except DBAPIError as err:
-        full = str(err.orig) if err.orig is not None else str(err)
-        low = full.lower()
-        # libpq adds hints on further lines; ecerp errors are one line
-        msg = next((ln.strip() for ln in full.strip().splitlines() if ln.strip()), full)
-        code = getattr(err.orig, "sqlstate", None)
-        if code in ("40001", "40P01") or "deadlock" in low or "could not serialize" in low:
-            raise ConcurrencyError(
-                f"transaction conflict: {msg.strip()}; retry", url=_safe(url)
-            ) from err
-        if "database is locked" in low or "database table is locked" in low:
-            raise DatabaseLockedError(
-                f"{_safe(url)}: database is locked by another process (busy timeout passed)",
-                url=_safe(url),
-            ) from err
-        if (
-            "authentication failed" in low
-            or "no password supplied" in low
-            or ("role" in low and "does not exist" in low)
-            or code in ("28P01", "28000")
-        ):
-            raise AuthenticationError(
-                f"{_safe(url)}: the server refused the credentials", url=_safe(url)
-            ) from err
-        if isinstance(err, OperationalError) and (
-            "connection refused" in low
-            or "could not connect" in low
-            or "could not translate host" in low
-            or "failed to resolve host" in low
-            or "name or service not known" in low
-            or "temporary failure in name resolution" in low
-            or "no such file or directory" in low
-            or "timeout expired" in low
-            or "connection failed" in low
-        ):
-            raise DatabaseUnreachableError(
-                f"{_safe(url)}: cannot reach the database ({msg.strip()})", url=_safe(url)
-            ) from err
-        if isinstance(err, OperationalError) and "unable to open database file" in low:
-            raise DatabaseUnreachableError(
-                f"{_safe(url)}: cannot open the database file", url=_safe(url)
-            ) from err
-        raise BackendError(
-            f"{_safe(url)}: {type(err.orig).__name__}: {msg.strip()}", url=_safe(url)
-        ) from err
+    except EcerpError:
+        raise
+    except Exception as err:
+        translated = translate(err, url)
+        if translated is None:
+            raise
+        raise translated from err
 
 
 @attrs.define
@@ -136,13 +82,22 @@ class Database:
     outbox_filter: Callable[[Event], bool] | None = None
     """Which events the unit of work stores in the outbox (those something
     takes, see ``MessageBus.wants``); ``None``: none."""
+    busy_timeout: float = 30.0
+    """SQLite: seconds a writer waits for the database lock (``?timeout=``)
+    before :class:`DatabaseLockedError`."""
     catalog_cache: CatalogCache = attrs.field(factory=CatalogCache)
     """Committed catalog rows shared by this database's units of work."""
     bulk: Bulk = attrs.field(init=False)
     """Many-row statements in this database's placeholder style."""
 
     def __attrs_post_init__(self) -> None:
-        self.bulk = Bulk(postgres=self.is_postgres)
+        url = self.url
+
+        def translated(err: BaseException, statement: str, params: Any) -> EcerpError | None:
+            return translate(err, url, statement=statement, params=params)
+
+        self.bulk = Bulk(postgres=self.is_postgres, translate=translated)
+        _translate_engine_errors(self.engine, url)
 
     @property
     def outbox(self) -> bool:
@@ -157,6 +112,12 @@ class Database:
 
     def clock_now(self) -> datetime:
         return datetime.now(UTC)
+
+    def read(self) -> Connection:
+        """A connection for reading only: on SQLite its transaction is a plain
+        ``BEGIN`` (a WAL snapshot that never waits for, nor blocks, a writer),
+        not ``BEGIN IMMEDIATE``; roll it back (leaving its ``with`` does)."""
+        return self.engine.connect().execution_options(ecerp_readonly=True)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -193,7 +154,7 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Database:
                 parsed, connect_args={"timeout": timeout, "check_same_thread": False}
             )
             _sqlite_setup(engine, timeout)
-            return Database(url, engine, is_postgres=False)
+            return Database(url, engine, is_postgres=False, busy_timeout=timeout)
         engine = create_engine(
             parsed,
             isolation_level="READ COMMITTED",
@@ -201,8 +162,23 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Database:
             connect_args={"connect_timeout": 10},
         )
         return Database(url, engine, is_postgres=True)
-    except (NoSuchModuleError, ArgumentError, ImportError) as err:
+    except ImportError as err:
+        raise MissingDependencyError(
+            err.name or "psycopg", "postgres" if "psycopg" in str(err) else "sql", "PostgreSQL"
+        ) from err
+    except (NoSuchModuleError, ArgumentError) as err:
         raise UnsupportedUrlError(url, ("memory://", *SCHEMES)) from err
+
+
+def _translate_engine_errors(engine: Engine, url: str) -> None:
+    """Every error SQLAlchemy sees on ``engine`` (statements, ``BEGIN``,
+    commit, rollback, connecting) leaves it already translated."""
+
+    @event.listens_for(engine, "handle_error")
+    def on_error(ctx: ExceptionContext) -> BaseException | None:
+        return translate(
+            ctx.original_exception, url, statement=ctx.statement, params=ctx.parameters
+        )
 
 
 def _sqlite_setup(engine: Engine, timeout: float) -> None:
@@ -224,50 +200,107 @@ def _sqlite_setup(engine: Engine, timeout: float) -> None:
 
 
 def current_revision(db: Database) -> str | None:
-    """The schema revision stored in the database (``None``: no ecerp schema)."""
-    with translate_errors(db.url), db.engine.connect() as conn:
+    """The schema revision stored in the database (``None``: no ecerp schema).
+    A read: it never takes SQLite's write lock."""
+    with translate_errors(db.url), db.read() as conn:
         if not inspect(conn).has_table("alembic_version"):
             return None
         row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
         return None if row is None else str(row[0])
 
 
+def is_empty(db: Database) -> bool:
+    """Whether the database has no tables at all (SQLite: or no file yet)."""
+    path = db.engine.url.database
+    if db.is_sqlite and path and path != ":memory:" and not os.path.exists(path):
+        return True
+    with translate_errors(db.url), db.read() as conn:
+        return not inspect(conn).get_table_names()
+
+
 def check_schema(db: Database) -> None:
-    """Refuse a database this version of ecerp cannot use.
+    """Refuse a database this version of ecerp cannot use as it is.
 
     Raises:
         SchemaError: no schema (create it), an older one (upgrade it), or a
             newer one (upgrade ecerp).
         DatabaseUnreachableError, AuthenticationError: cannot connect.
     """
+    open_schema(db, create=False, upgrade=False)
+
+
+def open_schema(db: Database, *, create: bool | None, upgrade: bool) -> None:
+    """Make sure ``db`` has the schema this ecerp expects, creating or
+    upgrading it only as allowed.
+
+    Args:
+        create: an empty database (SQLite: also a file that does not exist
+            yet) gets the schema; ``None``: yes on SQLite (the embedded
+            default works with one call), no on PostgreSQL (a server's
+            database is created on purpose).  A database that has tables
+            but no ecerp schema is never changed on opening.
+        upgrade: a database at an older ecerp schema is upgraded (otherwise
+            refused, saying how to upgrade it).
+
+    Raises:
+        SchemaError: no schema and ``create`` is false, an older one and
+            ``upgrade`` is false, a newer one (upgrade ecerp), or only
+            tables ecerp did not make.
+        DatabaseUnreachableError, AuthenticationError, DatabaseLockedError.
+    """
     from ecerp.adapters.sql.migrations_api import known_revisions
 
     expected = schema.SCHEMA_REVISION
+    shown = _safe(db.url)
+    how = f"`python -m ecerp db upgrade {shown}`"
     path = db.engine.url.database
-    if db.is_sqlite and path and path != ":memory:" and not os.path.exists(path):
+    missing_file = db.is_sqlite and path and path != ":memory:" and not os.path.exists(path)
+    found = None if missing_file else current_revision(db)
+    if found == expected:
+        return
+    if create is None:
+        create = db.is_sqlite
+    if found is None:
+        if create and is_empty(db):
+            _migrate_to_head(db)
+            return
+        if create:
+            raise SchemaError(
+                f"{shown} has tables but no ecerp schema, so ecerp does not add its own "
+                f"on opening; to add them anyway run {how}",
+                found=None,
+                expected=expected,
+            )
+        what = "no such database file" if missing_file else "has no ecerp schema"
         raise SchemaError(
-            f"{_safe(db.url)}: no such database file; create it with "
-            f"`python -m ecerp db upgrade {_safe(db.url)}`",
+            f"{shown}: {what}; create it with {how} (or open_erp(url, create=True))",
             found=None,
             expected=expected,
         )
-    found = current_revision(db)
-    if found == expected:
-        return
-    hint = f"run `python -m ecerp db upgrade {_safe(db.url)}` (or ecerp.upgrade_database(url))"
-    if found is None:
-        raise SchemaError(
-            f"{_safe(db.url)} has no ecerp schema: {hint}", found=None, expected=expected
-        )
     if found in known_revisions():
+        if upgrade:
+            _migrate_to_head(db)
+            return
         raise SchemaError(
-            f"{_safe(db.url)} has schema {found}, this ecerp needs {expected}: {hint}",
+            f"{shown} has schema {found}, this ecerp needs {expected}: upgrade it with "
+            f"{how} (or open_erp(url, upgrade=True))",
             found=found,
             expected=expected,
         )
     raise SchemaError(
-        f"{_safe(db.url)} has schema {found}, newer than this ecerp knows ({expected}): "
-        "upgrade ecerp",
+        f"{shown} has schema {found}, newer than this ecerp knows ({expected}): upgrade ecerp",
         found=found,
         expected=expected,
     )
+
+
+def _migrate_to_head(db: Database) -> None:
+    """Run the migrations; another process doing the same at the same time
+    is fine (whoever finishes first made the schema)."""
+    from ecerp.adapters.sql.migrations_api import upgrade
+
+    try:
+        upgrade(db.url)
+    except EcerpError:
+        if current_revision(db) != schema.SCHEMA_REVISION:
+            raise

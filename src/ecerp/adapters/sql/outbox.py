@@ -32,9 +32,8 @@ class SqlOutbox:
             .order_by(t.outbox.c.id)
             .limit(limit)
         )
-        with translate_errors(self.db.url), self.db.engine.connect() as conn:
-            # a read: on SQLite it does not take (nor wait for) the write lock
-            conn = conn.execution_options(ecerp_readonly=True)
+        # a read: with nothing pending, relaying never waits for SQLite's write lock
+        with translate_errors(self.db.url), self.db.read() as conn:
             rows = conn.execute(stmt).all()
             conn.rollback()
         return [(int(i), load_event(kind, payload)) for i, kind, payload in rows]

@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 """The Alembic revision this version of ecerp expects."""
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -65,6 +65,11 @@ class UtcText(TypeDecorator[datetime]):
 
 
 metadata = MetaData()
+
+MOVE_SEQUENCE = "move_seq"
+"""PostgreSQL only: the sequence move numbers are drawn from (owned by
+``moves.seq``, so ``TRUNCATE moves RESTART IDENTITY`` restarts it).  SQLite
+numbers moves on from the last one, under its write lock."""
 
 products = Table(
     "products",

@@ -11,6 +11,7 @@ what they share.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
@@ -32,7 +33,7 @@ from sqlalchemy import (
 from ecerp.adapters.sql import schema as t
 from ecerp.adapters.sql.bulk import Bulk
 from ecerp.adapters.sql.catalog_cache import VERSION_KEY, CatalogCache, CatalogRows
-from ecerp.adapters.sql.database import Database, translate_errors
+from ecerp.adapters.sql.database import Database, DatabaseLockedError, translate_errors
 from ecerp.adapters.sql.idempotency import SqlIdempotencyRepository
 from ecerp.adapters.sql.serialization import CONVERTER, dump_event, dump_order, load_order
 from ecerp.adapters.sql.settings import SqlSettingsRepository
@@ -371,6 +372,28 @@ class SqlStockState(StockState):
             self.next_seq = int(seq or 0) + 1
             self._seq_loaded = True
         return self.next_seq
+
+    def seq_numbers(self) -> Iterable[int]:
+        """SQLite: on from the last move (the unit holds the write lock).
+        PostgreSQL: drawn from the ``move_seq`` sequence, which never waits
+        for other writers (units touching other SKUs do not serialise on
+        it); numbers a unit drew and did not use, or rolled back, are gaps."""
+        if not self._db.is_postgres:
+            return super().seq_numbers()
+        return self._drawn()
+
+    def _drawn(self) -> Iterator[int]:
+        # one number first (most units make one move or a few), then more
+        # per round trip as a unit turns out to make many
+        size = 1
+        while True:
+            rows = self._db.bulk.rows(
+                self._conn,
+                f"SELECT nextval('{t.MOVE_SEQUENCE}') FROM generate_series(1, ?)",
+                (size,),
+            )
+            yield from sorted(int(n) for (n,) in rows)
+            size = min(size * 8, 4096)
 
     def period_end(self) -> datetime | None:
         if not self._period_loaded:
@@ -1156,8 +1179,32 @@ class SqlUnitOfWork(UnitOfWork):
         self.db = db
         self.readonly = readonly
         self._conn: Connection | None = None
+        self._flushed_events: list[Event] = []
 
     def _begin(self) -> None:
+        """Open the transaction.  A SQLite writer takes the database lock
+        here: SQLite's busy handler waits for it with growing pauses, and
+        should SQLite answer busy at once (it may, while another connection
+        checkpoints or recovers the WAL) the whole ``BEGIN IMMEDIATE`` is
+        tried again, with backoff, until the busy timeout has passed;
+        then :class:`DatabaseLockedError`."""
+        started = time.monotonic()
+        pause = 0.01
+        while True:
+            try:
+                conn = self._connect()
+            except DatabaseLockedError:
+                waited = time.monotonic() - started
+                if self.readonly or waited + pause >= self.db.busy_timeout:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+                continue
+            self._conn = conn
+            self._fresh(conn)
+            return
+
+    def _connect(self) -> Connection:
         with translate_errors(self.db.url):
             conn = self.db.engine.connect()
             try:
@@ -1167,8 +1214,7 @@ class SqlUnitOfWork(UnitOfWork):
             except BaseException:
                 conn.close()
                 raise
-        self._conn = conn
-        self._fresh(conn)
+        return conn
 
     def _fresh(self, conn: Connection) -> None:
         lock = self.db.is_postgres and not self.readonly
@@ -1188,15 +1234,28 @@ class SqlUnitOfWork(UnitOfWork):
         return self._conn
 
     def _gather_events(self) -> list[Event]:
-        events = self.stock.book().collect_events()
+        events, self._flushed_events = self._flushed_events, []
+        events.extend(self.stock.book().collect_events())
         for order in self.orders.touched():
             events.extend(order.collect_events())
         return events
 
-    def _commit(self) -> None:
+    def flush(self) -> None:
+        """Write this unit's changes so far into its open transaction without
+        committing: its own later reads see them, no other connection does
+        until :meth:`commit` (which then commits them with whatever follows);
+        leaving the block without committing drops them.
+
+        Raises:
+            BackendError: the unit is read-only; a driver error, translated.
+        """
         if self.readonly:
-            raise BackendError("a read-only unit of work cannot commit", url=self.db.url)
-        conn = self.connection
+            raise BackendError("a read-only unit of work cannot write", url=self.db.url)
+        self._flushed_events.extend(self._gather_events())
+        self._write(self.connection)
+        self._fresh(self.connection)
+
+    def _write(self, conn: Connection) -> None:
         with translate_errors(self.db.url):
             self.catalog.write(conn)
             self.stock.state.write(self.stock.book().changes())
@@ -1204,6 +1263,13 @@ class SqlUnitOfWork(UnitOfWork):
             self.documents.write(conn)
             self.idempotency.write(conn)
             self.settings.write(conn)
+
+    def _commit(self) -> None:
+        if self.readonly:
+            raise BackendError("a read-only unit of work cannot commit", url=self.db.url)
+        conn = self.connection
+        self._write(conn)
+        with translate_errors(self.db.url):
             stored = [e for e in self.pending_events if self.db.wants(e)] if self.db.outbox else []
             if stored:
                 at = self.db.clock_now()
@@ -1221,6 +1287,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._fresh(conn)
 
     def _rollback(self) -> None:
+        self._flushed_events = []
         if self._conn is not None and self._conn.in_transaction():
             self._conn.rollback()
 
