@@ -61,6 +61,12 @@ from ecerp.domain.events import (
     OrderWaiting,
 )
 from ecerp.domain.money import Money, allocate, money_validator, optional_money_validator
+from ecerp.domain.order_ids import (
+    channel_order_id,
+    is_channel_order_id,
+    merged_order_id,
+    split_part_id,
+)
 from ecerp.domain.values import (
     code_validator,
     positive_qty_validator,
@@ -273,8 +279,9 @@ class ChannelOrder:
 
 
 def order_id(channel: str, shop: str, external_id: str) -> str:
-    """The internal id of a channel order: readable and deterministic."""
-    return f"{channel}/{shop}/{external_id}"
+    """The internal id of a channel order: readable, deterministic, and
+    distinct for distinct keys (see :mod:`ecerp.domain.order_ids`)."""
+    return channel_order_id(channel, shop, external_id)
 
 
 @attrs.frozen
@@ -337,6 +344,8 @@ class Order:
     so tracking can be written back per original marketplace order."""
     split_from: str | None = None
     """For a part split off another order: that order's id."""
+    parts_made: int = 0
+    """How many parts were split off this order (they are numbered 2, 3, ...)."""
     parked: tuple[OrderStatus, str | None] | None = None
     """For a folded order: its status and warehouse before the merge."""
     route_rule: str | None = None
@@ -397,6 +406,13 @@ class Order:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.channel, self.shop, self.external_id)
+
+    @property
+    def is_channel_order(self) -> bool:
+        """Whether a channel sent this order (its :attr:`key` finds it), as
+        opposed to a part split off an order or a merged parcel, whose
+        ``external_id`` is only a label."""
+        return is_channel_order_id(self.id)
 
     def holds_stock(self) -> bool:
         """Whether this order should hold its reservations: in ``allocated``,
@@ -939,7 +955,7 @@ def merge_orders(
     first = ordered[0]
     external = external_id if external_id is not None else merged_external_id(orders, folded)
     merged = Order(
-        id=order_id(first.channel, first.shop, external),
+        id=merged_order_id(first.channel, first.shop, external),
         channel=first.channel,
         shop=first.shop,
         external_id=external,
@@ -1015,7 +1031,12 @@ def unmerge_orders(merged: Order, originals: list[Order], *, at: datetime, actor
 
 
 def split_order(
-    order: Order, parts: list[Mapping[int, int]], *, at: datetime, actor: str
+    order: Order,
+    parts: list[Mapping[int, int]],
+    *,
+    at: datetime,
+    actor: str,
+    in_use: Callable[[str], bool] = lambda _: False,
 ) -> list[Order]:
     """Take ``parts`` (each ``{line_no: qty}``) out of ``order`` into new
     orders linked back by ``split_from``; the rest stays on ``order``.
@@ -1025,6 +1046,12 @@ def split_order(
     cent.  A bundle line splits by whole bundles.  New parts take the
     order's status (``allocated`` ones its warehouse; the caller moves the
     reservations).
+
+    Parts are numbered from 2 on, never twice for one order: a part's id is
+    ``<order id>#<n>`` (:func:`~ecerp.domain.order_ids.split_part_id`), its
+    external id ``<external id>#<n>``; ``in_use`` says whether an id is in
+    use already (orders split by an earlier ecerp did not count their
+    parts), and such numbers are skipped.
 
     Raises:
         ConsolidationError: unknown lines, quantities that do not fit, a part
@@ -1065,6 +1092,7 @@ def split_order(
         for line_no in by_no
     }
     children: list[Order] = []
+    number = 1 + max(order.parts_made, _split_count(order))
     for index, part in enumerate(parts):
         lines: list[OrderLine] = []
         requirements: Requirements = {}
@@ -1081,11 +1109,14 @@ def split_order(
             )
             for sku, each in per_unit[line_no].items():
                 requirements[(n, sku)] = each * qty
-        external = f"{order.external_id}#{len(children) + 2 + _split_count(order)}"
+        number += 1
+        while in_use(split_part_id(order.id, number)):
+            number += 1
         child = attrs.evolve(
             order.clone(),
-            id=order_id(order.channel, order.shop, external),
-            external_id=external,
+            id=split_part_id(order.id, number),
+            external_id=f"{order.external_id}#{number}",
+            parts_made=0,
             lines=lines,
             requirements=requirements,
             paid_amount=None,
@@ -1113,6 +1144,7 @@ def split_order(
             for sku, each in per_unit[line_no].items():
                 rest_req[(line_no, sku)] = each * qty
     order._audit(at, actor, "split", _describe_lines(order.lines), _describe_lines(rest))
+    order.parts_made = number - 1
     order.lines = rest
     order.requirements = rest_req
     kept = {ln.line_no for ln in rest}

@@ -419,7 +419,7 @@ def start_picking(cmd: StartPicking, ctx: Context) -> BatchResult:
                 if order is None:
                     raise NotFoundError("order", oid)
                 order.start_picking(at=at, actor=cmd.actor)
-                outcomes.append(Outcome(oid, OutcomeKind.DONE, oid))
+                outcomes.append(Outcome(oid, OutcomeKind.DONE, order.id))
             except EcerpError as err:
                 outcomes.append(Outcome(oid, OutcomeKind.REJECTED, oid, err, str(err)))
         uow.commit()
@@ -433,7 +433,7 @@ def ship_orders(cmd: ShipOrders, ctx: Context) -> BatchResult:
     with ctx.uow as uow:
         orders = uow.orders.find_many(cmd.shipments)
         book = uow.stock.book()
-        book.prefetch_shipping(orders)
+        book.prefetch_shipping(o.id for o in orders.values())
         at = ctx.now()
         for oid, tracking in cmd.shipments.items():
             order = orders.get(oid)
@@ -444,9 +444,11 @@ def ship_orders(cmd: ShipOrders, ctx: Context) -> BatchResult:
                     raise InvalidTransitionError(
                         f"order {oid}", order.status.value, OrderStatus.SHIPPED.value
                     )
-                book.ship(oid, at=at, actor=cmd.actor, document=oid)
+                # ``oid`` may be a former id (see docs/orders.md): stock
+                # follows the order's id
+                book.ship(order.id, at=at, actor=cmd.actor, document=order.id)
                 order.ship(at=at, actor=cmd.actor, tracking=tracking)
-                outcomes.append(Outcome(oid, OutcomeKind.DONE, oid, detail=tracking or ""))
+                outcomes.append(Outcome(oid, OutcomeKind.DONE, order.id, detail=tracking or ""))
             except EcerpError as err:
                 outcomes.append(Outcome(oid, OutcomeKind.REJECTED, oid, err, str(err)))
         uow.commit()
