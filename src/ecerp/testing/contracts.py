@@ -2124,7 +2124,11 @@ class DocumentRepositoryContract(_BackendFixtures):
 # --- everything ----------------------------------------------------------------------------------
 
 
+from ecerp.testing.order_identity import OrderIdentityContract  # noqa: E402  (it imports this module)
+
+
 class BackendContract(
+    OrderIdentityContract,
     UnitOfWorkContract,
     CatalogRepositoryContract,
     StockRepositoryContract,
