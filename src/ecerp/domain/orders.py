@@ -67,6 +67,7 @@ from ecerp.domain.order_ids import (
     merged_order_id,
     split_part_id,
 )
+from ecerp.domain.order_versions import VersionConflictError, channel_changes, content_digest
 from ecerp.domain.values import (
     code_validator,
     positive_qty_validator,
@@ -352,6 +353,10 @@ class Order:
     """The routing rule that decided this order's warehouse or service."""
     route_warehouse: str | None = None
     """The warehouse a routing rule assigned (allocation uses only it)."""
+    channel_digest: str | None = None
+    """A digest of the content last taken from the channel (see
+    :mod:`ecerp.domain.order_versions`); ``None`` for orders ecerp made, and
+    for orders stored by an ecerp that kept none."""
     reserve_held: bool = False
     """Whether the order keeps its warehouse and reservations while on hold:
     its shop's ``reserve_held`` setting when it was last allocated."""
@@ -389,6 +394,7 @@ class Order:
             priority=draft.priority,
             tags=set(draft.tags),
             payment_reference=draft.payment_reference,
+            channel_digest=content_digest(draft),
         )
         target = S.CANCELLED if draft.cancelled else (S.READY if draft.paid else S.UNPAID)
         order._to(target, at, actor, "imported")
@@ -739,22 +745,41 @@ class Order:
     def apply_channel_version(
         self, draft: ChannelOrder, requirements: Requirements, *, at: datetime, actor: str
     ) -> list[str]:
-        """Bring the order up to a newer channel version; returns the changed
-        field names (empty when ``draft`` is not newer).
+        """Take a copy of this order the channel sent again; returns the
+        changed field names (empty when there is nothing to take).
+
+        A newer version is applied.  The same version is applied when the
+        channel changed its content (a channel that sends no modification
+        time), and only in the fields it changed (see
+        :mod:`ecerp.domain.order_versions`).  An older version with the
+        same content changes nothing; one that differs is refused.
 
         Checks everything before changing anything.
 
         Raises:
             ValidationError: ``draft`` is a different order.
+            VersionConflictError: ``draft`` is older and differs.
             OrderLockedError: lines or address changed after picking.
             InvalidTransitionError: cancelled on the channel after shipping.
         """
-        if draft.key != self.key:
+        if draft.key != self.key or not self.is_channel_order:
             raise ValidationError("external_id", draft.key, f"is not order {self.id}")
+        take: frozenset[str] | None = None  # every field (a newer version)
         if draft.version <= self.updated_at:
-            return []
+            fields = channel_changes(self, draft)
+            if fields and draft.version < self.updated_at:
+                raise VersionConflictError(self.id, draft.version, self.updated_at, tuple(fields))
+            if not fields:
+                return []
+            take = frozenset(fields)
         new_lines = draft.order_lines()
         lines_changed = _line_values(new_lines) != _line_values(self.lines)
+        if take is not None:
+            lines_changed = lines_changed and "lines" in take
+        address_changed = draft.address != self.address and (take is None or "address" in take)
+        note_changed = draft.buyer_note != self.buyer_note and (
+            take is None or "buyer_note" in take
+        )
         changed: list[str] = []
         if draft.cancelled and self.status is not S.CANCELLED:
             if not self.can_go(S.CANCELLED):
@@ -762,11 +787,12 @@ class Order:
                     f"order {self.id}", self.status.value, S.CANCELLED.value
                 )
         elif not draft.cancelled:
-            if lines_changed or draft.address != self.address:
+            if lines_changed or address_changed:
                 self._require_editable("take the channel's new lines or address")
             if lines_changed:
                 _check_requirements(new_lines, requirements)
         self.updated_at = draft.version
+        self.channel_digest = content_digest(draft)
         if draft.cancelled:
             if self.status is not S.CANCELLED:
                 self.cancel(at=at, actor=actor, reason="cancelled on channel")
@@ -775,13 +801,13 @@ class Order:
         if draft.paid and self.payment is PaymentStatus.UNPAID:
             self.mark_paid(at=at, actor=actor, amount=draft.paid_amount)
             changed.append("payment")
-        if draft.address != self.address:
+        if address_changed:
             self.change_address(draft.address, at=at, actor=actor)
             changed.append("address")
         if lines_changed:
             self.replace_lines(new_lines, requirements, at=at, actor=actor)
             changed.append("lines")
-        if draft.buyer_note != self.buyer_note:
+        if note_changed:
             self._audit(at, actor, "buyer_note", self.buyer_note, draft.buyer_note)
             self.buyer_note = draft.buyer_note
             changed.append("buyer_note")

@@ -26,6 +26,7 @@ from ecerp.domain.errors import (
 )
 from ecerp.domain.holds import buyer_key
 from ecerp.domain.money import Money
+from ecerp.domain.order_versions import VersionConflictError, channel_changes
 from ecerp.domain.orders import (
     ALLOCATABLE,
     ChannelOrder,
@@ -83,10 +84,12 @@ def _ref(draft: ChannelOrder) -> str:
 def import_orders(cmd: ImportOrders, ctx: Context) -> BatchResult:
     """Create or update orders from channel drafts.
 
-    Per draft: ``created``; ``updated`` (a newer version was applied);
-    ``unchanged`` (same or older version, or a repeat within the batch);
-    ``rejected`` with the error (unknown shop or SKU, a change the order's
-    status no longer allows...).
+    Per draft: ``created``; ``updated`` (a newer version, or the same
+    version with content the channel changed, was applied); ``unchanged``
+    (the same content again, or an older copy that would change nothing; a
+    repeat within the batch); ``rejected`` with the error (unknown shop or
+    SKU, a change the order's status no longer allows, an older copy that
+    differs: :class:`~ecerp.domain.order_versions.VersionConflictError`).
     """
     outcomes: list[Outcome] = []
     for chunk in _chunks(cmd.orders, IMPORT_CHUNK):
@@ -276,7 +279,13 @@ def _import_one(
         existing[draft.key] = order
         return Outcome(ref, OutcomeKind.CREATED, order.id)
     if draft.version <= order.updated_at:
-        return Outcome(ref, OutcomeKind.UNCHANGED, order.id)
+        # not newer: taken only when the channel changed its content (see
+        # ecerp.domain.order_versions); an older copy that differs is refused
+        fields = channel_changes(order, draft)
+        if not fields:
+            return Outcome(ref, OutcomeKind.UNCHANGED, order.id)
+        if draft.version < order.updated_at:
+            raise VersionConflictError(order.id, draft.version, order.updated_at, tuple(fields))
     requirements = catalog.requirements(
         draft.channel, draft.shop, draft.order_lines(), at=draft.ordered_at
     )

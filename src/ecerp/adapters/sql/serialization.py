@@ -181,6 +181,7 @@ def order_out(o: Order) -> dict[str, Any]:
         "parked": None if o.parked is None else [o.parked[0].value, o.parked[1]],
         "route": [o.route_rule, o.route_warehouse],
         "reserve_held": o.reserve_held,
+        "channel_digest": o.channel_digest,
         "history": [
             [_iso_out(h.at), h.actor, _VALUE[h.from_], _VALUE[h.to], h.note] for h in o.history
         ],
@@ -243,6 +244,7 @@ def order_in(d: dict[str, Any]) -> Order:
         route_rule=(d.get("route") or [None, None])[0],
         route_warehouse=(d.get("route") or [None, None])[1],
         reserve_held=bool(d.get("reserve_held", False)),
+        channel_digest=d.get("channel_digest"),
         history=[
             StatusChange(_iso(at), actor, _STATUS[f], _STATUS[to], note)
             for at, actor, f, to, note in d["history"]
