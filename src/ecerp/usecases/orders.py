@@ -171,7 +171,12 @@ def _where_they_ended(
     uow: UnitOfWork, imported: BatchResult, allocated: BatchResult
 ) -> BatchResult:
     """One outcome per imported draft, telling where it ended after
-    allocation, then the other orders the allocation changed."""
+    allocation, then the other orders the allocation changed.
+
+    An order named by several drafts of the batch (a repeat) is reported
+    where it ended once, by the first of them; the later ones keep their
+    import outcome (``unchanged``, ``updated``), so the counts add up to the
+    orders stored."""
     after = {o.order: o for o in allocated if o.order is not None}
     merged_into = {
         o.order: o.detail.removeprefix("merged into ")
@@ -188,11 +193,14 @@ def _where_they_ended(
     }
     outcomes: list[Outcome] = []
     reported: set[str] = set()
+    named: set[str] = set()  # orders a draft before this one named
     for o in imported:
         target = merged_into.get(o.order or "", o.order)
-        if not o.ok or target is None:
+        if not o.ok or target is None or o.order in named:
             outcomes.append(o)
-        elif target in after:
+            continue
+        named.add(target if o.order is None else o.order)
+        if target in after:
             done = after[target]
             detail = done.detail if target == o.order else f"merged into {target}: {done.detail}"
             outcomes.append(Outcome(o.ref, done.kind, target, done.error, detail))
