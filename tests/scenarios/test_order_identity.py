@@ -85,6 +85,7 @@ def test_shops_whose_codes_hold_a_slash_keep_their_orders_apart(erp: ERP) -> Non
     )
 
     assert result.counts() == {"allocated": 2}
+    assert len(result.by_ref()) == 2
     first, second = (o.order for o in result)
     assert first is not None
     assert second is not None

@@ -78,7 +78,8 @@ def _chunks(drafts: Iterable[ChannelOrder], size: int) -> Iterable[list[ChannelO
 
 
 def _ref(draft: ChannelOrder) -> str:
-    return "/".join(draft.key)
+    # the key as a channel order's id spells it: distinct keys, distinct refs
+    return order_id(*draft.key)
 
 
 def import_orders(cmd: ImportOrders, ctx: Context) -> BatchResult:
