@@ -3,7 +3,10 @@
 An order arrives from a channel as a :class:`ChannelOrder` (or is typed in by
 hand).  Its identity is ``(channel, shop, external_id)``: importing the same
 channel order again never makes a second order; a later version (newer
-``updated_at``) updates the one order, an older or equal one changes nothing.
+``updated_at``) updates the one order, the same version only if the channel
+changed its content, and an older one that differs is refused (see
+:mod:`ecerp.domain.order_versions`).  Ids are collision-free by construction
+(see :mod:`ecerp.domain.order_ids`).
 
 Lines carry *listing* SKUs.  Resolved through the catalog's aliases and
 bundles they become **requirements**: warehouse SKU quantities per line,
