@@ -105,6 +105,7 @@ from ecerp.domain.stock import (
     check_invariants,
 )
 from ecerp.ports.unit_of_work import UnitOfWork
+from ecerp.testing.order_identity import OrderIdentityContract
 
 UowFactory = Callable[[], UnitOfWork]
 T = TypeVar("T")
@@ -2122,9 +2123,6 @@ class DocumentRepositoryContract(_BackendFixtures):
 
 
 # --- everything ----------------------------------------------------------------------------------
-
-
-from ecerp.testing.order_identity import OrderIdentityContract  # noqa: E402  (it imports this module)
 
 
 class BackendContract(

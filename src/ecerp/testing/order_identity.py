@@ -7,31 +7,41 @@ marketplace order numbered like it, and looks them up by id and by key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from ecerp.domain.orders import split_order
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.testing.contracts import (
-    T0,
-    UowFactory,
-    _BackendFixtures,
-    add_order,
-    channel_order,
-    commit_work,
-    seed,
-)
+
+UowFactory = Callable[[], UnitOfWork]
 
 
-class OrderIdentityContract(_BackendFixtures):
+def _helpers() -> Any:
+    # the shared helpers (seed, channel_order...) live in ``contracts``,
+    # which imports this module for BackendContract: read them when a test runs
+    from ecerp.testing import contracts
+
+    return contracts
+
+
+class OrderIdentityContract:
+    @pytest.fixture
+    def uow_factory(self) -> UowFactory:
+        """As :class:`~ecerp.testing.contracts.BackendContract` asks."""
+        raise NotImplementedError("override the uow_factory fixture for your backend")
+
     def test_keys_that_join_alike_are_different_orders(self, uow_factory: UowFactory) -> None:
-        commit_work(uow_factory, seed)
+        c = _helpers()
+        c.commit_work(uow_factory, c.seed)
 
         def orders(uow: UnitOfWork) -> tuple[str, str]:
-            one = add_order(uow, channel_order("1", channel="a/b", shop="c"))
-            other = add_order(uow, channel_order("1", channel="a", shop="b/c"))
+            one = c.add_order(uow, c.channel_order("1", channel="a/b", shop="c"))
+            other = c.add_order(uow, c.channel_order("1", channel="a", shop="b/c"))
             return one.id, other.id
 
-        one, other = commit_work(uow_factory, orders)
+        one, other = c.commit_work(uow_factory, orders)
 
         assert one != other
         with uow_factory() as uow:
@@ -44,21 +54,24 @@ class OrderIdentityContract(_BackendFixtures):
     def test_a_split_part_has_no_key_and_a_marketplace_order_numbered_like_it_does(
         self, uow_factory: UowFactory
     ) -> None:
-        commit_work(uow_factory, seed)
+        c = _helpers()
+        c.commit_work(uow_factory, c.seed)
 
         def split(uow: UnitOfWork) -> str:
-            order = add_order(uow, channel_order("302-1", ("MUG-RED", 3, "9.90")))
-            (part,) = split_order(order, [{1: 1}], at=T0, actor="ann")
+            order = c.add_order(uow, c.channel_order("302-1", ("MUG-RED", 3, "9.90")))
+            (part,) = split_order(order, [{1: 1}], at=c.T0, actor="ann")
             uow.orders.add(part)
             return part.id
 
-        part_id = commit_work(uow_factory, split)
+        part_id = c.commit_work(uow_factory, split)
         key = ("shopify", "web", "302-1#2")
         with uow_factory() as uow:
             assert uow.orders.get(part_id).external_id == "302-1#2"
             assert uow.orders.find_by_keys([key]) == {}
 
-        real_id = commit_work(uow_factory, lambda uow: add_order(uow, channel_order("302-1#2")).id)
+        real_id = c.commit_work(
+            uow_factory, lambda uow: c.add_order(uow, c.channel_order("302-1#2")).id
+        )
 
         assert real_id != part_id
         with uow_factory() as uow:
@@ -71,8 +84,9 @@ class OrderIdentityContract(_BackendFixtures):
     def test_an_order_with_unusual_characters_comes_back_by_id_and_key(
         self, uow_factory: UowFactory, number: str
     ) -> None:
-        commit_work(uow_factory, seed)
-        oid = commit_work(uow_factory, lambda uow: add_order(uow, channel_order(number)).id)
+        c = _helpers()
+        c.commit_work(uow_factory, c.seed)
+        oid = c.commit_work(uow_factory, lambda uow: c.add_order(uow, c.channel_order(number)).id)
 
         with uow_factory() as uow:
             assert uow.orders.get(oid).external_id == number
