@@ -14,6 +14,7 @@ from ecerp.domain.errors import (
     ValidationError,
 )
 from ecerp.domain.money import Money, allocate
+from ecerp.domain.order_versions import VersionConflictError
 from ecerp.domain.orders import Address, Buyer, ChannelLine, ChannelOrder, Order, OrderStatus
 from ecerp.domain.stock import StockLine, Warehouse, WarehouseKind
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
@@ -46,6 +47,7 @@ __all__ = [
     "Sku",
     "StockLine",
     "ValidationError",
+    "VersionConflictError",
     "Warehouse",
     "WarehouseKind",
     "allocate",

@@ -569,6 +569,26 @@ class OrdersAPI(_Context):
             raise NotFoundError("order", order_id)
         return order
 
+    def find_by_key(self, channel: str, shop: str, external_id: str) -> Order | None:
+        """The order ``channel`` sent as ``external_id`` for ``shop``, or
+        ``None``.  Only channel orders have a key: a part split off an order
+        or a merged parcel is found by its id."""
+        with self._erp.backend.read() as uow:
+            return uow.orders.find_by_keys([(channel, shop, external_id)]).get(
+                (channel, shop, external_id)
+            )
+
+    def get_by_key(self, channel: str, shop: str, external_id: str) -> Order:
+        """As :meth:`find_by_key`.
+
+        Raises:
+            NotFoundError: no such channel order.
+        """
+        order = self.find_by_key(channel, shop, external_id)
+        if order is None:
+            raise NotFoundError("order", (channel, shop, external_id))
+        return order
+
     def total(self) -> int:
         """How many orders are stored."""
         with self._erp.backend.read() as uow:

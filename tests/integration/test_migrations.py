@@ -23,7 +23,18 @@ from typing import Any
 import pytest
 
 import sqlsupport
-from ecerp import Sku, Warehouse, open_erp
+from ecerp import (
+    Address,
+    Buyer,
+    ChannelLine,
+    ChannelOrder,
+    Money,
+    OrderStatus,
+    Shop,
+    Sku,
+    Warehouse,
+    open_erp,
+)
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.adapters.sql.database import SchemaError
 from ecerp.adapters.sql.migrations_api import known_revisions
@@ -317,3 +328,98 @@ def test_two_processes_opening_a_new_database_at_once_both_succeed(
     assert stored_revision(empty_backend_url) == [SCHEMA_REVISION]
     book_some_stock(empty_backend_url)
     assert on_hand(empty_backend_url) == 7
+
+
+def _buyer_order(
+    number: str, mugs: int, channel: str = "ebay", shop: str = "eb-de"
+) -> ChannelOrder:
+    return ChannelOrder(
+        channel,
+        shop,
+        number,
+        T0,
+        "EUR",
+        (ChannelLine("MUG", mugs, Money.of("9.90", "EUR")),),
+        paid=True,
+        buyer=Buyer("ann"),
+        address=Address("Ann", "Main 1", city="Berlin"),
+    )
+
+
+def _as_an_earlier_ecerp_named_them(url: str, renames: dict[str, str]) -> None:
+    """Give orders the ids ecerp gave them before revision 0009, everywhere
+    it stored them (rows, links in other orders, reservations, SKU index)."""
+    statements = []
+    for new, old in renames.items():
+        statements += [
+            f"UPDATE orders SET id = '{old}' WHERE id = '{new}'",
+            f"UPDATE orders SET data = REPLACE(data, '\"{new}\"', '\"{old}\"')",
+            f"UPDATE reservations SET order_id = '{old}' WHERE order_id = '{new}'",
+            f"UPDATE order_skus SET order_id = '{old}' WHERE order_id = '{new}'",
+        ]
+    run_sql(url, *statements)
+
+
+def test_ids_an_earlier_ecerp_handed_out_keep_finding_their_orders_after_the_upgrade(
+    backend_url: str,
+) -> None:
+    # A store written by ecerp before revision 0009: a channel code with a
+    # slash, an order number with a percent sign, a merged parcel and a split part.
+    with open_erp(backend_url, clock=SimulatedClock(T0)) as erp:
+        erp.catalog.add(
+            Sku("MUG"), Shop("eb-de", "ebay", currency="EUR"), Shop("c", "a/b", currency="EUR")
+        )
+        erp.inventory.add_warehouse(Warehouse("BER"))
+        erp.inventory.receive("MUG", "BER", 100)
+        erp.orders.process(
+            [
+                _buyer_order("1", 1, channel="a/b", shop="c"),
+                _buyer_order("50%", 1),
+                _buyer_order("5", 1),
+                _buyer_order("6", 1),
+                _buyer_order("302-1", 3),
+            ]
+        )
+        parcel = erp.orders.merge(["ebay/eb-de/5", "ebay/eb-de/6"])
+        _, part = erp.orders.split("ebay/eb-de/302-1", {1: 1})
+    assert parcel.id == "ebay/eb-de/#M-5+6"
+    assert part.id == "ebay/eb-de/302-1#2"
+    downgrade_database(backend_url, "0004")
+    _as_an_earlier_ecerp_named_them(
+        backend_url,
+        {
+            "a%2Fb/c/1": "a/b/c/1",
+            "ebay/eb-de/50%25": "ebay/eb-de/50%",
+            "ebay/eb-de/#M-5+6": "ebay/eb-de/M-5+6",
+        },
+    )
+
+    upgrade_database(backend_url)
+
+    with open_erp(backend_url, clock=SimulatedClock(T0)) as erp:
+        slash = erp.orders.get("a/b/c/1")
+        assert (slash.id, slash.key) == ("a%2Fb/c/1", ("a/b", "c", "1"))
+        assert erp.orders.get("ebay/eb-de/50%").id == "ebay/eb-de/50%25"
+        merged = erp.orders.get("ebay/eb-de/M-5+6")
+        assert merged.id == "ebay/eb-de/#M-5+6"
+        assert merged.merged_from == ("ebay/eb-de/5", "ebay/eb-de/6")
+        assert erp.orders.get("ebay/eb-de/5").merged_into == merged.id
+        assert erp.orders.get(part.id).split_from == "ebay/eb-de/302-1"
+        assert erp.orders.find_by_key("ebay", "eb-de", "M-5+6") is None
+        assert erp.orders.get_by_key("a/b", "c", "1").id == "a%2Fb/c/1"
+        assert sum(r.qty for r in erp.inventory.reservations(merged.id)) == 2
+
+        shipped = erp.orders.ship(["a/b/c/1", "ebay/eb-de/M-5+6"])
+        assert shipped.counts() == {"done": 2}
+        assert erp.orders.get("a/b/c/1").status is OrderStatus.SHIPPED
+        assert erp.orders.cancel("ebay/eb-de/50%").status is OrderStatus.CANCELLED
+        assert erp.orders.pick([part.id]).counts() == {"done": 1}
+
+        # A marketplace order that really is numbered M-5+6 takes its id.
+        assert erp.orders.process([_buyer_order("M-5+6", 1)]).counts() == {"allocated": 1}
+        real = erp.orders.get("ebay/eb-de/M-5+6")
+        assert real.merged_from == ()
+        assert real.key == ("ebay", "eb-de", "M-5+6")
+        assert erp.orders.get(merged.id).status is OrderStatus.SHIPPED
+        assert erp.inventory.verify() == []
+        erp.check()

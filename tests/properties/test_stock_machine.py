@@ -58,6 +58,7 @@ from ecerp import (
 )
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.domain.errors import DomainError
+from ecerp.domain.order_versions import VersionConflictError
 from ecerp.domain.orders import EDITABLE, HOLDING, order_id
 from ecerp.domain.stock import StockPosition, stock_location
 from ecerp.testing.strategies import (
@@ -598,7 +599,8 @@ class StockMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), which=st.sampled_from(("latest", "first", "twice")))
     def reimport_same_draft(self, data: st.DataObject, which: str) -> None:
-        """Invariant 5: the same (or an older) version changes nothing."""
+        """Invariant 5: the same (or an older) version changes nothing; an
+        older one that differs is refused as a version conflict."""
         oid = self.draw_order(data)
         model = self.orders[oid]
         batch = {
@@ -608,8 +610,13 @@ class StockMachine(RuleBasedStateMachine):
         }[which]
         before = self.world()
         result = self.erp.orders.import_orders(batch)
-        assert [o.kind for o in result] == [OutcomeKind.UNCHANGED] * len(batch)
-        assert [o.order for o in result] == [oid] * len(batch)
+        if which == "first" and model.first is not model.latest:
+            for o in result:
+                conflict = isinstance(o.error, VersionConflictError)
+                assert o.kind is OutcomeKind.UNCHANGED or conflict
+        else:
+            assert [o.kind for o in result] == [OutcomeKind.UNCHANGED] * len(batch)
+        assert all(o.order in (oid, None) for o in result)
         assert self.world() == before
         assert len(self.erp.orders.ids()) == len(self.orders)
 

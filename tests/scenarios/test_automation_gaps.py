@@ -350,7 +350,7 @@ def test_a_merged_parcel_merges_with_a_later_order_and_unmerges_into_every_origi
     before = {n: held(erp, oid(n)) for n in "123"}
     parcel = erp.orders.merge([oid("1"), oid("2")])
     again = erp.orders.merge([parcel.id, oid("3")])
-    assert again.id == oid("M-1+2+3")
+    assert again.id == oid("#M-1+2+3")
     assert again.merged_from == (oid("1"), oid("2"), oid("3"))
     assert again.line_origins == {
         1: (oid("1"), 1),
@@ -405,7 +405,7 @@ def test_merging_the_same_orders_again_after_an_unmerge_gets_a_new_id(url: str) 
     first = erp.orders.merge([oid("1"), oid("2")])
     erp.orders.unmerge(first.id)
     second = erp.orders.merge([oid("1"), oid("2")])
-    assert (first.id, second.id) == (oid("M-1+2"), oid("M2-1+2"))
+    assert (first.id, second.id) == (oid("#M-1+2"), oid("#M2-1+2"))
     assert erp.orders.get(first.id).status is OrderStatus.CANCELLED
 
 
@@ -414,12 +414,12 @@ def test_auto_merge_puts_a_new_order_into_the_buyers_merged_parcel(url: str) -> 
     erp.inventory.receive("MUG", "BER", 10)
     erp.orders.import_orders([order("1", ("MUG", 1)), order("2", ("MUG", 2), minute=1)])
     erp.orders.allocate()
-    assert erp.orders.get(oid("M-1+2")).status is OrderStatus.ALLOCATED
+    assert erp.orders.get(oid("#M-1+2")).status is OrderStatus.ALLOCATED
     result = erp.orders.import_orders([order("3", ("MUG", 3), minute=2)])
-    assert result.by_ref()["shopify/web/3"].detail == f"merged into {oid('M-1+2+3')}"
-    parcel = erp.orders.get(oid("M-1+2+3"))
+    assert result.by_ref()["shopify/web/3"].detail == f"merged into {oid('#M-1+2+3')}"
+    parcel = erp.orders.get(oid("#M-1+2+3"))
     assert parcel.merged_from == (oid("1"), oid("2"), oid("3"))
-    assert erp.orders.get(oid("M-1+2")).status is OrderStatus.CANCELLED
+    assert erp.orders.get(oid("#M-1+2")).status is OrderStatus.CANCELLED
     assert erp.orders.allocate().counts() == {"allocated": 1}
     assert erp.inventory.position("MUG", "BER").reserved == 6
     erp.check()

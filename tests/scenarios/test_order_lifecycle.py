@@ -36,6 +36,7 @@ from ecerp import (
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.domain.errors import InvalidTransitionError
 from ecerp.domain.events import Event, ReservationReleased, StockReserved
+from ecerp.domain.order_versions import VersionConflictError
 from ecerp.domain.orders import OrderLockedError
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -349,13 +350,17 @@ def test_reimporting_the_same_version_changes_nothing(erp: ERP) -> None:
     assert len(erp.orders.ids()) == 1
 
 
-def test_an_older_version_arriving_late_is_ignored(erp: ERP, clock: SimulatedClock) -> None:
+def test_an_older_version_arriving_late_is_refused_as_a_conflict_and_changes_nothing(
+    erp: ERP, clock: SimulatedClock
+) -> None:
     erp.orders.import_orders([web("1", ("mug", 2), updated_at=T0 + timedelta(hours=2))])
 
     stale = web("1", ("mug", 9), cancelled=True, updated_at=T0 + timedelta(hours=1))
     (outcome,) = erp.orders.import_orders([stale])
 
-    assert outcome.kind is OutcomeKind.UNCHANGED
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert isinstance(outcome.error, VersionConflictError)
+    assert outcome.error.differs == ("status",)
     order = erp.orders.get(oid("1"))
     assert (order.status, order.sku_totals()) == (OrderStatus.READY, {"MUG": 2})
 

@@ -73,7 +73,7 @@ def test_a_shop_that_merges_puts_a_buyers_orders_in_one_parcel(url: str) -> None
     result = erp.orders.import_orders(
         [order(1, ("MUG", 1)), order(2, ("MUG", 2)), order(3, ("MUG", 1), buyer="bob")]
     )
-    merged_id = "shopify/web/M-1+2"
+    merged_id = "shopify/web/#M-1+2"
     assert result.by_ref()["shopify/web/1"].detail == f"merged into {merged_id}"
     merged = erp.orders.get(merged_id)
     assert sum(ln.qty for ln in merged.lines) == 3
@@ -88,7 +88,7 @@ def test_a_later_order_merges_with_the_buyers_waiting_one(url: str) -> None:
     assert erp.orders.allocate().counts() == {"waiting": 1}
     erp.orders.import_orders([order(2, ("LID", 1))])
     assert erp.orders.get("shopify/web/1").status is OrderStatus.MERGED
-    assert erp.orders.get("shopify/web/M-1+2").status is OrderStatus.READY
+    assert erp.orders.get("shopify/web/#M-1+2").status is OrderStatus.READY
 
 
 def test_a_shop_that_does_not_merge_keeps_orders_apart(url: str) -> None:

@@ -19,6 +19,7 @@ from ecerp.domain.events import (
     OrderWaiting,
 )
 from ecerp.domain.money import Money
+from ecerp.domain.order_versions import VersionConflictError
 from ecerp.domain.orders import (
     EDITABLE,
     HOLDING,
@@ -418,15 +419,43 @@ def test_a_newer_channel_version_updates_the_order() -> None:
 
 
 @pytest.mark.parametrize("version", [T, T - timedelta(seconds=1)], ids=["same", "older"])
-def test_an_older_or_equal_channel_version_changes_nothing(version: datetime) -> None:
+def test_an_older_or_equal_channel_version_with_the_same_content_changes_nothing(
+    version: datetime,
+) -> None:
     order = new_order(paid=False)
 
     changed = order.apply_channel_version(
-        draft(paid=True, updated_at=version, buyer_note="x"), {(1, "MUG-RED"): 2}, at=T, actor="s"
+        draft(paid=False, updated_at=version), {(1, "MUG-RED"): 2}, at=T, actor="s"
     )
 
     assert changed == []
     assert order.status is S.UNPAID
+
+
+def test_the_same_version_with_new_content_is_applied() -> None:
+    order = new_order(paid=False)
+
+    changed = order.apply_channel_version(
+        draft(paid=True, updated_at=T, buyer_note="x"), {(1, "MUG-RED"): 2}, at=T, actor="s"
+    )
+
+    assert changed == ["payment", "buyer_note"]
+    assert order.status is S.READY
+
+
+def test_an_older_version_with_new_content_is_refused_and_changes_nothing() -> None:
+    order = new_order(paid=False)
+    older = T - timedelta(seconds=1)
+
+    with pytest.raises(VersionConflictError) as refused:
+        order.apply_channel_version(
+            draft(paid=True, updated_at=older, buyer_note="x"), {(1, "MUG-RED"): 2}, at=T, actor="s"
+        )
+
+    assert refused.value.differs == ("payment", "buyer_note")
+    assert (refused.value.version, refused.value.stored) == (older, T)
+    assert order.status is S.UNPAID
+    assert order.buyer_note == ""
 
 
 def test_an_order_cancelled_on_the_channel_after_shipping_is_refused() -> None:

@@ -3,7 +3,10 @@
 An order arrives from a channel as a :class:`ChannelOrder` (or is typed in by
 hand).  Its identity is ``(channel, shop, external_id)``: importing the same
 channel order again never makes a second order; a later version (newer
-``updated_at``) updates the one order, an older or equal one changes nothing.
+``updated_at``) updates the one order, the same version only if the channel
+changed its content, and an older one that differs is refused (see
+:mod:`ecerp.domain.order_versions`).  Ids are collision-free by construction
+(see :mod:`ecerp.domain.order_ids`).
 
 Lines carry *listing* SKUs.  Resolved through the catalog's aliases and
 bundles they become **requirements**: warehouse SKU quantities per line,
@@ -61,6 +64,13 @@ from ecerp.domain.events import (
     OrderWaiting,
 )
 from ecerp.domain.money import Money, allocate, money_validator, optional_money_validator
+from ecerp.domain.order_ids import (
+    channel_order_id,
+    is_channel_order_id,
+    merged_order_id,
+    split_part_id,
+)
+from ecerp.domain.order_versions import VersionConflictError, channel_changes, content_digest
 from ecerp.domain.values import (
     code_validator,
     positive_qty_validator,
@@ -273,8 +283,9 @@ class ChannelOrder:
 
 
 def order_id(channel: str, shop: str, external_id: str) -> str:
-    """The internal id of a channel order: readable and deterministic."""
-    return f"{channel}/{shop}/{external_id}"
+    """The internal id of a channel order: readable, deterministic, and
+    distinct for distinct keys (see :mod:`ecerp.domain.order_ids`)."""
+    return channel_order_id(channel, shop, external_id)
 
 
 @attrs.frozen
@@ -337,12 +348,18 @@ class Order:
     so tracking can be written back per original marketplace order."""
     split_from: str | None = None
     """For a part split off another order: that order's id."""
+    parts_made: int = 0
+    """How many parts were split off this order (they are numbered 2, 3, ...)."""
     parked: tuple[OrderStatus, str | None] | None = None
     """For a folded order: its status and warehouse before the merge."""
     route_rule: str | None = None
     """The routing rule that decided this order's warehouse or service."""
     route_warehouse: str | None = None
     """The warehouse a routing rule assigned (allocation uses only it)."""
+    channel_digest: str | None = None
+    """A digest of the content last taken from the channel (see
+    :mod:`ecerp.domain.order_versions`); ``None`` for orders ecerp made, and
+    for orders stored by an ecerp that kept none."""
     reserve_held: bool = False
     """Whether the order keeps its warehouse and reservations while on hold:
     its shop's ``reserve_held`` setting when it was last allocated."""
@@ -380,6 +397,7 @@ class Order:
             priority=draft.priority,
             tags=set(draft.tags),
             payment_reference=draft.payment_reference,
+            channel_digest=content_digest(draft),
         )
         target = S.CANCELLED if draft.cancelled else (S.READY if draft.paid else S.UNPAID)
         order._to(target, at, actor, "imported")
@@ -397,6 +415,13 @@ class Order:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.channel, self.shop, self.external_id)
+
+    @property
+    def is_channel_order(self) -> bool:
+        """Whether a channel sent this order (its :attr:`key` finds it), as
+        opposed to a part split off an order or a merged parcel, whose
+        ``external_id`` is only a label."""
+        return is_channel_order_id(self.id)
 
     def holds_stock(self) -> bool:
         """Whether this order should hold its reservations: in ``allocated``,
@@ -723,22 +748,41 @@ class Order:
     def apply_channel_version(
         self, draft: ChannelOrder, requirements: Requirements, *, at: datetime, actor: str
     ) -> list[str]:
-        """Bring the order up to a newer channel version; returns the changed
-        field names (empty when ``draft`` is not newer).
+        """Take a copy of this order the channel sent again; returns the
+        changed field names (empty when there is nothing to take).
+
+        A newer version is applied.  The same version is applied when the
+        channel changed its content (a channel that sends no modification
+        time), and only in the fields it changed (see
+        :mod:`ecerp.domain.order_versions`).  An older version with the
+        same content changes nothing; one that differs is refused.
 
         Checks everything before changing anything.
 
         Raises:
             ValidationError: ``draft`` is a different order.
+            VersionConflictError: ``draft`` is older and differs.
             OrderLockedError: lines or address changed after picking.
             InvalidTransitionError: cancelled on the channel after shipping.
         """
-        if draft.key != self.key:
+        if draft.key != self.key or not self.is_channel_order:
             raise ValidationError("external_id", draft.key, f"is not order {self.id}")
+        take: frozenset[str] | None = None  # every field (a newer version)
         if draft.version <= self.updated_at:
-            return []
+            fields = channel_changes(self, draft)
+            if fields and draft.version < self.updated_at:
+                raise VersionConflictError(self.id, draft.version, self.updated_at, tuple(fields))
+            if not fields:
+                return []
+            take = frozenset(fields)
         new_lines = draft.order_lines()
         lines_changed = _line_values(new_lines) != _line_values(self.lines)
+        if take is not None:
+            lines_changed = lines_changed and "lines" in take
+        address_changed = draft.address != self.address and (take is None or "address" in take)
+        note_changed = draft.buyer_note != self.buyer_note and (
+            take is None or "buyer_note" in take
+        )
         changed: list[str] = []
         if draft.cancelled and self.status is not S.CANCELLED:
             if not self.can_go(S.CANCELLED):
@@ -746,11 +790,12 @@ class Order:
                     f"order {self.id}", self.status.value, S.CANCELLED.value
                 )
         elif not draft.cancelled:
-            if lines_changed or draft.address != self.address:
+            if lines_changed or address_changed:
                 self._require_editable("take the channel's new lines or address")
             if lines_changed:
                 _check_requirements(new_lines, requirements)
         self.updated_at = draft.version
+        self.channel_digest = content_digest(draft)
         if draft.cancelled:
             if self.status is not S.CANCELLED:
                 self.cancel(at=at, actor=actor, reason="cancelled on channel")
@@ -759,13 +804,13 @@ class Order:
         if draft.paid and self.payment is PaymentStatus.UNPAID:
             self.mark_paid(at=at, actor=actor, amount=draft.paid_amount)
             changed.append("payment")
-        if draft.address != self.address:
+        if address_changed:
             self.change_address(draft.address, at=at, actor=actor)
             changed.append("address")
         if lines_changed:
             self.replace_lines(new_lines, requirements, at=at, actor=actor)
             changed.append("lines")
-        if draft.buyer_note != self.buyer_note:
+        if note_changed:
             self._audit(at, actor, "buyer_note", self.buyer_note, draft.buyer_note)
             self.buyer_note = draft.buyer_note
             changed.append("buyer_note")
@@ -939,7 +984,7 @@ def merge_orders(
     first = ordered[0]
     external = external_id if external_id is not None else merged_external_id(orders, folded)
     merged = Order(
-        id=order_id(first.channel, first.shop, external),
+        id=merged_order_id(first.channel, first.shop, external),
         channel=first.channel,
         shop=first.shop,
         external_id=external,
@@ -1015,7 +1060,12 @@ def unmerge_orders(merged: Order, originals: list[Order], *, at: datetime, actor
 
 
 def split_order(
-    order: Order, parts: list[Mapping[int, int]], *, at: datetime, actor: str
+    order: Order,
+    parts: list[Mapping[int, int]],
+    *,
+    at: datetime,
+    actor: str,
+    in_use: Callable[[str], bool] = lambda _: False,
 ) -> list[Order]:
     """Take ``parts`` (each ``{line_no: qty}``) out of ``order`` into new
     orders linked back by ``split_from``; the rest stays on ``order``.
@@ -1025,6 +1075,12 @@ def split_order(
     cent.  A bundle line splits by whole bundles.  New parts take the
     order's status (``allocated`` ones its warehouse; the caller moves the
     reservations).
+
+    Parts are numbered from 2 on, never twice for one order: a part's id is
+    ``<order id>#<n>`` (:func:`~ecerp.domain.order_ids.split_part_id`), its
+    external id ``<external id>#<n>``; ``in_use`` says whether an id is in
+    use already (orders split by an earlier ecerp did not count their
+    parts), and such numbers are skipped.
 
     Raises:
         ConsolidationError: unknown lines, quantities that do not fit, a part
@@ -1065,6 +1121,7 @@ def split_order(
         for line_no in by_no
     }
     children: list[Order] = []
+    number = 1 + max(order.parts_made, _split_count(order))
     for index, part in enumerate(parts):
         lines: list[OrderLine] = []
         requirements: Requirements = {}
@@ -1081,11 +1138,14 @@ def split_order(
             )
             for sku, each in per_unit[line_no].items():
                 requirements[(n, sku)] = each * qty
-        external = f"{order.external_id}#{len(children) + 2 + _split_count(order)}"
+        number += 1
+        while in_use(split_part_id(order.id, number)):
+            number += 1
         child = attrs.evolve(
             order.clone(),
-            id=order_id(order.channel, order.shop, external),
-            external_id=external,
+            id=split_part_id(order.id, number),
+            external_id=f"{order.external_id}#{number}",
+            parts_made=0,
             lines=lines,
             requirements=requirements,
             paid_amount=None,
@@ -1113,6 +1173,7 @@ def split_order(
             for sku, each in per_unit[line_no].items():
                 rest_req[(line_no, sku)] = each * qty
     order._audit(at, actor, "split", _describe_lines(order.lines), _describe_lines(rest))
+    order.parts_made = number - 1
     order.lines = rest
     order.requirements = rest_req
     kept = {ln.line_no for ln in rest}

@@ -30,7 +30,9 @@ class OrderRepository(abc.ABC):
     @abc.abstractmethod
     def find(self, order_id: str) -> Order | None:
         """The order, or ``None``.  Repeated calls in one unit of work give
-        the same object."""
+        the same object.  A backend that changed order ids (SQL revision
+        0007) also finds an order by an id it had before, unless an order
+        has that id now; the order returned carries its id now."""
 
     def get(self, order_id: str) -> Order:
         """Raises:
@@ -43,11 +45,14 @@ class OrderRepository(abc.ABC):
 
     @abc.abstractmethod
     def find_many(self, order_ids: Iterable[str]) -> dict[str, Order]:
-        """The orders that exist among ``order_ids``, by id, in one call."""
+        """The orders that exist among ``order_ids``, keyed by the ids as
+        given (a former id too, see :meth:`find`), in one call."""
 
     @abc.abstractmethod
     def find_by_keys(self, keys: Iterable[OrderKey]) -> dict[OrderKey, Order]:
-        """Orders by ``(channel, shop, external_id)``, those that exist."""
+        """Channel orders by ``(channel, shop, external_id)``, those that
+        exist.  Split parts and merged parcels have no key (their
+        ``external_id`` is a label) and are never returned."""
 
     @abc.abstractmethod
     def ids_with_status(self, statuses: Collection[OrderStatus]) -> Sequence[str]:

@@ -111,6 +111,7 @@ from ecerp.domain.stock import (
     check_invariants,
 )
 from ecerp.ports.unit_of_work import UnitOfWork
+from ecerp.testing.order_identity import OrderIdentityContract
 from ecerp.testing.settings_contract import SettingsRepositoryContract
 
 UowFactory = Callable[[], UnitOfWork]
@@ -2158,6 +2159,7 @@ class DocumentRepositoryContract(_BackendFixtures):
 
 
 class BackendContract(
+    OrderIdentityContract,
     UnitOfWorkContract,
     CatalogRepositoryContract,
     StockRepositoryContract,

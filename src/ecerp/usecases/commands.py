@@ -182,8 +182,9 @@ def _outcomes(value: Iterable[Outcome]) -> tuple[Outcome, ...]:
 
 @attrs.frozen
 class ImportOrders(Command):
-    """Import channel orders: new ones are created, newer versions update the
-    existing order, older or equal versions change nothing."""
+    """Import channel orders: new ones are created, newer versions (and the
+    same version with changed content) update the existing order, the same
+    content changes nothing, an older copy that differs is refused."""
 
     orders: tuple[ChannelOrder, ...] = attrs.field(converter=_drafts)
     actor: str = "import"

@@ -12,6 +12,7 @@ from ecerp.domain.errors import (
     NotFoundError,
 )
 from ecerp.domain.holds import buyer_key
+from ecerp.domain.order_ids import merged_order_id
 from ecerp.domain.orders import (
     ALLOCATABLE,
     CONSOLIDATABLE,
@@ -21,7 +22,6 @@ from ecerp.domain.orders import (
     merge_key,
     merge_orders,
     merged_external_id,
-    order_id,
     split_order,
     unmerge_orders,
 )
@@ -84,8 +84,9 @@ def load_orders(uow: UnitOfWork, ids: Iterable[str]) -> list[Order]:
     for oid in ids:
         if oid not in found:
             raise NotFoundError("order", oid)
-    uow.stock.book().prefetch_reservations(ids)
-    return [found[oid] for oid in ids]
+    orders = [found[oid] for oid in ids]
+    uow.stock.book().prefetch_reservations(o.id for o in orders)
+    return orders
 
 
 def merge(cmd: MergeOrders, ctx: Context) -> Order:
@@ -116,7 +117,7 @@ def _merge_in(uow: UnitOfWork, originals: list[Order], *, at: datetime, actor: s
         first, attempt = originals[0], 1
         while external is None:
             candidate = merged_external_id(originals, folded, attempt)
-            if uow.orders.find(order_id(first.channel, first.shop, candidate)) is None:
+            if uow.orders.find(merged_order_id(first.channel, first.shop, candidate)) is None:
                 external = candidate
             attempt += 1
     merged = merge_orders(originals, at=at, actor=actor, folded=folded, external_id=external)
@@ -167,7 +168,9 @@ def _split(
 ) -> list[Order]:
     book = uow.stock.book()
     warehouse = order.warehouse if order.status is OrderStatus.ALLOCATED else None
-    children = split_order(order, parts, at=at, actor=actor)
+    children = split_order(
+        order, parts, at=at, actor=actor, in_use=lambda oid: uow.orders.find(oid) is not None
+    )
     sync_reservations(order, book, at=at, actor=actor)
     keep = shop_reserves_held(uow.catalog.view(), order.shop)
     for child in children:

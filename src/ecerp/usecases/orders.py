@@ -27,6 +27,7 @@ from ecerp.domain.errors import (
 )
 from ecerp.domain.holds import buyer_key
 from ecerp.domain.money import Money
+from ecerp.domain.order_versions import VersionConflictError, channel_changes
 from ecerp.domain.orders import (
     ALLOCATABLE,
     ChannelOrder,
@@ -72,7 +73,8 @@ def _chunks(drafts: Sequence[ChannelOrder], size: int) -> Iterator[Sequence[Chan
 
 
 def _ref(draft: ChannelOrder) -> str:
-    return "/".join(draft.key)
+    # the key as a channel order's id spells it: distinct keys, distinct refs
+    return order_id(*draft.key)
 
 
 def import_orders(cmd: ImportOrders, ctx: Context) -> BatchResult:
@@ -80,11 +82,14 @@ def import_orders(cmd: ImportOrders, ctx: Context) -> BatchResult:
     :data:`IMPORT_CHUNK`, one unit of work each (run again, alone, when it
     lost a race).
 
-    Per draft: ``created``; ``updated`` (a newer version was applied);
-    ``unchanged`` (same or older version, or a repeat within the batch);
-    ``rejected`` with the error (unknown shop or SKU, a change the order's
-    status no longer allows...; a :class:`ConcurrencyError` for each draft of
-    a chunk that lost its race every time, which stored nothing).
+    Per draft: ``created``; ``updated`` (a newer version, or the same
+    version with content the channel changed, was applied); ``unchanged``
+    (the same content again, or an older copy that would change nothing; a
+    repeat within the batch); ``rejected`` with the error (unknown shop or
+    SKU, a change the order's status no longer allows, an older copy that
+    differs: :class:`~ecerp.domain.order_versions.VersionConflictError`; a
+    :class:`ConcurrencyError` for each draft of a chunk that lost its race
+    every time, which stored nothing).
     """
     outcomes: list[Outcome] = []
     for chunk in _chunks(cmd.orders, IMPORT_CHUNK):
@@ -191,7 +196,12 @@ def _where_they_ended(
 ) -> BatchResult:
     """One outcome per imported draft, telling where it ended after
     allocation, then the other orders the allocation changed (without a
-    unit of work to look them up, held orders keep their import outcome)."""
+    unit of work to look them up, held orders keep their import outcome).
+
+    An order named by several drafts of the batch (a repeat) is reported
+    where it ended once, by the first of them; the later ones keep their
+    import outcome (``unchanged``, ``updated``), so the counts add up to the
+    orders stored."""
     after = {o.order: o for o in allocated if o.order is not None}
     merged_into = {
         o.order: o.detail.removeprefix("merged into ")
@@ -208,11 +218,14 @@ def _where_they_ended(
     }
     outcomes: list[Outcome] = []
     reported: set[str] = set()
+    named: set[str] = set()  # orders a draft before this one named
     for o in imported:
         target = merged_into.get(o.order or "", o.order)
-        if not o.ok or target is None:
+        if not o.ok or target is None or o.order in named:
             outcomes.append(o)
-        elif target in after:
+            continue
+        named.add(target if o.order is None else o.order)
+        if target in after:
             done = after[target]
             detail = done.detail if target == o.order else f"merged into {target}: {done.detail}"
             outcomes.append(Outcome(o.ref, done.kind, target, done.error, detail))
@@ -308,7 +321,13 @@ def _import_one(
         existing[draft.key] = order
         return Outcome(ref, OutcomeKind.CREATED, order.id)
     if draft.version <= order.updated_at:
-        return Outcome(ref, OutcomeKind.UNCHANGED, order.id)
+        # not newer: taken only when the channel changed its content (see
+        # ecerp.domain.order_versions); an older copy that differs is refused
+        fields = channel_changes(order, draft)
+        if not fields:
+            return Outcome(ref, OutcomeKind.UNCHANGED, order.id)
+        if draft.version < order.updated_at:
+            raise VersionConflictError(order.id, draft.version, order.updated_at, tuple(fields))
     requirements = catalog.requirements(
         draft.channel, draft.shop, draft.order_lines(), at=draft.ordered_at
     )
@@ -451,7 +470,7 @@ def start_picking(cmd: StartPicking, ctx: Context) -> BatchResult:
                 if order is None:
                     raise NotFoundError("order", oid)
                 order.start_picking(at=at, actor=cmd.actor)
-                outcomes.append(Outcome(oid, OutcomeKind.DONE, oid))
+                outcomes.append(Outcome(oid, OutcomeKind.DONE, order.id))
             except EcerpError as err:
                 outcomes.append(Outcome(oid, OutcomeKind.REJECTED, oid, err, str(err)))
         uow.commit()
@@ -465,7 +484,7 @@ def ship_orders(cmd: ShipOrders, ctx: Context) -> BatchResult:
     with ctx.uow as uow:
         orders = uow.orders.find_many(cmd.shipments)
         book = uow.stock.book()
-        book.prefetch_shipping(orders)
+        book.prefetch_shipping(o.id for o in orders.values())
         at = ctx.now()
         for oid, tracking in cmd.shipments.items():
             order = orders.get(oid)
@@ -476,9 +495,11 @@ def ship_orders(cmd: ShipOrders, ctx: Context) -> BatchResult:
                     raise InvalidTransitionError(
                         f"order {oid}", order.status.value, OrderStatus.SHIPPED.value
                     )
-                book.ship(oid, at=at, actor=cmd.actor, document=oid)
+                # ``oid`` may be a former id (see docs/orders.md): stock
+                # follows the order's id
+                book.ship(order.id, at=at, actor=cmd.actor, document=order.id)
                 order.ship(at=at, actor=cmd.actor, tracking=tracking)
-                outcomes.append(Outcome(oid, OutcomeKind.DONE, oid, detail=tracking or ""))
+                outcomes.append(Outcome(oid, OutcomeKind.DONE, order.id, detail=tracking or ""))
             except EcerpError as err:
                 outcomes.append(Outcome(oid, OutcomeKind.REJECTED, oid, err, str(err)))
         uow.commit()

@@ -145,7 +145,7 @@ class MemoryOrderRepository(OrderRepository):
 
     def find_by_keys(self, keys: Iterable[OrderKey]) -> dict[OrderKey, Order]:
         found: dict[OrderKey, Order] = {}
-        new_by_key = {o.key: o for o in self.new.values()} if self.new else {}
+        new_by_key = {o.key: o for o in self.new.values() if o.is_channel_order} if self.new else {}
         for key in keys:
             order = new_by_key.get(key)
             if order is None:
@@ -325,7 +325,8 @@ class MemoryUnitOfWork(UnitOfWork):
             for order in self.orders.touched():
                 oid = order.id
                 old = orders.get(oid)
-                store.order_keys[order.key] = oid
+                if order.is_channel_order:
+                    store.order_keys[order.key] = oid
                 if old is None:
                     buyer = buyer_key(order)
                     if buyer:

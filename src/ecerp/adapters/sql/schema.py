@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 """The Alembic revision this version of ecerp expects."""
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -186,7 +186,9 @@ orders = Table(
     Column("id", String(700), primary_key=True),
     Column("channel", String(200), nullable=False),
     Column("shop", String(200), nullable=False),
-    Column("external_id", String(200), nullable=False),
+    # NULL for orders ecerp made (split parts, merged parcels): only channel
+    # orders have a key, so a marketplace order never meets one of them here
+    Column("external_id", String(200), nullable=True),
     Column("status", String(20), nullable=False),
     Column("data", Text, nullable=False),
     Column("buyer_key", String(300), nullable=False, server_default=""),
@@ -197,6 +199,15 @@ orders = Table(
     Index("ix_orders_shop_buyer", "shop", "buyer_key"),
     Index("ix_orders_queue", "status", "priority", "ordered_at", "id"),
 )
+order_former_ids = Table(
+    "order_former_ids",
+    metadata,
+    Column("former_id", String(700), primary_key=True),
+    Column("order_id", String(700), nullable=False),
+    Index("ix_order_former_ids_order", "order_id"),
+)
+"""Ids an earlier ecerp gave orders whose id changed (revision 0009): they
+keep finding the order, unless an order now has that id itself."""
 order_skus = Table(
     "order_skus",
     metadata,

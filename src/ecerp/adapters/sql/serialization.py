@@ -177,9 +177,11 @@ def order_out(o: Order) -> dict[str, Any]:
         "merged_into": o.merged_into,
         "line_origins": [[n, oid, ln] for n, (oid, ln) in sorted(o.line_origins.items())],
         "split_from": o.split_from,
+        "parts_made": o.parts_made,
         "parked": None if o.parked is None else [o.parked[0].value, o.parked[1]],
         "route": [o.route_rule, o.route_warehouse],
         "reserve_held": o.reserve_held,
+        "channel_digest": o.channel_digest,
         "history": [
             [_iso_out(h.at), h.actor, _VALUE[h.from_], _VALUE[h.to], h.note] for h in o.history
         ],
@@ -237,10 +239,12 @@ def order_in(d: dict[str, Any]) -> Order:
         merged_into=d.get("merged_into"),
         line_origins={int(n): (oid, int(ln)) for n, oid, ln in d.get("line_origins", ())},
         split_from=d.get("split_from"),
+        parts_made=int(d.get("parts_made", 0)),
         parked=None if not d.get("parked") else (OrderStatus(d["parked"][0]), d["parked"][1]),
         route_rule=(d.get("route") or [None, None])[0],
         route_warehouse=(d.get("route") or [None, None])[1],
         reserve_held=bool(d.get("reserve_held", False)),
+        channel_digest=d.get("channel_digest"),
         history=[
             StatusChange(_iso(at), actor, _STATUS[f], _STATUS[to], note)
             for at, actor, f, to, note in d["history"]

@@ -900,6 +900,10 @@ class SqlOrderRepository(OrderRepository):
         self.new: dict[str, Order] = {}
         #: ids known not to be stored (looked up in this unit and not found)
         self.absent: set[str] = set()
+        #: former ids looked up in this unit -> the order's id now
+        self.former: dict[str, str] = {}
+        #: ids looked up as former ids and not found
+        self.no_former: set[str] = set()
 
     def _take(self, data: str) -> Order:
         order = load_order(data)
@@ -914,41 +918,61 @@ class SqlOrderRepository(OrderRepository):
     def add(self, order: Order) -> None:
         if order.id in self.new or order.id in self.seen:
             raise DuplicateError("order", order.id)
-        if order.id not in self.absent and self.find(order.id) is not None:
+        self._load([order.id])  # by its id only: a former id it shadows is no duplicate
+        if order.id in self.seen:
             raise DuplicateError("order", order.id)
         self.new[order.id] = order
 
     def find(self, order_id: str) -> Order | None:
-        order = self.seen.get(order_id) or self.new.get(order_id)
-        if order is None and order_id not in self.absent:
-            rows = self._rows("SELECT data FROM orders WHERE id = ?", (order_id,))
-            order = self._take(rows[0][0]) if rows else None
-            if order is None:
-                self.absent.add(order_id)
-        return order
+        return self.find_many([order_id]).get(order_id)
 
     def find_many(self, order_ids: Iterable[str]) -> dict[str, Order]:
         ids = list(dict.fromkeys(order_ids))
+        self._load(ids)
+        self._resolve_former(
+            i for i in ids if i in self.absent and i not in self.former and i not in self.no_former
+        )
+        found = {}
+        for oid in ids:
+            order = self.seen.get(oid) or self.new.get(oid)
+            if order is None and oid in self.former:
+                now = self.former[oid]
+                order = self.seen.get(now) or self.new.get(now)
+            if order is not None:
+                found[oid] = order
+        return found
+
+    def _load(self, ids: Iterable[str]) -> None:
+        """Load the stored orders among ``ids`` not known to this unit yet."""
         missing = sorted(
-            i for i in ids if i not in self.seen and i not in self.new and i not in self.absent
+            {i for i in ids if i not in self.seen and i not in self.new and i not in self.absent}
         )
         for batch in chunks(missing):
             sql = f"SELECT data FROM orders WHERE id IN ({Bulk.marks(len(batch))})"
             for (data,) in self._rows(sql, batch):
                 self._take(data)
             self.absent.update(i for i in batch if i not in self.seen)
-        found = {}
-        for oid in ids:
-            order = self.seen.get(oid) or self.new.get(oid)
-            if order is not None:
-                found[oid] = order
-        return found
+
+    def _resolve_former(self, ids: Iterable[str]) -> None:
+        """Ids an earlier ecerp handed out (``order_former_ids``) lead to the
+        order that has them now; looked up only for ids no order has."""
+        for batch in chunks(sorted(set(ids))):
+            sql = (
+                "SELECT former.former_id, orders.id, orders.data FROM order_former_ids former "
+                "JOIN orders ON orders.id = former.order_id "
+                f"WHERE former.former_id IN ({Bulk.marks(len(batch))})"
+            )
+            for former, oid, data in self._rows(sql, batch):
+                if oid not in self.seen and oid not in self.new:
+                    self._take(data)
+                self.former[str(former)] = str(oid)
+            self.no_former.update(i for i in batch if i not in self.former)
 
     def find_by_keys(self, keys: Iterable[OrderKey]) -> dict[OrderKey, Order]:
         wanted = set(keys)
         found: dict[OrderKey, Order] = {}
         for order in (*self.new.values(), *self.seen.values()):
-            if order.key in wanted:
+            if order.key in wanted and order.is_channel_order:
                 found[order.key] = order
         # per (channel, shop), so the unique (channel, shop, external_id)
         # index answers it (external ids alone would scan every order)
@@ -1073,7 +1097,7 @@ class SqlOrderRepository(OrderRepository):
                     o.id,
                     o.channel,
                     o.shop,
-                    o.external_id,
+                    o.external_id if o.is_channel_order else None,
                     o.status.value,
                     dump_order(o),
                     buyer_key(o),
