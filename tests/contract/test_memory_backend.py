@@ -6,9 +6,10 @@ import pytest
 
 from ecerp.adapters.memory import MemoryStore, MemoryUnitOfWork
 from ecerp.testing.contracts import BackendContract, UowFactory
+from ecerp.testing.inventory_contracts import InventoryContract
 
 
-class TestMemoryBackend(BackendContract):
+class TestMemoryBackend(BackendContract, InventoryContract):
     @pytest.fixture
     def uow_factory(self) -> UowFactory:
         store = MemoryStore()

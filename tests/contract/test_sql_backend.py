@@ -17,6 +17,7 @@ from sqlalchemy import text
 from ecerp.adapters.sql import Database, SqlUnitOfWork, make_engine
 from ecerp.adapters.sql import schema as sql_schema
 from ecerp.testing.contracts import BackendContract, UowFactory
+from ecerp.testing.inventory_contracts import InventoryContract
 from sqlsupport import (
     drop_postgres_database,
     fresh_postgres_url,
@@ -44,7 +45,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
 
-class TestSqliteBackend(BackendContract):
+class TestSqliteBackend(BackendContract, InventoryContract):
     @pytest.fixture
     def database_url(self, sqlite_template: Path, tmp_path: Path) -> str:
         target = tmp_path / "contract.db"
@@ -78,7 +79,7 @@ def _empty(db: Database) -> None:
         conn.commit()
 
 
-class TestPostgresBackend(BackendContract):
+class TestPostgresBackend(BackendContract, InventoryContract):
     @pytest.fixture
     def uow_factory(self, postgres_session_url: str) -> Iterator[UowFactory]:
         db = make_engine(postgres_session_url)

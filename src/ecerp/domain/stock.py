@@ -48,6 +48,7 @@ import attrs
 from ecerp.domain.errors import (
     ClosedPeriodError,
     DuplicateError,
+    HistoricalShortageError,
     InsufficientStockError,
     InvariantError,
     NotFoundError,
@@ -372,6 +373,23 @@ class StockState:
             per_sku.setdefault(key[0], {})[key] = qty
         self._period_skus[until] = per_sku
 
+    def changes_after(self, key: BalanceKey, at: datetime) -> list[tuple[datetime, int]]:
+        """Per moment dated after ``at``: how much the committed moves of
+        ``key`` (SKU, location) changed its balance, ascending by moment
+        (moments where they net to zero are left out).  Reads only the moves
+        of the period ``at`` falls in and after it."""
+        index = bisect.bisect_right(self._ends, at) if self._ends else 0
+        sku, location = key
+        deltas: dict[datetime, int] = {}
+        for segment in self._segment_skus[index:]:
+            for m in segment.get(sku, ()):
+                if m.at > at:
+                    if m.dest == location:
+                        deltas[m.at] = deltas.get(m.at, 0) + m.qty
+                    if m.source == location:
+                        deltas[m.at] = deltas.get(m.at, 0) - m.qty
+        return sorted((moment, d) for moment, d in deltas.items() if d)
+
     def as_of(self, at: datetime) -> tuple[datetime | None, Mapping[BalanceKey, int], list[Move]]:
         """The latest closed period ending at or before ``at`` (``None``:
         none), its snapshot, and the moves dated from its end up to the next
@@ -610,6 +628,39 @@ class StockBook:
             if qty > have:
                 raise InsufficientStockError(sku, source, qty, max(have, 0))
 
+    def _check_history(self, sku: str, source: str, qty: int, at: datetime) -> None:
+        """A move dated ``at`` takes ``qty`` from ``source`` at every moment
+        from ``at`` on: refuse it if the balance there would go below zero at
+        any of them (a back-dated loss under a later shipment).  Only real
+        locations of warehouses that do not allow negative stock; the moves
+        read are those dated after ``at`` (none for a move dated now)."""
+        src = _parse_location(source)
+        if src.warehouse is None:
+            return
+        wh = self.warehouse(src.warehouse)
+        if wh.allow_negative:
+            return
+        key = (sku, source)
+        deltas = dict(self._state.changes_after(key, at))
+        for m in self.new_moves:
+            if m.sku == sku and m.at > at and source in (m.source, m.dest):
+                sign = 1 if m.dest == source else -1
+                deltas[m.at] = deltas.get(m.at, 0) + sign * m.qty
+        if not deltas:
+            return
+        # walk back from now: the balance at the end of each later moment,
+        # then at the end of ``at`` itself
+        running = self.balance(sku, source)
+        lowest, lowest_at = running, max(deltas)
+        for moment in sorted(deltas, reverse=True):
+            if running < lowest:
+                lowest, lowest_at = running, moment
+            running -= deltas[moment]
+        if running < lowest:
+            lowest, lowest_at = running, at
+        if qty > lowest:
+            raise HistoricalShortageError(sku, source, qty, max(lowest, 0), lowest_at)
+
     # --- writes: movements -------------------------------------------------------
 
     def move(
@@ -637,6 +688,7 @@ class StockBook:
                 stock would fall below what is reserved.
         """
         at = self._check_move(sku, source, dest, qty, at, keep_reserved=True)
+        self._check_history(sku, source, qty, at)
         return self._move(
             sku, source, dest, qty, reason, at=at, actor=actor, document=document, note=note
         )

@@ -411,6 +411,29 @@ class SqlStockState(StockState):
             self._balances_loaded.add(key)
         return self.on_hand[key]
 
+    def changes_after(self, key: BalanceKey, at: datetime) -> list[tuple[datetime, int]]:
+        """Per moment after ``at``, the net change of ``key``'s balance, summed
+        in SQL from the moves dated after ``at`` (the ``(sku, at)`` index)."""
+        sku, location = key
+        mv = t.moves.c
+        later = [mv.sku == sku, mv.at > at]
+        moved = union_all(
+            select(mv.at.label("moment"), mv.qty.label("q")).where(*later, mv.dest == location),
+            select(mv.at.label("moment"), (-mv.qty).label("q")).where(
+                *later, mv.source == location
+            ),
+        ).subquery()
+        rows = self._conn.execute(
+            select(moved.c.moment, func.sum(moved.c.q))
+            .group_by(moved.c.moment)
+            .order_by(moved.c.moment)
+        )
+        return [
+            (moment if isinstance(moment, datetime) else t.parse_utc(moment), int(q))
+            for moment, q in rows
+            if q
+        ]
+
     def prefetch_balances(self, keys: Iterable[BalanceKey]) -> None:
         wanted = sorted(k for k in set(keys) if k not in self._balances_loaded)
         if not wanted:
