@@ -25,10 +25,14 @@ from ecerp.domain.errors import (
     UnknownSkuError,
     ValidationError,
 )
+from ecerp.domain.money import Money
+from ecerp.domain.orders import ChannelLine, ChannelOrder, OrderStatus
 from ecerp.domain.stock import StockLine, Warehouse
+from ecerp.domain.waiting import Shortage, WarehouseShortage
 from ecerp.testing.contracts import T0, UowFactory, _BackendFixtures
 from ecerp.usecases import commands as c
 from ecerp.usecases.messagebus import MessageBus
+from ecerp.usecases.queries import ALL_WAREHOUSES, stock_position, stock_report, why_waiting
 
 DAY = timedelta(days=1)
 #: Monday of the week the stories happen in.
@@ -53,7 +57,9 @@ class _Shop:
     """A mug shop on one backend: SKUs, a bundle, two warehouses (one that
     may go negative), driven through the bus."""
 
-    def __init__(self, uow_factory: UowFactory, start: datetime = MONDAY) -> None:
+    def __init__(
+        self, uow_factory: UowFactory, start: datetime = MONDAY, *, negative: bool = True
+    ) -> None:
         self.uow_factory = uow_factory
         self.clock = ManualClock(start)
         self.bus = _bus(uow_factory, self.clock)
@@ -69,7 +75,9 @@ class _Shop:
             )
         )
         self.run(c.AddWarehouse(Warehouse("BER", priority=0)))
-        self.run(c.AddWarehouse(Warehouse("DROP", allow_negative=True, priority=5)))
+        self.run(c.AddWarehouse(Warehouse("HAM", priority=1)))
+        if negative:
+            self.run(c.AddWarehouse(Warehouse("DROP", allow_negative=True, priority=5)))
 
     def run(self, command: c.Command) -> Any:
         return self.bus.handle(command)
@@ -83,6 +91,18 @@ class _Shop:
 
 
 ShopFactory = Callable[[], _Shop]
+
+
+def _draft(external_id: str, *lines: tuple[str, int], paid: bool = True) -> ChannelOrder:
+    return ChannelOrder(
+        channel="shopify",
+        shop="web",
+        external_id=external_id,
+        ordered_at=MONDAY,
+        currency="EUR",
+        paid=paid,
+        lines=tuple(ChannelLine(sku, qty, Money.of("5", "EUR")) for sku, qty in lines),
+    )
 
 
 class StockHistoryContract(_BackendFixtures):
@@ -173,9 +193,128 @@ class StockHistoryContract(_BackendFixtures):
 class StockReportContract(_BackendFixtures):
     """Sold-out SKUs and totals across warehouses; unknown SKUs."""
 
+    def _stocked(self, uow_factory: UowFactory) -> _Shop:
+        """MUG in both warehouses (3 reserved in BER), LID sold out in BER,
+        SPOON never stocked."""
+        shop = _Shop(uow_factory)
+        shop.run(c.ReceiveStock("MUG", "BER", 10))
+        shop.run(c.ReceiveStock("MUG", "DROP", 4))
+        shop.run(c.ReceiveStock("LID", "BER", 2))
+        shop.run(c.AdjustStock("LID", "BER", -2, "sold at the counter"))
+        with uow_factory() as uow:
+            uow.stock.book().reserve("order-1", {(1, "MUG"): 3}, "BER")
+            uow.commit()
+        return shop
+
+    def test_the_report_can_list_every_sku_including_the_sold_out_ones(
+        self, uow_factory: UowFactory
+    ) -> None:
+        self._stocked(uow_factory)
+        with uow_factory() as uow:
+            assert stock_report(uow) == [
+                StockLine("MUG", "BER", 10, 3, 7),
+                StockLine("MUG", "DROP", 4, 0, 4),
+            ]
+            assert stock_report(uow, include_empty=True) == [
+                StockLine("LID", "BER", 0, 0, 0),
+                StockLine("LID", "DROP", 0, 0, 0),
+                StockLine("LID", "HAM", 0, 0, 0),
+                StockLine("MUG", "BER", 10, 3, 7),
+                StockLine("MUG", "DROP", 4, 0, 4),
+                StockLine("MUG", "HAM", 0, 0, 0),
+                StockLine("SPOON", "BER", 0, 0, 0),
+                StockLine("SPOON", "DROP", 0, 0, 0),
+                StockLine("SPOON", "HAM", 0, 0, 0),
+            ]
+            assert stock_report(uow, "BER", include_empty=True) == [
+                StockLine("LID", "BER", 0, 0, 0),
+                StockLine("MUG", "BER", 10, 3, 7),
+                StockLine("SPOON", "BER", 0, 0, 0),
+            ]
+
+    def test_the_report_can_total_each_sku_over_every_warehouse(
+        self, uow_factory: UowFactory
+    ) -> None:
+        shop = self._stocked(uow_factory)
+        with uow_factory() as uow:
+            assert stock_report(uow, by_warehouse=False) == [
+                StockLine("MUG", ALL_WAREHOUSES, 14, 3, 11)
+            ]
+            assert stock_report(uow, by_warehouse=False, include_empty=True) == [
+                StockLine("LID", ALL_WAREHOUSES, 0, 0, 0),
+                StockLine("MUG", ALL_WAREHOUSES, 14, 3, 11),
+                StockLine("SPOON", ALL_WAREHOUSES, 0, 0, 0),
+            ]
+            # as of Monday morning, before anything was received
+            assert stock_report(uow, by_warehouse=False, at=MONDAY - DAY) == []
+            assert stock_report(uow, by_warehouse=False, at=shop.clock.now()) == [
+                StockLine("MUG", ALL_WAREHOUSES, 14, 0, 14)
+            ]
+
+    def test_the_position_of_an_unknown_sku_is_refused(self, uow_factory: UowFactory) -> None:
+        self._stocked(uow_factory)
+        with uow_factory() as uow:
+            assert stock_position(uow, "SPOON", "BER").on_hand == 0
+            assert stock_position(uow, "MUG", "BER").available == 7
+            with pytest.raises(UnknownSkuError) as refused:
+                stock_position(uow, "TEAPOT", "BER")
+            assert refused.value.code == "TEAPOT"
+            with pytest.raises(NotFoundError):
+                stock_position(uow, "MUG", "HK")
+
 
 class WhyWaitingContract(_BackendFixtures):
     """Why an order waits, answered from current stock."""
+
+    def _waiting(self, uow_factory: UowFactory) -> _Shop:
+        shop = _Shop(uow_factory, negative=False)
+        shop.run(c.ReceiveStock("MUG", "BER", 3))
+        shop.run(c.ReceiveStock("LID", "BER", 5))
+        shop.run(c.ReceiveStock("MUG", "HAM", 1))
+        draft = _draft("1001", ("MUG-SET", 2), ("SPOON", 1))  # 4 mugs, 2 lids, a spoon
+        shop.run(c.ProcessOrders((draft,)))
+        return shop
+
+    def test_a_waiting_order_tells_per_warehouse_which_skus_are_short(
+        self, uow_factory: UowFactory
+    ) -> None:
+        self._waiting(uow_factory)
+        with uow_factory() as uow:
+            answer = why_waiting(uow, "shopify/web/1001")
+        assert answer.waiting
+        assert answer.warehouses == (
+            WarehouseShortage("BER", (Shortage("MUG", 4, 3), Shortage("SPOON", 1, 0))),
+            WarehouseShortage(
+                "HAM",
+                (Shortage("LID", 2, 0), Shortage("MUG", 4, 1), Shortage("SPOON", 1, 0)),
+            ),
+        )
+        assert [s.missing for s in answer.warehouses[0].short] == [1, 1]
+
+    def test_the_answer_follows_the_stock_as_it_is_when_asked(
+        self, uow_factory: UowFactory
+    ) -> None:
+        shop = _Shop(uow_factory, negative=False)
+        shop.bus = _bus(uow_factory, shop.clock, auto_allocate=False)
+        shop.run(c.ReceiveStock("MUG", "BER", 3))
+        shop.run(c.ProcessOrders((_draft("1001", ("MUG-SET", 2), ("SPOON", 1)),)))
+        shop.run(c.ReceiveStock("MUG", "BER", 1))
+        shop.run(c.ReceiveStock("SPOON", "BER", 1))
+        with uow_factory() as uow:
+            answer = why_waiting(uow, "shopify/web/1001")
+        assert answer.waiting
+        assert answer.warehouses[0] == WarehouseShortage("BER", (Shortage("LID", 2, 0),))
+
+    def test_an_order_that_is_not_waiting_says_so(self, uow_factory: UowFactory) -> None:
+        shop = self._waiting(uow_factory)
+        shop.run(c.ProcessOrders((_draft("1002", ("MUG", 1)),)))
+        with uow_factory() as uow:
+            answer = why_waiting(uow, "shopify/web/1002")
+            assert not answer.waiting
+            assert answer.status is OrderStatus.ALLOCATED
+            assert answer.warehouses == ()
+            with pytest.raises(NotFoundError):
+                why_waiting(uow, "shopify/web/nope")
 
 
 class UnmappedOrdersContract(_BackendFixtures):
