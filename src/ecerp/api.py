@@ -468,6 +468,14 @@ class OrdersAPI(_Context):
         )
         return [o.clone() for o in result]
 
+    def unmapped(self) -> list[queries.UnmappedCode]:
+        """The listing SKUs that keep orders ``unmapped`` (channel, shop,
+        listing SKU), with how many orders and units wait for each.  Link
+        them (``erp.catalog.add(Alias(...))``, or add the SKU or bundle) and
+        the orders flow on.  ``ids(OrderStatus.UNMAPPED)`` lists the orders."""
+        with self._erp.backend.read() as uow:
+            return queries.unmapped_codes(uow)
+
     def why_waiting(self, order_id: str) -> queries.WaitingAnswer:
         """Why ``order_id`` waits, worked out now from the stock available
         now: per warehouse allocation would consider, the SKUs it is short

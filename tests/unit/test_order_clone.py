@@ -26,6 +26,7 @@ from ecerp.domain.orders import (
     OrderStatus,
     PaymentStatus,
     StatusChange,
+    UnmappedSku,
 )
 
 AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
@@ -64,6 +65,7 @@ def _every_field_set() -> dict[str, Any]:
         "merged_into": "shopify/web/M-1",
         "line_origins": {1: ("shopify/web/1000", 1)},
         "split_from": "shopify/web/999",
+        "unmapped": (UnmappedSku("shopify", "web", "B0NEW"),),
         "parked": (OrderStatus.READY, "BER"),
         "route_rule": "north",
         "route_warehouse": "BER",

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 from ecerp.domain.catalog import Alias, Bundle, Component, Shop, Sku
@@ -26,13 +27,21 @@ from ecerp.domain.errors import (
     ValidationError,
 )
 from ecerp.domain.money import Money
-from ecerp.domain.orders import ChannelLine, ChannelOrder, OrderStatus
+from ecerp.domain.orders import ChannelLine, ChannelOrder, OrderStatus, UnmappedSku
 from ecerp.domain.stock import StockLine, Warehouse
 from ecerp.domain.waiting import Shortage, WarehouseShortage
 from ecerp.testing.contracts import T0, UowFactory, _BackendFixtures
 from ecerp.usecases import commands as c
 from ecerp.usecases.messagebus import MessageBus
-from ecerp.usecases.queries import ALL_WAREHOUSES, stock_position, stock_report, why_waiting
+from ecerp.usecases.queries import (
+    ALL_WAREHOUSES,
+    UnmappedCode,
+    stock_position,
+    stock_report,
+    unmapped_codes,
+    why_waiting,
+)
+from ecerp.usecases.results import OutcomeKind
 
 DAY = timedelta(days=1)
 #: Monday of the week the stories happen in.
@@ -321,6 +330,102 @@ class UnmappedOrdersContract(_BackendFixtures):
     """Orders whose listing SKU is unknown are kept, listed and flow on once
     mapped."""
 
+    def test_an_order_with_unknown_listing_skus_is_kept_with_the_codes_that_failed(
+        self, uow_factory: UowFactory
+    ) -> None:
+        shop = _Shop(uow_factory)
+        draft = _draft("1001", ("B0NEW", 1), ("MUG", 1), ("X-2", 2))
+        result = shop.run(c.ImportOrders((draft,)))
+        assert [(o.kind, o.order) for o in result] == [(OutcomeKind.UNMAPPED, "shopify/web/1001")]
+        assert "B0NEW" in result.outcomes[0].detail
+        with uow_factory() as uow:
+            assert uow.orders.ids_with_status({OrderStatus.UNMAPPED}) == ["shopify/web/1001"]
+            order = uow.orders.get("shopify/web/1001")
+            assert order.status is OrderStatus.UNMAPPED
+            assert order.unmapped == (
+                UnmappedSku("shopify", "web", "B0NEW"),
+                UnmappedSku("shopify", "web", "X-2"),
+            )
+            assert [ln.listing_sku for ln in order.lines] == ["B0NEW", "MUG", "X-2"]
+            assert order.requirements == {}
+            assert unmapped_codes(uow) == [
+                UnmappedCode("shopify", "web", "B0NEW", orders=1, units=1),
+                UnmappedCode("shopify", "web", "X-2", orders=1, units=2),
+            ]
+            assert uow.stock.book().reservations_of("shopify/web/1001") == {}
+
+    def test_importing_an_unmapped_order_again_changes_nothing(
+        self, uow_factory: UowFactory
+    ) -> None:
+        shop = _Shop(uow_factory)
+        draft = _draft("1001", ("B0NEW", 1))
+        shop.run(c.ImportOrders((draft,)))
+        again = shop.run(c.ProcessOrders((draft, draft)))
+        assert again.counts() == {"unchanged": 2}
+        with uow_factory() as uow:
+            assert uow.orders.count() == 1
+            assert uow.orders.get("shopify/web/1001").status is OrderStatus.UNMAPPED
+
+    def test_processing_reports_an_unmapped_order_as_unmapped(
+        self, uow_factory: UowFactory
+    ) -> None:
+        shop = _Shop(uow_factory)
+        shop.run(c.ReceiveStock("MUG", "BER", 5))
+        result = shop.run(c.ProcessOrders((_draft("1", ("MUG", 1)), _draft("2", ("B0NEW", 1)))))
+        assert [o.kind for o in result] == [OutcomeKind.ALLOCATED, OutcomeKind.UNMAPPED]
+
+    def test_adding_the_alias_lets_the_unmapped_orders_flow_on(
+        self, uow_factory: UowFactory
+    ) -> None:
+        shop = _Shop(uow_factory, negative=False)
+        shop.run(c.ReceiveStock("MUG", "BER", 5))
+        shop.run(
+            c.ImportOrders(
+                (
+                    _draft("1", ("B0NEW", 2)),
+                    _draft("2", ("B0NEW", 1), paid=False),
+                    _draft("3", ("B0NEW", 1), ("X-2", 1)),
+                    _draft("4", ("X-2", 1)),
+                )
+            )
+        )
+        shop.run(c.AddToCatalog((Alias("shopify", "web", "B0NEW", "MUG"),)))
+        with uow_factory() as uow:
+            orders = uow.orders.find_many([f"shopify/web/{n}" for n in "1234"])
+            assert [orders[f"shopify/web/{n}"].status for n in "1234"] == [
+                OrderStatus.ALLOCATED,
+                OrderStatus.UNPAID,
+                OrderStatus.UNMAPPED,
+                OrderStatus.UNMAPPED,
+            ]
+            first = orders["shopify/web/1"]
+            assert (first.warehouse, first.requirements) == ("BER", {(1, "MUG"): 2})
+            assert orders["shopify/web/3"].unmapped == (UnmappedSku("shopify", "web", "X-2"),)
+            assert uow.stock.book().reserved("MUG", "BER") == 2
+            assert unmapped_codes(uow) == [UnmappedCode("shopify", "web", "X-2", orders=2, units=2)]
+        # the last code arrives as a SKU of its own: the rest flows on
+        shop.run(c.AddToCatalog((Sku("X-2"),)))
+        with uow_factory() as uow:
+            assert uow.orders.ids_with_status({OrderStatus.UNMAPPED}) == []
+            assert uow.orders.get("shopify/web/3").status is OrderStatus.WAITING
+            assert unmapped_codes(uow) == []
+
+    def test_a_newer_version_of_an_unmapped_order_is_taken(self, uow_factory: UowFactory) -> None:
+        shop = _Shop(uow_factory)
+        shop.run(c.ImportOrders((_draft("1", ("B0NEW", 1)),)))
+        newer = attrs.evolve(_draft("1", ("B0OTHER", 3)), updated_at=MONDAY + timedelta(hours=1))
+        assert shop.run(c.ImportOrders((newer,))).counts() == {"unmapped": 1}
+        with uow_factory() as uow:
+            order = uow.orders.get("shopify/web/1")
+            assert order.unmapped == (UnmappedSku("shopify", "web", "B0OTHER"),)
+            assert [(ln.listing_sku, ln.qty) for ln in order.lines] == [("B0OTHER", 3)]
+        fixed = attrs.evolve(_draft("1", ("MUG", 3)), updated_at=MONDAY + timedelta(hours=2))
+        assert shop.run(c.ImportOrders((fixed,))).counts() == {"updated": 1}
+        with uow_factory() as uow:
+            order = uow.orders.get("shopify/web/1")
+            assert (order.status, order.unmapped) == (OrderStatus.READY, ())
+            assert order.requirements == {(1, "MUG"): 3}
+
 
 class InventoryContract(
     StockHistoryContract, StockReportContract, WhyWaitingContract, UnmappedOrdersContract
@@ -336,5 +441,3 @@ __all__ = [
     "UnmappedOrdersContract",
     "WhyWaitingContract",
 ]
-
-_ = (NotFoundError, UnknownSkuError, StockLine, Alias)

@@ -23,6 +23,7 @@ from ecerp.domain.errors import (
     EcerpError,
     InvalidTransitionError,
     NotFoundError,
+    UnknownSkuError,
 )
 from ecerp.domain.holds import buyer_key
 from ecerp.domain.money import Money
@@ -59,6 +60,7 @@ from ecerp.usecases.reservations import sync_reservations
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
 from ecerp.usecases.review import Reviewer, held_detail
 from ecerp.usecases.routing import route_order
+from ecerp.usecases.unmapped import keep_unmapped
 
 #: How many drafts an import takes into one unit of work: bounds memory for
 #: streams of any length while keeping the per-batch bulk lookups.
@@ -85,8 +87,9 @@ def import_orders(cmd: ImportOrders, ctx: Context) -> BatchResult:
 
     Per draft: ``created``; ``updated`` (a newer version was applied);
     ``unchanged`` (same or older version, or a repeat within the batch);
-    ``rejected`` with the error (unknown shop or SKU, a change the order's
-    status no longer allows...).
+    ``unmapped`` (kept, but a listing SKU resolves to nothing yet: see
+    :mod:`ecerp.usecases.unmapped`); ``rejected`` with the error (unknown
+    shop, a change the order's status no longer allows...).
     """
     outcomes: list[Outcome] = []
     for chunk in _chunks(cmd.orders, IMPORT_CHUNK):
@@ -242,6 +245,9 @@ def _import_in(
                 if order.status is OrderStatus.ON_HOLD:
                     outcome = attrs.evolve(outcome, detail=held_detail(order, outcome.detail))
             outcomes.append(outcome)
+        except UnknownSkuError as err:  # kept as an unmapped order when it can be
+            kept = keep_unmapped(draft, existing, catalog, uow, at=at, actor=actor, ref=ref)
+            outcomes.append(kept or Outcome(ref, OutcomeKind.REJECTED, error=err, detail=str(err)))
         except EcerpError as err:
             outcomes.append(Outcome(ref, OutcomeKind.REJECTED, error=err, detail=str(err)))
     merged = auto_merge(

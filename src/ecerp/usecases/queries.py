@@ -114,6 +114,33 @@ class WaitingAnswer:
         return tuple(w.warehouse for w in self.warehouses if w.can_ship)
 
 
+@attrs.frozen
+class UnmappedCode:
+    """A listing SKU of a shop that keeps ``orders`` orders unmapped, for
+    ``units`` units in all."""
+
+    channel: str
+    shop: str
+    listing_sku: str
+    orders: int
+    units: int
+
+
+def unmapped_codes(uow: UnitOfWork) -> list[UnmappedCode]:
+    """Every listing SKU that keeps orders ``unmapped``, sorted by channel,
+    shop and listing SKU, with how many orders and units wait for it."""
+    ids = uow.orders.ids_with_status({OrderStatus.UNMAPPED})
+    counts: dict[tuple[str, str, str], list[int]] = {}
+    for order in uow.orders.find_many(ids).values():
+        for code in order.unmapped:
+            key = (code.channel, code.shop, code.listing_sku)
+            units = sum(ln.qty for ln in order.lines if ln.listing_sku == code.listing_sku)
+            tally = counts.setdefault(key, [0, 0])
+            tally[0] += 1
+            tally[1] += units
+    return [UnmappedCode(*key, *counts[key]) for key in sorted(counts)]
+
+
 def why_waiting(uow: UnitOfWork, order_id: str, config: Config | None = None) -> WaitingAnswer:
     """Why ``order_id`` waits, from the stock available when asked (not the
     reason stored when it last failed to allocate).
@@ -148,8 +175,10 @@ def why_waiting(uow: UnitOfWork, order_id: str, config: Config | None = None) ->
 
 __all__ = [
     "ALL_WAREHOUSES",
+    "UnmappedCode",
     "WaitingAnswer",
     "stock_position",
     "stock_report",
+    "unmapped_codes",
     "why_waiting",
 ]

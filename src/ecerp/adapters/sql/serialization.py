@@ -39,6 +39,7 @@ from ecerp.domain.orders import (
     OrderStatus,
     PaymentStatus,
     StatusChange,
+    UnmappedSku,
 )
 from ecerp.domain.stock import Move, Stocktake
 
@@ -178,6 +179,7 @@ def order_out(o: Order) -> dict[str, Any]:
         "line_origins": [[n, oid, ln] for n, (oid, ln) in sorted(o.line_origins.items())],
         "split_from": o.split_from,
         "parked": None if o.parked is None else [o.parked[0].value, o.parked[1]],
+        "unmapped": [[u.channel, u.shop, u.listing_sku] for u in o.unmapped],
         "route": [o.route_rule, o.route_warehouse],
         "reserve_held": o.reserve_held,
         "history": [
@@ -238,6 +240,7 @@ def order_in(d: dict[str, Any]) -> Order:
         line_origins={int(n): (oid, int(ln)) for n, oid, ln in d.get("line_origins", ())},
         split_from=d.get("split_from"),
         parked=None if not d.get("parked") else (OrderStatus(d["parked"][0]), d["parked"][1]),
+        unmapped=tuple(UnmappedSku(*u) for u in d.get("unmapped", ())),
         route_rule=(d.get("route") or [None, None])[0],
         route_warehouse=(d.get("route") or [None, None])[1],
         reserve_held=bool(d.get("reserve_held", False)),
