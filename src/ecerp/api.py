@@ -188,7 +188,15 @@ class InventoryAPI(_Context):
         at: datetime | None = None,
     ) -> Move:
         """A gain or loss of sellable stock; ``at`` back-dates it (see
-        :meth:`receive`)."""
+        :meth:`receive`).
+
+        Raises:
+            InsufficientStockError: a loss bigger than the unreserved stock.
+            HistoricalShortageError: a back-dated loss would leave the
+                balance below zero at some moment between ``at`` and now.
+            ClosedPeriodError: ``at`` is in a closed period.
+            ValidationError: ``at`` is naive or in the future.
+        """
         result: Move = self._run(c.AdjustStock(sku, warehouse, delta, note, self._actor(actor), at))
         return result
 
@@ -256,6 +264,13 @@ class InventoryAPI(_Context):
         return result
 
     def close_period(self, until: datetime, actor: str | None = None) -> None:
+        """Refuse moves dated before ``until`` from now on, and snapshot every
+        balance as it stood then.
+
+        Raises:
+            ValidationError: ``until`` is naive, later than now, or earlier
+                than the period already closed.
+        """
         self._run(c.ClosePeriod(until, self._actor(actor)))
 
     def verify(self) -> list[Discrepancy]:
