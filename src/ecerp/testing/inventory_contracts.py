@@ -373,6 +373,15 @@ class UnmappedOrdersContract(_BackendFixtures):
         shop.run(c.ReceiveStock("MUG", "BER", 5))
         result = shop.run(c.ProcessOrders((_draft("1", ("MUG", 1)), _draft("2", ("B0NEW", 1)))))
         assert [o.kind for o in result] == [OutcomeKind.ALLOCATED, OutcomeKind.UNMAPPED]
+        accepted = shop.run(c.AcceptOrders((_draft("3", ("B0NEW", 1)),)))
+        assert [o.kind for o in accepted] == [OutcomeKind.UNMAPPED]
+        with uow_factory() as uow:
+            answer = why_waiting(uow, "shopify/web/3")
+        assert (answer.waiting, answer.status, answer.unmapped) == (
+            False,
+            OrderStatus.UNMAPPED,
+            (UnmappedSku("shopify", "web", "B0NEW"),),
+        )
 
     def test_adding_the_alias_lets_the_unmapped_orders_flow_on(
         self, uow_factory: UowFactory

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import attrs
 
-from ecerp.domain.orders import ALLOCATABLE, OrderStatus
+from ecerp.domain.orders import ALLOCATABLE, OrderStatus, UnmappedSku
 from ecerp.domain.stock import StockLine, StockPosition
 from ecerp.domain.waiting import WarehouseShortage, shortages
 from ecerp.ports.unit_of_work import UnitOfWork
@@ -106,6 +106,8 @@ class WaitingAnswer:
     status: OrderStatus
     waiting: bool
     warehouses: tuple[WarehouseShortage, ...] = ()
+    unmapped: tuple[UnmappedSku, ...] = ()
+    """For an ``unmapped`` order: the listing SKUs it waits to be linked."""
 
     @property
     def could_ship_now(self) -> tuple[str, ...]:
@@ -155,7 +157,7 @@ def why_waiting(uow: UnitOfWork, order_id: str, config: Config | None = None) ->
     """
     order = uow.orders.get(order_id)
     if order.status not in ALLOCATABLE:
-        return WaitingAnswer(order.id, order.status, False)
+        return WaitingAnswer(order.id, order.status, False, unmapped=order.unmapped)
     catalog = uow.catalog.view()
     book = uow.stock.book()
     warehouses = book.warehouses()
