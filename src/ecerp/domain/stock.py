@@ -278,6 +278,10 @@ class StockState:
         # as-of read touches only that SKU's rows.
         self._segment_skus: list[dict[str, list[Move]]] = [{}]
         self._period_skus: dict[datetime, dict[str, dict[BalanceKey, int]]] = {}
+        # The latest date of a move touching each (SKU, location): a move
+        # dated at or after it cannot change history, so most moves skip
+        # the back-dating check at once.
+        self._last_at: dict[BalanceKey, datetime] = {}
 
     # Reads used by StockBook.  A database-backed state overrides these to
     # load rows on demand (and in bulk through ``prefetch``).
@@ -334,6 +338,10 @@ class StockState:
             index = bisect.bisect_right(self._ends, move.at) if self._ends else 0
             self._segments[index].append(move)
             self._segment_skus[index].setdefault(move.sku, []).append(move)
+            for key in ((move.sku, move.source), (move.sku, move.dest)):
+                last = self._last_at.get(key)
+                if last is None or move.at > last:
+                    self._last_at[key] = move.at
         self.next_seq = changes.next_seq
         self.on_hand.update(changes.on_hand)
         self.sellable.update(changes.sellable)
@@ -376,8 +384,13 @@ class StockState:
     def changes_after(self, key: BalanceKey, at: datetime) -> list[tuple[datetime, int]]:
         """Per moment dated after ``at``: how much the committed moves of
         ``key`` (SKU, location) changed its balance, ascending by moment
-        (moments where they net to zero are left out).  Reads only the moves
-        of the period ``at`` falls in and after it."""
+        (moments where they net to zero are left out).  Nothing when no
+        move of ``key`` is dated after ``at`` (the usual case, answered at
+        once); else reads only the moves of the period ``at`` falls in and
+        after it."""
+        last = self._last_at.get(key)
+        if last is None or last <= at:
+            return []
         index = bisect.bisect_right(self._ends, at) if self._ends else 0
         sku, location = key
         deltas: dict[datetime, int] = {}
@@ -448,6 +461,8 @@ class StockBook:
         self._reservations: dict[str, dict[LineKey, Reservation]] = {}
         self._closed_until: datetime | None = None
         self._events: list[Event] = []
+        #: the latest date of this book's new moves per (SKU, location)
+        self._new_last_at: dict[BalanceKey, datetime] = {}
 
     # --- reads ---------------------------------------------------------------
 
@@ -584,6 +599,10 @@ class StockBook:
         self._next_seq += 1
         self._set_balance(sku, source, -qty)
         self._set_balance(sku, dest, qty)
+        for key in ((sku, source), (sku, dest)):
+            last = self._new_last_at.get(key)
+            if last is None or at > last:
+                self._new_last_at[key] = at
         self.new_moves.append(move)
         self._events.append(StockMoved(move))
         return move
@@ -642,10 +661,12 @@ class StockBook:
             return
         key = (sku, source)
         deltas = dict(self._state.changes_after(key, at))
-        for m in self.new_moves:
-            if m.sku == sku and m.at > at and source in (m.source, m.dest):
-                sign = 1 if m.dest == source else -1
-                deltas[m.at] = deltas.get(m.at, 0) + sign * m.qty
+        last = self._new_last_at.get(key)
+        if last is not None and last > at:  # this unit moved it later than ``at``
+            for m in self.new_moves:
+                if m.sku == sku and m.at > at and source in (m.source, m.dest):
+                    sign = 1 if m.dest == source else -1
+                    deltas[m.at] = deltas.get(m.at, 0) + sign * m.qty
         if not deltas:
             return
         # walk back from now: the balance at the end of each later moment,

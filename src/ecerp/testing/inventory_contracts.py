@@ -187,6 +187,22 @@ class StockHistoryContract(_BackendFixtures):
         # dated after Wednesday's sale and Thursday's receipt it is fine
         shop.run(c.AdjustStock("MUG", "BER", -1, "late", at=MONDAY + 3 * DAY))
 
+    def test_moves_of_the_same_unit_count_as_history_too(self, uow_factory: UowFactory) -> None:
+        shop = _Shop(uow_factory)
+        shop.run(c.ReceiveStock("MUG", "BER", 5, at=shop.on(0)))
+        shop.on(4)
+        with uow_factory() as uow:
+            book = uow.stock.book()
+            book.adjust("MUG", "BER", -5, at=MONDAY + 2 * DAY, actor="ann", note="sold")
+            book.receive("MUG", "BER", 10, at=MONDAY + 3 * DAY, actor="ann")
+            with pytest.raises(InsufficientStockError):
+                book.adjust("MUG", "BER", -1, at=MONDAY + DAY, actor="ann", note="late")
+            book.adjust("MUG", "BER", -1, at=MONDAY + 3 * DAY, actor="ann", note="late")
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.stock.book().on_hand("MUG", "BER") == 9
+            assert uow.stock.on_hand_at("MUG", "BER", MONDAY + 2 * DAY) == 0
+
     def test_a_warehouse_that_allows_negative_stock_takes_any_back_dated_loss(
         self, uow_factory: UowFactory
     ) -> None:
