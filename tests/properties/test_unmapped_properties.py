@@ -100,7 +100,8 @@ def test_orders_are_kept_and_unmapped_exactly_while_a_listing_does_not_resolve(
                 # only a newer version of an order mapped already may be
                 # refused (an unknown listing, a change its status no longer
                 # takes): the order stays as it was
-                assert before is not None and before.status is not OrderStatus.UNMAPPED, refused
+                assert before is not None, refused
+                assert before.status is not OrderStatus.UNMAPPED, refused
                 assert erp.orders.get(oid).lines == before.lines
             sent.add(oid)
         assert set(erp.orders.ids()) == sent, "no order is lost"
