@@ -374,7 +374,7 @@ class OrdersAPI(_Context):
     def process(self, drafts: Iterable[ChannelOrder], actor: str | None = None) -> BatchResult:
         """Import, review, route and allocate in one call (any iterable,
         streamed in chunks); one outcome per draft telling where it ended
-        (``allocated``, ``waiting``, ``held``, ``rejected``...), then one for
+        (``allocated``, ``waiting``, ``held``, ``unmapped``, ``rejected``...), then one for
         each other order the allocation changed."""
         result: BatchResult = self._run(c.ProcessOrders(drafts, actor=actor or "import"))
         return result

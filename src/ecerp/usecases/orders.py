@@ -105,7 +105,8 @@ def process_orders(cmd: ProcessOrders, ctx: Context) -> BatchResult:
 
     One outcome per draft, in input order, telling where it ended:
     ``allocated`` (detail: the warehouse), ``waiting`` (the SKUs short),
-    ``held`` (the reasons), ``rejected`` (the error), or the import outcome
+    ``held`` (the reasons), ``unmapped`` (the listing SKUs that resolve to
+    nothing yet), ``rejected`` (the error), or the import outcome
     (``created`` for an unpaid order, ``unchanged``...).  An order merged on
     import reports the merged order's outcome.  Then one outcome for each
     other order the allocation changed: parts split off, and orders imported
