@@ -48,6 +48,7 @@ from ecerp.ports.payments import PaymentRecords
 from ecerp.settings_api import SettingsAPI
 from ecerp.usecases import commands as c
 from ecerp.usecases import orders as order_cases
+from ecerp.usecases import queries
 from ecerp.usecases.config import Config, LiveService
 from ecerp.usecases.idempotency import chunk_key
 from ecerp.usecases.messagebus import MessageBus
@@ -221,7 +222,15 @@ class InventoryAPI(_Context):
         idempotency_key: str | None = None,
     ) -> Move:
         """A gain or loss of sellable stock; ``at`` back-dates it (see
-        :meth:`receive`)."""
+        :meth:`receive`).
+
+        Raises:
+            InsufficientStockError: a loss bigger than the unreserved stock.
+            HistoricalShortageError: a back-dated loss would leave the
+                balance below zero at some moment between ``at`` and now.
+            ClosedPeriodError: ``at`` is in a closed period.
+            ValidationError: ``at`` is naive or in the future.
+        """
         result: Move = self._run(
             c.AdjustStock(
                 sku,
@@ -375,6 +384,13 @@ class InventoryAPI(_Context):
     def close_period(
         self, until: datetime, actor: str | None = None, *, idempotency_key: str | None = None
     ) -> None:
+        """Refuse moves dated before ``until`` from now on, and snapshot every
+        balance as it stood then.
+
+        Raises:
+            ValidationError: ``until`` is naive, later than now, or earlier
+                than the period already closed.
+        """
         self._run(c.ClosePeriod(until, self._actor(actor), idempotency_key=idempotency_key))
 
     def verify(self) -> list[Discrepancy]:
@@ -387,11 +403,14 @@ class InventoryAPI(_Context):
         return self._erp.backend.rebuild()
 
     def position(self, sku: str, warehouse: str) -> StockPosition:
-        """On hand, reserved, available, damaged and in transit of one SKU."""
+        """On hand, reserved, available, damaged and in transit of one SKU.
+
+        Raises:
+            UnknownSkuError: the catalog has no SKU ``sku``.
+            NotFoundError: unknown warehouse.
+        """
         with self._erp.backend.read() as uow:
-            book = uow.stock.book()
-            book.warehouse(warehouse)
-            return book.position(sku, warehouse)
+            return queries.stock_position(uow, sku, warehouse)
 
     def on_hand_at(self, sku: str, warehouse: str | None = None, *, at: datetime) -> int:
         """Sellable on hand of ``sku`` at the end of moment ``at`` (every move
@@ -407,19 +426,36 @@ class InventoryAPI(_Context):
             return uow.stock.on_hand_at(sku, warehouse, at)
 
     def report(
-        self, warehouse: str | None = None, *, at: datetime | None = None
+        self,
+        warehouse: str | None = None,
+        *,
+        at: datetime | None = None,
+        include_empty: bool = False,
+        by_warehouse: bool = True,
     ) -> list[StockLine]:
         """The stock report: one :class:`StockLine` per SKU and warehouse
         with stock (sorted by SKU, then warehouse), of one warehouse or all.
         With ``at``, on hand as of that moment; reservations have no history,
         so then ``reserved`` is 0 and ``available`` equals ``on_hand``.
 
+        ``include_empty``: every SKU of the catalog in every warehouse asked
+        for, sold-out ones (all zeros) included.  ``by_warehouse=False``: one
+        line per SKU summed over the warehouses asked for, with warehouse
+        ``"*"`` (:data:`~ecerp.usecases.queries.ALL_WAREHOUSES`).
+
         Raises:
             ValidationError: ``at`` is naive.
             NotFoundError: unknown warehouse.
         """
         with self._erp.backend.read() as uow:
-            return uow.stock.report(warehouse, at=at)
+            return queries.stock_report(
+                uow, warehouse, at=at, include_empty=include_empty, by_warehouse=by_warehouse
+            )
+
+    def totals(self, *, include_empty: bool = False) -> list[StockLine]:
+        """One line per SKU summed over every warehouse (warehouse ``"*"``):
+        ``report(by_warehouse=False)``."""
+        return self.report(include_empty=include_empty, by_warehouse=False)
 
     def moves(self, *, sku: str | None = None, location: str | None = None) -> Sequence[Move]:
         with self._erp.backend.read() as uow:
@@ -499,7 +535,7 @@ class OrdersAPI(_Context):
     ) -> BatchResult:
         """Import, review, route and allocate in one call (any iterable,
         streamed in chunks); one outcome per draft telling where it ended
-        (``allocated``, ``waiting``, ``held``, ``rejected``...), then one for
+        (``allocated``, ``waiting``, ``held``, ``unmapped``, ``rejected``...), then one for
         each other order the allocation changed.
 
         Every chunk is imported first (one command each), then the serving
@@ -663,6 +699,26 @@ class OrdersAPI(_Context):
             c.SplitByAvailability(order_id, warehouse, self._actor(actor))
         )
         return [o.clone() for o in result]
+
+    def unmapped(self) -> list[queries.UnmappedCode]:
+        """The listing SKUs that keep orders ``unmapped`` (channel, shop,
+        listing SKU), with how many orders and units wait for each.  Link
+        them (``erp.catalog.add(Alias(...))``, or add the SKU or bundle) and
+        the orders flow on.  ``ids(OrderStatus.UNMAPPED)`` lists the orders."""
+        with self._erp.backend.read() as uow:
+            return queries.unmapped_codes(uow)
+
+    def why_waiting(self, order_id: str) -> queries.WaitingAnswer:
+        """Why ``order_id`` waits, worked out now from the stock available
+        now: per warehouse allocation would consider, the SKUs it is short
+        of, needed vs available (bundles expanded).  An order that does not
+        wait says so (``waiting`` false).
+
+        Raises:
+            NotFoundError: no such order.
+        """
+        with self._erp.backend.read() as uow:
+            return queries.why_waiting(uow, order_id, self._erp.bus.config)
 
     def explain(self, order_id: str, rules: RuleSet | None = None) -> Explanation:
         """Which routing rule decides ``order_id`` and why each earlier rule

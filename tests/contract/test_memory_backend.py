@@ -8,10 +8,13 @@ from ecerp import open_erp
 from ecerp.adapters.memory import MemoryDeadLetters, MemoryStore, MemoryUnitOfWork
 from ecerp.testing.contracts import BackendContract, UowFactory
 from ecerp.testing.idempotency import IdempotencyContract
+from ecerp.testing.inventory_contracts import InventoryContract
 from ecerp.testing.reliability import ErpOpener, ReliabilityContract
 
 
-class TestMemoryBackend(BackendContract, IdempotencyContract, ReliabilityContract):
+class TestMemoryBackend(
+    BackendContract, IdempotencyContract, ReliabilityContract, InventoryContract
+):
     @pytest.fixture
     def uow_factory(self) -> UowFactory:
         store = MemoryStore()

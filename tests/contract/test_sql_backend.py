@@ -21,6 +21,7 @@ from ecerp.adapters.sql.outbox import SqlDeadLetters
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.testing.contracts import BackendContract, UowFactory
 from ecerp.testing.idempotency import IdempotencyContract
+from ecerp.testing.inventory_contracts import InventoryContract
 from ecerp.testing.reliability import ErpOpener, ReliabilityContract
 from sqlsupport import (
     drop_postgres_database,
@@ -65,7 +66,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
 
-class TestSqliteBackend(BackendContract, IdempotencyContract, ReliabilityContract):
+class TestSqliteBackend(
+    BackendContract, IdempotencyContract, ReliabilityContract, InventoryContract
+):
     @pytest.fixture
     def database_url(self, sqlite_template: Path, tmp_path: Path) -> str:
         target = tmp_path / "contract.db"
@@ -119,7 +122,9 @@ def _empty(db: Database) -> None:
         conn.commit()
 
 
-class TestPostgresBackend(BackendContract, IdempotencyContract, ReliabilityContract):
+class TestPostgresBackend(
+    BackendContract, IdempotencyContract, ReliabilityContract, InventoryContract
+):
     @pytest.fixture
     def uow_factory(self, postgres_session_url: str) -> Iterator[UowFactory]:
         db = make_engine(postgres_session_url)

@@ -44,13 +44,14 @@ def test_a_listing_another_process_adds_is_seen_by_the_next_unit(tmp_path: Path)
     here.catalog.add(Sku("MUG"), Shop("eb-de", "ebay", currency="EUR"))
 
     first = here.orders.import_orders([draft("1", "mug-listing")])
-    assert first.outcomes[0].kind is OutcomeKind.REJECTED, "no such listing yet (and cached so)"
+    assert first.outcomes[0].kind is OutcomeKind.UNMAPPED, "no such listing yet (and cached so)"
     assert here.catalog.sku("MUG").weight_g == 0
 
     there.catalog.add(Alias(None, None, "mug-listing", "MUG"), Sku("LID", weight_g=80))
 
     again = here.orders.import_orders([draft("2", "mug-listing")])
     assert again.outcomes[0].kind is OutcomeKind.CREATED
+    assert here.orders.get("ebay/eb-de/1").requirements == {(1, "MUG"): 1}, "mapped there"
     assert here.catalog.sku("LID").weight_g == 80
     assert here.catalog.resolve("ebay", "eb-de", "mug-listing") == "MUG"
     here.close()

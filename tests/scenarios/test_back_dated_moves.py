@@ -12,7 +12,7 @@ import pytest
 from ecerp import ERP, Sku, Warehouse, open_erp
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
-from ecerp.domain.errors import ClosedPeriodError, ValidationError
+from ecerp.domain.errors import ClosedPeriodError, InsufficientStockError, ValidationError
 
 NOW = datetime(2026, 4, 2, 9, tzinfo=UTC)
 
@@ -58,4 +58,29 @@ def test_a_closed_period_refuses_a_late_booking_into_it(erp: ERP) -> None:
     erp.inventory.receive("MUG", "BER", 3, at=NOW - timedelta(days=1))
     assert erp.inventory.on_hand_at("MUG", "BER", at=NOW - timedelta(days=2)) == 0
     assert erp.inventory.on_hand_at("MUG", "BER", at=NOW) == 3
+    erp.check()
+
+
+def test_a_period_is_never_closed_in_the_future(erp: ERP) -> None:
+    with pytest.raises(ValidationError, match="future") as refused:
+        erp.inventory.close_period(NOW + timedelta(days=1))
+    assert refused.value.field == "until"
+    erp.inventory.receive("MUG", "BER", 2)  # stock still moves today
+    assert erp.inventory.position("MUG", "BER").on_hand == 2
+
+
+def test_a_breakage_reported_late_cannot_take_what_was_already_shipped(erp: ERP) -> None:
+    monday = NOW - timedelta(days=4)
+    erp.inventory.receive("MUG", "BER", 5, at=monday)  # 5 on the shelf since Monday
+    erp.inventory.adjust("MUG", "BER", -5, note="sold at the fair", at=monday + timedelta(days=2))
+    erp.inventory.receive("MUG", "BER", 10, at=monday + timedelta(days=3))  # Thursday's delivery
+    # on Friday someone reports 3 mugs broken on Tuesday: Wednesday sold all 5,
+    # so Wednesday would have been at -3
+    with pytest.raises(InsufficientStockError) as refused:
+        erp.inventory.adjust("MUG", "BER", -3, note="broken", at=monday + timedelta(days=1))
+    assert refused.value.available == 0
+    assert erp.inventory.position("MUG", "BER").on_hand == 10
+    # booked on the day it was found, it is fine
+    erp.inventory.adjust("MUG", "BER", -3, note="broken, found Thursday")
+    assert erp.inventory.position("MUG", "BER").on_hand == 7
     erp.check()

@@ -49,7 +49,7 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.errors import UnknownSkuError, ValidationError
+from ecerp.domain.errors import ValidationError
 from ecerp.domain.stock import CUSTOMER, MoveReason, TransferStatus
 
 MORNING = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -183,7 +183,7 @@ def test_the_gift_sets_berlin_can_sell_are_limited_by_its_scarcest_component(erp
     assert erp.catalog.sellable("GIFT-SET", "HAM") == 0
 
 
-def test_the_morning_batch_creates_each_order_once_and_rejects_the_unknown_product(
+def test_the_morning_batch_creates_each_order_once_and_keeps_the_unknown_product_unmapped(
     erp: ERP, clock: SimulatedClock
 ) -> None:
     clock.set(MORNING)
@@ -197,14 +197,15 @@ def test_the_morning_batch_creates_each_order_once_and_rejects_the_unknown_produ
         OutcomeKind.CREATED,
         OutcomeKind.CREATED,
         OutcomeKind.UNCHANGED,
-        OutcomeKind.REJECTED,
+        OutcomeKind.UNMAPPED,
     ]
-    (rejected,) = result.rejected
-    assert rejected.ref == "shopify/web/5003"
-    assert isinstance(rejected.error, UnknownSkuError)
-    assert rejected.error.code == "mug-grey"
-    assert erp.orders.find("shopify/web/5003") is None
-    assert sorted(erp.orders.ids()) == sorted(NEEDS)
+    assert result.rejected == []
+    assert result.outcomes[-1].ref == "shopify/web/5003"
+    assert [(u.shop, u.listing_sku) for u in erp.orders.get("shopify/web/5003").unmapped] == [
+        ("web", "mug-grey")
+    ]
+    assert erp.orders.ids(OrderStatus.UNMAPPED) == ["shopify/web/5003"]
+    assert sorted(erp.orders.ids()) == sorted([*NEEDS, "shopify/web/5003"])
 
 
 def test_imported_orders_need_warehouse_skus_with_bundles_expanded_per_component(

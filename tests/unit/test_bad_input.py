@@ -806,17 +806,17 @@ def test_a_batch_import_creates_the_good_orders_and_reports_each_bad_one(erp: ER
 
     assert [(o.ref, o.kind) for o in result] == [
         ("amazon/amz-de/2001", OutcomeKind.CREATED),
-        ("shopify/web/2002", OutcomeKind.REJECTED),
+        ("shopify/web/2002", OutcomeKind.UNMAPPED),  # kept until B0BLUE is linked
         ("shopify/web/2003", OutcomeKind.CREATED),
         ("shopify/ebay-uk/2004", OutcomeKind.REJECTED),
     ]
-    unknown_sku, unknown_shop = (o.error for o in result.rejected)
-    assert isinstance(unknown_sku, UnknownSkuError)
-    assert (unknown_sku.code, unknown_sku.channel, unknown_sku.shop) == ("B0BLUE", "shopify", "web")
+    (unknown_shop,) = (o.error for o in result.rejected)
     assert isinstance(unknown_shop, NotFoundError)
     assert (unknown_shop.kind, unknown_shop.key) == ("shop", "ebay-uk")
     assert all(o.detail for o in result.rejected)
-    assert erp.orders.find("shopify/web/2002") is None
+    unmapped = erp.orders.get("shopify/web/2002")
+    assert (unmapped.status, unmapped.requirements) == (OrderStatus.UNMAPPED, {})
+    assert [u.listing_sku for u in unmapped.unmapped] == ["B0BLUE"]
     assert erp.orders.find("shopify/ebay-uk/2004") is None
     assert erp.orders.get("amazon/amz-de/2001").requirements == {(1, "MUG-RED"): 2, (1, "LID"): 2}
     assert erp.orders.get("shopify/web/2003").status is OrderStatus.READY
@@ -825,7 +825,7 @@ def test_a_batch_import_creates_the_good_orders_and_reports_each_bad_one(erp: ER
 
 
 def test_a_bad_draft_in_a_batch_is_reported_the_same_wherever_it_stands(erp: ERP) -> None:
-    bad = draft("2002", ChannelLine("B0BLUE", 1, eur("9")))
+    bad = draft("2002", ChannelLine("LID", 1, eur("9")), shop="ebay-uk")  # an unknown shop
     good = [draft(f"30{i}") for i in range(3)]
 
     first = erp.orders.import_orders([bad, *good])
@@ -833,7 +833,7 @@ def test_a_bad_draft_in_a_batch_is_reported_the_same_wherever_it_stands(erp: ERP
 
     assert [o.kind for o in first] == [OutcomeKind.REJECTED] + [OutcomeKind.CREATED] * 3
     assert [o.kind for o in second] == [OutcomeKind.CREATED, OutcomeKind.REJECTED]
-    assert type(first.rejected[0].error) is type(second.rejected[0].error) is UnknownSkuError
+    assert type(first.rejected[0].error) is type(second.rejected[0].error) is NotFoundError
 
 
 def test_bad_amount_strings_name_the_field_and_value() -> None:

@@ -26,6 +26,7 @@ from ecerp.domain.orders import (
     OrderStatus,
     PaymentStatus,
     StatusChange,
+    UnmappedSku,
 )
 
 AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
@@ -65,6 +66,7 @@ def _every_field_set() -> dict[str, Any]:
         "line_origins": {1: ("shopify/web/1000", 1)},
         "split_from": "shopify/web/999",
         "parts_made": 2,
+        "unmapped": (UnmappedSku("shopify", "web", "B0NEW"),),
         "parked": (OrderStatus.READY, "BER"),
         "route_rule": "north",
         "route_warehouse": "BER",

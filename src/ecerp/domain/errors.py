@@ -226,6 +226,23 @@ class InsufficientStockError(DomainError):
         )
 
 
+class HistoricalShortageError(InsufficientStockError):
+    """A back-dated move out of ``warehouse`` (a location) would leave its
+    balance below zero at ``short_at``, a moment between the move's date and
+    now: ``available`` is the lowest balance from the move's date on."""
+
+    short_at: object
+
+    def __init__(
+        self, sku: str, warehouse: str, requested: int, available: int, short_at: object
+    ) -> None:
+        super().__init__(sku, warehouse, requested, available)
+        self.message = f"{self.message} (the balance would be negative at {short_at})"
+        self.args = (self.message,)
+        self.fields["short_at"] = short_at
+        self.short_at = short_at
+
+
 class OverShipmentError(DomainError):
     """Asked to ship (or release) more than is reserved for the order."""
 

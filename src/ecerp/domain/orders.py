@@ -102,6 +102,9 @@ class OrderStatus(enum.Enum):
     RETURNED = "returned"
     MERGED = "merged"
     """Folded into another order (see ``merged_into``); unmerging restores it."""
+    UNMAPPED = "unmapped"
+    """Kept although a listing SKU resolves to nothing yet (see
+    ``Order.unmapped``); it flows on once the catalog maps every line."""
 
     # Members are singletons compared by identity, so the identity hash is
     # consistent with equality, and (in C) much cheaper than Enum's hash of
@@ -113,7 +116,8 @@ S = OrderStatus
 
 #: Allowed status changes, as data.
 TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
-    S.NEW: frozenset({S.UNPAID, S.ON_HOLD, S.READY, S.CANCELLED}),
+    S.NEW: frozenset({S.UNPAID, S.ON_HOLD, S.READY, S.CANCELLED, S.UNMAPPED}),
+    S.UNMAPPED: frozenset({S.UNPAID, S.READY, S.CANCELLED}),
     S.UNPAID: frozenset({S.READY, S.ON_HOLD, S.CANCELLED}),
     S.ON_HOLD: frozenset({S.UNPAID, S.READY, S.ALLOCATED, S.CANCELLED}),
     S.READY: frozenset({S.ALLOCATED, S.WAITING, S.ON_HOLD, S.CANCELLED, S.MERGED}),
@@ -282,6 +286,19 @@ class ChannelOrder:
         ]
 
 
+@attrs.frozen
+class UnmappedSku:
+    """A listing SKU of ``channel`` and ``shop`` that the catalog could not
+    resolve when an order needed it."""
+
+    channel: str
+    shop: str
+    listing_sku: str
+
+    def __str__(self) -> str:
+        return f"{self.channel}/{self.shop}/{self.listing_sku}"
+
+
 def order_id(channel: str, shop: str, external_id: str) -> str:
     """The internal id of a channel order: readable, deterministic, and
     distinct for distinct keys (see :mod:`ecerp.domain.order_ids`)."""
@@ -350,6 +367,8 @@ class Order:
     """For a part split off another order: that order's id."""
     parts_made: int = 0
     """How many parts were split off this order (they are numbered 2, 3, ...)."""
+    unmapped: tuple[UnmappedSku, ...] = ()
+    """For an ``unmapped`` order: the listing SKUs that resolve to nothing yet."""
     parked: tuple[OrderStatus, str | None] | None = None
     """For a folded order: its status and warehouse before the merge."""
     route_rule: str | None = None
@@ -371,12 +390,27 @@ class Order:
 
     @classmethod
     def from_channel(
-        cls, draft: ChannelOrder, requirements: Requirements, *, at: datetime, actor: str
+        cls,
+        draft: ChannelOrder,
+        requirements: Requirements,
+        *,
+        at: datetime,
+        actor: str,
+        unmapped: Iterable[UnmappedSku] = (),
     ) -> Order:
-        """A new order from ``draft`` with its resolved ``requirements``."""
+        """A new order from ``draft`` with its resolved ``requirements``.
+
+        With ``unmapped`` (the listing SKUs that resolve to nothing yet) the
+        order is kept ``unmapped``, requiring nothing, until
+        :meth:`map_lines` (a cancelled draft is simply cancelled).
+        """
         at = require_utc("at", at)
         lines = draft.order_lines()
-        _check_requirements(lines, requirements)
+        missing = tuple(unmapped)
+        if missing:
+            requirements = {}
+        else:
+            _check_requirements(lines, requirements)
         order = cls(
             id=order_id(*draft.key),
             channel=draft.channel,
@@ -400,7 +434,13 @@ class Order:
             channel_digest=content_digest(draft),
         )
         target = S.CANCELLED if draft.cancelled else (S.READY if draft.paid else S.UNPAID)
-        order._to(target, at, actor, "imported")
+        if missing:
+            order.unmapped = missing
+            if not draft.cancelled:
+                target = S.UNMAPPED
+        order._to(
+            target, at, actor, "imported" + (f"; unmapped: {_codes(missing)}" if missing else "")
+        )
         order._events.append(OrderImported(order.id))
         return order
 
@@ -775,6 +815,18 @@ class Order:
             if not fields:
                 return []
             take = frozenset(fields)
+        if self.status is S.UNMAPPED:  # every line resolves now: take it whole, then map
+            if not draft.cancelled:
+                _check_requirements(draft.order_lines(), requirements)
+            taken = self.take_unmapped_version(
+                draft, self.unmapped, at=at, actor=actor, same_version=take is not None
+            )
+            if self.status is S.UNMAPPED:
+                self.map_lines(requirements, at=at, actor=actor)
+                taken.append("requirements")
+            if taken:
+                self.channel_digest = content_digest(draft)
+            return taken
         new_lines = draft.order_lines()
         lines_changed = _line_values(new_lines) != _line_values(self.lines)
         if take is not None:
@@ -815,6 +867,93 @@ class Order:
             self.buyer_note = draft.buyer_note
             changed.append("buyer_note")
         return changed
+
+    # --- unmapped orders -------------------------------------------------------------
+
+    def take_unmapped_version(
+        self,
+        draft: ChannelOrder,
+        unmapped: Iterable[UnmappedSku],
+        *,
+        at: datetime,
+        actor: str,
+        same_version: bool = False,
+    ) -> list[str]:
+        """An ``unmapped`` order takes a newer channel version whole (it holds
+        nothing and nothing was decided on it yet), with the listing SKUs
+        that still resolve to nothing; returns the changed fields.  Cancelled
+        on the channel, it is cancelled.  With ``same_version``, a copy of the
+        same version is taken too (the caller found its content changed: a
+        channel that sends no modification time).
+
+        Raises:
+            ValidationError: ``draft`` is a different order.
+            InvalidTransitionError: the order is not unmapped.
+        """
+        if draft.key != self.key:
+            raise ValidationError("external_id", draft.key, f"is not order {self.id}")
+        if self.status is not S.UNMAPPED:
+            raise InvalidTransitionError(f"order {self.id}", self.status.value, "unmapped")
+        if draft.version < self.updated_at or (
+            draft.version == self.updated_at and not same_version
+        ):
+            return []
+        self.updated_at = draft.version
+        if draft.cancelled:
+            self.cancel(at=at, actor=actor, reason="cancelled on channel")
+            return ["status"]
+        changed: list[str] = []
+        if draft.paid and self.payment is PaymentStatus.UNPAID:
+            self.mark_paid(at=at, actor=actor, amount=draft.paid_amount)
+            changed.append("payment")
+        new_lines = draft.order_lines()
+        for field, before, after in (
+            ("address", self.address, draft.address),
+            ("buyer_note", self.buyer_note, draft.buyer_note),
+            ("lines", _describe_lines(self.lines), _describe_lines(new_lines)),
+        ):
+            if before != after:
+                self._audit(at, actor, field, before, after)
+                changed.append(field)
+        self.address, self.buyer_note, self.lines = draft.address, draft.buyer_note, new_lines
+        missing = tuple(unmapped)
+        if missing != self.unmapped:
+            self._audit(at, actor, "unmapped", _codes(self.unmapped), _codes(missing))
+            self.unmapped = missing
+            changed.append("unmapped")
+        if changed:
+            self._events.append(OrderUpdated(self.id, tuple(changed)))
+        return changed
+
+    def still_unmapped(self, unmapped: Iterable[UnmappedSku], *, at: datetime, actor: str) -> None:
+        """Some of an ``unmapped`` order's listing SKUs resolve now, not all:
+        keep the ones that still do not."""
+        missing = tuple(unmapped)
+        if self.status is S.UNMAPPED and missing and missing != self.unmapped:
+            self._audit(at, actor, "unmapped", _codes(self.unmapped), _codes(missing))
+            self.unmapped = missing
+
+    def map_lines(self, requirements: Requirements, *, at: datetime, actor: str) -> None:
+        """Every line of an ``unmapped`` order resolves now: take its
+        requirements and go on (``ready``, or ``unpaid``), to be reviewed,
+        routed and allocated like a newly imported order.
+
+        Raises:
+            InvalidTransitionError: the order is not unmapped.
+            ValidationError: ``requirements`` do not cover every line.
+        """
+        if self.status is not S.UNMAPPED:
+            raise InvalidTransitionError(f"order {self.id}", self.status.value, "mapped")
+        _check_requirements(self.lines, requirements)
+        target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
+        self._to(target, at, actor, "mapped: " + _codes(self.unmapped))
+        self.requirements = dict(requirements)
+        self.unmapped = ()
+        self._events.append(OrderUpdated(self.id, ("requirements",)))
+
+
+def _codes(unmapped: Iterable[UnmappedSku]) -> str:
+    return ", ".join(str(u) for u in unmapped)
 
 
 def _cloner(cls: type[Order]) -> Callable[[Order], Order]:
@@ -1236,6 +1375,7 @@ __all__ = [
     "OrderStatus",
     "PaymentStatus",
     "StatusChange",
+    "UnmappedSku",
     "merge_key",
     "merge_orders",
     "merged_external_id",

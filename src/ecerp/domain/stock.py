@@ -49,6 +49,7 @@ import attrs
 from ecerp.domain.errors import (
     ClosedPeriodError,
     DuplicateError,
+    HistoricalShortageError,
     InsufficientStockError,
     InvariantError,
     NotFoundError,
@@ -278,6 +279,10 @@ class StockState:
         # as-of read touches only that SKU's rows.
         self._segment_skus: list[dict[str, list[Move]]] = [{}]
         self._period_skus: dict[datetime, dict[str, dict[BalanceKey, int]]] = {}
+        # The latest date of a move touching each (SKU, location): a move
+        # dated at or after it cannot change history, so most moves skip
+        # the back-dating check at once.
+        self._last_at: dict[BalanceKey, datetime] = {}
 
     # Reads used by StockBook.  A database-backed state overrides these to
     # load rows on demand (and in bulk through ``prefetch``).
@@ -343,6 +348,10 @@ class StockState:
             index = bisect.bisect_right(self._ends, move.at) if self._ends else 0
             self._segments[index].append(move)
             self._segment_skus[index].setdefault(move.sku, []).append(move)
+            for key in ((move.sku, move.source), (move.sku, move.dest)):
+                last = self._last_at.get(key)
+                if last is None or move.at > last:
+                    self._last_at[key] = move.at
         self.next_seq = changes.next_seq
         self.on_hand.update(changes.on_hand)
         self.sellable.update(changes.sellable)
@@ -381,6 +390,28 @@ class StockState:
         for key, qty in self.periods[until].items():
             per_sku.setdefault(key[0], {})[key] = qty
         self._period_skus[until] = per_sku
+
+    def changes_after(self, key: BalanceKey, at: datetime) -> list[tuple[datetime, int]]:
+        """Per moment dated after ``at``: how much the committed moves of
+        ``key`` (SKU, location) changed its balance, ascending by moment
+        (moments where they net to zero are left out).  Nothing when no
+        move of ``key`` is dated after ``at`` (the usual case, answered at
+        once); else reads only the moves of the period ``at`` falls in and
+        after it."""
+        last = self._last_at.get(key)
+        if last is None or last <= at:
+            return []
+        index = bisect.bisect_right(self._ends, at) if self._ends else 0
+        sku, location = key
+        deltas: dict[datetime, int] = {}
+        for segment in self._segment_skus[index:]:
+            for m in segment.get(sku, ()):
+                if m.at > at:
+                    if m.dest == location:
+                        deltas[m.at] = deltas.get(m.at, 0) + m.qty
+                    if m.source == location:
+                        deltas[m.at] = deltas.get(m.at, 0) - m.qty
+        return sorted((moment, d) for moment, d in deltas.items() if d)
 
     def as_of(self, at: datetime) -> tuple[datetime | None, Mapping[BalanceKey, int], list[Move]]:
         """The latest closed period ending at or before ``at`` (``None``:
@@ -441,6 +472,8 @@ class StockBook:
         self._reservations: dict[str, dict[LineKey, Reservation]] = {}
         self._closed_until: datetime | None = None
         self._events: list[Event] = []
+        #: the latest date of this book's new moves per (SKU, location)
+        self._new_last_at: dict[BalanceKey, datetime] = {}
 
     # --- reads ---------------------------------------------------------------
 
@@ -582,6 +615,10 @@ class StockBook:
             seq = next(self._seqs)
         self._next_seq = seq + 1
         move = Move(seq, sku, source, dest, qty, reason, document, actor, at, note)
+        for key in ((sku, source), (sku, dest)):
+            last = self._new_last_at.get(key)
+            if last is None or at > last:
+                self._new_last_at[key] = at
         self.new_moves.append(move)
         self._events.append(StockMoved(move))
         return move
@@ -626,6 +663,41 @@ class StockBook:
             if qty > have:
                 raise InsufficientStockError(sku, source, qty, max(have, 0))
 
+    def _check_history(self, sku: str, source: str, qty: int, at: datetime) -> None:
+        """A move dated ``at`` takes ``qty`` from ``source`` at every moment
+        from ``at`` on: refuse it if the balance there would go below zero at
+        any of them (a back-dated loss under a later shipment).  Only real
+        locations of warehouses that do not allow negative stock; the moves
+        read are those dated after ``at`` (none for a move dated now)."""
+        src = _parse_location(source)
+        if src.warehouse is None:
+            return
+        wh = self.warehouse(src.warehouse)
+        if wh.allow_negative:
+            return
+        key = (sku, source)
+        deltas = dict(self._state.changes_after(key, at))
+        last = self._new_last_at.get(key)
+        if last is not None and last > at:  # this unit moved it later than ``at``
+            for m in self.new_moves:
+                if m.sku == sku and m.at > at and source in (m.source, m.dest):
+                    sign = 1 if m.dest == source else -1
+                    deltas[m.at] = deltas.get(m.at, 0) + sign * m.qty
+        if not deltas:
+            return
+        # walk back from now: the balance at the end of each later moment,
+        # then at the end of ``at`` itself
+        running = self.balance(sku, source)
+        lowest, lowest_at = running, max(deltas)
+        for moment in sorted(deltas, reverse=True):
+            if running < lowest:
+                lowest, lowest_at = running, moment
+            running -= deltas[moment]
+        if running < lowest:
+            lowest, lowest_at = running, at
+        if qty > lowest:
+            raise HistoricalShortageError(sku, source, qty, max(lowest, 0), lowest_at)
+
     # --- writes: movements -------------------------------------------------------
 
     def move(
@@ -653,6 +725,7 @@ class StockBook:
                 stock would fall below what is reserved.
         """
         at = self._check_move(sku, source, dest, qty, at, keep_reserved=True)
+        self._check_history(sku, source, qty, at)
         return self._move(
             sku, source, dest, qty, reason, at=at, actor=actor, document=document, note=note
         )

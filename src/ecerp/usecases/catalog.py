@@ -5,10 +5,13 @@ from __future__ import annotations
 from ecerp.domain.catalog import Alias, Bundle, Product, Shop, Sku
 from ecerp.usecases.commands import AddToCatalog
 from ecerp.usecases.context import Context
+from ecerp.usecases.unmapped import map_unmapped
 
 
 def add_to_catalog(cmd: AddToCatalog, ctx: Context) -> None:
-    """Add every item in order, all or none.
+    """Add every item in order, all or none.  Orders kept ``unmapped`` whose
+    listing SKUs all resolve now flow on in the same unit of work (see
+    :func:`~ecerp.usecases.unmapped.map_unmapped`).
 
     Raises:
         DuplicateError, UnknownSkuError, NotFoundError, AliasCycleError,
@@ -29,4 +32,6 @@ def add_to_catalog(cmd: AddToCatalog, ctx: Context) -> None:
                 catalog.add_alias(item)
             else:
                 raise TypeError(f"cannot add {type(item).__name__} to the catalog")
+        if any(isinstance(item, Sku | Bundle | Alias) for item in cmd.items):
+            map_unmapped(uow, ctx.config, at=ctx.now(), actor=cmd.actor)
         uow.commit()

@@ -197,6 +197,17 @@ def post_stocktake(cmd: PostStocktake, ctx: Context) -> list[Move]:
 
 
 def close_period(cmd: ClosePeriod, ctx: Context) -> None:
+    """Refuse moves dated before ``cmd.until`` from now on.
+
+    Raises:
+        ValidationError: ``until`` is naive, later than now (a period in the
+            future would freeze every stock move until then), or earlier
+            than the period already closed.
+    """
+    now = ctx.now()
+    until = require_utc("until", cmd.until)
+    if until > now:
+        raise ValidationError("until", until, f"is in the future (now is {now.isoformat()})")
     with ctx.uow as uow:
-        uow.stock.book().close_period(cmd.until)
+        uow.stock.book().close_period(until)
         uow.commit()

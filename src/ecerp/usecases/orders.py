@@ -24,6 +24,7 @@ from ecerp.domain.errors import (
     EcerpError,
     InvalidTransitionError,
     NotFoundError,
+    UnknownSkuError,
 )
 from ecerp.domain.holds import buyer_key
 from ecerp.domain.money import Money
@@ -61,6 +62,7 @@ from ecerp.usecases.reservations import sync_reservations
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
 from ecerp.usecases.review import Reviewer, held_detail
 from ecerp.usecases.routing import route_order
+from ecerp.usecases.unmapped import keep_unmapped
 
 #: How many drafts an import takes into one unit of work: bounds memory for
 #: streams of any length while keeping the per-batch bulk lookups.
@@ -85,9 +87,11 @@ def import_orders(cmd: ImportOrders, ctx: Context) -> BatchResult:
     Per draft: ``created``; ``updated`` (a newer version, or the same
     version with content the channel changed, was applied); ``unchanged``
     (the same content again, or an older copy that would change nothing; a
-    repeat within the batch); ``rejected`` with the error (unknown shop or
-    SKU, a change the order's status no longer allows, an older copy that
-    differs: :class:`~ecerp.domain.order_versions.VersionConflictError`; a
+    repeat within the batch); ``unmapped`` (kept, but a listing SKU resolves
+    to nothing yet: see :mod:`ecerp.usecases.unmapped`); ``rejected`` with
+    the error (unknown shop, a change the order's status no longer allows,
+    an older copy that differs:
+    :class:`~ecerp.domain.order_versions.VersionConflictError`; a
     :class:`ConcurrencyError` for each draft of a chunk that lost its race
     every time, which stored nothing).
     """
@@ -104,8 +108,8 @@ def process_orders(cmd: ProcessOrders, ctx: Context) -> BatchResult:
 
     One outcome per draft (those of ``cmd.imported`` first), in input order,
     telling where it ended: ``allocated`` (detail: the warehouse),
-    ``waiting`` (the SKUs short), ``held`` (the reasons), ``rejected`` (the
-    error), or the import outcome (``created`` for an unpaid order,
+    ``waiting`` (the SKUs short), ``held`` (the reasons), ``unmapped`` (the listing SKUs that
+    resolve to nothing yet), ``rejected`` (the error), or the import outcome (``created`` for an unpaid order,
     ``unchanged``...).  An order merged on import reports the merged order's
     outcome.  Then one outcome for each other order the allocation changed:
     parts split off, and orders imported earlier that were allocated now.
@@ -287,6 +291,9 @@ def _import_in(
                 if order.status is OrderStatus.ON_HOLD:
                     outcome = attrs.evolve(outcome, detail=held_detail(order, outcome.detail))
             outcomes.append(outcome)
+        except UnknownSkuError as err:  # kept as an unmapped order when it can be
+            kept = keep_unmapped(draft, existing, catalog, uow, at=at, actor=actor, ref=ref)
+            outcomes.append(kept or Outcome(ref, OutcomeKind.REJECTED, error=err, detail=str(err)))
         except EcerpError as err:
             outcomes.append(Outcome(ref, OutcomeKind.REJECTED, error=err, detail=str(err)))
     merged = auto_merge(

@@ -28,6 +28,8 @@ class OutcomeKind(enum.Enum):
     ALLOCATED = "allocated"
     WAITING = "waiting"
     HELD = "held"
+    UNMAPPED = "unmapped"
+    """Kept, but a listing SKU resolves to nothing yet (detail: the codes)."""
     DONE = "done"
     REJECTED = "rejected"
 

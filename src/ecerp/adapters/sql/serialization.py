@@ -39,6 +39,7 @@ from ecerp.domain.orders import (
     OrderStatus,
     PaymentStatus,
     StatusChange,
+    UnmappedSku,
 )
 from ecerp.domain.stock import Move, Stocktake
 
@@ -179,6 +180,7 @@ def order_out(o: Order) -> dict[str, Any]:
         "split_from": o.split_from,
         "parts_made": o.parts_made,
         "parked": None if o.parked is None else [o.parked[0].value, o.parked[1]],
+        "unmapped": [[u.channel, u.shop, u.listing_sku] for u in o.unmapped],
         "route": [o.route_rule, o.route_warehouse],
         "reserve_held": o.reserve_held,
         "channel_digest": o.channel_digest,
@@ -241,6 +243,7 @@ def order_in(d: dict[str, Any]) -> Order:
         split_from=d.get("split_from"),
         parts_made=int(d.get("parts_made", 0)),
         parked=None if not d.get("parked") else (OrderStatus(d["parked"][0]), d["parked"][1]),
+        unmapped=tuple(UnmappedSku(*u) for u in d.get("unmapped", ())),
         route_rule=(d.get("route") or [None, None])[0],
         route_warehouse=(d.get("route") or [None, None])[1],
         reserve_held=bool(d.get("reserve_held", False)),

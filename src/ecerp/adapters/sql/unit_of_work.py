@@ -365,6 +365,13 @@ class SqlStockState(StockState):
         self._warehouses_loaded = False
         self._seq_loaded = False
         self._period_loaded = False
+        # The latest move date per SKU, loaded in bulk when first needed: a move
+        # dated at or after it skips the back-dating check without a query.
+        # Valid for a balance key only if loaded after that key's row was
+        # read (and locked, on PostgreSQL): ``_reads`` orders the two.
+        self._reads = 0
+        self._balance_read: dict[BalanceKey, int] = {}
+        self._last_at_sku: dict[str, tuple[int, datetime | None]] = {}
 
     def seq_start(self) -> int:
         if not self._seq_loaded:
@@ -446,7 +453,64 @@ class SqlStockState(StockState):
             )
             self.on_hand[key] = int(qty or 0)
             self._balances_loaded.add(key)
+            self._reads += 1
+            self._balance_read[key] = self._reads
         return self.on_hand[key]
+
+    def _load_last_at(self, skus: Iterable[str]) -> None:
+        """The latest move date of each of ``skus`` (the ``(sku, at)`` index)."""
+        for batch in chunks(sorted(set(skus))):
+            found: dict[str, datetime | None] = dict.fromkeys(batch)
+            rows = self._conn.execute(
+                select(t.moves.c.sku, func.max(t.moves.c.at))
+                .where(t.moves.c.sku.in_(batch))
+                .group_by(t.moves.c.sku)
+            )
+            for sku, last in rows:
+                found[str(sku)] = (
+                    last if isinstance(last, datetime) or last is None else t.parse_utc(last)
+                )
+            self._reads += 1
+            for sku, last in found.items():
+                self._last_at_sku[sku] = (self._reads, last)
+
+    def changes_after(self, key: BalanceKey, at: datetime) -> list[tuple[datetime, int]]:
+        """Per moment after ``at``, the net change of ``key``'s balance, summed
+        in SQL from the moves dated after ``at`` (the ``(sku, at)`` index);
+        nothing, without that query, when the SKU's latest move (loaded with
+        its balances) is not later than ``at``."""
+        sku, location = key
+        known = self._last_at_sku.get(sku)
+        if known is None or known[0] < self._balance_read.get(key, 0):
+            # once for every SKU whose balances this unit read (a transfer's
+            # or stocktake's lines were prefetched together), after the reads
+            stale = {
+                s
+                for (s, _), read in self._balance_read.items()
+                if self._last_at_sku.get(s, (-1, None))[0] < read
+            }
+            self._load_last_at(stale | {sku})
+            known = self._last_at_sku[sku]
+        if known[1] is None or known[1] <= at:
+            return []  # no move of the SKU is dated after ``at``
+        mv = t.moves.c
+        later = [mv.sku == sku, mv.at > at]
+        moved = union_all(
+            select(mv.at.label("moment"), mv.qty.label("q")).where(*later, mv.dest == location),
+            select(mv.at.label("moment"), (-mv.qty).label("q")).where(
+                *later, mv.source == location
+            ),
+        ).subquery()
+        rows = self._conn.execute(
+            select(moved.c.moment, func.sum(moved.c.q))
+            .group_by(moved.c.moment)
+            .order_by(moved.c.moment)
+        )
+        return [
+            (moment if isinstance(moment, datetime) else t.parse_utc(moment), int(q))
+            for moment, q in rows
+            if q
+        ]
 
     def prefetch_balances(self, keys: Iterable[BalanceKey]) -> None:
         wanted = sorted(k for k in set(keys) if k not in self._balances_loaded)
@@ -463,9 +527,11 @@ class SqlStockState(StockState):
                 )
                 for sku, qty in self._db.bulk.rows(self._conn, sql, (loc, *batch)):
                     self.on_hand[(sku, loc)] = int(qty)
+        self._reads += 1
         for key in wanted:
             self.on_hand.setdefault(key, 0)
             self._balances_loaded.add(key)
+            self._balance_read[key] = self._reads
 
     def prefetch(self, keys: Iterable[WarehouseKey]) -> None:
         wanted = sorted(k for k in set(keys) if k not in self._positions_loaded)
