@@ -23,7 +23,7 @@ from typing import Any
 
 from ecerp.bootstrap import Backend, bootstrap
 from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
-from ecerp.domain.errors import NotFoundError
+from ecerp.domain.errors import NotFoundError, ValidationError
 from ecerp.domain.holds import ReviewPolicy
 from ecerp.domain.orders import Address, ChannelLine, ChannelOrder, Order, OrderStatus
 from ecerp.domain.routing import Explanation, OrderFacts, RouteChange, RuleSet, dry_run
@@ -39,6 +39,13 @@ from ecerp.domain.stock import (
     Transfer,
     Warehouse,
     check_invariants,
+)
+from ecerp.domain.values import (
+    MAX_ORDER_ID_LEN,
+    require_code,
+    require_ids,
+    require_positive_qty,
+    require_utc,
 )
 from ecerp.ports.clock import Clock
 from ecerp.ports.events import EventPublisher
@@ -67,7 +74,13 @@ class ERP:
         return self.bus.clock
 
     def handle(self, command: c.Command) -> Any:
-        """Run any command through the bus (the methods below are sugar)."""
+        """Run any command through the bus (the methods below are sugar).
+
+        Raises:
+            ValidationError: ``command`` is not a command.
+        """
+        if not isinstance(command, c.Command):
+            raise ValidationError("command", command, "must be an ecerp command")
         return self.bus.handle(command)
 
     def check(self) -> None:
@@ -125,22 +138,29 @@ class CatalogAPI(_Context):
         """Raises:
         UnknownSkuError: no SKU has ``code``.
         """
+        require_code("code", code)
         with self._erp.backend.read() as uow:
             return uow.catalog.view().sku(code)
 
     def resolve(self, channel: str, shop: str, listing_sku: str, at: datetime | None = None) -> str:
         """The SKU or bundle a shop's listing SKU means (now, or at ``at``)."""
-        when = at if at is not None else self._erp.clock.now()
+        for field, value in (("channel", channel), ("shop", shop), ("listing_sku", listing_sku)):
+            require_code(field, value)
+        when = require_utc("at", at) if at is not None else self._erp.clock.now()
         with self._erp.backend.read() as uow:
             return uow.catalog.view().resolve(channel, shop, listing_sku, at=when)
 
     def expand(self, code: str, qty: int = 1) -> dict[str, int]:
         """SKU quantities that ``qty`` of ``code`` ship as."""
+        require_code("code", code)
+        require_positive_qty("qty", qty)
         with self._erp.backend.read() as uow:
             return uow.catalog.view().expand(code, qty)
 
     def sellable(self, code: str, warehouse: str) -> int:
         """How many of ``code`` (a SKU or bundle) ``warehouse`` can sell now."""
+        require_code("code", code)
+        require_code("warehouse", warehouse)
         with self._erp.backend.read() as uow:
             catalog, book = uow.catalog.view(), uow.stock.book()
             available = {sku: book.available(sku, warehouse) for sku in catalog.expand(code)}
@@ -219,7 +239,7 @@ class InventoryAPI(_Context):
     ) -> Transfer:
         """Send stock from ``source`` to ``dest``; it is in transit until received."""
         result: Transfer = self._run(
-            c.SendTransfer(transfer_id, source, dest, dict(lines), self._actor(actor))
+            c.SendTransfer(transfer_id, source, dest, lines, self._actor(actor))
         )
         return result
 
@@ -232,7 +252,7 @@ class InventoryAPI(_Context):
         actor: str | None = None,
     ) -> Transfer:
         result: Transfer = self._run(
-            c.ReceiveTransfer(transfer_id, dict(quantities), damaged, self._actor(actor))
+            c.ReceiveTransfer(transfer_id, quantities, damaged, self._actor(actor))
         )
         return result
 
@@ -240,14 +260,14 @@ class InventoryAPI(_Context):
         self, stocktake_id: str, warehouse: str, skus: Iterable[str], actor: str | None = None
     ) -> Stocktake:
         result: Stocktake = self._run(
-            c.StartStocktake(stocktake_id, warehouse, tuple(skus), self._actor(actor))
+            c.StartStocktake(stocktake_id, warehouse, skus, self._actor(actor))
         )
         return result
 
     def count(
         self, stocktake_id: str, counts: Mapping[str, int], actor: str | None = None
     ) -> Stocktake:
-        result: Stocktake = self._run(c.RecordCount(stocktake_id, dict(counts), self._actor(actor)))
+        result: Stocktake = self._run(c.RecordCount(stocktake_id, counts, self._actor(actor)))
         return result
 
     def post_stocktake(self, stocktake_id: str, actor: str | None = None) -> list[Move]:
@@ -268,6 +288,8 @@ class InventoryAPI(_Context):
 
     def position(self, sku: str, warehouse: str) -> StockPosition:
         """On hand, reserved, available, damaged and in transit of one SKU."""
+        require_code("sku", sku)
+        require_code("warehouse", warehouse)
         with self._erp.backend.read() as uow:
             book = uow.stock.book()
             book.warehouse(warehouse)
@@ -283,6 +305,10 @@ class InventoryAPI(_Context):
             ValidationError: ``at`` is naive.
             NotFoundError: unknown warehouse.
         """
+        require_code("sku", sku)
+        if warehouse is not None:
+            require_code("warehouse", warehouse)
+        require_utc("at", at)
         with self._erp.backend.read() as uow:
             return uow.stock.on_hand_at(sku, warehouse, at)
 
@@ -298,14 +324,23 @@ class InventoryAPI(_Context):
             ValidationError: ``at`` is naive.
             NotFoundError: unknown warehouse.
         """
+        if warehouse is not None:
+            require_code("warehouse", warehouse)
+        if at is not None:
+            require_utc("at", at)
         with self._erp.backend.read() as uow:
             return uow.stock.report(warehouse, at=at)
 
     def moves(self, *, sku: str | None = None, location: str | None = None) -> Sequence[Move]:
+        if sku is not None:
+            require_code("sku", sku)
+        if location is not None:
+            require_code("location", location, 2 * MAX_ORDER_ID_LEN)
         with self._erp.backend.read() as uow:
             return uow.stock.moves(sku=sku, location=location)
 
     def reservations(self, order_id: str) -> list[Reservation]:
+        require_code("order_id", order_id, MAX_ORDER_ID_LEN)
         with self._erp.backend.read() as uow:
             return [r for _, r in sorted(uow.stock.book().reservations_of(order_id).items())]
 
@@ -355,11 +390,11 @@ class OrdersAPI(_Context):
         self, order_ids: Iterable[str] | None = None, actor: str | None = None
     ) -> BatchResult:
         """Allocate the given orders, or every ready and waiting one."""
-        ids = tuple(order_ids) if order_ids is not None else None
-        result: BatchResult = self._run(c.AllocateOrders(ids, self._actor(actor)))
+        result: BatchResult = self._run(c.AllocateOrders(order_ids, self._actor(actor)))
         return result
 
     def find(self, order_id: str) -> Order | None:
+        require_code("order_id", order_id, MAX_ORDER_ID_LEN)
         with self._erp.backend.read() as uow:
             return uow.orders.find(order_id)
 
@@ -379,6 +414,9 @@ class OrdersAPI(_Context):
 
     def ids(self, *statuses: OrderStatus) -> list[str]:
         """Ids of orders in any of ``statuses`` (all orders when none given)."""
+        for status in statuses:
+            if not isinstance(status, OrderStatus):
+                raise ValidationError("statuses", status, "must be an OrderStatus")
         with self._erp.backend.read() as uow:
             return list(uow.orders.ids_with_status(statuses or tuple(OrderStatus)))
 
@@ -401,7 +439,7 @@ class OrdersAPI(_Context):
     def edit_lines(
         self, order_id: str, lines: Iterable[ChannelLine], actor: str | None = None
     ) -> Order:
-        result: Order = self._run(c.EditOrderLines(order_id, tuple(lines), self._actor(actor)))
+        result: Order = self._run(c.EditOrderLines(order_id, lines, self._actor(actor)))
         return result.clone()
 
     def change_address(self, order_id: str, address: Address, actor: str | None = None) -> Order:
@@ -421,7 +459,7 @@ class OrdersAPI(_Context):
         Raises:
             ConsolidationError: they cannot be merged (nothing changes).
         """
-        result: Order = self._run(c.MergeOrders(tuple(order_ids), self._actor(actor)))
+        result: Order = self._run(c.MergeOrders(order_ids, self._actor(actor)))
         return result.clone()
 
     def unmerge(self, order_id: str, actor: str | None = None) -> list[Order]:
@@ -450,6 +488,9 @@ class OrdersAPI(_Context):
     def explain(self, order_id: str, rules: RuleSet | None = None) -> Explanation:
         """Which routing rule decides ``order_id`` and why each earlier rule
         does not (with the configured rules, or ``rules``)."""
+        require_code("order_id", order_id, MAX_ORDER_ID_LEN)
+        if rules is not None and not isinstance(rules, RuleSet):
+            raise ValidationError("rules", rules, "must be a RuleSet")
         ruleset = rules or self._erp.bus.config.rules or RuleSet(())
         with self._erp.backend.read() as uow:
             order = uow.orders.get(order_id)
@@ -460,29 +501,28 @@ class OrdersAPI(_Context):
         orders (default: every order rules may still change: not yet picked,
         shipped, cancelled or merged), compared with the configured rules.
         Changes nothing."""
+        if not isinstance(rules, RuleSet):
+            raise ValidationError("rules", rules, "must be a RuleSet")
+        given = (
+            require_ids("order_ids", order_ids, MAX_ORDER_ID_LEN) if order_ids is not None else None
+        )
         current_rules = self._erp.bus.config.rules or RuleSet(())
         with self._erp.backend.read() as uow:
-            ids = (
-                list(order_ids)
-                if order_ids is not None
-                else list(uow.orders.ids_with_status(ROUTABLE))
-            )
+            ids = list(given) if given is not None else list(uow.orders.ids_with_status(ROUTABLE))
             catalog = uow.catalog.view()
             facts = {oid: OrderFacts.of(o, catalog) for oid, o in uow.orders.find_many(ids).items()}
         current = {oid: current_rules.decide(f) for oid, f in facts.items()}
         return dry_run(rules, facts, current)
 
     def pick(self, order_ids: Iterable[str], actor: str | None = None) -> BatchResult:
-        result: BatchResult = self._run(c.StartPicking(tuple(order_ids), self._actor(actor)))
+        result: BatchResult = self._run(c.StartPicking(order_ids, self._actor(actor)))
         return result
 
     def ship(
         self, shipments: Mapping[str, str | None] | Iterable[str], actor: str | None = None
     ) -> BatchResult:
         """Ship orders: ``{order_id: tracking}`` or just order ids."""
-        if not isinstance(shipments, Mapping):
-            shipments = dict.fromkeys(shipments)
-        result: BatchResult = self._run(c.ShipOrders(dict(shipments), self._actor(actor)))
+        result: BatchResult = self._run(c.ShipOrders(shipments, self._actor(actor)))
         return result
 
 

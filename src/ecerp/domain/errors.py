@@ -116,6 +116,14 @@ class FloatAmountError(ValidationError, TypeError):
         super().__init__(field, value, "money must not be a float; use Decimal or a decimal string")
 
 
+class WrongTypeError(ValidationError, TypeError):
+    """A value of the wrong type (a ``str`` where money is expected).  Also a
+    ``TypeError``, because that is what it is."""
+
+    def __init__(self, field: str, value: object, expected: str) -> None:
+        super().__init__(field, value, f"must be {expected}, not {type(value).__name__}")
+
+
 class UnknownCurrencyError(ValidationError):
     def __init__(self, currency: object) -> None:
         super().__init__("currency", currency, "not an ISO 4217 currency code ecerp knows")
@@ -126,7 +134,7 @@ class UnknownCurrencyError(ValidationError):
 
 class InvalidQuantityError(ValidationError):
     def __init__(self, field: str, quantity: object) -> None:
-        super().__init__(field, quantity, "quantity must be a positive int")
+        super().__init__(field, quantity, "quantity must be a positive int up to 1,000,000,000")
 
 
 # --- catalog -----------------------------------------------------------------

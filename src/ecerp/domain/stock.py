@@ -62,9 +62,14 @@ from ecerp.domain.events import (
 )
 from ecerp.domain.values import (
     code_validator,
+    flag_validator,
+    instance_validator,
+    optional_text_validator,
+    priority_validator,
     require_code,
     require_positive_qty,
     require_utc,
+    text_validator,
     to_utc,
     utc_validator,
 )
@@ -161,11 +166,13 @@ class Warehouse:
     ``priority``: lower is preferred when several warehouses can ship an order."""
 
     code: str = attrs.field(validator=code_validator)
-    name: str = ""
-    kind: WarehouseKind = WarehouseKind.OWN
-    allow_negative: bool = False
-    priority: int = 0
-    country: str | None = None
+    name: str = attrs.field(default="", validator=text_validator)
+    kind: WarehouseKind = attrs.field(
+        default=WarehouseKind.OWN, validator=instance_validator(WarehouseKind)
+    )
+    allow_negative: bool = attrs.field(default=False, validator=flag_validator)
+    priority: int = attrs.field(default=0, validator=priority_validator)
+    country: str | None = attrs.field(default=None, validator=optional_text_validator)
 
     def __attrs_post_init__(self) -> None:
         if "/" in self.code or self.code.startswith("@"):
