@@ -37,7 +37,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -78,18 +78,16 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DAWN = datetime.min.replace(tzinfo=UTC)
 
 
-def _frozen_str_map(
-    value: Mapping[str, str] | Iterable[tuple[str, str]],
-) -> tuple[tuple[str, str], ...]:
+def _frozen_str_map(value: object) -> tuple[tuple[str, str], ...]:
     """attrs converter for titles and attributes: ``{name: text}`` or pairs,
     as sorted pairs; names are codes, texts at most 200 characters."""
-    if isinstance(value, tuple) and not value:
+    if value == ():
         return ()
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise ValidationError("titles", value, "must be a mapping of names to texts")
     try:
-        items = list(value.items() if isinstance(value, Mapping) else value)
-        pairs = [(k, v) for k, v in items]
+        items: list[Any] = list(value.items() if isinstance(value, Mapping) else value)
+        pairs: list[tuple[str, str]] = [(k, v) for k, v in items]
     except (TypeError, ValueError) as err:
         raise ValidationError("titles", value, "must be a mapping of names to texts") from err
     for k, v in pairs:

@@ -133,8 +133,12 @@ class UnknownCurrencyError(ValidationError):
 
 
 class InvalidQuantityError(ValidationError):
+    """A quantity that is not an int, not positive (not non-zero for a
+    change) or beyond 1,000,000,000 either way."""
+
     def __init__(self, field: str, quantity: object) -> None:
-        super().__init__(field, quantity, "quantity must be a positive int up to 1,000,000,000")
+        kind = "non-zero" if field == "delta" else "positive"
+        super().__init__(field, quantity, f"quantity must be a {kind} int up to 1,000,000,000")
 
 
 # --- catalog -----------------------------------------------------------------

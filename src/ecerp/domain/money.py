@@ -148,6 +148,8 @@ def _to_decimal(value: object) -> Decimal:
             raise ValidationError("amount", value, "not a decimal number") from None
     else:
         raise WrongTypeError("amount", value, "a Decimal, int or decimal string")
+    if not result.is_finite():
+        raise ValidationError("amount", value, "must be finite")
     return result
 
 

@@ -71,6 +71,7 @@ from ecerp.domain.values import (
     note_validator,
     positive_qty_validator,
     priority_validator,
+    require_texts,
     require_utc,
     str_frozenset,
     text_validator,
@@ -176,21 +177,44 @@ class HoldReason:
 class Address:
     """Where an order goes: each field text of at most 200 characters."""
 
-    name: str = attrs.field(default="", validator=text_validator)
-    line1: str = attrs.field(default="", validator=text_validator)
-    line2: str = attrs.field(default="", validator=text_validator)
-    city: str = attrs.field(default="", validator=text_validator)
-    region: str = attrs.field(default="", validator=text_validator)
-    postcode: str = attrs.field(default="", validator=text_validator)
-    country: str = attrs.field(default="", validator=text_validator)
-    phone: str = attrs.field(default="", validator=text_validator)
+    name: str = ""
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postcode: str = ""
+    country: str = ""
+    phone: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        require_texts(
+            _ADDRESS_FIELDS,
+            (
+                self.name,
+                self.line1,
+                self.line2,
+                self.city,
+                self.region,
+                self.postcode,
+                self.country,
+                self.phone,
+            ),
+        )
+
+
+_ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postcode", "country", "phone")
 
 
 @attrs.frozen
 class Buyer:
-    id: str = attrs.field(default="", validator=text_validator)
-    name: str = attrs.field(default="", validator=text_validator)
-    email: str = attrs.field(default="", validator=text_validator)
+    """Who bought: each field text of at most 200 characters."""
+
+    id: str = ""
+    name: str = ""
+    email: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        require_texts(("id", "name", "email"), (self.id, self.name, self.email))
 
 
 @attrs.frozen

@@ -72,6 +72,24 @@ def require_text(field: str, value: object, limit: int = MAX_NAME_LEN) -> str:
     return value
 
 
+def require_texts(fields: tuple[str, ...], values: tuple[object, ...]) -> None:
+    """Each of ``values`` is name-sized text (:data:`MAX_NAME_LEN`), checked
+    at once (a value of many text fields, built for every order, checks them
+    all in one call: much cheaper than one validator each)."""
+    for value in values:
+        if (
+            type(value) is not str
+            or len(value) > MAX_NAME_LEN
+            or not value.isascii()
+            or "\x00" in value
+        ):
+            break
+    else:
+        return
+    for field, value in zip(fields, values, strict=True):
+        require_text(field, value)
+
+
 def require_code(field: str, value: object, limit: int = MAX_CODE_LEN) -> str:
     """A non-empty identifier without surrounding whitespace, at most
     ``limit`` characters, without NUL or lone surrogates."""
@@ -107,7 +125,7 @@ def require_int(field: str, value: object, low: int, high: int) -> int:
 def require_delta(field: str, value: object) -> int:
     """A non-zero ``int`` within ``±MAX_QTY`` (a gain or a loss)."""
     if type(value) is not int or value == 0 or not -MAX_QTY <= value <= MAX_QTY:
-        raise ValidationError(field, value, f"must be a non-zero int within ±{MAX_QTY}")
+        raise InvalidQuantityError(field, value)
     return value
 
 
@@ -164,17 +182,19 @@ def require_mapping(field: str, value: object) -> Mapping[Any, Any]:
 
 
 def qty_map(
-    field: str, value: object, *, allow_zero: bool = False, key_limit: int = MAX_CODE_LEN
+    field: str, value: object, *, allow_zero: bool = False, item: str | None = None
 ) -> dict[str, int]:
     """``{code: quantity}`` as a new dict, each code and quantity checked
-    (quantities from 1, or from 0 with ``allow_zero``, up to :data:`MAX_QTY`)."""
+    (quantities from 1, or from 0 with ``allow_zero``, up to :data:`MAX_QTY`);
+    a bad quantity is named ``item`` (default ``field[code]``)."""
     result: dict[str, int] = {}
     for key, qty in require_mapping(field, value).items():
-        require_code(field, key, key_limit)
+        require_code(field, key)
+        name = item or f"{field}[{key}]"
         if allow_zero:
-            require_non_negative_int(f"{field}[{key}]", qty)
+            require_non_negative_int(name, qty)
         else:
-            require_positive_qty(f"{field}[{key}]", qty)
+            require_positive_qty(name, qty)
         result[key] = qty
     return result
 

@@ -13,7 +13,7 @@ Allocation lives in :mod:`ecerp.usecases.allocation`, merge and split in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import attrs
@@ -220,21 +220,21 @@ def _import_chunk(chunk: list[ChannelOrder], actor: str, ctx: Context) -> list[O
 
 
 def _import_in(
-    uow: UnitOfWork, chunk: list[ChannelOrder], actor: str, ctx: Context, at: datetime
+    uow: UnitOfWork, chunk: Sequence[object], actor: str, ctx: Context, at: datetime
 ) -> list[Outcome]:
     """Import ``chunk`` inside an open unit of work (not committed).  An
     item that is not a :class:`ChannelOrder` is rejected (``ref``: its
     position, ``#1`` first); the others go on."""
     outcomes: list[Outcome] = []
-    items, chunk = chunk, [d for d in chunk if isinstance(d, ChannelOrder)]
+    drafts = [d for d in chunk if isinstance(d, ChannelOrder)]
     catalog = uow.catalog.view()
-    uow.catalog.prefetch((d.channel, d.shop, line.listing_sku) for d in chunk for line in d.lines)
-    existing = uow.orders.find_by_keys({d.key for d in chunk})
+    uow.catalog.prefetch((d.channel, d.shop, line.listing_sku) for d in drafts for line in d.lines)
+    existing = uow.orders.find_by_keys({d.key for d in drafts})
     book = uow.stock.book()
     # new orders' ids too: a database then knows they hold nothing
-    book.prefetch_reservations(order_id(*d.key) for d in chunk)
-    reviewer = Reviewer(uow, ctx.config, {(d.shop, buyer_key(d)) for d in chunk})
-    for position, draft in enumerate(items, 1):
+    book.prefetch_reservations(order_id(*d.key) for d in drafts)
+    reviewer = Reviewer(uow, ctx.config, {(d.shop, buyer_key(d)) for d in drafts})
+    for position, draft in enumerate(chunk, 1):
         if not isinstance(draft, ChannelOrder):
             err = ValidationError(f"orders[#{position}]", draft, "must be a ChannelOrder")
             outcomes.append(
