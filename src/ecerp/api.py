@@ -44,6 +44,7 @@ from ecerp.domain.values import (
     MAX_ORDER_ID_LEN,
     require_code,
     require_ids,
+    require_iterable,
     require_positive_qty,
     require_utc,
 )
@@ -365,7 +366,7 @@ class OrdersAPI(_Context):
         length (unlike :meth:`import_orders`, whose result holds an outcome
         for every draft).  Stopping the iteration stops the import after the
         last committed chunk."""
-        it = iter(drafts)
+        it = iter(require_iterable("drafts", drafts))
         while chunk := list(islice(it, order_cases.IMPORT_CHUNK)):
             result: BatchResult = self._run(c.ImportOrders(chunk, actor=actor or "import"))
             yield from result

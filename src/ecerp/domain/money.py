@@ -213,7 +213,7 @@ class Money:
 
     def _same(self, other: object) -> Money:
         if not isinstance(other, Money):
-            raise TypeError(f"cannot combine Money with {type(other).__name__}")
+            raise WrongTypeError("other", other, "Money")
         if other.currency != self.currency:
             raise CurrencyMismatchError(self.currency, other.currency)
         return other
@@ -231,8 +231,12 @@ class Money:
         if isinstance(factor, float):
             raise FloatAmountError("factor", factor)
         if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
-            raise TypeError(f"Money can be multiplied by int or Decimal, not {factor!r}")
-        return Money(self.amount * factor, self.currency)
+            raise WrongTypeError("factor", factor, "an int or Decimal")
+        try:
+            amount = self.amount * factor
+        except ArithmeticError:  # beyond what a Decimal can hold, or a signalling NaN
+            raise ValidationError("factor", factor, "gives no amount Money can hold") from None
+        return Money(amount, self.currency)
 
     __rmul__ = __mul__
 

@@ -158,6 +158,14 @@ def require_utc(field: str, value: object) -> datetime:
         raise ValidationError(field, value, "is out of range in UTC") from None
 
 
+def require_iterable(field: str, value: object) -> Iterable[Any]:
+    """A collection or stream of items, not read here (it may be a stream
+    of a million orders); one string or a mapping is refused."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(field, value, "must be a collection (a list, not one item)")
+    return value
+
+
 def values_of(field: str, value: object) -> tuple[Any, ...]:
     """A collection's items as a tuple; one string, a mapping or something
     not iterable is refused (a single id is not read letter by letter)."""

@@ -41,6 +41,7 @@ from ecerp.domain.values import (
     qty_map,
     require_code,
     require_int,
+    require_iterable,
     require_mapping,
     require_text,
     to_utc,
@@ -281,9 +282,7 @@ class ClosePeriod(Command):
 def _drafts(value: Iterable[ChannelOrder]) -> Iterable[ChannelOrder]:
     """Drafts as given (any iterable, streamed); an item that is not a
     :class:`ChannelOrder` becomes that item's rejected outcome."""
-    if isinstance(value, str | bytes | Mapping | ChannelOrder) or not isinstance(value, Iterable):
-        raise ValidationError("orders", value, "must be a collection of ChannelOrder")
-    return value
+    return require_iterable("orders", value)
 
 
 @attrs.frozen
