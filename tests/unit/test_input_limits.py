@@ -258,3 +258,17 @@ def test_drafts_must_be_a_collection(erp: ERP, drafts: object) -> None:
     refused(erp, lambda: erp.orders.import_orders(drafts), "orders")  # type: ignore[arg-type]
     with pytest.raises(EcerpError):
         list(erp.orders.import_stream(drafts))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: RuleSet(None),  # type: ignore[arg-type]
+        lambda: RuleSet(["not a rule"]),  # type: ignore[list-item]
+        lambda: ValueOver(None),  # type: ignore[arg-type]
+        lambda: ValueOver({"EUR": "1000"}),  # type: ignore[dict-item]
+    ],
+)
+def test_policy_values_refuse_garbage_with_a_typed_error(build: Callable[[], object]) -> None:
+    with pytest.raises(ValidationError):
+        build()

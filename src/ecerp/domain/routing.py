@@ -99,6 +99,7 @@ from ecerp.domain.values import (
     require_code,
     require_priority,
     require_text,
+    values_of,
 )
 
 #: Version of the rule-set data format written by :meth:`RuleSet.to_dict`.
@@ -798,7 +799,11 @@ def _unique_names(_: Any, __: Any, rules: tuple[Rule, ...]) -> None:
 
 
 def _rules(value: Iterable[Rule]) -> tuple[Rule, ...]:
-    return tuple(value)
+    rules = values_of("rules", value)
+    for rule in rules:
+        if not isinstance(rule, Rule):
+            raise ValidationError("rules", rule, "must be a Rule")
+    return rules
 
 
 @attrs.frozen
