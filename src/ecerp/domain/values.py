@@ -167,9 +167,10 @@ def require_iterable(field: str, value: object) -> Iterable[Any]:
 
 
 def values_of(field: str, value: object) -> tuple[Any, ...]:
-    """A collection's items as a tuple; one string, a mapping or something
-    not iterable is refused (a single id is not read letter by letter)."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+    """A collection's items as a tuple (a mapping's keys); one string or
+    something not iterable is refused (a single id is not read letter by
+    letter)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise ValidationError(field, value, "must be a collection (a list, not one string)")
     try:
         return tuple(value)
