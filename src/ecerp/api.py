@@ -54,7 +54,7 @@ from ecerp.ports.payments import PaymentRecords
 from ecerp.usecases import commands as c
 from ecerp.usecases import orders as order_cases
 from ecerp.usecases.config import Config, LiveService
-from ecerp.usecases.messagebus import MessageBus
+from ecerp.usecases.messagebus import COMMAND_HANDLERS, MessageBus
 from ecerp.usecases.results import BatchResult, Outcome
 from ecerp.usecases.routing import ROUTABLE
 
@@ -80,7 +80,7 @@ class ERP:
         Raises:
             ValidationError: ``command`` is not a command.
         """
-        if not isinstance(command, c.Command):
+        if type(command) not in COMMAND_HANDLERS:
             raise ValidationError("command", command, "must be an ecerp command")
         return self.bus.handle(command)
 

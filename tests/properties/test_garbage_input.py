@@ -51,6 +51,7 @@ from ecerp.domain.values import (
     MAX_QTY,
 )
 from ecerp.testing.contracts import dump
+from ecerp.usecases.commands import Command
 from ecerp.usecases.results import OutcomeKind
 from sqlsupport import drop_postgres_database, fresh_postgres_url, sqlite_url
 
@@ -131,6 +132,7 @@ SPECIMENS: list[object] = [
     Address(city="X"),
     ChannelLine("MUG", 1, Money.of("1", "EUR")),
     RuleSet(()),
+    Command(),  # a command no handler takes
 ]
 
 garbage: st.SearchStrategy[object] = st.one_of(
