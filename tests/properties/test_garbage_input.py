@@ -542,3 +542,22 @@ def test_values_at_every_limit_are_stored_summed_and_shipped_on_every_backend(
         assert again.orders.get(outcome.order).priority == MAX_PRIORITY
         assert again.inventory.verify() == []
         again.check()
+
+
+def test_a_count_far_below_a_book_of_several_receipts_posts_on_every_backend(
+    store_url: str,
+) -> None:
+    """Three receipts at the limit, counted as none: the loss is more than
+    one move carries, so it is booked in moves of at most ``MAX_QTY``."""
+    with open_erp(store_url, clock=SimulatedClock(T)) as erp:
+        erp.catalog.add(Sku("MUG"))
+        erp.inventory.add_warehouse(Warehouse("SH"))
+        for _ in range(3):
+            erp.inventory.receive("MUG", "SH", MAX_QTY)
+        erp.inventory.start_stocktake("ST-1", "SH", ["MUG"])
+        erp.inventory.count("ST-1", {"MUG": 1})
+        moves = erp.inventory.post_stocktake("ST-1")
+        assert sorted(m.qty for m in moves) == [MAX_QTY - 1, MAX_QTY, MAX_QTY]
+        assert erp.inventory.position("MUG", "SH").on_hand == 1
+        assert erp.inventory.verify() == []
+        erp.check()

@@ -61,6 +61,7 @@ from ecerp.domain.events import (
     StockReserved,
 )
 from ecerp.domain.values import (
+    MAX_QTY,
     code_validator,
     flag_validator,
     instance_validator,
@@ -1134,11 +1135,22 @@ class Stocktake:
                     v.sku, v.location, -v.delta, book.balance(v.sku, v.location)
                 )
         moves = [
-            book.book_count(v.sku, v.location, v.delta, at=at, actor=actor, document=self.id)
+            book.book_count(v.sku, v.location, part, at=at, actor=actor, document=self.id)
             for v in variances
+            for part in _steps(v.delta)
         ]
         self.status = StocktakeStatus.POSTED
         return moves
+
+
+def _steps(delta: int) -> list[int]:
+    """``delta`` as moves of at most :data:`MAX_QTY` units each (a count can
+    differ from a book of several receipts by more than one move carries)."""
+    sign, rest, steps = (1 if delta > 0 else -1), abs(delta), []
+    while rest > MAX_QTY:
+        steps.append(sign * MAX_QTY)
+        rest -= MAX_QTY
+    return [*steps, sign * rest]
 
 
 def shortfalls(book: StockBook, keys: Iterable[WarehouseKey]) -> dict[WarehouseKey, int]:
