@@ -24,7 +24,7 @@ from typing import Any
 
 from ecerp.bootstrap import Backend, bootstrap
 from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
-from ecerp.domain.errors import NotFoundError
+from ecerp.domain.errors import NotFoundError, ValidationError
 from ecerp.domain.holds import ReviewPolicy
 from ecerp.domain.orders import Address, ChannelLine, ChannelOrder, Order, OrderStatus
 from ecerp.domain.routing import Explanation, OrderFacts, RouteChange, RuleSet, dry_run
@@ -41,6 +41,14 @@ from ecerp.domain.stock import (
     Warehouse,
     check_invariants,
 )
+from ecerp.domain.values import (
+    MAX_ORDER_ID_LEN,
+    require_code,
+    require_ids,
+    require_iterable,
+    require_positive_qty,
+    require_utc,
+)
 from ecerp.ports.clock import Clock
 from ecerp.ports.dead_letters import DeadLetter
 from ecerp.ports.events import EventPublisher
@@ -51,7 +59,7 @@ from ecerp.usecases import orders as order_cases
 from ecerp.usecases import queries
 from ecerp.usecases.config import Config, LiveService
 from ecerp.usecases.idempotency import chunk_key
-from ecerp.usecases.messagebus import MessageBus
+from ecerp.usecases.messagebus import COMMAND_HANDLERS, MessageBus
 from ecerp.usecases.results import BatchResult, Outcome
 from ecerp.usecases.routing import ROUTABLE
 from ecerp.usecases.settings import KEEP, ChangeSettings, SettingsSource
@@ -75,7 +83,13 @@ class ERP:
         return self.bus.clock
 
     def handle(self, command: c.Command) -> Any:
-        """Run any command through the bus (the methods below are sugar)."""
+        """Run any command through the bus (the methods below are sugar).
+
+        Raises:
+            ValidationError: ``command`` is not a command.
+        """
+        if type(command) not in COMMAND_HANDLERS:
+            raise ValidationError("command", command, "must be an ecerp command")
         return self.bus.handle(command)
 
     def check(self) -> None:
@@ -139,22 +153,29 @@ class CatalogAPI(_Context):
         """Raises:
         UnknownSkuError: no SKU has ``code``.
         """
+        require_code("code", code)
         with self._erp.backend.read() as uow:
             return uow.catalog.view().sku(code)
 
     def resolve(self, channel: str, shop: str, listing_sku: str, at: datetime | None = None) -> str:
         """The SKU or bundle a shop's listing SKU means (now, or at ``at``)."""
-        when = at if at is not None else self._erp.clock.now()
+        for field, value in (("channel", channel), ("shop", shop), ("listing_sku", listing_sku)):
+            require_code(field, value)
+        when = require_utc("at", at) if at is not None else self._erp.clock.now()
         with self._erp.backend.read() as uow:
             return uow.catalog.view().resolve(channel, shop, listing_sku, at=when)
 
     def expand(self, code: str, qty: int = 1) -> dict[str, int]:
         """SKU quantities that ``qty`` of ``code`` ship as."""
+        require_code("code", code)
+        require_positive_qty("qty", qty)
         with self._erp.backend.read() as uow:
             return uow.catalog.view().expand(code, qty)
 
     def sellable(self, code: str, warehouse: str) -> int:
         """How many of ``code`` (a SKU or bundle) ``warehouse`` can sell now."""
+        require_code("code", code)
+        require_code("warehouse", warehouse)
         with self._erp.backend.read() as uow:
             catalog, book = uow.catalog.view(), uow.stock.book()
             available = {sku: book.available(sku, warehouse) for sku in catalog.expand(code)}
@@ -311,7 +332,7 @@ class InventoryAPI(_Context):
                 transfer_id,
                 source,
                 dest,
-                dict(lines),
+                lines,
                 self._actor(actor),
                 idempotency_key=idempotency_key,
             )
@@ -330,7 +351,7 @@ class InventoryAPI(_Context):
         result: Transfer = self._run(
             c.ReceiveTransfer(
                 transfer_id,
-                dict(quantities),
+                quantities,
                 damaged,
                 self._actor(actor),
                 idempotency_key=idempotency_key,
@@ -351,7 +372,7 @@ class InventoryAPI(_Context):
             c.StartStocktake(
                 stocktake_id,
                 warehouse,
-                tuple(skus),
+                skus,
                 self._actor(actor),
                 idempotency_key=idempotency_key,
             )
@@ -367,9 +388,7 @@ class InventoryAPI(_Context):
         idempotency_key: str | None = None,
     ) -> Stocktake:
         result: Stocktake = self._run(
-            c.RecordCount(
-                stocktake_id, dict(counts), self._actor(actor), idempotency_key=idempotency_key
-            )
+            c.RecordCount(stocktake_id, counts, self._actor(actor), idempotency_key=idempotency_key)
         )
         return result
 
@@ -409,6 +428,8 @@ class InventoryAPI(_Context):
             UnknownSkuError: the catalog has no SKU ``sku``.
             NotFoundError: unknown warehouse.
         """
+        require_code("sku", sku)
+        require_code("warehouse", warehouse)
         with self._erp.backend.read() as uow:
             return queries.stock_position(uow, sku, warehouse)
 
@@ -422,6 +443,10 @@ class InventoryAPI(_Context):
             ValidationError: ``at`` is naive.
             NotFoundError: unknown warehouse.
         """
+        require_code("sku", sku)
+        if warehouse is not None:
+            require_code("warehouse", warehouse)
+        require_utc("at", at)
         with self._erp.backend.read() as uow:
             return uow.stock.on_hand_at(sku, warehouse, at)
 
@@ -447,6 +472,10 @@ class InventoryAPI(_Context):
             ValidationError: ``at`` is naive.
             NotFoundError: unknown warehouse.
         """
+        if warehouse is not None:
+            require_code("warehouse", warehouse)
+        if at is not None:
+            require_utc("at", at)
         with self._erp.backend.read() as uow:
             return queries.stock_report(
                 uow, warehouse, at=at, include_empty=include_empty, by_warehouse=by_warehouse
@@ -458,10 +487,15 @@ class InventoryAPI(_Context):
         return self.report(include_empty=include_empty, by_warehouse=False)
 
     def moves(self, *, sku: str | None = None, location: str | None = None) -> Sequence[Move]:
+        if sku is not None:
+            require_code("sku", sku)
+        if location is not None:
+            require_code("location", location, 2 * MAX_ORDER_ID_LEN)
         with self._erp.backend.read() as uow:
             return uow.stock.moves(sku=sku, location=location)
 
     def reservations(self, order_id: str) -> list[Reservation]:
+        require_code("order_id", order_id, MAX_ORDER_ID_LEN)
         with self._erp.backend.read() as uow:
             return [r for _, r in sorted(uow.stock.book().reservations_of(order_id).items())]
 
@@ -472,7 +506,7 @@ class OrdersAPI(_Context):
     def _chunks(self, drafts: Iterable[ChannelOrder]) -> Iterator[tuple[ChannelOrder, ...]]:
         """``drafts`` in tuples of :data:`~ecerp.usecases.orders.IMPORT_CHUNK`:
         each becomes one command (commands hold values, never a stream)."""
-        it = iter(drafts)
+        it = iter(require_iterable("drafts", drafts))
         while chunk := tuple(islice(it, order_cases.IMPORT_CHUNK)):
             yield chunk
 
@@ -588,11 +622,11 @@ class OrdersAPI(_Context):
         self, order_ids: Iterable[str] | None = None, actor: str | None = None
     ) -> BatchResult:
         """Allocate the given orders, or every ready and waiting one."""
-        ids = tuple(order_ids) if order_ids is not None else None
-        result: BatchResult = self._run(c.AllocateOrders(ids, self._actor(actor)))
+        result: BatchResult = self._run(c.AllocateOrders(order_ids, self._actor(actor)))
         return result
 
     def find(self, order_id: str) -> Order | None:
+        require_code("order_id", order_id, MAX_ORDER_ID_LEN)
         with self._erp.backend.read() as uow:
             return uow.orders.find(order_id)
 
@@ -632,6 +666,9 @@ class OrdersAPI(_Context):
 
     def ids(self, *statuses: OrderStatus) -> list[str]:
         """Ids of orders in any of ``statuses`` (all orders when none given)."""
+        for status in statuses:
+            if not isinstance(status, OrderStatus):
+                raise ValidationError("statuses", status, "must be an OrderStatus")
         with self._erp.backend.read() as uow:
             return list(uow.orders.ids_with_status(statuses or tuple(OrderStatus)))
 
@@ -654,7 +691,7 @@ class OrdersAPI(_Context):
     def edit_lines(
         self, order_id: str, lines: Iterable[ChannelLine], actor: str | None = None
     ) -> Order:
-        result: Order = self._run(c.EditOrderLines(order_id, tuple(lines), self._actor(actor)))
+        result: Order = self._run(c.EditOrderLines(order_id, lines, self._actor(actor)))
         return result.clone()
 
     def change_address(self, order_id: str, address: Address, actor: str | None = None) -> Order:
@@ -674,7 +711,7 @@ class OrdersAPI(_Context):
         Raises:
             ConsolidationError: they cannot be merged (nothing changes).
         """
-        result: Order = self._run(c.MergeOrders(tuple(order_ids), self._actor(actor)))
+        result: Order = self._run(c.MergeOrders(order_ids, self._actor(actor)))
         return result.clone()
 
     def unmerge(self, order_id: str, actor: str | None = None) -> list[Order]:
@@ -723,6 +760,9 @@ class OrdersAPI(_Context):
     def explain(self, order_id: str, rules: RuleSet | None = None) -> Explanation:
         """Which routing rule decides ``order_id`` and why each earlier rule
         does not (with the configured rules, or ``rules``)."""
+        require_code("order_id", order_id, MAX_ORDER_ID_LEN)
+        if rules is not None and not isinstance(rules, RuleSet):
+            raise ValidationError("rules", rules, "must be a RuleSet")
         ruleset = rules or self._erp.settings.config().rules or RuleSet(())
         with self._erp.backend.read() as uow:
             order = uow.orders.get(order_id)
@@ -733,13 +773,14 @@ class OrdersAPI(_Context):
         orders (default: every order rules may still change: not yet picked,
         shipped, cancelled or merged), compared with the configured rules.
         Changes nothing."""
+        if not isinstance(rules, RuleSet):
+            raise ValidationError("rules", rules, "must be a RuleSet")
+        given = (
+            require_ids("order_ids", order_ids, MAX_ORDER_ID_LEN) if order_ids is not None else None
+        )
         current_rules = self._erp.settings.config().rules or RuleSet(())
         with self._erp.backend.read() as uow:
-            ids = (
-                list(order_ids)
-                if order_ids is not None
-                else list(uow.orders.ids_with_status(ROUTABLE))
-            )
+            ids = list(given) if given is not None else list(uow.orders.ids_with_status(ROUTABLE))
             catalog = uow.catalog.view()
             facts = {oid: OrderFacts.of(o, catalog) for oid, o in uow.orders.find_many(ids).items()}
         current = {oid: current_rules.decide(f) for oid, f in facts.items()}
@@ -753,7 +794,7 @@ class OrdersAPI(_Context):
         idempotency_key: str | None = None,
     ) -> BatchResult:
         result: BatchResult = self._run(
-            c.StartPicking(tuple(order_ids), self._actor(actor), idempotency_key=idempotency_key)
+            c.StartPicking(order_ids, self._actor(actor), idempotency_key=idempotency_key)
         )
         return result
 
@@ -765,10 +806,8 @@ class OrdersAPI(_Context):
         idempotency_key: str | None = None,
     ) -> BatchResult:
         """Ship orders: ``{order_id: tracking}`` or just order ids."""
-        if not isinstance(shipments, Mapping):
-            shipments = dict.fromkeys(shipments)
         result: BatchResult = self._run(
-            c.ShipOrders(dict(shipments), self._actor(actor), idempotency_key=idempotency_key)
+            c.ShipOrders(shipments, self._actor(actor), idempotency_key=idempotency_key)
         )
         return result
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -49,15 +49,24 @@ from ecerp.domain.errors import (
     UnknownSkuError,
     ValidationError,
 )
-from ecerp.domain.money import Money, optional_money_validator
+from ecerp.domain.money import Money, minor_unit, optional_money_validator
 from ecerp.domain.values import (
+    channel_validator,
     code_validator,
+    dimension_validator,
+    flag_validator,
     non_negative_int_validator,
+    optional_channel_validator,
     optional_code_validator,
+    optional_instance_validator,
+    optional_text_validator,
     positive_qty_validator,
+    require_code,
+    require_text,
     require_utc,
     str_frozenset,
     str_tuple,
+    text_validator,
     to_utc,
     utc_validator,
 )
@@ -69,20 +78,31 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DAWN = datetime.min.replace(tzinfo=UTC)
 
 
-def _frozen_str_map(
-    value: Mapping[str, str] | Iterable[tuple[str, str]],
-) -> tuple[tuple[str, str], ...]:
-    items = value.items() if isinstance(value, Mapping) else value
-    return tuple(sorted((str(k), str(v)) for k, v in items))
+def _frozen_str_map(value: object) -> tuple[tuple[str, str], ...]:
+    """attrs converter for titles and attributes: ``{name: text}`` or pairs,
+    as sorted pairs; names are codes, texts at most 200 characters."""
+    if value == ():
+        return ()
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationError("titles", value, "must be a mapping of names to texts")
+    try:
+        items: list[Any] = list(value.items() if isinstance(value, Mapping) else value)
+        pairs: list[tuple[str, str]] = [(k, v) for k, v in items]
+    except (TypeError, ValueError) as err:
+        raise ValidationError("titles", value, "must be a mapping of names to texts") from err
+    for k, v in pairs:
+        require_code("titles", k)
+        require_text(f"titles[{k}]", v)
+    return tuple(sorted(pairs))
 
 
 @attrs.frozen
 class Dimensions:
     """Outer dimensions of one unit, in millimetres."""
 
-    length_mm: int = attrs.field(validator=non_negative_int_validator)
-    width_mm: int = attrs.field(validator=non_negative_int_validator)
-    height_mm: int = attrs.field(validator=non_negative_int_validator)
+    length_mm: int = attrs.field(validator=dimension_validator)
+    width_mm: int = attrs.field(validator=dimension_validator)
+    height_mm: int = attrs.field(validator=dimension_validator)
 
     @property
     def volume_mm3(self) -> int:
@@ -113,7 +133,9 @@ class Sku:
     attributes: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
     barcode: str | None = attrs.field(default=None, validator=optional_code_validator)
     weight_g: int = attrs.field(default=0, validator=non_negative_int_validator)
-    dimensions: Dimensions | None = None
+    dimensions: Dimensions | None = attrs.field(
+        default=None, validator=optional_instance_validator(Dimensions)
+    )
     category: str | None = attrs.field(default=None, validator=optional_code_validator)
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
     titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
@@ -153,22 +175,21 @@ class Shop:
     """
 
     code: str = attrs.field(validator=code_validator)
-    channel: str = attrs.field(validator=code_validator)
-    name: str = ""
-    site: str | None = None
-    currency: str = "USD"
-    auto_merge: bool = False
+    channel: str = attrs.field(validator=channel_validator)
+    name: str = attrs.field(default="", validator=text_validator)
+    site: str | None = attrs.field(default=None, validator=optional_text_validator)
+    currency: str = attrs.field(default="USD")
+    auto_merge: bool = attrs.field(default=False, validator=flag_validator)
     split: str = attrs.field(default="none")
-    reserve_held: bool = attrs.field(default=False)
+    reserve_held: bool = attrs.field(default=False, validator=flag_validator)
 
-    @reserve_held.validator
-    def _check_reserve_held(self, attribute: object, value: object) -> None:
-        if not isinstance(value, bool):
-            raise ValidationError("reserve_held", value, "must be True or False")
+    @currency.validator
+    def _check_currency(self, attribute: object, value: object) -> None:
+        minor_unit(value)  # type: ignore[arg-type]  # refuses what is not a known code
 
     @split.validator
     def _check_split(self, attribute: object, value: str) -> None:
-        if value not in SPLIT_POLICIES:
+        if not isinstance(value, str) or value not in SPLIT_POLICIES:
             raise ValidationError("split", value, f"must be one of {', '.join(SPLIT_POLICIES)}")
 
 
@@ -184,7 +205,7 @@ class Alias:
     ``shop=None``) applies everywhere.
     """
 
-    channel: str | None = attrs.field(validator=optional_code_validator)
+    channel: str | None = attrs.field(validator=optional_channel_validator)
     shop: str | None = attrs.field(validator=optional_code_validator)
     listing_sku: str = attrs.field(validator=code_validator)
     target: str = attrs.field(validator=code_validator)
@@ -206,7 +227,13 @@ class Component:
 
 
 def _components(value: Iterable[Component]) -> tuple[Component, ...]:
-    return tuple(value)
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError("components", value, "must be a collection of Component")
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, Component):
+            raise ValidationError("components", item, "must be a Component")
+    return items
 
 
 @attrs.frozen

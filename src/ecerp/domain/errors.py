@@ -150,6 +150,14 @@ class FloatAmountError(ValidationError, TypeError):
         super().__init__(field, value, "money must not be a float; use Decimal or a decimal string")
 
 
+class WrongTypeError(ValidationError, TypeError):
+    """A value of the wrong type (a ``str`` where money is expected).  Also a
+    ``TypeError``, because that is what it is."""
+
+    def __init__(self, field: str, value: object, expected: str) -> None:
+        super().__init__(field, value, f"must be {expected}, not {type(value).__name__}")
+
+
 class UnknownCurrencyError(ValidationError):
     def __init__(self, currency: object) -> None:
         super().__init__("currency", currency, "not an ISO 4217 currency code ecerp knows")
@@ -159,8 +167,12 @@ class UnknownCurrencyError(ValidationError):
 
 
 class InvalidQuantityError(ValidationError):
+    """A quantity that is not an int, not positive (not non-zero for a
+    change) or beyond 1,000,000,000 either way."""
+
     def __init__(self, field: str, quantity: object) -> None:
-        super().__init__(field, quantity, "quantity must be a positive int")
+        kind = "non-zero" if field == "delta" else "positive"
+        super().__init__(field, quantity, f"quantity must be a {kind} int up to 1,000,000,000")
 
 
 # --- catalog -----------------------------------------------------------------

@@ -29,6 +29,7 @@ from typing import Protocol
 
 import attrs
 
+from ecerp.domain.errors import ValidationError
 from ecerp.domain.money import Money
 from ecerp.domain.orders import Address, ChannelOrder, HoldReason, Order
 
@@ -223,7 +224,11 @@ class Blacklisted:
 
 
 def _limits(value: Mapping[str, Money]) -> Mapping[str, Money]:
+    if not isinstance(value, Mapping):
+        raise ValidationError("limits", value, "must be a mapping of currency to Money")
     for currency, limit in value.items():
+        if not isinstance(limit, Money):
+            raise ValidationError(f"limits[{currency}]", limit, "must be Money")
         if limit.currency != currency:
             from ecerp.domain.errors import CurrencyMismatchError
 

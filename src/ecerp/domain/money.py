@@ -24,7 +24,7 @@ the parts with the largest remainders, earliest first::
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
 import attrs
@@ -34,7 +34,13 @@ from ecerp.domain.errors import (
     FloatAmountError,
     UnknownCurrencyError,
     ValidationError,
+    WrongTypeError,
 )
+
+#: The largest amount (in absolute value) a stored price, discount, cost or
+#: payment may have: a quadrillion units of its currency.  Sums of such
+#: amounts over an order's lines stay exact (see :meth:`Money.rounded`).
+MAX_MONEY = Decimal(10) ** 15
 
 #: ISO 4217 minor units of the currencies ecerp knows.  Not every currency is
 #: here; unknown codes are refused rather than guessed at.
@@ -117,20 +123,22 @@ def minor_unit(currency: str) -> int:
     Raises:
         UnknownCurrencyError: ``currency`` is not a known ISO 4217 code.
     """
-    try:
-        return MINOR_UNITS[currency]
-    except KeyError:
-        raise UnknownCurrencyError(currency) from None
+    if type(currency) is not str or currency not in MINOR_UNITS:
+        raise UnknownCurrencyError(currency)
+    return MINOR_UNITS[currency]
 
 
 _QUANTUM = {digits: Decimal(1).scaleb(-digits) for digits in range(5)}
+#: Rounding works with enough digits for any amount ecerp accepts, summed
+#: (the default context's 28 digits would refuse to round 10**27).
+_WIDE = Context(prec=80)
 
 
 def _to_decimal(value: object) -> Decimal:
     if isinstance(value, float):
         raise FloatAmountError("amount", value)
     if isinstance(value, bool):
-        raise TypeError("money amounts must not be bool")
+        raise WrongTypeError("amount", value, "a Decimal, int or decimal string")
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int | str):
@@ -139,19 +147,26 @@ def _to_decimal(value: object) -> Decimal:
         except InvalidOperation:
             raise ValidationError("amount", value, "not a decimal number") from None
     else:
-        raise TypeError(f"money amounts must be Decimal, int or str, not {type(value).__name__}")
+        raise WrongTypeError("amount", value, "a Decimal, int or decimal string")
     if not result.is_finite():
         raise ValidationError("amount", value, "must be finite")
     return result
+
+
+#: No Money value (a sum included) has more than this many digits before
+#: or after the decimal point: beyond it, arithmetic and rounding break.
+MONEY_DIGITS = 40
 
 
 def _check_amount(_: Any, __: Any, value: Any) -> None:
     if not isinstance(value, Decimal):
         if isinstance(value, float):
             raise FloatAmountError("amount", value)
-        raise TypeError(f"Money.amount must be a Decimal, not {type(value).__name__}")
+        raise WrongTypeError("amount", value, "a Decimal")
     if not value.is_finite():
         raise ValidationError("amount", value, "must be finite")
+    if value and not -MONEY_DIGITS <= value.adjusted() < MONEY_DIGITS:
+        raise ValidationError("amount", value, f"must be within 10**±{MONEY_DIGITS}")
 
 
 def _check_currency(_: Any, __: Any, value: Any) -> None:
@@ -179,7 +194,7 @@ class Money:
     @classmethod
     def zero(cls, currency: str) -> Money:
         # Money is immutable: one zero per currency is shared.
-        found = _ZEROS.get(currency) if cls is Money else None
+        found = _ZEROS.get(currency) if cls is Money and type(currency) is str else None
         if found is None:
             found = cls(Decimal(0).quantize(_QUANTUM[minor_unit(currency)]), currency)
             if cls is Money:
@@ -189,7 +204,8 @@ class Money:
     def rounded(self) -> Money:
         """This amount rounded half-up to the currency's minor unit."""
         quantum = _QUANTUM[MINOR_UNITS[self.currency]]
-        return Money(self.amount.quantize(quantum, rounding=ROUND_HALF_UP), self.currency)
+        amount = self.amount.quantize(quantum, rounding=ROUND_HALF_UP, context=_WIDE)
+        return Money(amount, self.currency)
 
     @property
     def is_rounded(self) -> bool:
@@ -197,7 +213,7 @@ class Money:
 
     def _same(self, other: object) -> Money:
         if not isinstance(other, Money):
-            raise TypeError(f"cannot combine Money with {type(other).__name__}")
+            raise WrongTypeError("other", other, "Money")
         if other.currency != self.currency:
             raise CurrencyMismatchError(self.currency, other.currency)
         return other
@@ -215,8 +231,12 @@ class Money:
         if isinstance(factor, float):
             raise FloatAmountError("factor", factor)
         if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
-            raise TypeError(f"Money can be multiplied by int or Decimal, not {factor!r}")
-        return Money(self.amount * factor, self.currency)
+            raise WrongTypeError("factor", factor, "an int or Decimal")
+        try:
+            amount = self.amount * factor
+        except ArithmeticError:  # beyond what a Decimal can hold, or a signalling NaN
+            raise ValidationError("factor", factor, "gives no amount Money can hold") from None
+        return Money(amount, self.currency)
 
     __rmul__ = __mul__
 
@@ -292,11 +312,14 @@ def allocate(whole: Money, weights: Sequence[int | Decimal]) -> list[Money]:
 
 
 def money_validator(_: Any, attribute: Any, value: Any) -> None:
-    """attrs validator: a :class:`Money` (floats named as such)."""
+    """attrs validator: a :class:`Money` (floats named as such) of at most
+    :data:`MAX_MONEY` either way."""
     if isinstance(value, float):
         raise FloatAmountError(attribute.name, value)
     if not isinstance(value, Money):
         raise ValidationError(attribute.name, value, "must be Money")
+    if not -MAX_MONEY <= value.amount <= MAX_MONEY:
+        raise ValidationError(attribute.name, value, f"must be within ±{MAX_MONEY:,}")
 
 
 def optional_money_validator(_: Any, attribute: Any, value: Any) -> None:

@@ -72,10 +72,19 @@ from ecerp.domain.order_ids import (
 )
 from ecerp.domain.order_versions import VersionConflictError, channel_changes, content_digest
 from ecerp.domain.values import (
+    MAX_LINES,
+    MAX_QTY,
+    channel_validator,
     code_validator,
+    flag_validator,
+    instance_validator,
+    note_validator,
     positive_qty_validator,
+    priority_validator,
+    require_texts,
     require_utc,
     str_frozenset,
+    text_validator,
     to_utc,
     utc_validator,
 )
@@ -180,6 +189,8 @@ class HoldReason:
 
 @attrs.frozen
 class Address:
+    """Where an order goes: each field text of at most 200 characters."""
+
     name: str = ""
     line1: str = ""
     line2: str = ""
@@ -189,12 +200,35 @@ class Address:
     country: str = ""
     phone: str = ""
 
+    def __attrs_post_init__(self) -> None:
+        require_texts(
+            _ADDRESS_FIELDS,
+            (
+                self.name,
+                self.line1,
+                self.line2,
+                self.city,
+                self.region,
+                self.postcode,
+                self.country,
+                self.phone,
+            ),
+        )
+
+
+_ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postcode", "country", "phone")
+
 
 @attrs.frozen
 class Buyer:
+    """Who bought: each field text of at most 200 characters."""
+
     id: str = ""
     name: str = ""
     email: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        require_texts(("id", "name", "email"), (self.id, self.name, self.email))
 
 
 @attrs.frozen
@@ -205,7 +239,7 @@ class ChannelLine:
     qty: int = attrs.field(validator=positive_qty_validator)
     unit_price: Money = attrs.field(validator=money_validator)
     discount: Money | None = attrs.field(default=None, validator=optional_money_validator)
-    title: str = ""
+    title: str = attrs.field(default="", validator=text_validator)
 
 
 @attrs.frozen
@@ -222,6 +256,10 @@ class OrderLine:
 
 
 def _lines(value: Iterable[ChannelLine]) -> tuple[ChannelLine, ...]:
+    if type(value) is tuple:
+        return value
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError("lines", value, "must be a collection of ChannelLine")
     return tuple(value)
 
 
@@ -233,23 +271,23 @@ class ChannelOrder:
     ``ordered_at``.  Invalid values raise when the draft is built.
     """
 
-    channel: str = attrs.field(validator=code_validator)
+    channel: str = attrs.field(validator=channel_validator)
     shop: str = attrs.field(validator=code_validator)
     external_id: str = attrs.field(validator=code_validator)
     ordered_at: datetime = attrs.field(converter=to_utc, validator=utc_validator)
     currency: str = attrs.field()
     lines: tuple[ChannelLine, ...] = attrs.field(converter=_lines)
     updated_at: datetime | None = None
-    buyer: Buyer = Buyer()
-    address: Address = Address()
-    paid: bool = False
+    buyer: Buyer = attrs.field(default=Buyer(), validator=instance_validator(Buyer))
+    address: Address = attrs.field(default=Address(), validator=instance_validator(Address))
+    paid: bool = attrs.field(default=False, validator=flag_validator)
     paid_amount: Money | None = attrs.field(default=None, validator=optional_money_validator)
-    cancelled: bool = False
-    buyer_note: str = ""
-    shipping_level: str = ""
-    priority: int = 0
+    cancelled: bool = attrs.field(default=False, validator=flag_validator)
+    buyer_note: str = attrs.field(default="", validator=note_validator)
+    shipping_level: str = attrs.field(default="", validator=text_validator)
+    priority: int = attrs.field(default=0, validator=priority_validator)
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
-    payment_reference: str = ""
+    payment_reference: str = attrs.field(default="", validator=text_validator)
     """The payment provider's transaction id (e.g. PayPal), for review checks."""
 
     def __attrs_post_init__(self) -> None:
@@ -260,7 +298,11 @@ class ChannelOrder:
         Money.zero(self.currency)  # validates the code
         if not self.lines:
             raise ValidationError("lines", (), f"order {self.external_id} has no lines")
+        if len(self.lines) > MAX_LINES:
+            raise ValidationError("lines", len(self.lines), f"at most {MAX_LINES} lines an order")
         for i, line in enumerate(self.lines, 1):
+            if type(line) is not ChannelLine:
+                raise ValidationError(f"lines[{i}]", line, "must be a ChannelLine")
             for name, amount in (("unit_price", line.unit_price), ("discount", line.discount)):
                 if amount is not None and amount.currency != self.currency:
                     raise CurrencyMismatchError(self.currency, amount.currency)
@@ -1351,8 +1393,10 @@ def _check_requirements(lines: Iterable[OrderLine], requirements: Requirements) 
             "requirements", sorted(covered), f"must cover lines {sorted(line_nos)}"
         )
     for key, qty in requirements.items():
-        if type(qty) is not int or qty <= 0:
-            raise ValidationError(f"requirements[{key}]", qty, "must be a positive int")
+        if type(qty) is not int or qty <= 0 or qty > MAX_QTY:
+            raise ValidationError(
+                f"requirements[{key}]", qty, f"must be a positive int up to {MAX_QTY}"
+            )
 
 
 __all__ = [

@@ -93,7 +93,14 @@ from ecerp.domain.catalog import Catalog
 from ecerp.domain.errors import EcerpError, ValidationError
 from ecerp.domain.money import Money, money_validator, optional_money_validator
 from ecerp.domain.orders import Order
-from ecerp.domain.values import code_validator, require_code
+from ecerp.domain.values import (
+    MAX_NOTE_LEN,
+    code_validator,
+    require_code,
+    require_priority,
+    require_text,
+    values_of,
+)
 
 #: Version of the rule-set data format written by :meth:`RuleSet.to_dict`.
 FORMAT_VERSION = 1
@@ -596,10 +603,13 @@ def _opt_code(_: Any, attribute: Any, value: Any) -> None:
 def _opt_reason(_: Any, attribute: Any, value: Any) -> None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise ValidationError(attribute.name, value, "must be a non-empty reason")
+    if value is not None:
+        require_text(attribute.name, value, MAX_NOTE_LEN)
 
 
 def _opt_priority(_: Any, attribute: Any, value: Any) -> None:
-    _opt_int(attribute.name, value)
+    if value is not None:
+        require_priority(attribute.name, value)
 
 
 @attrs.frozen
@@ -789,7 +799,11 @@ def _unique_names(_: Any, __: Any, rules: tuple[Rule, ...]) -> None:
 
 
 def _rules(value: Iterable[Rule]) -> tuple[Rule, ...]:
-    return tuple(value)
+    rules = values_of("rules", value)
+    for rule in rules:
+        if not isinstance(rule, Rule):
+            raise ValidationError("rules", rule, "must be a Rule")
+    return rules
 
 
 @attrs.frozen

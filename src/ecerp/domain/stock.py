@@ -63,10 +63,16 @@ from ecerp.domain.events import (
     StockReserved,
 )
 from ecerp.domain.values import (
+    MAX_QTY,
     code_validator,
+    flag_validator,
+    instance_validator,
+    optional_text_validator,
+    priority_validator,
     require_code,
     require_positive_qty,
     require_utc,
+    text_validator,
     to_utc,
     utc_validator,
 )
@@ -163,11 +169,13 @@ class Warehouse:
     ``priority``: lower is preferred when several warehouses can ship an order."""
 
     code: str = attrs.field(validator=code_validator)
-    name: str = ""
-    kind: WarehouseKind = WarehouseKind.OWN
-    allow_negative: bool = False
-    priority: int = 0
-    country: str | None = None
+    name: str = attrs.field(default="", validator=text_validator)
+    kind: WarehouseKind = attrs.field(
+        default=WarehouseKind.OWN, validator=instance_validator(WarehouseKind)
+    )
+    allow_negative: bool = attrs.field(default=False, validator=flag_validator)
+    priority: int = attrs.field(default=0, validator=priority_validator)
+    country: str | None = attrs.field(default=None, validator=optional_text_validator)
 
     def __attrs_post_init__(self) -> None:
         if "/" in self.code or self.code.startswith("@"):
@@ -1216,11 +1224,22 @@ class Stocktake:
                     v.sku, v.location, -v.delta, book.balance(v.sku, v.location)
                 )
         moves = [
-            book.book_count(v.sku, v.location, v.delta, at=at, actor=actor, document=self.id)
+            book.book_count(v.sku, v.location, part, at=at, actor=actor, document=self.id)
             for v in variances
+            for part in _steps(v.delta)
         ]
         self.status = StocktakeStatus.POSTED
         return moves
+
+
+def _steps(delta: int) -> list[int]:
+    """``delta`` as moves of at most :data:`MAX_QTY` units each (a count can
+    differ from a book of several receipts by more than one move carries)."""
+    sign, rest, steps = (1 if delta > 0 else -1), abs(delta), []
+    while rest > MAX_QTY:
+        steps.append(sign * MAX_QTY)
+        rest -= MAX_QTY
+    return [*steps, sign * rest]
 
 
 def shortfalls(book: StockBook, keys: Iterable[WarehouseKey]) -> dict[WarehouseKey, int]:

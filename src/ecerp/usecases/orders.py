@@ -25,6 +25,7 @@ from ecerp.domain.errors import (
     InvalidTransitionError,
     NotFoundError,
     UnknownSkuError,
+    ValidationError,
 )
 from ecerp.domain.holds import buyer_key
 from ecerp.domain.money import Money
@@ -268,18 +269,27 @@ def _import_chunk(chunk: Sequence[ChannelOrder], actor: str, ctx: Context) -> li
 
 
 def _import_in(
-    uow: UnitOfWork, chunk: list[ChannelOrder], actor: str, ctx: Context, at: datetime
+    uow: UnitOfWork, chunk: Sequence[object], actor: str, ctx: Context, at: datetime
 ) -> list[Outcome]:
-    """Import ``chunk`` inside an open unit of work (not committed)."""
+    """Import ``chunk`` inside an open unit of work (not committed).  An
+    item that is not a :class:`ChannelOrder` is rejected (``ref``: its
+    position, ``#1`` first); the others go on."""
     outcomes: list[Outcome] = []
+    drafts = [d for d in chunk if isinstance(d, ChannelOrder)]
     catalog = uow.catalog.view()
-    uow.catalog.prefetch((d.channel, d.shop, line.listing_sku) for d in chunk for line in d.lines)
-    existing = uow.orders.find_by_keys({d.key for d in chunk})
+    uow.catalog.prefetch((d.channel, d.shop, line.listing_sku) for d in drafts for line in d.lines)
+    existing = uow.orders.find_by_keys({d.key for d in drafts})
     book = uow.stock.book()
     # new orders' ids too: a database then knows they hold nothing
-    book.prefetch_reservations(order_id(*d.key) for d in chunk)
-    reviewer = Reviewer(uow, ctx.config, {(d.shop, buyer_key(d)) for d in chunk})
-    for draft in chunk:
+    book.prefetch_reservations(order_id(*d.key) for d in drafts)
+    reviewer = Reviewer(uow, ctx.config, {(d.shop, buyer_key(d)) for d in drafts})
+    for position, draft in enumerate(chunk, 1):
+        if not isinstance(draft, ChannelOrder):
+            err = ValidationError(f"orders[#{position}]", draft, "must be a ChannelOrder")
+            outcomes.append(
+                Outcome(f"#{position}", OutcomeKind.REJECTED, error=err, detail=str(err))
+            )
+            continue
         ref = _ref(draft)
         try:
             outcome = _import_one(draft, existing, catalog, book, uow, at, actor, ref)
