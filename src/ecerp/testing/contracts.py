@@ -2123,6 +2123,8 @@ class DocumentRepositoryContract(_BackendFixtures):
 
 # --- everything ----------------------------------------------------------------------------------
 
+from ecerp.testing.queue_contracts import OrderQueueContract  # noqa: E402  (it builds on the above)
+
 
 class BackendContract(
     UnitOfWorkContract,
@@ -2130,6 +2132,7 @@ class BackendContract(
     StockRepositoryContract,
     OrderRepositoryContract,
     DocumentRepositoryContract,
+    OrderQueueContract,
 ):
     """Every persistence contract at once: subclass it, override ``uow_factory``."""
 

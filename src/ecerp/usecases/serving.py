@@ -114,9 +114,7 @@ def book_available(
     return left
 
 
-def _sold_out(
-    skus: set[str], codes: tuple[str, ...], left: dict[tuple[str, str], int]
-) -> bool:
+def _sold_out(skus: set[str], codes: tuple[str, ...], left: dict[tuple[str, str], int]) -> bool:
     """Whether no warehouse has any of ``skus`` left."""
     return all(left[(sku, wh)] <= 0 for sku in skus for wh in codes)
 

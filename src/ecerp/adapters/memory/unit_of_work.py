@@ -184,9 +184,7 @@ class MemoryOrderRepository(OrderRepository):
         limit: int = 1000,
     ) -> Sequence[str]:
         places = (_queue_key(self._current(oid)) for oid in self.ids_needing(skus, statuses))
-        page = heapq.nsmallest(
-            limit, (p for p in places if after is None or p > after)
-        )
+        page = heapq.nsmallest(limit, (p for p in places if after is None or p > after))
         return [oid for *_, oid in page]
 
     def _current(self, order_id: str) -> Order:
