@@ -319,7 +319,7 @@ def parent(args: argparse.Namespace) -> int:
                 entry["status"] = "error"
                 print(f"{backend}: {scenario} failed:\n{result['error']}", file=sys.stderr)
         report["backends"][backend] = entry
-    if "sqlite" in urls:
+    if "sqlite" in urls and {"batch", "single"} & set(scenarios):  # what it is compared with
         print("ceiling (raw sqlite3) ...", file=sys.stderr, flush=True)
         report["ceiling"] = spawn("ceiling", "sqlite-raw", args, workdir)
         report["ratios_to_ceiling"] = ratios(report["backends"], report["ceiling"])
