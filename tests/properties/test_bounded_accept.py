@@ -1,11 +1,12 @@
-"""The webhook walks the older orders only until stock runs out; it must
-decide exactly as looking at every older order did.
+"""The webhook (and the automatic allocation when stock arrives) walks the
+older orders only until stock runs out; it must decide exactly as looking at
+every older order did.
 
 The model is the exhaustive webhook as it was: every ready and waiting
 order needing the new orders' SKUs goes into the allocation.  Two fresh ERPs
 get the same catalog, stock and backlog (allocated, waiting, and ready
 orders, stock left that the waiting ones cannot use); then the same
-webhook deliveries arrive.  One ERP walks the serving queue in tiny pages,
+webhook deliveries and receipts arrive.  One ERP walks the serving queue in tiny pages,
 the other looks at everything.  Every order must end exactly the same (status,
 warehouse, audit trail), every position must show the same reserved
 quantity, the outcomes must be the same, in the same order, and the books
@@ -16,11 +17,12 @@ older order is looked at, as before.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -39,11 +41,11 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.orders import ALLOCATABLE, Order
+from ecerp.domain.orders import ALLOCATABLE, Order, OrderStatus
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.testing.contracts import order_state
+from ecerp.usecases import allocation, serving
 from ecerp.usecases import orders as order_usecases
-from ecerp.usecases import serving
 from ecerp.usecases.config import Config
 from sqlsupport import migrated_template
 
@@ -70,6 +72,11 @@ def exhaustive(uow: UnitOfWork, new: Sequence[Order], *, config: Config) -> list
     """The model: every older ready and waiting order needing the SKUs."""
     skus = {sku for order in new for _, sku in order.requirements}
     return sorted(uow.orders.ids_needing(skus, ALLOCATABLE)) if skus else []
+
+
+def exhaustive_waiting(uow: UnitOfWork, skus: Collection[str], *, config: Config) -> list[str]:
+    """The model when stock arrives: every waiting order needing the SKUs."""
+    return list(uow.orders.ids_needing(skus, {OrderStatus.WAITING}))
 
 
 @pytest.fixture(scope="module")
@@ -141,28 +148,40 @@ def state(erp: ERP) -> tuple[dict[str, object], dict[tuple[str, str], int]]:
     return orders, reserved
 
 
-def run(
-    erp: ERP,
-    choose: Callable[..., list[str]],
-    page: int,
-    webhooks: list[list[OrderSpec]],
-) -> list[object]:
-    saved_choose, saved_page = order_usecases.older_to_allocate, serving.FIRST_PAGE
-    order_usecases.older_to_allocate = choose  # type: ignore[assignment]
-    serving.FIRST_PAGE = page
-    try:
-        return [
-            [
-                (o.ref, o.kind, o.order, o.detail)
-                for o in erp.orders.accept(
-                    [draft(f"N{n}-{i}", spec) for i, spec in enumerate(specs)]
-                )
-            ]
-            for n, specs in enumerate(webhooks)
-        ]
-    finally:
-        order_usecases.older_to_allocate = saved_choose
-        serving.FIRST_PAGE = saved_page
+Event = tuple[str, object]
+webhook_events = st.tuples(st.just("webhook"), st.lists(order_specs, min_size=1, max_size=2))
+receipt_events = st.tuples(
+    st.just("receipt"),
+    st.tuples(st.sampled_from(SKUS), st.sampled_from(WAREHOUSES), st.integers(1, 4)),
+)
+
+
+def run(erp: ERP, events: list[Event]) -> list[object]:
+    """Webhooks (their outcomes) and receipts (what they allocated)."""
+    seen: list[object] = []
+    for n, (kind, what) in enumerate(events):
+        if kind == "webhook":
+            specs = cast(list[OrderSpec], what)
+            drafts = [draft(f"N{n}-{i}", spec) for i, spec in enumerate(specs)]
+            seen.append([(o.ref, o.kind, o.order, o.detail) for o in erp.orders.accept(drafts)])
+        else:
+            sku, wh, qty = cast(tuple[str, str, int], what)
+            erp.inventory.receive(sku, wh, qty)
+            seen.append(erp.orders.ids(OrderStatus.ALLOCATED))
+    return seen
+
+
+@contextmanager
+def walking(bounded: bool, page: int) -> Iterator[None]:
+    """The bounded walk (pages of ``page`` orders), or the exhaustive model
+    in both places that choose older orders: the webhook and the automatic
+    allocation of waiting orders when stock arrives."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(serving, "FIRST_PAGE", page)
+        if not bounded:
+            patch.setattr(order_usecases, "older_to_allocate", exhaustive)
+            patch.setattr(allocation, "waiting_to_allocate", exhaustive_waiting)
+        yield
 
 
 @pytest.mark.parametrize("backend", ["memory", "sqlite"])
@@ -172,7 +191,7 @@ def run(
     stock=stock_specs,
     restock=stock_specs,
     ready=st.lists(order_specs, max_size=3),
-    webhooks=st.lists(st.lists(order_specs, min_size=1, max_size=2), min_size=1, max_size=3),
+    events=st.lists(st.one_of(webhook_events, receipt_events), min_size=1, max_size=4),
     split_shop=st.booleans(),
     page=st.integers(1, 3),
     auto_allocate=st.sampled_from((False, False, True)),
@@ -184,16 +203,16 @@ def test_the_webhook_decides_as_if_it_looked_at_every_older_order(
     stock: dict[tuple[str, str], int],
     restock: dict[tuple[str, str], int],
     ready: list[OrderSpec],
-    webhooks: list[list[OrderSpec]],
+    events: list[Event],
     split_shop: bool,
     page: int,
     auto_allocate: bool,
 ) -> None:
     results = []
-    for choose in (exhaustive, serving.older_to_allocate):
-        with fresh_erp(backend, template, auto_allocate) as erp:
+    for bounded in (False, True):
+        with fresh_erp(backend, template, auto_allocate) as erp, walking(bounded, page):
             build(erp, served, stock, restock, ready, split_shop)
-            outcomes = run(erp, choose, page, webhooks)
+            outcomes = run(erp, events)
             erp.check()
             results.append((outcomes, state(erp)))
     (model_outcomes, model_state), (outcomes, after) = results

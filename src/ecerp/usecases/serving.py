@@ -1,4 +1,4 @@
-"""Which older orders a webhook's allocation has to look at.
+"""Which older orders a webhook's allocation (or a receipt's) has to look at.
 
 A webhook (:func:`ecerp.usecases.orders.accept_orders`) allocates a few new
 orders and, ahead of them, the older ready and waiting orders that need the
@@ -21,6 +21,11 @@ shop splits orders, that shop's waiting orders (a part may ship from stock
 of other SKUs); with a shop that splits, or a warehouse that may go
 negative, every older order is included, as before.
 
+The same walk serves stock that arrives (:func:`waiting_to_allocate`, for
+:func:`ecerp.usecases.allocation.allocate_waiting`): 2,000 mugs received
+for 20,000 waiting orders serve the 2,000 first in the queue, and the walk
+stops a page later instead of loading the other 18,000.
+
 For example, with 3 mugs in stock and 20,000 orders waiting for one mug
 each, an order for a mug walks the first page of the queue, sees the three
 oldest take the three mugs, and stops: the new order waits, after looking at
@@ -30,7 +35,7 @@ older order at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from ecerp.domain.allocation import AllocationRequest, decide, queue_key
 from ecerp.domain.orders import ALLOCATABLE, Order, OrderStatus
@@ -55,6 +60,24 @@ def older_to_allocate(uow: UnitOfWork, new: Sequence[Order], *, config: Config) 
     warehouse may go negative (see the module docstring).
     """
     skus = {sku for order in new for _, sku in order.requirements}
+    return _served_first(uow, skus, new, ALLOCATABLE, config)
+
+
+def waiting_to_allocate(uow: UnitOfWork, skus: Collection[str], *, config: Config) -> list[str]:
+    """Ids (sorted) of the waiting orders needing any of ``skus`` that an
+    allocation must include to decide exactly as it would over all of them
+    (stock of ``skus`` arrived): those served before it runs out again, or
+    every one when a shop splits or a warehouse may go negative."""
+    return _served_first(uow, set(skus), (), {OrderStatus.WAITING}, config)
+
+
+def _served_first(
+    uow: UnitOfWork,
+    skus: set[str],
+    new: Sequence[Order],
+    statuses: Collection[OrderStatus],
+    config: Config,
+) -> list[str]:
     if not skus:
         return []
     catalog = uow.catalog.view()
@@ -63,7 +86,7 @@ def older_to_allocate(uow: UnitOfWork, new: Sequence[Order], *, config: Config) 
     if any(w.allow_negative for w in warehouses) or any(
         shop.split != "none" for shop in catalog.shops()
     ):
-        return sorted(uow.orders.ids_needing(skus, ALLOCATABLE))
+        return sorted(uow.orders.ids_needing(skus, statuses))
     codes = tuple(w.code for w in warehouses)
     freight = Freight(catalog, config)
 
@@ -76,7 +99,7 @@ def older_to_allocate(uow: UnitOfWork, new: Sequence[Order], *, config: Config) 
     after: QueuePlace | None = None
     page = FIRST_PAGE
     while not _sold_out(skus, codes, book_available(uow, skus, codes, fresh, walked, after)):
-        ids = uow.orders.queue_needing(skus, ALLOCATABLE, after=after, limit=page)
+        ids = uow.orders.queue_needing(skus, statuses, after=after, limit=page)
         orders = uow.orders.find_many(i for i in ids if i not in known)
         walked.extend(request(orders[i]) for i in ids if i in orders)
         known.update(ids)
@@ -85,7 +108,7 @@ def older_to_allocate(uow: UnitOfWork, new: Sequence[Order], *, config: Config) 
         last = uow.orders.get(ids[-1])
         after = (-last.priority, last.ordered_at, last.id)
         page *= 4
-    ready = _all_needing(uow, skus, {OrderStatus.READY})
+    ready = _all_needing(uow, skus, {OrderStatus.READY} & set(statuses))
     return sorted({r.order for r in walked} | (set(ready) - {o.id for o in new}))
 
 
@@ -121,6 +144,8 @@ def _sold_out(skus: set[str], codes: tuple[str, ...], left: dict[tuple[str, str]
 
 def _all_needing(uow: UnitOfWork, skus: set[str], statuses: set[OrderStatus]) -> list[str]:
     ids: list[str] = []
+    if not statuses:
+        return ids
     after: QueuePlace | None = None
     while True:
         page = uow.orders.queue_needing(skus, statuses, after=after, limit=1000)
