@@ -55,12 +55,24 @@ def queue_page(
     if not wanted or not values or limit <= 0:
         return []
     collate = ' COLLATE "C"' if db.is_postgres else ""
+    marks = ", ".join("?" * len(values))
+    source = "orders o"
+    if db.is_postgres and set(statuses) <= {OrderStatus.READY}:
+        # Ready orders are few (imported, not yet allocated), while one SKU
+        # may have 20,000 waiting: find them by status first.  Without this,
+        # a planner without statistics yet (a backlog built a minute ago)
+        # walks the SKU's every order instead.
+        source = (
+            "(SELECT id, priority, ordered_at, status FROM orders "
+            f"WHERE status IN ({marks}) OFFSET 0) o"
+        )
     base = (
-        "SELECT o.id, o.priority, o.ordered_at FROM orders o "
-        f"WHERE o.status IN ({', '.join('?' * len(values))}) "
+        f"SELECT o.id, o.priority, o.ordered_at FROM {source} "
+        f"WHERE o.status IN ({marks}) "
         "AND EXISTS (SELECT 1 FROM order_skus s WHERE s.order_id = o.id "
         f"AND s.sku IN ({', '.join('?' * len(wanted))}))"
     )
+    first = values if source != "orders o" else []
     after_cond = (
         " AND (o.priority < ? OR (o.priority = ? AND "
         f"(o.ordered_at{collate} > ? OR (o.ordered_at = ? AND o.id{collate} > ?))))"
@@ -74,7 +86,7 @@ def queue_page(
     found: dict[str, StoredPlace] = {}
     cursor = after
     while True:
-        params: list[Any] = [*values, *wanted]
+        params: list[Any] = [*first, *values, *wanted]
         sql = base
         if cursor is not None:
             priority, at, oid = -cursor[0], cursor[1], cursor[2]
