@@ -71,6 +71,16 @@ class OrderQueueContract(_BackendFixtures):
                 assert [oid for page in pages for oid in page] == expected
                 assert all(len(page) == limit for page in pages[:-1])
             assert repo.queue_needing({"LID"}, {OrderStatus.WAITING}) == ["shopify/web/w"]
+            # ready orders alone (a database may look them up by status first)
+            ready = [oid for oid in expected if oid != "shopify/web/w"]
+            assert repo.queue_needing({"LID"}, {OrderStatus.READY}, limit=100) == ready
+            pages = [list(repo.queue_needing({"LID"}, {OrderStatus.READY}, limit=3))]
+            last = repo.get(pages[0][-1])
+            after = (-last.priority, last.ordered_at, last.id)
+            pages.append(
+                list(repo.queue_needing({"LID"}, {OrderStatus.READY}, after=after, limit=3))
+            )
+            assert pages == [ready[:3], ready[3:6]]
             assert repo.queue_needing({"MUG-BLUE"}, ALLOCATABLE) == []
             assert repo.queue_needing(set(), ALLOCATABLE) == []
 
