@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:54329/ecerp_bench"
 BACKENDS = ("memory", "sqlite", "postgres")
-SCENARIO_NAMES = ("batch", "automation", "single", "ledger", "stream")
+SCENARIO_NAMES = ("batch", "automation", "single", "ledger", "stream", "backlog", "processes")
 
 #: The issue's targets on a 2-core machine, for the table (never asserted).
 TARGETS: dict[str, Any] = {
@@ -50,7 +50,7 @@ TARGETS: dict[str, Any] = {
 
 
 def child(args: argparse.Namespace) -> int:
-    from benchmarks import ceiling, scenarios
+    from benchmarks import ceiling, contention, scenarios
     from benchmarks.workload import SIZES, Workload
 
     size = SIZES[args.size]
@@ -66,7 +66,7 @@ def child(args: argparse.Namespace) -> int:
             args.url, size, args.seed, args.ledger_moves, args.ledger_budget
         )
     else:
-        fn = scenarios.SCENARIOS[args.child]
+        fn = {**scenarios.SCENARIOS, **contention.SCENARIOS}[args.child]
         run = lambda: fn(args.url, size, args.seed)  # noqa: E731
     if args.profile:
         profiler = cProfile.Profile()
@@ -319,7 +319,7 @@ def parent(args: argparse.Namespace) -> int:
                 entry["status"] = "error"
                 print(f"{backend}: {scenario} failed:\n{result['error']}", file=sys.stderr)
         report["backends"][backend] = entry
-    if "sqlite" in urls:
+    if "sqlite" in urls and {"batch", "single"} & set(scenarios):  # what it is compared with
         print("ceiling (raw sqlite3) ...", file=sys.stderr, flush=True)
         report["ceiling"] = spawn("ceiling", "sqlite-raw", args, workdir)
         report["ratios_to_ceiling"] = ratios(report["backends"], report["ceiling"])
@@ -470,6 +470,30 @@ def table(report: dict[str, Any]) -> str:
                 f"{name:<16}{_fmt(g['orders']):>11}{_fmt(g['file_mb'], 1):>9}"
                 f"{_fmt(g['orders_per_s']):>10}{_fmt(g['rss_mb']['peak'], 1):>13}"
             )
+    backlog_rows = _measured(report, "backlog", "sold_out_ratio")
+    if backlog_rows:
+        lines += [
+            "",
+            "flash-sale webhook  backlog  empty ms  sold out ms  ratio  restock ms  ratio",
+        ]
+        for name, g in backlog_rows:
+            lines.append(
+                f"{name:<16}{_fmt(g['backlog']):>11}"
+                f"{_fmt(g['empty_backlog']['per_call']['median_ms'], 2):>10}"
+                f"{_fmt(g['sold_out']['per_call']['median_ms'], 2):>13}"
+                f"{_fmt(g['sold_out_ratio'], 2):>7}"
+                f"{_fmt(g['restock']['per_call']['median_ms'], 2):>12}"
+                f"{_fmt(g['restock_ratio'], 2):>7}"
+            )
+    process_rows = _measured(report, "processes", "runs")
+    if process_rows:
+        lines += ["", "processes sharing a store  processes  orders/s  escaped errors"]
+        for name, g in process_rows:
+            for run in g["runs"]:
+                lines.append(
+                    f"{name:<26}{run['processes']:>11}{_fmt(run['orders_per_s'], 1):>10}"
+                    f"  {run['escaped_errors'] or 'none'}"
+                )
     if report.get("source_changed_during_run"):
         lines.append("\nWARNING: src/ changed during the run (see each scenario's 'source')")
     lines.append(f"\ntotal {report.get('total_s', 0)} s")
@@ -488,7 +512,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--scenarios",
         default=",".join(SCENARIO_NAMES),
-        help="comma-separated: batch,automation,single,ledger,stream",
+        help="comma-separated: " + ",".join(SCENARIO_NAMES),
     )
     p.add_argument("--out", help="JSON file (default benchmarks/results/<size>.json)")
     p.add_argument("--seed", type=int, default=20260302)

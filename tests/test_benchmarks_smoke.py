@@ -35,6 +35,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "small",
             "--backends",
             "memory,sqlite",
+            "--scenarios",
+            "batch,automation,single,ledger,stream",
             "--out",
             str(out),
             "--workdir",
@@ -131,3 +133,51 @@ def test_the_small_benchmark_compares_sqlite_with_the_raw_ceiling(report: dict[s
         "single_order_to_per_order_reserve",
     ):
         assert ratios[key] > 0, key
+
+
+def test_the_contention_scenarios_report_latency_ratios_and_escaped_errors(
+    tmp_path: Path,
+) -> None:
+    """``backlog`` and ``processes`` at the tiny size (a few hundred orders,
+    a few processes): every figure is there; no timing is asserted."""
+    out = tmp_path / "tiny.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--size",
+            "tiny",
+            "--backends",
+            "memory,sqlite",
+            "--scenarios",
+            "backlog,processes",
+            "--out",
+            str(out),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, f"benchmark failed:\n{done.stdout}\n{done.stderr}"
+    assert "flash-sale webhook" in done.stdout
+    report: dict[str, Any] = json.loads(out.read_text())
+    for backend in ("memory", "sqlite"):
+        backlog = report["backends"][backend]["backlog"]
+        # the backlog waited, and every webhook for the sold-out SKU waited too
+        assert backlog["waiting_before"] >= backlog["backlog"]
+        assert backlog["sold_out"]["outcomes"] == {"waiting": backlog["webhooks_per_phase"]}
+        assert backlog["sold_out_ratio"] > 0
+        assert backlog["restock"]["served_by_receipt"] == backlog["restock"]["received"]
+        assert backlog["check"]["ledger_verified"] is True
+    runs = report["backends"]["sqlite"]["processes"]["runs"]
+    assert [r["processes"] for r in runs] == [1, 2, 4]
+    for run in runs:
+        assert run["orders"] > 0
+        assert run["orders_per_s"] > 0
+        assert isinstance(run["escaped_errors"], dict)
+        assert run["check"]["ledger_verified"] is True

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 
 from ecerp.domain.errors import NotFoundError
 from ecerp.domain.orders import Order, OrderStatus
 
 OrderKey = tuple[str, str, str]
+#: An order's place in the serving queue: ``(-priority, ordered_at, id)``,
+#: the key :func:`ecerp.domain.allocation.queue_key` sorts by.
+QueuePlace = tuple[int, datetime, str]
 BuyerKey = tuple[str, str]  # (shop, normalised buyer id / e-mail / name)
 
 
@@ -71,6 +75,32 @@ class OrderRepository(abc.ABC):
         """Ids of orders in one of ``statuses`` whose requirements include
         any of ``skus``, sorted (e.g. waiting orders that a receipt may
         unblock)."""
+
+    def queue_needing(
+        self,
+        skus: Collection[str],
+        statuses: Collection[OrderStatus],
+        *,
+        after: QueuePlace | None = None,
+        limit: int = 1000,
+    ) -> Sequence[str]:
+        """A page of the serving queue: ids of orders in one of ``statuses``
+        whose requirements include any of ``skus``, in serving order (as
+        :meth:`queue`), only those placed after ``after`` (an order's
+        ``(-priority, ordered_at, id)``; ``None``: from the start), at most
+        ``limit``.  Fewer than ``limit`` means the queue ends there, so a
+        caller can walk a long queue lazily and stop early.
+
+        This default reads every matching order; backends answer it from
+        an index (the SQL ones from the queue index, one page at a time).
+        """
+        orders = self.find_many(self.ids_needing(skus, statuses))
+        places = sorted(
+            (-o.priority, o.ordered_at, oid)
+            for oid, o in orders.items()
+            if after is None or (-o.priority, o.ordered_at, oid) > after
+        )
+        return [oid for *_, oid in places[:limit]]
 
     @abc.abstractmethod
     def find_by_buyers(self, keys: Iterable[BuyerKey]) -> dict[BuyerKey, list[Order]]:

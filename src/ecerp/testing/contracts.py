@@ -2157,6 +2157,8 @@ class DocumentRepositoryContract(_BackendFixtures):
 
 # --- everything ----------------------------------------------------------------------------------
 
+from ecerp.testing.queue_contracts import OrderQueueContract  # noqa: E402  (it builds on the above)
+
 
 class BackendContract(
     OrderIdentityContract,
@@ -2165,6 +2167,7 @@ class BackendContract(
     StockRepositoryContract,
     OrderRepositoryContract,
     DocumentRepositoryContract,
+    OrderQueueContract,
     SettingsRepositoryContract,
 ):
     """Every persistence contract at once: subclass it, override ``uow_factory``."""

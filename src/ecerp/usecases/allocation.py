@@ -31,6 +31,7 @@ from ecerp.usecases.context import Context
 from ecerp.usecases.reservations import request_for
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
 from ecerp.usecases.routing import Freight, choose_service, warehouse_order
+from ecerp.usecases.serving import waiting_to_allocate
 
 #: How many orders of the serving queue one unit of work allocates when
 #: every ready and waiting order is allocated: bounds memory (and how long
@@ -250,7 +251,8 @@ def allocate_waiting(events: list[Event], ctx: Context) -> None:
     if not skus:
         return
     with ctx.uow as uow:
-        ids = uow.orders.ids_needing(skus, {OrderStatus.WAITING})
+        # those served before the new stock runs out (see ecerp.usecases.serving)
+        ids = waiting_to_allocate(uow, skus, config=ctx.config)
         if not ids:
             return
         allocate_in(uow, ids, at=ctx.now(), actor="auto-allocate", config=ctx.config)

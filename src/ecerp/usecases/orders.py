@@ -63,6 +63,7 @@ from ecerp.usecases.reservations import sync_reservations
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
 from ecerp.usecases.review import Reviewer, held_detail
 from ecerp.usecases.routing import route_order
+from ecerp.usecases.serving import older_to_allocate
 from ecerp.usecases.unmapped import keep_unmapped
 
 #: How many drafts an import takes into one unit of work: bounds memory for
@@ -141,7 +142,10 @@ def accept_orders(cmd: AcceptOrders, ctx: Context) -> BatchResult:
     Older orders ready or waiting for the same SKUs are allocated in the same
     run, ahead of the new ones (serving order), so a new order never takes
     stock an older one could ship with; other orders are not looked at (a
-    whole day's batch is :func:`process_orders`).  A draft that changed
+    whole day's batch is :func:`process_orders`).  The older orders are
+    walked in serving order only until no stock for those SKUs is left
+    (:mod:`ecerp.usecases.serving`), so a call costs what it can serve, not
+    the length of the backlog.  A draft that changed
     nothing (a webhook delivered twice) is ``unchanged`` and allocates
     nothing.  Outcomes as :func:`process_orders` gives them, then one for
     each older order whose status the allocation changed; every draft is
@@ -174,8 +178,8 @@ def _accept_in(uow: UnitOfWork, cmd: AcceptOrders, ctx: Context) -> BatchResult:
         for order in uow.orders.find_many(sorted(t for t in targets if t)).values()
         if order.status in ALLOCATABLE
     ]
-    skus = {sku for order in ready for _, sku in order.requirements}
-    older = uow.orders.ids_needing(skus, ALLOCATABLE) if skus else ()
+    # the older orders served before stock for their SKUs runs out
+    older = older_to_allocate(uow, ready, config=ctx.config)
     was = {  # the older orders' statuses, to report only those that changed
         oid: order.status
         for oid, order in uow.orders.find_many(older).items()

@@ -8,6 +8,7 @@ Reads go through private overlays (a child :class:`Catalog`, a
 from __future__ import annotations
 
 import copy
+import heapq
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -40,7 +41,7 @@ from ecerp.domain.values import require_utc
 from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
 from ecerp.ports.idempotency import IdempotencyRecord, IdempotencyRepository
-from ecerp.ports.orders import BuyerKey, OrderKey, OrderRepository
+from ecerp.ports.orders import BuyerKey, OrderKey, OrderRepository, QueuePlace
 from ecerp.ports.stock import StockRepository
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.results import BatchResult
@@ -179,6 +180,18 @@ class MemoryOrderRepository(OrderRepository):
             for oid in self.ids_with_status(statuses)
             if not wanted.isdisjoint(sku for _, sku in self._current(oid).requirements)
         ]
+
+    def queue_needing(
+        self,
+        skus: Collection[str],
+        statuses: Collection[OrderStatus],
+        *,
+        after: QueuePlace | None = None,
+        limit: int = 1000,
+    ) -> Sequence[str]:
+        places = (_queue_key(self._current(oid)) for oid in self.ids_needing(skus, statuses))
+        page = heapq.nsmallest(limit, (p for p in places if after is None or p > after))
+        return [oid for *_, oid in page]
 
     def _current(self, order_id: str) -> Order:
         """The unit's copy if it has one, else the committed order (read only)."""

@@ -35,6 +35,7 @@ from ecerp.adapters.sql.bulk import Bulk
 from ecerp.adapters.sql.catalog_cache import VERSION_KEY, CatalogCache, CatalogRows
 from ecerp.adapters.sql.database import Database, DatabaseLockedError, translate_errors
 from ecerp.adapters.sql.idempotency import SqlIdempotencyRepository
+from ecerp.adapters.sql.queue import MAX_SKUS, queue_page
 from ecerp.adapters.sql.serialization import CONVERTER, dump_event, dump_order, load_order
 from ecerp.adapters.sql.settings import SqlSettingsRepository
 from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
@@ -68,7 +69,7 @@ from ecerp.domain.stock import (
 from ecerp.domain.values import require_utc
 from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
-from ecerp.ports.orders import BuyerKey, OrderKey, OrderRepository
+from ecerp.ports.orders import BuyerKey, OrderKey, OrderRepository, QueuePlace
 from ecerp.ports.stock import StockRepository
 from ecerp.ports.unit_of_work import UnitOfWork
 
@@ -1109,6 +1110,22 @@ class SqlOrderRepository(OrderRepository):
         return self._merge_touched(
             ids,
             lambda o: o.status in statuses and not wanted.isdisjoint(s for _, s in o.requirements),
+        )
+
+    def queue_needing(
+        self,
+        skus: Collection[str],
+        statuses: Collection[OrderStatus],
+        *,
+        after: QueuePlace | None = None,
+        limit: int = 1000,
+    ) -> Sequence[str]:
+        if len(skus) > MAX_SKUS:
+            return super().queue_needing(skus, statuses, after=after, limit=limit)
+        place = None if after is None else (after[0], t.format_utc(after[1]), after[2])
+        touched = {**self.seen, **self.new}
+        return queue_page(
+            self._conn, self._db, skus, statuses, after=place, limit=limit, touched=touched
         )
 
     def find_by_buyers(self, keys: Iterable[BuyerKey]) -> dict[BuyerKey, list[Order]]:
