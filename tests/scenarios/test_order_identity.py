@@ -188,3 +188,40 @@ def test_orders_with_unusual_characters_ship_by_the_id_they_were_given(erp: ERP)
     assert shipped.counts() == {"done": len(numbers)}
     for n in numbers:
         assert erp.orders.get_by_key("ebay", "eb-de", n).status is OrderStatus.SHIPPED
+
+
+def test_the_longest_keys_make_ids_every_backend_stores_ships_and_splits(url: str) -> None:
+    # Codes at their limits, made only of the characters an id escapes: the
+    # id is three times as long as the key, and a shipment's move names it.
+    channel, shop, number = "/" * 40, "#" * 100, "%" * 100
+    with open_erp(url, clock=SimulatedClock(T0 + timedelta(hours=1))) as erp:
+        erp.catalog.add(Sku("MUG"), Shop(shop, channel, currency="EUR"))
+        erp.inventory.add_warehouse(Warehouse("BER"))
+        erp.inventory.receive("MUG", "BER", 10)
+        done = erp.orders.process([order(number, 3, channel=channel, shop=shop)])
+        assert done.counts() == {"allocated": 1}
+        long_id = erp.orders.get_by_key(channel, shop, number).id
+        assert len(long_id) == 3 * 240 + 2
+        _, part = erp.orders.split(long_id, {1: 1})
+        assert erp.orders.ship([long_id, part.id]).counts() == {"done": 2}
+        assert {m.document for m in erp.inventory.moves(sku="MUG") if m.qty < 10} == {
+            long_id,
+            part.id,
+        }
+        assert erp.inventory.verify() == []
+
+
+def test_merging_many_orders_with_long_numbers_makes_a_parcel_id_every_backend_stores(
+    erp: ERP,
+) -> None:
+    numbers = [f"{n:03d}-" + "9" * 90 for n in range(12)]
+    assert erp.orders.process([order(n, 1) for n in numbers]).counts() == {"allocated": 12}
+    parcel = erp.orders.merge([f"ebay/eb-de/{n}" for n in numbers])
+    assert len(parcel.external_id) <= 100
+    assert parcel.external_id.startswith("M-12-")
+    assert erp.orders.get(parcel.id).merged_from == tuple(f"ebay/eb-de/{n}" for n in numbers)
+    restored = erp.orders.unmerge(parcel.id)
+    assert len(restored) == 12
+    again = erp.orders.merge([f"ebay/eb-de/{n}" for n in numbers])
+    assert again.id != parcel.id  # the same originals merged twice: a new label
+    assert erp.orders.ship([again.id]).counts() == {"done": 1}

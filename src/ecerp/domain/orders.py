@@ -38,6 +38,7 @@ exactly what was reserved.
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -72,6 +73,7 @@ from ecerp.domain.order_ids import (
 )
 from ecerp.domain.order_versions import VersionConflictError, channel_changes, content_digest
 from ecerp.domain.values import (
+    MAX_CODE_LEN,
     MAX_LINES,
     MAX_QTY,
     channel_validator,
@@ -1067,7 +1069,16 @@ def merged_external_id(
     originals were merged (and unmerged) before."""
     originals = _originals(list(orders), list(folded))
     prefix = "M-" if attempt == 1 else f"M{attempt}-"
-    return prefix + "+".join(o.external_id for o in originals)
+    label = prefix + "+".join(o.external_id for o in originals)
+    if len(label) <= MAX_CODE_LEN:
+        return label
+    # too long to be an external id: the first original, how many, and a
+    # digest of all their ids (the same originals always give the same label)
+    digest = hashlib.sha256(
+        "\n".join(o.id for o in originals).encode("utf-8", "surrogatepass")
+    ).hexdigest()[:16]
+    head = f"{prefix}{len(originals)}-{digest}-"
+    return head + originals[0].external_id[: MAX_CODE_LEN - len(head)]
 
 
 def _originals(orders: list[Order], folded: list[Order]) -> list[Order]:

@@ -39,8 +39,9 @@ MAX_NAME_LEN = 200
 MAX_NOTE_LEN = 2000
 #: Lines of one order.
 MAX_LINES = 1000
-#: An order id (made of channel, shop and external id, or a merged parcel's).
-MAX_ORDER_ID_LEN = 600
+#: An order id (channel, shop and external id, each escaped, or a merged
+#: parcel's, or a split part's): room for the longest id valid keys make.
+MAX_ORDER_ID_LEN = 800
 #: The largest dimension of a unit, in millimetres (a kilometre).
 MAX_DIMENSION_MM = 1_000_000
 

@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 """The Alembic revision this version of ecerp expects."""
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -122,7 +122,7 @@ moves = Table(
     Column("dest", String(300), nullable=False),
     Column("qty", Integer, nullable=False),
     Column("reason", String(40), nullable=False),
-    Column("document", String(300), nullable=False),
+    Column("document", Text, nullable=False),
     Column("actor", String(200), nullable=False),
     Column("at", UtcText(), nullable=False),
     Column("note", Text, nullable=False),
@@ -150,7 +150,7 @@ positions = Table(
 reservations = Table(
     "reservations",
     metadata,
-    Column("order_id", String(700), nullable=False),
+    Column("order_id", Text, nullable=False),
     Column("line", Integer, nullable=False),
     Column("sku", String(200), nullable=False),
     Column("warehouse", String(200), nullable=False),
@@ -183,7 +183,7 @@ ledger_meta = Table(
 orders = Table(
     "orders",
     metadata,
-    Column("id", String(700), primary_key=True),
+    Column("id", Text, primary_key=True),
     Column("channel", String(200), nullable=False),
     Column("shop", String(200), nullable=False),
     # NULL for orders ecerp made (split parts, merged parcels): only channel
@@ -202,8 +202,8 @@ orders = Table(
 order_former_ids = Table(
     "order_former_ids",
     metadata,
-    Column("former_id", String(700), primary_key=True),
-    Column("order_id", String(700), nullable=False),
+    Column("former_id", Text, primary_key=True),
+    Column("order_id", Text, nullable=False),
     Index("ix_order_former_ids_order", "order_id"),
 )
 """Ids an earlier ecerp gave orders whose id changed (revision 0009): they
@@ -212,7 +212,7 @@ order_skus = Table(
     "order_skus",
     metadata,
     Column("sku", String(200), nullable=False),
-    Column("order_id", String(700), nullable=False),
+    Column("order_id", Text, nullable=False),
     PrimaryKeyConstraint("sku", "order_id"),
     Index("ix_order_skus_order", "order_id"),
 )
