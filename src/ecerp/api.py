@@ -44,9 +44,11 @@ from ecerp.domain.stock import (
 from ecerp.domain.values import (
     MAX_ORDER_ID_LEN,
     require_code,
+    require_flag,
     require_ids,
     require_iterable,
     require_positive_qty,
+    require_text,
     require_utc,
 )
 from ecerp.ports.clock import Clock
@@ -920,6 +922,9 @@ def open_erp(
             to upgrade it, or a newer one.
     """
     blacklist, rate_tables = _materialised(blacklist), _materialised(rate_tables)
+    publishers = _check_open_arguments(
+        url, clock, publishers, actor, auto_allocate, payments, live_services, create, upgrade
+    )
     given: dict[str, Any] = {
         "review": KEEP if review is None else review,
         "blacklist": KEEP if _empty(blacklist) else blacklist,
@@ -949,6 +954,54 @@ def open_erp(
         backend.close()
         raise
     return erp
+
+
+#: The longest URL :func:`open_erp` takes.
+MAX_URL_LEN = 2000
+
+
+def _check_open_arguments(
+    url: object,
+    clock: object,
+    publishers: object,
+    actor: object,
+    auto_allocate: object,
+    payments: object,
+    live_services: object,
+    create: object,
+    upgrade: object,
+) -> tuple[EventPublisher, ...]:
+    """Refuse malformed :func:`open_erp` arguments before anything opens;
+    returns the publishers as a tuple.
+
+    Raises:
+        ValidationError: naming the argument.
+    """
+    text = require_text("url", url, MAX_URL_LEN)
+    if text.startswith("sqlite:///") and not text.removeprefix("sqlite:///").split("?")[0]:
+        raise ValidationError("url", url, "names no file (sqlite:///shop.db)")
+    if clock is not None and not callable(getattr(clock, "now", None)):
+        raise ValidationError("clock", clock, "must be a Clock (with a now() method) or None")
+    if isinstance(publishers, str | bytes | Mapping) or not isinstance(publishers, Iterable):
+        raise ValidationError("publishers", publishers, "must be a list of EventPublishers")
+    given = tuple(publishers)
+    for publisher in given:
+        if not callable(getattr(publisher, "publish", None)):
+            raise ValidationError("publishers", publisher, "must have a publish() method")
+    if not isinstance(actor, str) or not actor:
+        raise ValidationError("actor", actor, "must be a non-empty string")
+    require_text("actor", actor)
+    require_flag("auto_allocate", auto_allocate)
+    require_flag("upgrade", upgrade)
+    if create is not None:
+        require_flag("create", create)
+    if payments is not None and not callable(getattr(payments, "find", None)):
+        raise ValidationError("payments", payments, "must be PaymentRecords (find()) or None")
+    if isinstance(live_services, str | bytes) or not isinstance(live_services, Iterable):
+        raise ValidationError(
+            "live_services", live_services, "must be (CarrierRates, service) pairs"
+        )
+    return given
 
 
 def _materialised(value: Any) -> Any:

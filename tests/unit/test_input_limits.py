@@ -272,3 +272,31 @@ def test_drafts_must_be_a_collection(erp: ERP, drafts: object) -> None:
 def test_policy_values_refuse_garbage_with_a_typed_error(build: Callable[[], object]) -> None:
     with pytest.raises(ValidationError):
         build()
+
+
+@pytest.mark.parametrize(
+    ("field", "arguments"),
+    [
+        ("url", {"url": None}),
+        ("url", {"url": b"memory://"}),
+        ("url", {"url": "sqlite:///"}),
+        ("url", {"url": "memory://\x00"}),
+        ("clock", {"clock": "x"}),
+        ("publishers", {"publishers": None}),
+        ("publishers", {"publishers": [object()]}),
+        ("actor", {"actor": None}),
+        ("actor", {"actor": ""}),
+        ("auto_allocate", {"auto_allocate": "no"}),
+        ("create", {"create": "yes"}),
+        ("upgrade", {"upgrade": 1}),
+        ("payments", {"payments": 3}),
+        ("live_services", {"live_services": None}),
+    ],
+)
+def test_open_erp_refuses_malformed_arguments_naming_them(
+    field: str, arguments: dict[str, object]
+) -> None:
+    url = arguments.pop("url", "memory://")
+    with pytest.raises(ValidationError) as refused:
+        open_erp(url, **arguments)  # type: ignore[arg-type]
+    assert refused.value.field == field
