@@ -693,6 +693,20 @@ class OrdersAPI(_Context):
     def edit_lines(
         self, order_id: str, lines: Iterable[ChannelLine], actor: str | None = None
     ) -> Order:
+        """Replace an order's lines before picking (audited); reservations
+        follow the difference.  On an ``unmapped`` order (fixing a mistyped
+        listing SKU) lines that all resolve map it, and it is reviewed,
+        routed and allocated; lines still unknown keep it unmapped with
+        their codes.
+
+        Raises:
+            NotFoundError: no such order.
+            OrderLockedError: the order is picked or beyond.
+            UnknownSkuError: a listing SKU resolves to nothing (an order that
+                is not unmapped; nothing changes).
+            ValidationError: no lines, or a malformed one.
+            CurrencyMismatchError: a line priced in another currency.
+        """
         result: Order = self._run(c.EditOrderLines(order_id, lines, self._actor(actor)))
         return result.clone()
 

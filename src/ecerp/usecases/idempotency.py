@@ -336,7 +336,8 @@ def idempotent(
     asked = fingerprint(command)
 
     def run(ctx: Context) -> R:
-        with (ctx.uow if reader is None else reader()) as uow:
+        lookup = ctx.uow if reader is None else reader()
+        with lookup as uow:
             found = uow.idempotency.find(key)
         if found is not None:
             if found.command != name or found.fingerprint != asked:

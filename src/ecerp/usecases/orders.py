@@ -64,7 +64,7 @@ from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
 from ecerp.usecases.review import Reviewer, held_detail
 from ecerp.usecases.routing import route_order
 from ecerp.usecases.serving import older_to_allocate
-from ecerp.usecases.unmapped import keep_unmapped
+from ecerp.usecases.unmapped import edit_unmapped, keep_unmapped
 
 #: How many drafts an import takes into one unit of work: bounds memory for
 #: streams of any length while keeping the per-batch bulk lookups.
@@ -306,7 +306,9 @@ def _import_in(
                     outcome = attrs.evolve(outcome, detail=held_detail(order, outcome.detail))
             outcomes.append(outcome)
         except UnknownSkuError as err:  # kept as an unmapped order when it can be
-            kept = keep_unmapped(draft, existing, catalog, uow, at=at, actor=actor, ref=ref)
+            kept = keep_unmapped(
+                draft, existing, catalog, uow, at=at, actor=actor, ref=ref, error=err
+            )
             outcomes.append(kept or Outcome(ref, OutcomeKind.REJECTED, error=err, detail=str(err)))
         except EcerpError as err:
             outcomes.append(Outcome(ref, OutcomeKind.REJECTED, error=err, detail=str(err)))
@@ -428,11 +430,15 @@ def release_order(cmd: ReleaseOrder, ctx: Context) -> Order:
 
 def edit_order_lines(cmd: EditOrderLines, ctx: Context) -> Order:
     """Replace the lines; reservations change by exactly the difference (or
-    the order waits if its warehouse cannot cover the increase).
+    the order waits if its warehouse cannot cover the increase).  On an
+    ``unmapped`` order (the seller fixing a listing SKU) lines that all
+    resolve map it and it flows on; lines still unknown keep it unmapped
+    with their codes (see :func:`~ecerp.usecases.unmapped.edit_unmapped`).
 
     Raises:
         OrderLockedError: the order is picked or beyond.
-        UnknownSkuError: a listing SKU the catalog cannot resolve.
+        UnknownSkuError: a listing SKU the catalog cannot resolve (an order
+            that is not unmapped; nothing changes).
     """
     with ctx.uow as uow:
         order = uow.orders.get(cmd.order_id)
@@ -442,6 +448,10 @@ def edit_order_lines(cmd: EditOrderLines, ctx: Context) -> Order:
             OrderLine(i, cl.listing_sku, cl.qty, cl.unit_price, cl.discount or zero, cl.title)
             for i, cl in enumerate(cmd.lines, 1)
         ]
+        if order.status is OrderStatus.UNMAPPED:
+            edit_unmapped(order, lines, uow, ctx.config, at=at, actor=cmd.actor)
+            uow.commit()
+            return order
         requirements = uow.catalog.view().requirements(
             order.channel, order.shop, lines, at=order.ordered_at
         )
