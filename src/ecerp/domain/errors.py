@@ -131,6 +131,25 @@ class MissingDependencyError(BackendError):
         )
 
 
+class DatabaseUnreachableError(BackendError):
+    """The server did not answer (wrong host or port, not running)."""
+
+
+class AuthenticationError(BackendError):
+    """The server refused the credentials."""
+
+
+class DatabaseLockedError(BackendError):
+    """Another process held the database lock longer than the busy timeout."""
+
+
+class SchemaError(BackendError):
+    """The database has no ecerp schema, an older one, or a newer one."""
+
+    def __init__(self, message: str, *, found: str | None, expected: str) -> None:
+        super().__init__(message, found=found, expected=expected)
+
+
 # --- money -------------------------------------------------------------------
 
 
