@@ -57,7 +57,8 @@ FIELD_TYPES = (
     "Conditions",
 )
 RAISES = re.compile(r"^Raises:\n(?P<body>(?:[ \t]+.*\n?|\n)*)", re.M)
-ERROR_NAME = re.compile(r"^\s{2,}(?:\w+\.)*(?P<name>[A-Z]\w*)\b[^:\n]*:", re.M)
+#: Any error class named in a ``Raises:`` section (``A, B: ...`` lists too).
+ERROR_NAME = re.compile(r"\b(?P<name>[A-Z]\w*Error)\b")
 #: "... raises :class:`~ecerp.domain.errors.X`" in the prose of a docstring.
 RAISES_IN_PROSE = re.compile(r"raises\s+:class:`~?(?:\w+\.)*(?P<name>\w+)`", re.I)
 
