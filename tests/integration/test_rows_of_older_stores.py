@@ -134,3 +134,50 @@ def test_a_catalog_row_that_cannot_be_read_is_named(url: str) -> None:
     with open_erp(url) as erp, pytest.raises(StoredDataError) as caught:
         erp.catalog.sku("MUG")
     assert (caught.value.table, caught.value.key, caught.value.field) == ("skus", "MUG", "weight_g")
+
+
+def _order_priority(url: str, order_id: str, priority: object) -> None:
+    """Rewrite a stored order's priority as an older ecerp could have."""
+    [[(data,)]] = sqlsupport.run_sql(url, f"SELECT data FROM orders WHERE id = {_quote(order_id)}")
+    doc = json.loads(data)
+    doc["priority"] = priority
+    sqlsupport.run_sql(
+        url,
+        f"UPDATE orders SET data = {_quote(json.dumps(doc))} WHERE id = {_quote(order_id)}",
+    )
+
+
+def test_an_order_priority_stored_as_a_numeric_string_is_read_as_its_number(url: str) -> None:
+    _shop(url)
+    with open_erp(url) as erp:
+        assert erp.orders.process([_order("1")]).counts() == {"waiting": 1}
+    _order_priority(url, "shopify/web/1", "7")
+    with open_erp(url) as erp:
+        erp.inventory.receive("MUG", "BER", 2)  # allocates the waiting order
+        assert erp.orders.get("shopify/web/1").priority == 7
+        assert erp.orders.process([_order("2")]).counts() == {"allocated": 1}
+
+
+def test_an_order_whose_priority_is_no_number_is_named_not_a_type_error(url: str) -> None:
+    _shop(url)
+    with open_erp(url) as erp:
+        assert erp.orders.process([_order("1")]).counts() == {"waiting": 1}
+    _order_priority(url, "shopify/web/1", "high")
+    with open_erp(url) as erp:
+        with pytest.raises(StoredDataError) as caught:
+            erp.orders.get("shopify/web/1")
+        assert (caught.value.table, caught.value.key, caught.value.field) == (
+            "orders",
+            "shopify/web/1",
+            "priority",
+        )
+        # receiving MUG allocates the waiting orders after the commit: the
+        # receipt is booked, the failure is a dead letter, nothing raises
+        erp.inventory.receive("MUG", "BER", 2)
+        assert erp.inventory.position("MUG", "BER").on_hand == 2
+        [letter] = erp.dead_letters.list()
+        assert "StoredDataError" in letter.error_type, letter
+    _order_priority(url, "shopify/web/1", 0)
+    with open_erp(url) as erp:  # the older order is served first, then the new one
+        assert erp.orders.process([_order("2")]).counts() == {"allocated": 2}
+        assert erp.orders.get("shopify/web/1").status.value == "allocated"

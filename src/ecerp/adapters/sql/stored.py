@@ -7,7 +7,9 @@ code; the SQL columns hold 200).  Those are read as stored
 (:func:`~ecerp.domain.values.stored_values`), so the store keeps working.
 A value that cannot be read at all (a priority that is no number, a code
 with ``/``, broken JSON) raises :class:`StoredDataError` naming the table,
-the row and the field, never a raw cattrs or JSON error.
+the row and the field, never a raw cattrs or JSON error.  Orders are read
+without the value types' checks; one that cannot be read (an older ecerp's
+priority that is no number) is a :class:`StoredDataError` too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import orjson
 from cattrs.errors import AttributeValidationNote
 
 from ecerp.domain.errors import StoredDataError, ValidationError
@@ -34,8 +37,24 @@ def read_row(table: str, key: str, build: Callable[[], T]) -> T:
         with stored_values():
             return build()
     except Exception as err:  # cattrs, JSON and validation errors alike
-        field, problem = _problem(err)
-        raise StoredDataError(table, key, field, problem) from err
+        raise unreadable(table, key, err) from err
+
+
+def unreadable(table: str, key: str, err: BaseException) -> StoredDataError:
+    """The :class:`StoredDataError` saying why row ``key`` of ``table``
+    could not be read (``err``: what reading it raised)."""
+    field, problem = _problem(err)
+    return StoredDataError(table, key, field, problem)
+
+
+def key_of(data: str | bytes, name: str = "id") -> str:
+    """The ``name`` entry of a row's JSON document, to name a row that could
+    not be read (``"?"`` when even that cannot be told)."""
+    try:
+        found = orjson.loads(data)[name]
+    except Exception:  # noqa: BLE001 (broken JSON: the row cannot be named)
+        return "?"
+    return str(found)
 
 
 def _problem(err: BaseException) -> tuple[str | None, str]:
@@ -57,4 +76,4 @@ def _problem(err: BaseException) -> tuple[str | None, str]:
     return field, str(err) or type(err).__name__
 
 
-__all__ = ["read_row"]
+__all__ = ["key_of", "read_row", "unreadable"]

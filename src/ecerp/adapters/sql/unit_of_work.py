@@ -38,7 +38,7 @@ from ecerp.adapters.sql.idempotency import SqlIdempotencyRepository
 from ecerp.adapters.sql.queue import MAX_SKUS, queue_page
 from ecerp.adapters.sql.serialization import CONVERTER, dump_event, dump_order, load_order
 from ecerp.adapters.sql.settings import SqlSettingsRepository
-from ecerp.adapters.sql.stored import read_row
+from ecerp.adapters.sql.stored import key_of, read_row, unreadable
 from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
 from ecerp.domain.errors import BackendError, DuplicateError
 from ecerp.domain.events import Event
@@ -986,7 +986,10 @@ class SqlOrderRepository(OrderRepository):
         self.no_former: set[str] = set()
 
     def _take(self, data: str) -> Order:
-        order = load_order(data)
+        try:
+            order = load_order(data)
+        except Exception as err:  # a row an older ecerp (or a hand edit) wrote
+            raise unreadable("orders", key_of(data), err) from err
         self.seen[order.id] = order
         self.loaded[order.id] = data
         self.loaded_skus[order.id] = _skus_of(order)
