@@ -1,22 +1,107 @@
 """ecerp: an embeddable e-commerce ERP library.
 
 Open an ERP with :func:`open_erp`; build catalog items, warehouses and
-channel orders with the domain types re-exported here.
+channel orders with the domain types re-exported here.  Everything a
+public method takes, returns or documents under ``Raises:`` is importable
+from here (``tests/unit/test_public_exports.py`` scans the facade for it),
+and so is every error of the domain: catch ``EcerpError`` for all of them.
+Nothing here needs an optional extra (the SQL backends' errors too).
 """
 
 from ecerp.api import ERP, open_erp
-from ecerp.domain.catalog import EPOCH, Alias, Bundle, Component, Dimensions, Product, Shop, Sku
-from ecerp.domain.errors import (
-    DomainError,
-    EcerpError,
-    InsufficientStockError,
-    NotFoundError,
-    ValidationError,
+from ecerp.domain.catalog import (
+    EPOCH,
+    Alias,
+    Bundle,
+    Catalog,
+    Component,
+    Dimensions,
+    Product,
+    Shop,
+    Sku,
 )
+from ecerp.domain.errors import (
+    AliasCycleError,
+    AuthenticationError,
+    BackendError,
+    BundleCycleError,
+    ClosedPeriodError,
+    ConcurrencyError,
+    CurrencyMismatchError,
+    CycleError,
+    DatabaseLockedError,
+    DatabaseUnreachableError,
+    DomainError,
+    DuplicateError,
+    EcerpError,
+    FloatAmountError,
+    HistoricalShortageError,
+    IdempotencyConflictError,
+    InsufficientStockError,
+    InvalidQuantityError,
+    InvalidTransitionError,
+    InvariantError,
+    MissingDependencyError,
+    NotFoundError,
+    OverShipmentError,
+    SchemaError,
+    StoredDataError,
+    UnknownCurrencyError,
+    UnknownSkuError,
+    UnsupportedUrlError,
+    ValidationError,
+    WrongTypeError,
+)
+from ecerp.domain.holds import HoldReason, ReviewPolicy
 from ecerp.domain.money import Money, allocate
 from ecerp.domain.order_versions import VersionConflictError
-from ecerp.domain.orders import Address, Buyer, ChannelLine, ChannelOrder, Order, OrderStatus
-from ecerp.domain.stock import StockLine, Warehouse, WarehouseKind
+from ecerp.domain.orders import (
+    Address,
+    Buyer,
+    ChannelLine,
+    ChannelOrder,
+    ConsolidationError,
+    Order,
+    OrderLine,
+    OrderLockedError,
+    OrderStatus,
+    PaymentStatus,
+    UnmappedSku,
+)
+from ecerp.domain.routing import (
+    Actions,
+    Conditions,
+    Explanation,
+    RouteChange,
+    Rule,
+    RuleError,
+    RuleSet,
+)
+from ecerp.domain.settings import ExternalCheck, Settings, SettingsVersion
+from ecerp.domain.shipping import RateTable, RateTableError
+from ecerp.domain.stock import (
+    Discrepancy,
+    Move,
+    MoveReason,
+    Reservation,
+    StockLine,
+    StockPosition,
+    StockState,
+    Stocktake,
+    StocktakeStatus,
+    Transfer,
+    TransferStatus,
+    Warehouse,
+    WarehouseKind,
+)
+from ecerp.domain.waiting import Shortage, WarehouseShortage
+from ecerp.ports.carrier_rates import CarrierRates, CarrierRatesUnavailableError
+from ecerp.ports.clock import Clock
+from ecerp.ports.dead_letters import DeadLetter
+from ecerp.ports.events import EventPublisher
+from ecerp.ports.payments import PaymentRecords
+from ecerp.usecases.config import Config
+from ecerp.usecases.queries import UnmappedCode, WaitingAnswer
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
 
 __version__ = "0.1.0"
@@ -24,32 +109,98 @@ __version__ = "0.1.0"
 __all__ = [
     "EPOCH",
     "ERP",
+    "Actions",
     "Address",
     "Alias",
+    "AliasCycleError",
+    "AuthenticationError",
+    "BackendError",
     "BatchResult",
     "Bundle",
+    "BundleCycleError",
     "Buyer",
+    "CarrierRates",
+    "CarrierRatesUnavailableError",
+    "Catalog",
     "ChannelLine",
     "ChannelOrder",
+    "Clock",
+    "ClosedPeriodError",
     "Component",
+    "ConcurrencyError",
+    "Conditions",
+    "Config",
+    "ConsolidationError",
+    "CurrencyMismatchError",
+    "CycleError",
+    "DatabaseLockedError",
+    "DatabaseUnreachableError",
+    "DeadLetter",
     "Dimensions",
+    "Discrepancy",
     "DomainError",
+    "DuplicateError",
     "EcerpError",
+    "EventPublisher",
+    "Explanation",
+    "ExternalCheck",
+    "FloatAmountError",
+    "HistoricalShortageError",
+    "HoldReason",
+    "IdempotencyConflictError",
     "InsufficientStockError",
+    "InvalidQuantityError",
+    "InvalidTransitionError",
+    "InvariantError",
+    "MissingDependencyError",
     "Money",
+    "Move",
+    "MoveReason",
     "NotFoundError",
     "Order",
+    "OrderLine",
+    "OrderLockedError",
     "OrderStatus",
     "Outcome",
     "OutcomeKind",
+    "OverShipmentError",
+    "PaymentRecords",
+    "PaymentStatus",
     "Product",
+    "RateTable",
+    "RateTableError",
+    "Reservation",
+    "ReviewPolicy",
+    "RouteChange",
+    "Rule",
+    "RuleError",
+    "RuleSet",
+    "SchemaError",
+    "Settings",
+    "SettingsVersion",
     "Shop",
+    "Shortage",
     "Sku",
     "StockLine",
+    "StockPosition",
+    "StockState",
+    "StoredDataError",
+    "Stocktake",
+    "StocktakeStatus",
+    "Transfer",
+    "TransferStatus",
+    "UnknownCurrencyError",
+    "UnknownSkuError",
+    "UnmappedCode",
+    "UnmappedSku",
+    "UnsupportedUrlError",
     "ValidationError",
     "VersionConflictError",
+    "WaitingAnswer",
     "Warehouse",
     "WarehouseKind",
+    "WarehouseShortage",
+    "WrongTypeError",
     "allocate",
     "open_erp",
 ]

@@ -528,12 +528,17 @@ class OrdersAPI(_Context):
         chunks that committed and goes on from there."""
         chunk_key(idempotency_key, 10**6)  # room for any chunk's key, refused before any work
         outcomes: list[Outcome] = []
+        first = 1  # the position of the chunk's first draft in the whole call
         for n, chunk in enumerate(self._chunks(drafts)):
             result: BatchResult = self._run(
                 c.ImportOrders(
-                    chunk, actor=actor or "import", idempotency_key=chunk_key(idempotency_key, n)
+                    chunk,
+                    actor=actor or "import",
+                    first=first,
+                    idempotency_key=chunk_key(idempotency_key, n),
                 )
             )
+            first += len(chunk)
             outcomes.extend(result)
         return BatchResult(tuple(outcomes))
 
@@ -554,12 +559,17 @@ class OrdersAPI(_Context):
         keyed ``"<key>#<n>"`` (the first chunk just ``"<key>"``): a retried
         stream replays the chunks that committed and goes on from there."""
         chunk_key(idempotency_key, 10**6)  # room for any chunk's key, refused before any work
+        first = 1  # the position of the chunk's first draft in the whole call
         for n, chunk in enumerate(self._chunks(drafts)):
             result: BatchResult = self._run(
                 c.ImportOrders(
-                    chunk, actor=actor or "import", idempotency_key=chunk_key(idempotency_key, n)
+                    chunk,
+                    actor=actor or "import",
+                    first=first,
+                    idempotency_key=chunk_key(idempotency_key, n),
                 )
             )
+            first += len(chunk)
             yield from result
 
     def process(
@@ -580,12 +590,17 @@ class OrdersAPI(_Context):
         keys them and the allocation ``"<key>#alloc"``."""
         chunk_key(idempotency_key, 10**6)  # room for any chunk's key, refused before any work
         imported: list[Outcome] = []
+        first = 1  # the position of the chunk's first draft in the whole call
         for n, chunk in enumerate(self._chunks(drafts)):
             result: BatchResult = self._run(
                 c.ImportOrders(
-                    chunk, actor=actor or "import", idempotency_key=chunk_key(idempotency_key, n)
+                    chunk,
+                    actor=actor or "import",
+                    first=first,
+                    idempotency_key=chunk_key(idempotency_key, n),
                 )
             )
+            first += len(chunk)
             imported.extend(result)
         done: BatchResult = self._run(
             c.ProcessOrders(
@@ -611,12 +626,17 @@ class OrdersAPI(_Context):
         chunk, keyed as :meth:`import_orders` keys them)."""
         chunk_key(idempotency_key, 10**6)  # room for any chunk's key, refused before any work
         outcomes: list[Outcome] = []
+        first = 1  # the position of the chunk's first draft in the whole call
         for n, chunk in enumerate(self._chunks(drafts)):
             result: BatchResult = self._run(
                 c.AcceptOrders(
-                    chunk, actor=actor or "import", idempotency_key=chunk_key(idempotency_key, n)
+                    chunk,
+                    actor=actor or "import",
+                    first=first,
+                    idempotency_key=chunk_key(idempotency_key, n),
                 )
             )
+            first += len(chunk)
             outcomes.extend(result)
         return BatchResult(tuple(outcomes))
 
@@ -693,6 +713,20 @@ class OrdersAPI(_Context):
     def edit_lines(
         self, order_id: str, lines: Iterable[ChannelLine], actor: str | None = None
     ) -> Order:
+        """Replace an order's lines before picking (audited); reservations
+        follow the difference.  On an ``unmapped`` order (fixing a mistyped
+        listing SKU) lines that all resolve map it, and it is reviewed,
+        routed and allocated; lines still unknown keep it unmapped with
+        their codes.
+
+        Raises:
+            NotFoundError: no such order.
+            OrderLockedError: the order is picked or beyond.
+            UnknownSkuError: a listing SKU resolves to nothing (an order that
+                is not unmapped; nothing changes).
+            ValidationError: no lines, or a malformed one.
+            CurrencyMismatchError: a line priced in another currency.
+        """
         result: Order = self._run(c.EditOrderLines(order_id, lines, self._actor(actor)))
         return result.clone()
 

@@ -203,6 +203,7 @@ def bootstrap(
         config=config,
         settings=settings,
         dead_letters=backend.dead_letters,
+        reader=backend.reader,
     )
     if backend.configure_outbox is not None:
         backend.configure_outbox(bus.outbox_filter())

@@ -10,10 +10,15 @@ from ecerp.testing.contracts import BackendContract, UowFactory
 from ecerp.testing.idempotency import IdempotencyContract
 from ecerp.testing.inventory_contracts import InventoryContract
 from ecerp.testing.reliability import ErpOpener, ReliabilityContract
+from ecerp.testing.unmapped_edits import UnmappedEditsContract
 
 
 class TestMemoryBackend(
-    BackendContract, IdempotencyContract, ReliabilityContract, InventoryContract
+    BackendContract,
+    IdempotencyContract,
+    ReliabilityContract,
+    InventoryContract,
+    UnmappedEditsContract,
 ):
     @pytest.fixture
     def uow_factory(self) -> UowFactory:

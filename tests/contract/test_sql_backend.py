@@ -23,6 +23,7 @@ from ecerp.testing.contracts import BackendContract, UowFactory
 from ecerp.testing.idempotency import IdempotencyContract
 from ecerp.testing.inventory_contracts import InventoryContract
 from ecerp.testing.reliability import ErpOpener, ReliabilityContract
+from ecerp.testing.unmapped_edits import UnmappedEditsContract
 from sqlsupport import (
     drop_postgres_database,
     fresh_postgres_url,
@@ -67,7 +68,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class TestSqliteBackend(
-    BackendContract, IdempotencyContract, ReliabilityContract, InventoryContract
+    BackendContract,
+    IdempotencyContract,
+    ReliabilityContract,
+    InventoryContract,
+    UnmappedEditsContract,
 ):
     @pytest.fixture
     def database_url(self, sqlite_template: Path, tmp_path: Path) -> str:
@@ -123,7 +128,11 @@ def _empty(db: Database) -> None:
 
 
 class TestPostgresBackend(
-    BackendContract, IdempotencyContract, ReliabilityContract, InventoryContract
+    BackendContract,
+    IdempotencyContract,
+    ReliabilityContract,
+    InventoryContract,
+    UnmappedEditsContract,
 ):
     @pytest.fixture
     def uow_factory(self, postgres_session_url: str) -> Iterator[UowFactory]:

@@ -88,3 +88,23 @@ def test_a_writer_kept_waiting_past_the_busy_timeout_writes_nothing(
         holder.execute("ROLLBACK")
         assert erp.inventory.position("MUG", "SH").on_hand == 5
         assert len(erp.inventory.moves()) == 1
+
+
+def test_a_replayed_keyed_receipt_returns_its_first_result_without_the_write_lock(
+    sqlite_url: str,
+) -> None:
+    # the receipt was booked (its key recorded); the caller's connection dropped
+    _shop(sqlite_url)
+    with open_erp(sqlite_url) as erp:
+        first = erp.inventory.receive("MUG", "SH", 3, idempotency_key="po-9")
+    holder = sqlite3.connect(sqlite_path(sqlite_url), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process is writing
+    try:
+        with open_erp(f"{sqlite_url}?timeout={IMPATIENT}") as erp:
+            # the retry only replays: it reads the key, never queues for the lock
+            again = erp.inventory.receive("MUG", "SH", 3, idempotency_key="po-9")
+            assert again == first
+            assert erp.inventory.position("MUG", "SH").on_hand == 8
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

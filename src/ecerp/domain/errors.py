@@ -131,6 +131,50 @@ class MissingDependencyError(BackendError):
         )
 
 
+class DatabaseUnreachableError(BackendError):
+    """The server did not answer (wrong host or port, not running)."""
+
+
+class AuthenticationError(BackendError):
+    """The server refused the credentials."""
+
+
+class DatabaseLockedError(BackendError):
+    """Another process held the database lock longer than the busy timeout."""
+
+
+class SchemaError(BackendError):
+    """The database has no ecerp schema, an older one, or a newer one."""
+
+    def __init__(self, message: str, *, found: str | None, expected: str) -> None:
+        super().__init__(message, found=found, expected=expected)
+
+
+class StoredDataError(BackendError):
+    """A row of the store cannot be read as a value of this ecerp (an older
+    ecerp or a hand edit stored it): names the ``table``, the row's ``key``,
+    the ``field`` (``None`` when the row is not even readable JSON) and the
+    ``problem``.  Calls that need the row fail with it, nothing written,
+    until the value is corrected."""
+
+    table: str
+    key: str
+    field: str | None
+    problem: str
+
+    def __init__(self, table: str, key: str, field: str | None, problem: str) -> None:
+        where = f", field {field!r}" if field else ""
+        super().__init__(
+            f"the {table} row {key!r} cannot be read{where}: {problem}; correct that value "
+            f"in the row's JSON `data` column (docs/persistence.md, 'Rows an older ecerp "
+            "wrote'): until then every call that needs the row fails with this error",
+            table=table,
+            key=key,
+            field=field,
+            problem=problem,
+        )
+
+
 # --- money -------------------------------------------------------------------
 
 

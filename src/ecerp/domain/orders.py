@@ -977,6 +977,36 @@ class Order:
             self._audit(at, actor, "unmapped", _codes(self.unmapped), _codes(missing))
             self.unmapped = missing
 
+    def edit_unmapped_lines(
+        self, lines: list[OrderLine], unmapped: Iterable[UnmappedSku], *, at: datetime, actor: str
+    ) -> None:
+        """A person replaces an ``unmapped`` order's lines (typically fixing
+        a mistyped listing SKU); ``unmapped`` are the listing SKUs of the new
+        lines that still resolve to nothing.  Both changes are audited.  With
+        none left, the caller maps the order next (:meth:`map_lines`).
+
+        Raises:
+            InvalidTransitionError: the order is not unmapped.
+            ValidationError: no lines.
+            CurrencyMismatchError: a line priced in another currency.
+        """
+        at = require_utc("at", at)
+        if self.status is not S.UNMAPPED:
+            raise InvalidTransitionError(f"order {self.id}", self.status.value, "unmapped")
+        if not lines:
+            raise ValidationError("lines", [], f"order {self.id} needs at least one line")
+        for line in lines:
+            if line.unit_price.currency != self.currency:
+                raise CurrencyMismatchError(self.currency, line.unit_price.currency)
+        missing = tuple(unmapped)
+        if _line_values(lines) != _line_values(self.lines):
+            self._audit(at, actor, "lines", _describe_lines(self.lines), _describe_lines(lines))
+            self.lines = list(lines)
+            self._events.append(OrderUpdated(self.id, ("lines",)))
+        if missing != self.unmapped:
+            self._audit(at, actor, "unmapped", _codes(self.unmapped), _codes(missing) or "-")
+            self.unmapped = missing
+
     def map_lines(self, requirements: Requirements, *, at: datetime, actor: str) -> None:
         """Every line of an ``unmapped`` order resolves now: take its
         requirements and go on (``ready``, or ``unpaid``), to be reviewed,
@@ -990,7 +1020,7 @@ class Order:
             raise InvalidTransitionError(f"order {self.id}", self.status.value, "mapped")
         _check_requirements(self.lines, requirements)
         target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
-        self._to(target, at, actor, "mapped: " + _codes(self.unmapped))
+        self._to(target, at, actor, "mapped: " + (_codes(self.unmapped) or "lines edited"))
         self.requirements = dict(requirements)
         self.unmapped = ()
         self._events.append(OrderUpdated(self.id, ("requirements",)))

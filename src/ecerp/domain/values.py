@@ -19,7 +19,9 @@ and chosen so that no sum of stored values can overflow a 64-bit integer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,10 +49,28 @@ MAX_DIMENSION_MM = 1_000_000
 
 Validator = Callable[[Any, Any, Any], None]
 
+#: Set while values are read back from a store (see :func:`stored_values`).
+_STORED: ContextVar[bool] = ContextVar("ecerp_stored_values", default=False)
+
+
+@contextmanager
+def stored_values() -> Iterator[None]:
+    """Within the block (in this thread or task only), values are being read
+    back from a store: the size limits (text lengths, integer ranges) are
+    not applied, so a row an older ecerp wrote before a limit existed still
+    loads as it was stored.  Everything else (types, empty codes, NUL
+    characters, a warehouse code with ``/``) is checked as always.  New
+    input never runs in such a block, so it meets every limit."""
+    token = _STORED.set(True)
+    try:
+        yield
+    finally:
+        _STORED.reset(token)
+
 
 def _text_problem(value: str, limit: int) -> str | None:
     """Why ``value`` is not acceptable text (``None``: it is)."""
-    if len(value) > limit:
+    if len(value) > limit and not _STORED.get():
         return f"must be at most {limit} characters"
     if "\x00" in value:
         return "must not contain NUL characters"
@@ -111,14 +131,14 @@ def require_positive_qty(field: str, value: object) -> int:
 
 def require_non_negative_int(field: str, value: object, limit: int = MAX_QTY) -> int:
     """An ``int`` from 0 to ``limit`` (bools refused)."""
-    if type(value) is not int or value < 0 or value > limit:
+    if type(value) is not int or value < 0 or (value > limit and not _STORED.get()):
         raise ValidationError(field, value, f"must be an int from 0 to {limit}")
     return value
 
 
 def require_int(field: str, value: object, low: int, high: int) -> int:
     """An ``int`` from ``low`` to ``high`` (bools refused)."""
-    if type(value) is not int or value < low or value > high:
+    if type(value) is not int or ((value < low or value > high) and not _STORED.get()):
         raise ValidationError(field, value, f"must be an int from {low} to {high}")
     return value
 

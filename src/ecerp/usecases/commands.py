@@ -302,6 +302,21 @@ def _outcomes(value: Iterable[Outcome]) -> tuple[Outcome, ...]:
     return tuple(value)
 
 
+#: The largest position a batch's first item may have (``first``).
+MAX_POSITION = 10**15
+
+
+def _first_validator(inst: Any, attribute: Any, value: Any) -> None:
+    require_int("first", value, 1, MAX_POSITION)
+
+
+def _first() -> Any:
+    """``first``: the position of the command's first draft in the caller's
+    whole call (the facade streams a long input as one command per chunk),
+    so a rejected item's ref ``#n`` is its place in that call."""
+    return attrs.field(default=1, kw_only=True, validator=_first_validator)
+
+
 @attrs.frozen
 class ImportOrders(Command):
     """Import channel orders: new ones are created, newer versions (and the
@@ -310,6 +325,7 @@ class ImportOrders(Command):
 
     orders: tuple[ChannelOrder, ...] = attrs.field(converter=_drafts)
     actor: str = _actor("import")
+    first: int = _first()
 
 
 @attrs.frozen
@@ -323,6 +339,7 @@ class ProcessOrders(Command):
 
     orders: tuple[ChannelOrder, ...] = attrs.field(converter=_drafts)
     actor: str = _actor("import")
+    first: int = _first()
     imported: tuple[Outcome, ...] = attrs.field(default=(), converter=_outcomes)
 
 
@@ -333,6 +350,7 @@ class AcceptOrders(Command):
 
     orders: tuple[ChannelOrder, ...] = attrs.field(converter=_drafts)
     actor: str = _actor("import")
+    first: int = _first()
 
 
 @attrs.frozen

@@ -16,7 +16,10 @@ simply sends it again with the same key::
 
 How it works (:func:`idempotent`, the one place the message bus calls):
 
-1. Before running a keyed command, a short unit of work looks the key up.  A
+1. Before running a keyed command, a short read-only unit of work (the
+   backend's reader: on SQLite it neither takes nor waits for the write
+   lock, so a retry that only replays goes through while another process
+   writes) looks the key up.  A
    record with the same command type and payload fingerprint gives the
    recorded result back (nothing runs, nothing is booked, no event is
    raised); a record with a different one raises
@@ -309,12 +312,18 @@ class KeyedUnitOfWork(UnitOfWork):
             self._inner.__exit__(None, None, None)
 
 
-def idempotent(command: Command, work: Callable[[Context], R]) -> Callable[[Context], R]:
+def idempotent(
+    command: Command,
+    work: Callable[[Context], R],
+    reader: Callable[[], UnitOfWork] | None = None,
+) -> Callable[[Context], R]:
     """``work`` (running ``command``'s handler) made idempotent under
     ``command.idempotency_key``; ``work`` itself when the command has none.
 
     The returned callable takes a fresh context per attempt, as the message
-    bus gives it.
+    bus gives it.  The key is looked up in a unit from ``reader`` (read-only,
+    never committed; ``None``: the context's own unit), so a call that only
+    replays its recorded result never takes a write lock.
 
     Raises:
         ValidationError: a field holds a one-shot iterator (see
@@ -327,7 +336,8 @@ def idempotent(command: Command, work: Callable[[Context], R]) -> Callable[[Cont
     asked = fingerprint(command)
 
     def run(ctx: Context) -> R:
-        with ctx.uow as uow:
+        lookup = ctx.uow if reader is None else reader()
+        with lookup as uow:
             found = uow.idempotency.find(key)
         if found is not None:
             if found.command != name or found.fingerprint != asked:

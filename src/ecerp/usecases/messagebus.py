@@ -202,6 +202,9 @@ class MessageBus:
             (``None``: it is only logged, on the ``ecerp.bus`` logger).
         wait: called with the attempt number before a lost race is run again
             (default: a short random backoff).
+        reader: makes read-only units of work (never committed); idempotency
+            keys are looked up in one, so a retry that only replays its
+            first result takes no write lock (``None``: ``uow_factory``).
     """
 
     def __init__(
@@ -217,6 +220,7 @@ class MessageBus:
         settings: SettingsSource | None = None,
         dead_letters: DeadLetters | None = None,
         wait: Callable[[int], None] = backoff,
+        reader: Callable[[], UnitOfWork] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
@@ -229,6 +233,7 @@ class MessageBus:
         self.settings = settings
         self.dead_letters = dead_letters
         self.wait = wait
+        self.reader = reader
 
     def handle(self, command: c.Command) -> Any:
         """Run ``command``; returns what its handler returns.  What follows
@@ -241,7 +246,7 @@ class MessageBus:
             KeyError: no handler for the command type.
         """
         handler = COMMAND_HANDLERS[type(command)]
-        work = idempotent(command, lambda ctx: handler(command, ctx))
+        work = idempotent(command, lambda ctx: handler(command, ctx), self.reader)
         with quiet_gc(type(command) in BATCH_COMMANDS):
             if type(command) in UNIT_BY_UNIT and command.idempotency_key is None:
                 ctx = self._context()

@@ -64,7 +64,7 @@ from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
 from ecerp.usecases.review import Reviewer, held_detail
 from ecerp.usecases.routing import route_order
 from ecerp.usecases.serving import older_to_allocate
-from ecerp.usecases.unmapped import keep_unmapped
+from ecerp.usecases.unmapped import edit_unmapped, keep_unmapped
 
 #: How many drafts an import takes into one unit of work: bounds memory for
 #: streams of any length while keeping the per-batch bulk lookups.
@@ -98,8 +98,10 @@ def import_orders(cmd: ImportOrders, ctx: Context) -> BatchResult:
     every time, which stored nothing).
     """
     outcomes: list[Outcome] = []
+    first = cmd.first
     for chunk in _chunks(cmd.orders, IMPORT_CHUNK):
-        outcomes.extend(_import_chunk(chunk, cmd.actor, ctx))
+        outcomes.extend(_import_chunk(chunk, cmd.actor, ctx, first))
+        first += len(chunk)
     return BatchResult(tuple(outcomes))
 
 
@@ -117,7 +119,8 @@ def process_orders(cmd: ProcessOrders, ctx: Context) -> BatchResult:
     parts split off, and orders imported earlier that were allocated now.
     """
     imported = BatchResult(
-        cmd.imported + import_orders(ImportOrders(cmd.orders, actor=cmd.actor), ctx).outcomes
+        cmd.imported
+        + import_orders(ImportOrders(cmd.orders, actor=cmd.actor, first=cmd.first), ctx).outcomes
     )
     try:
         allocated = allocate_orders(AllocateOrders(None, actor=cmd.actor), ctx)
@@ -167,7 +170,9 @@ def accept_orders(cmd: AcceptOrders, ctx: Context) -> BatchResult:
 
 def _accept_in(uow: UnitOfWork, cmd: AcceptOrders, ctx: Context) -> BatchResult:
     at = ctx.now()
-    imported = BatchResult(tuple(_import_in(uow, list(cmd.orders), cmd.actor, ctx, at)))
+    imported = BatchResult(
+        tuple(_import_in(uow, list(cmd.orders), cmd.actor, ctx, at, first=cmd.first))
+    )
     targets = {
         o.detail.removeprefix("merged into ") if o.detail.startswith("merged into ") else o.order
         for o in imported
@@ -256,13 +261,16 @@ def _where_they_ended(
     return BatchResult(tuple(outcomes))
 
 
-def _import_chunk(chunk: Sequence[ChannelOrder], actor: str, ctx: Context) -> list[Outcome]:
-    """Import ``chunk`` in a unit of work of its own (run again when it lost
-    a race); every draft ``rejected`` when no attempt won."""
+def _import_chunk(
+    chunk: Sequence[ChannelOrder], actor: str, ctx: Context, first: int = 1
+) -> list[Outcome]:
+    """Import ``chunk`` (its first draft at position ``first`` of the call)
+    in a unit of work of its own (run again when it lost a race); every
+    draft ``rejected`` when no attempt won."""
 
     def work(uow: UnitOfWork) -> list[Outcome]:
         with uow:
-            outcomes = _import_in(uow, list(chunk), actor, ctx, ctx.now())
+            outcomes = _import_in(uow, list(chunk), actor, ctx, ctx.now(), first=first)
             uow.commit()
         return outcomes
 
@@ -273,11 +281,18 @@ def _import_chunk(chunk: Sequence[ChannelOrder], actor: str, ctx: Context) -> li
 
 
 def _import_in(
-    uow: UnitOfWork, chunk: Sequence[object], actor: str, ctx: Context, at: datetime
+    uow: UnitOfWork,
+    chunk: Sequence[object],
+    actor: str,
+    ctx: Context,
+    at: datetime,
+    *,
+    first: int = 1,
 ) -> list[Outcome]:
     """Import ``chunk`` inside an open unit of work (not committed).  An
     item that is not a :class:`ChannelOrder` is rejected (``ref``: its
-    position, ``#1`` first); the others go on."""
+    position in the caller's whole call, ``#<first>`` for the chunk's
+    first item); the others go on."""
     outcomes: list[Outcome] = []
     drafts = [d for d in chunk if isinstance(d, ChannelOrder)]
     catalog = uow.catalog.view()
@@ -287,7 +302,7 @@ def _import_in(
     # new orders' ids too: a database then knows they hold nothing
     book.prefetch_reservations(order_id(*d.key) for d in drafts)
     reviewer = Reviewer(uow, ctx.config, {(d.shop, buyer_key(d)) for d in drafts})
-    for position, draft in enumerate(chunk, 1):
+    for position, draft in enumerate(chunk, first):
         if not isinstance(draft, ChannelOrder):
             err = ValidationError(f"orders[#{position}]", draft, "must be a ChannelOrder")
             outcomes.append(
@@ -306,7 +321,9 @@ def _import_in(
                     outcome = attrs.evolve(outcome, detail=held_detail(order, outcome.detail))
             outcomes.append(outcome)
         except UnknownSkuError as err:  # kept as an unmapped order when it can be
-            kept = keep_unmapped(draft, existing, catalog, uow, at=at, actor=actor, ref=ref)
+            kept = keep_unmapped(
+                draft, existing, catalog, uow, at=at, actor=actor, ref=ref, error=err
+            )
             outcomes.append(kept or Outcome(ref, OutcomeKind.REJECTED, error=err, detail=str(err)))
         except EcerpError as err:
             outcomes.append(Outcome(ref, OutcomeKind.REJECTED, error=err, detail=str(err)))
@@ -428,11 +445,15 @@ def release_order(cmd: ReleaseOrder, ctx: Context) -> Order:
 
 def edit_order_lines(cmd: EditOrderLines, ctx: Context) -> Order:
     """Replace the lines; reservations change by exactly the difference (or
-    the order waits if its warehouse cannot cover the increase).
+    the order waits if its warehouse cannot cover the increase).  On an
+    ``unmapped`` order (the seller fixing a listing SKU) lines that all
+    resolve map it and it flows on; lines still unknown keep it unmapped
+    with their codes (see :func:`~ecerp.usecases.unmapped.edit_unmapped`).
 
     Raises:
         OrderLockedError: the order is picked or beyond.
-        UnknownSkuError: a listing SKU the catalog cannot resolve.
+        UnknownSkuError: a listing SKU the catalog cannot resolve (an order
+            that is not unmapped; nothing changes).
     """
     with ctx.uow as uow:
         order = uow.orders.get(cmd.order_id)
@@ -442,6 +463,10 @@ def edit_order_lines(cmd: EditOrderLines, ctx: Context) -> Order:
             OrderLine(i, cl.listing_sku, cl.qty, cl.unit_price, cl.discount or zero, cl.title)
             for i, cl in enumerate(cmd.lines, 1)
         ]
+        if order.status is OrderStatus.UNMAPPED:
+            edit_unmapped(order, lines, uow, ctx.config, at=at, actor=cmd.actor)
+            uow.commit()
+            return order
         requirements = uow.catalog.view().requirements(
             order.channel, order.shop, lines, at=order.ordered_at
         )

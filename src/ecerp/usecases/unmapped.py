@@ -20,7 +20,14 @@ from ecerp.domain.catalog import Catalog, ListingLine
 from ecerp.domain.errors import UnknownSkuError
 from ecerp.domain.holds import buyer_key
 from ecerp.domain.order_versions import VersionConflictError, channel_changes, content_digest
-from ecerp.domain.orders import ALLOCATABLE, ChannelOrder, Order, OrderStatus, UnmappedSku
+from ecerp.domain.orders import (
+    ALLOCATABLE,
+    ChannelOrder,
+    Order,
+    OrderLine,
+    OrderStatus,
+    UnmappedSku,
+)
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.allocation import allocate_in
 from ecerp.usecases.config import Config
@@ -55,19 +62,34 @@ def keep_unmapped(
     at: datetime,
     actor: str,
     ref: str,
+    error: UnknownSkuError,
 ) -> Outcome | None:
-    """A draft whose import failed on an unknown listing SKU: keep it as an
-    ``unmapped`` order (a new one, or a newer version of one still
-    unmapped); ``None`` when it cannot be kept that way (an order already
-    mapped refuses a version with an unknown listing SKU: the caller
-    rejects it)."""
+    """A draft whose import failed on an unknown listing SKU (``error``):
+    keep it as an ``unmapped`` order (a new one, or a newer version of one
+    still unmapped).  An order already mapped refuses a version with an
+    unknown listing SKU (it may hold stock or be picked; nothing changes):
+    a ``rejected`` outcome naming every unknown code and what to do.
+    ``None`` when no listing SKU is unknown (the caller rejects it)."""
     missing = missing_codes(
         catalog, draft.channel, draft.shop, draft.order_lines(), at=draft.ordered_at
     )
-    order = existing.get(draft.key)
-    if not missing or (order is not None and order.status is not OrderStatus.UNMAPPED):
+    if not missing:
         return None
-    detail = "unmapped: " + ", ".join(str(m) for m in missing)
+    codes = ", ".join(str(m) for m in missing)
+    order = existing.get(draft.key)
+    if order is not None and order.status is not OrderStatus.UNMAPPED:
+        return Outcome(
+            ref,
+            OutcomeKind.REJECTED,
+            order.id,
+            error=error,
+            detail=(
+                f"order {order.id} is {order.status.value}; the channel's new version names "
+                f"listing SKUs the catalog does not know: {codes}; nothing changed "
+                "(link them to SKUs, then import the order again)"
+            ),
+        )
+    detail = "unmapped: " + codes
     if order is None:
         order = Order.from_channel(draft, {}, at=at, actor=actor, unmapped=missing)
         uow.orders.add(order)
@@ -114,8 +136,52 @@ def map_unmapped(uow: UnitOfWork, config: Config, *, at: datetime, actor: str) -
         )
         order.map_lines(requirements, at=at, actor=actor)
         mapped.append(order)
+    flow_on(uow, config, mapped, at=at, actor=actor)
+    return mapped
+
+
+def edit_unmapped(
+    order: Order,
+    lines: list[OrderLine],
+    uow: UnitOfWork,
+    config: Config,
+    *,
+    at: datetime,
+    actor: str,
+) -> None:
+    """A person replaced the lines of the ``unmapped`` ``order`` (inside an
+    open unit of work, not committed): when every new line resolves, the
+    order is mapped and flows on as when the catalog learns its codes
+    (reviewed, routed, allocated after older orders waiting for the same
+    SKUs); otherwise it stays ``unmapped`` with the new lines' unknown
+    codes.  Audited either way.
+
+    Raises:
+        ValidationError: no lines.
+        CurrencyMismatchError: a line priced in another currency.
+        EcerpError: the catalog cannot expand a line (nothing changed).
+    """
+    catalog = uow.catalog.view()
+    missing = missing_codes(catalog, order.channel, order.shop, lines, at=order.ordered_at)
+    requirements = (
+        None
+        if missing
+        else catalog.requirements(order.channel, order.shop, lines, at=order.ordered_at)
+    )
+    order.edit_unmapped_lines(lines, missing, at=at, actor=actor)
+    if requirements is not None:
+        order.map_lines(requirements, at=at, actor=actor)
+        flow_on(uow, config, [order], at=at, actor=actor)
+
+
+def flow_on(
+    uow: UnitOfWork, config: Config, mapped: list[Order], *, at: datetime, actor: str
+) -> None:
+    """Orders just mapped go on as newly imported ones: reviewed, routed,
+    and allocated (older orders ready or waiting for the same SKUs
+    first)."""
     if not mapped:
-        return []
+        return
     reviewer = Reviewer(uow, config, {(o.shop, buyer_key(o)) for o in mapped})
     for order in mapped:
         reviewer.note(order)
@@ -127,7 +193,6 @@ def map_unmapped(uow: UnitOfWork, config: Config, *, at: datetime, actor: str) -
         skus = {sku for o in mapped if o.status in ALLOCATABLE for _, sku in o.requirements}
         older = [oid for oid in uow.orders.ids_needing(skus, ALLOCATABLE) if oid not in ready]
         allocate_in(uow, [*ready, *older], at=at, actor=actor, config=config)
-    return mapped
 
 
-__all__ = ["keep_unmapped", "map_unmapped", "missing_codes"]
+__all__ = ["edit_unmapped", "flow_on", "keep_unmapped", "map_unmapped", "missing_codes"]

@@ -31,31 +31,18 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+# The backend errors live with the others (so ``ecerp`` exports them without
+# the SQL extra installed); they are re-exported here, where they are raised.
+from ecerp.domain.errors import AuthenticationError as AuthenticationError
 from ecerp.domain.errors import (
     BackendError,
     ConcurrencyError,
     EcerpError,
     ValidationError,
 )
-
-
-class DatabaseUnreachableError(BackendError):
-    """The server did not answer (wrong host or port, not running)."""
-
-
-class AuthenticationError(BackendError):
-    """The server refused the credentials."""
-
-
-class DatabaseLockedError(BackendError):
-    """Another process held the database lock longer than the busy timeout."""
-
-
-class SchemaError(BackendError):
-    """The database has no ecerp schema, an older one, or a newer one."""
-
-    def __init__(self, message: str, *, found: str | None, expected: str) -> None:
-        super().__init__(message, found=found, expected=expected)
+from ecerp.domain.errors import DatabaseLockedError as DatabaseLockedError
+from ecerp.domain.errors import DatabaseUnreachableError as DatabaseUnreachableError
+from ecerp.domain.errors import SchemaError as SchemaError
 
 
 def safe_url(url: str) -> str:

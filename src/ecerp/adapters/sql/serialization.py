@@ -12,7 +12,8 @@ Encoding choices (all of them):
 * events for the outbox as ``{"type": class name, ...fields}``.
 
 >>> conv = make_converter()
->>> from ecerp.domain.money import Money
+>>> from ecerp.domain.errors import ValidationError
+from ecerp.domain.money import Money
 >>> conv.dumps(Money.of("19.90", "EUR"))
 '{"amount":"19.90","currency":"EUR"}'
 """
@@ -28,6 +29,7 @@ import cattrs
 import orjson
 
 from ecerp.domain import events as ev
+from ecerp.domain.errors import ValidationError
 from ecerp.domain.money import Money
 from ecerp.domain.orders import (
     Address,
@@ -206,6 +208,24 @@ def _money(amount: str, currency: str) -> Money:
     return found
 
 
+def _stored_int(field: str, value: Any) -> int:
+    """An integer field of a stored document: an ``int``, or a string of
+    digits an older ecerp stored (read as its number).
+
+    Raises:
+        ValidationError: anything else (named, never used as is: a string
+            priority would break every later comparison).
+    """
+    if type(value) is int:
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise ValidationError(field, value, "must be an int")
+
+
 def order_in(d: dict[str, Any]) -> Order:
     cur = d["currency"]
     return Order(
@@ -230,7 +250,7 @@ def order_in(d: dict[str, Any]) -> Order:
         seller_note=d["seller_note"],
         shipping_level=d["shipping_level"],
         shipping_service=d["shipping_service"],
-        priority=d["priority"],
+        priority=_stored_int("priority", d["priority"]),
         tags=set(d["tags"]),
         warehouse=d["warehouse"],
         tracking=d["tracking"],

@@ -38,6 +38,7 @@ from ecerp.adapters.sql.idempotency import SqlIdempotencyRepository
 from ecerp.adapters.sql.queue import MAX_SKUS, queue_page
 from ecerp.adapters.sql.serialization import CONVERTER, dump_event, dump_order, load_order
 from ecerp.adapters.sql.settings import SqlSettingsRepository
+from ecerp.adapters.sql.stored import key_of, read_row, unreadable
 from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
 from ecerp.domain.errors import BackendError, DuplicateError
 from ecerp.domain.events import Event
@@ -153,7 +154,7 @@ class SqlCatalogSource(Catalog):
                 batch,
             )
             for code, data in rows:
-                cache[code] = CONVERTER.loads(data, cls)
+                cache[code] = _read(table.name, code, data, cls)
             for code in batch:
                 if code not in cache:
                     self._missing.add((kind, code))
@@ -202,9 +203,7 @@ class SqlCatalogSource(Catalog):
             )
             found: dict[tuple[str, str, str], list[Alias]] = {}
             for channel, shop, listing, target, effective in rows:
-                alias = Alias(
-                    channel or None, shop or None, listing, target, t.parse_utc(effective)
-                )
+                alias = _alias(channel, shop, listing, target, t.parse_utc(effective))
                 found.setdefault((channel, shop, listing), []).append(alias)
             targets: dict[str, set[str]] = {code: set() for code in batch}
             for key, versions in found.items():
@@ -249,7 +248,8 @@ class SqlCatalogSource(Catalog):
             }
 
     def _all(self, table: Any, cls: type[T]) -> list[T]:
-        return [CONVERTER.loads(data, cls) for (data,) in self._conn.execute(select(table.c.data))]
+        rows = self._conn.execute(select(table.c.code, table.c.data))
+        return [_read(table.name, code, data, cls) for code, data in rows]
 
     def products(self) -> list[Product]:
         return sorted(self._all(t.products, Product), key=lambda p: p.code)
@@ -271,13 +271,7 @@ class SqlCatalogSource(Catalog):
     def aliases(self) -> list[Alias]:
         rows = self._conn.execute(select(t.aliases)).mappings()
         found = [
-            Alias(
-                r["channel"] or None,
-                r["shop"] or None,
-                r["listing_sku"],
-                r["target"],
-                r["effective_from"],
-            )
+            _alias(r["channel"], r["shop"], r["listing_sku"], r["target"], r["effective_from"])
             for r in rows
         ]
         return sorted(found, key=lambda a: (a.scope, a.listing_sku, a.effective_from))
@@ -430,8 +424,8 @@ class SqlStockState(StockState):
         if rows is not None and rows.warehouses is not None:
             self.warehouses.update(rows.warehouses)
         else:
-            for (data,) in self._db.bulk.rows(self._conn, "SELECT data FROM warehouses"):
-                wh = CONVERTER.loads(data, Warehouse)
+            for code, data in self._db.bulk.rows(self._conn, "SELECT code, data FROM warehouses"):
+                wh = _read("warehouses", code, data, Warehouse)
                 self.warehouses[wh.code] = wh
             if rows is not None:
                 rows.warehouses = dict(self.warehouses)
@@ -729,6 +723,25 @@ class SqlStockState(StockState):
         )
 
 
+def _read(table: str, code: str, data: str, cls: type[T]) -> T:
+    """A catalog item or warehouse from its row: read as stored (limits
+    added since an older ecerp wrote it are not applied).
+
+    Raises:
+        StoredDataError: the row cannot be read (naming it and the field).
+    """
+    return read_row(table, code, lambda: CONVERTER.loads(data, cls))
+
+
+def _alias(channel: str, shop: str, listing: str, target: str, effective: datetime) -> Alias:
+    """An alias from its row (read as :func:`_read` reads items)."""
+    return read_row(
+        "aliases",
+        f"{channel}/{shop}/{listing}",
+        lambda: Alias(channel or None, shop or None, listing, target, effective),
+    )
+
+
 def _move_from_row(r: Any) -> Move:
     return Move(
         int(r["seq"]),
@@ -747,8 +760,8 @@ def _move_from_row(r: Any) -> Move:
 def read_state(conn: Connection) -> StockState:
     """Every committed stock row, as an independent :class:`StockState`."""
     state = StockState()
-    for (data,) in conn.execute(select(t.warehouses.c.data)):
-        wh = CONVERTER.loads(data, Warehouse)
+    for code, data in conn.execute(select(t.warehouses.c.code, t.warehouses.c.data)):
+        wh = _read("warehouses", code, data, Warehouse)
         state.warehouses[wh.code] = wh
     state.moves = [
         _move_from_row(r) for r in conn.execute(select(t.moves).order_by(t.moves.c.seq)).mappings()
@@ -973,7 +986,10 @@ class SqlOrderRepository(OrderRepository):
         self.no_former: set[str] = set()
 
     def _take(self, data: str) -> Order:
-        order = load_order(data)
+        try:
+            order = load_order(data)
+        except Exception as err:  # a row an older ecerp (or a hand edit) wrote
+            raise unreadable("orders", key_of(data), err) from err
         self.seen[order.id] = order
         self.loaded[order.id] = data
         self.loaded_skus[order.id] = _skus_of(order)
