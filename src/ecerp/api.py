@@ -505,12 +505,39 @@ class InventoryAPI(_Context):
 class OrdersAPI(_Context):
     """Import, allocate, edit, cancel, pick and ship orders."""
 
-    def _chunks(self, drafts: Iterable[ChannelOrder]) -> Iterator[tuple[ChannelOrder, ...]]:
-        """``drafts`` in tuples of :data:`~ecerp.usecases.orders.IMPORT_CHUNK`:
-        each becomes one command (commands hold values, never a stream)."""
+    def _each_chunk(
+        self,
+        command: type[c.ImportOrders] | type[c.AcceptOrders],
+        drafts: Iterable[ChannelOrder],
+        actor: str | None,
+        key: str | None,
+    ) -> Iterator[BatchResult]:
+        """Send ``drafts`` as one ``command`` per
+        :data:`~ecerp.usecases.orders.IMPORT_CHUNK` drafts (commands hold
+        values, never a stream); yields each chunk's result once it
+        committed.  Chunk ``n`` is keyed ``"<key>#<n>"`` (the first just
+        ``"<key>"``), and its items are numbered by their place in the whole
+        call.
+
+        Raises:
+            ValidationError: ``drafts`` is not a collection, or ``key`` is too
+                long to number the chunks (before any work).
+        """
+        chunk_key(key, 10**6)  # room for any chunk's key, refused before any work
         it = iter(require_iterable("drafts", drafts))
+        first = 1  # the position of the chunk's first draft in the whole call
+        n = 0
         while chunk := tuple(islice(it, order_cases.IMPORT_CHUNK)):
-            yield chunk
+            yield self._run(
+                command(
+                    chunk,
+                    actor=actor or "import",
+                    first=first,
+                    idempotency_key=chunk_key(key, n),
+                )
+            )
+            first += len(chunk)
+            n += 1
 
     def import_orders(
         self,
@@ -526,21 +553,8 @@ class OrdersAPI(_Context):
         With an ``idempotency_key``, chunk ``n`` is keyed ``"<key>#<n>"``
         (the first chunk just ``"<key>"``): a retried call replays the
         chunks that committed and goes on from there."""
-        chunk_key(idempotency_key, 10**6)  # room for any chunk's key, refused before any work
-        outcomes: list[Outcome] = []
-        first = 1  # the position of the chunk's first draft in the whole call
-        for n, chunk in enumerate(self._chunks(drafts)):
-            result: BatchResult = self._run(
-                c.ImportOrders(
-                    chunk,
-                    actor=actor or "import",
-                    first=first,
-                    idempotency_key=chunk_key(idempotency_key, n),
-                )
-            )
-            first += len(chunk)
-            outcomes.extend(result)
-        return BatchResult(tuple(outcomes))
+        results = self._each_chunk(c.ImportOrders, drafts, actor, idempotency_key)
+        return BatchResult(tuple(o for result in results for o in result))
 
     def import_stream(
         self,
@@ -558,18 +572,7 @@ class OrdersAPI(_Context):
         last committed chunk.  With an ``idempotency_key``, chunk ``n`` is
         keyed ``"<key>#<n>"`` (the first chunk just ``"<key>"``): a retried
         stream replays the chunks that committed and goes on from there."""
-        chunk_key(idempotency_key, 10**6)  # room for any chunk's key, refused before any work
-        first = 1  # the position of the chunk's first draft in the whole call
-        for n, chunk in enumerate(self._chunks(drafts)):
-            result: BatchResult = self._run(
-                c.ImportOrders(
-                    chunk,
-                    actor=actor or "import",
-                    first=first,
-                    idempotency_key=chunk_key(idempotency_key, n),
-                )
-            )
-            first += len(chunk)
+        for result in self._each_chunk(c.ImportOrders, drafts, actor, idempotency_key):
             yield from result
 
     def process(
@@ -588,20 +591,8 @@ class OrdersAPI(_Context):
         queue is allocated, so newer orders never jump older ones.  With an
         ``idempotency_key``, the chunks are keyed as :meth:`import_orders`
         keys them and the allocation ``"<key>#alloc"``."""
-        chunk_key(idempotency_key, 10**6)  # room for any chunk's key, refused before any work
-        imported: list[Outcome] = []
-        first = 1  # the position of the chunk's first draft in the whole call
-        for n, chunk in enumerate(self._chunks(drafts)):
-            result: BatchResult = self._run(
-                c.ImportOrders(
-                    chunk,
-                    actor=actor or "import",
-                    first=first,
-                    idempotency_key=chunk_key(idempotency_key, n),
-                )
-            )
-            first += len(chunk)
-            imported.extend(result)
+        results = self._each_chunk(c.ImportOrders, drafts, actor, idempotency_key)
+        imported = [o for result in results for o in result]
         done: BatchResult = self._run(
             c.ProcessOrders(
                 (),
@@ -624,21 +615,8 @@ class OrdersAPI(_Context):
         are served first; nothing else is looked at.  Outcomes as
         :meth:`process` gives them (a long input goes as one transaction per
         chunk, keyed as :meth:`import_orders` keys them)."""
-        chunk_key(idempotency_key, 10**6)  # room for any chunk's key, refused before any work
-        outcomes: list[Outcome] = []
-        first = 1  # the position of the chunk's first draft in the whole call
-        for n, chunk in enumerate(self._chunks(drafts)):
-            result: BatchResult = self._run(
-                c.AcceptOrders(
-                    chunk,
-                    actor=actor or "import",
-                    first=first,
-                    idempotency_key=chunk_key(idempotency_key, n),
-                )
-            )
-            first += len(chunk)
-            outcomes.extend(result)
-        return BatchResult(tuple(outcomes))
+        results = self._each_chunk(c.AcceptOrders, drafts, actor, idempotency_key)
+        return BatchResult(tuple(o for result in results for o in result))
 
     def allocate(
         self, order_ids: Iterable[str] | None = None, actor: str | None = None
