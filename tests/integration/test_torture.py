@@ -54,7 +54,7 @@ from ecerp.domain.events import Event
 from ecerp.domain.stock import MoveReason
 
 PROCESSES = 8
-OPS = int(os.environ.get("ECERP_TORTURE_OPS", "25"))
+OPS = int(os.environ.get("ECERP_TORTURE_OPS", "12"))
 START_STOCK = 20
 PRICE = Money.of("9.90", "EUR")
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
