@@ -34,6 +34,7 @@ from ecerp import (
     Component,
     Money,
     OrderStatus,
+    OutcomeKind,
     Shop,
     Sku,
     Warehouse,
@@ -110,7 +111,7 @@ def set_up_shop(url: str) -> None:
             erp.inventory.receive(sku, "SH", qty)
 
 
-def assert_whole_and_consistent(erp: ERP) -> set[int]:
+def assert_whole_and_consistent(erp: ERP, chunk_size: int = CHUNK) -> set[int]:
     """Every stored order is whole, every chunk's commits are whole, and
     reservations are exactly the allocated orders' requirements.  Returns
     the numbers of the orders stored."""
@@ -132,7 +133,7 @@ def assert_whole_and_consistent(erp: ERP) -> set[int]:
         ], f"order {n} is not whole"
         assert order.requirements == expected_requirements(n)
         assert order.status in {OrderStatus.READY, OrderStatus.ALLOCATED, OrderStatus.WAITING}
-        status_by_chunk.setdefault(n // CHUNK, set()).add(order.status)
+        status_by_chunk.setdefault(n // chunk_size, set()).add(order.status)
         held = snapshot.reservations.get(order.id, {})
         if order.status is OrderStatus.ALLOCATED:
             assert order.warehouse == "SH"
@@ -144,7 +145,7 @@ def assert_whole_and_consistent(erp: ERP) -> set[int]:
 
     # Imports commit a whole chunk or nothing; so does each chunk's allocation.
     chunks = set(status_by_chunk)
-    assert len(numbers) == CHUNK * len(chunks)
+    assert len(numbers) == sum(min(chunk_size, BATCH - c * chunk_size) for c in chunks)
     for chunk, statuses in status_by_chunk.items():
         assert statuses == {OrderStatus.READY} or OrderStatus.READY not in statuses, (
             f"chunk {chunk} was half allocated: {statuses}"
@@ -191,3 +192,91 @@ def test_a_batch_killed_midway_leaves_whole_orders_and_can_be_rerun(backend_url:
         assert erp.orders.ids() == sorted(order_id(n) for n in range(BATCH))
         assert assert_whole_and_consistent(erp) == set(range(BATCH))
         assert not erp.orders.ids(OrderStatus.READY)
+
+
+#: ``orders.process()`` of one batch: every draft in one import chunk, then one
+#: allocation of the serving queue.  Small in CI; ``ECERP_CRASH_PROCESS_BATCH``
+#: (say 20000) runs it at the size the issue was found with.
+PROCESS_BATCH = int(os.environ.get("ECERP_CRASH_PROCESS_BATCH", "2000"))
+
+
+def process_child(url: str, key: str | None, started: Any) -> None:
+    with open_erp(url, actor="batch") as erp:
+        started.value = 1
+        erp.orders.process([draft(n) for n in range(PROCESS_BATCH)], idempotency_key=key)
+        started.value = 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", [None, "nightly-import"])
+@pytest.mark.parametrize("phase", ["import", "allocation"])
+def test_a_process_call_killed_midway_is_whole_and_a_rerun_tells_the_truth(
+    backend_url: str, phase: str, key: str | None
+) -> None:
+    """SIGKILL inside ``process()`` (in its import, or once the import
+    committed, in its allocation); reopened, the orders are all there or none,
+    allocated all or none; the same call again (with the same idempotency key,
+    when the first had one) stores each draft once, and its outcomes say
+    where each order is."""
+    assert PROCESS_BATCH <= BATCH
+    set_up_shop(backend_url)
+    ctx = multiprocessing.get_context("spawn")
+    started = ctx.Value("i", 0)
+    proc = ctx.Process(target=process_child, args=(backend_url, key, started))
+    proc.start()
+    try:
+        deadline = time.monotonic() + 120
+        while started.value < 1 and proc.is_alive():
+            assert time.monotonic() < deadline, "the child never started"
+            time.sleep(0.01)
+        if phase == "import":
+            time.sleep(random.uniform(0.0, 0.3))
+        else:
+            with open_erp(backend_url, create=False) as watcher:
+                while watcher.orders.total() < PROCESS_BATCH and proc.is_alive():
+                    assert time.monotonic() < deadline, "the import never committed"
+                    time.sleep(0.005)
+            time.sleep(random.uniform(0.0, 0.2))
+        assert proc.pid is not None
+        killed = proc.is_alive()
+        if killed:
+            os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    if killed:
+        assert proc.exitcode in (-signal.SIGKILL, 0)
+
+    with open_erp(backend_url, actor="rerun") as erp:
+        survived = assert_whole_and_consistent(erp, chunk_size=PROCESS_BATCH)
+        assert survived in (set(), set(range(PROCESS_BATCH)))
+        before = {oid: erp.orders.get(oid).status for oid in erp.orders.ids()}
+
+        result = erp.orders.process([draft(n) for n in range(PROCESS_BATCH)], idempotency_key=key)
+
+        assert erp.orders.ids() == sorted(order_id(n) for n in range(PROCESS_BATCH))
+        assert assert_whole_and_consistent(erp, chunk_size=PROCESS_BATCH) == set(
+            range(PROCESS_BATCH)
+        )
+        assert not erp.orders.ids(OrderStatus.READY)
+        # One outcome per draft first, in order; what it says is true.
+        drafts_said = result.outcomes[:PROCESS_BATCH]
+        assert [o.order for o in drafts_said] == [order_id(n) for n in range(PROCESS_BATCH)]
+        assert not result.rejected
+        created = {o.order for o in result.outcomes if o.kind is OutcomeKind.CREATED}
+        assert created <= set(erp.orders.ids()) - set(before)
+        last_word: dict[str, OutcomeKind] = {}
+        for outcome in result.outcomes:
+            if outcome.order is not None:
+                last_word[outcome.order] = outcome.kind
+        for oid, said in last_word.items():
+            status = erp.orders.get(oid).status
+            if said is OutcomeKind.ALLOCATED:
+                assert status is OrderStatus.ALLOCATED, oid
+            elif said is OutcomeKind.WAITING:
+                assert status is OrderStatus.WAITING, oid
+            else:
+                assert said is OutcomeKind.UNCHANGED, (oid, said)
+                assert before.get(oid) is status, (oid, before.get(oid), status)

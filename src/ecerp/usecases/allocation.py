@@ -71,7 +71,9 @@ def allocate_orders(cmd: AllocateOrders, ctx: Context) -> BatchResult:
     starts = range(0, max(len(queue) - ALLOCATE_CHUNK, 0), ALLOCATE_CHUNK)
     for start in starts:
         chunk = queue[start : start + ALLOCATE_CHUNK]
-        outcomes.update((o.ref, o) for o in _allocate_unit(ctx, chunk, cmd.actor, split=False))
+        outcomes.update(
+            (o.ref, o) for o in _allocate_unit(ctx, chunk, cmd.actor, split=False, queued=True)
+        )
     rest = queue[len(starts) * ALLOCATE_CHUNK :]
     last = _allocate_unit(ctx, None, cmd.actor, split=True, lost=rest)
     outcomes.update((o.ref, o) for o in last)
@@ -85,17 +87,25 @@ def _allocate_unit(
     *,
     split: bool,
     lost: Sequence[str] = (),
+    queued: bool = False,
 ) -> BatchResult:
     """Allocate ``order_ids`` (``None``: every allocatable order) in a unit of
     work of its own, run again when it lost a race; each order (of
     ``order_ids``, else of ``lost``) ``rejected`` with the
     :class:`ConcurrencyError` when no attempt won (nothing of the unit
-    committed)."""
+    committed).  ``queued``: ``order_ids`` were read from the serving queue
+    (not named by the caller), see :func:`allocate_in`."""
 
     def work(uow: UnitOfWork) -> BatchResult:
         with uow:
             result = allocate_in(
-                uow, order_ids, at=ctx.now(), actor=actor, config=ctx.config, split=split
+                uow,
+                order_ids,
+                at=ctx.now(),
+                actor=actor,
+                config=ctx.config,
+                split=split,
+                queued=queued,
             )
             uow.commit()
         return result
@@ -117,10 +127,18 @@ def allocate_in(
     actor: str,
     config: Config | None = None,
     split: bool = True,
+    queued: bool = False,
 ) -> BatchResult:
     """Allocation inside an open unit of work (shared with event handlers).
     With ``split`` false, orders that must wait are not split (per their
     shop's policy) in this run.
+
+    An order named by the caller that cannot be allocated (not found, or in
+    a status allocation does not take) is ``rejected``.  Orders the run found
+    in the queue (``order_ids`` ``None``, or ``queued``: read from the queue
+    in an earlier unit) are read by status before they are locked; one
+    another process cancelled, shipped or removed in between is no longer
+    allocatable and is left out, without an outcome.
 
     Without ``order_ids``: every ready and waiting order, and the paid held
     orders without stock of shops that reserve stock for held orders
@@ -156,8 +174,14 @@ def allocate_in(
     negative_ok = {w.code for w in warehouses if w.allow_negative}
     requests = []
     freight = Freight(catalog, config)
+    from_queue = order_ids is None or queued
     for oid in ids:
         order = orders.get(oid)
+        movable = order is not None and (
+            order.status in ALLOCATABLE or (order.shop in keeping and order.can_reserve_on_hold())
+        )
+        if from_queue and not movable:
+            continue  # moved on (or gone) since the queue was read: not ours to report
         if order is None:
             outcomes[oid] = Outcome(oid, OutcomeKind.REJECTED, error=NotFoundError("order", oid))
         elif order.status not in ALLOCATABLE and not (
@@ -226,7 +250,9 @@ def allocate_in(
                 outcomes[order.id],
                 detail=f"split: {', '.join(p.id for p in parts)} ship, the rest waits",
             )
-    return BatchResult(tuple(outcomes[oid] for oid in dict.fromkeys(ids)) + tuple(extra))
+    return BatchResult(
+        tuple(outcomes[oid] for oid in dict.fromkeys(ids) if oid in outcomes) + tuple(extra)
+    )
 
 
 def frees_stock(event: Event) -> bool:
