@@ -1031,7 +1031,9 @@ class SqlOrderRepository(OrderRepository):
             {i for i in ids if i not in self.seen and i not in self.new and i not in self.absent}
         )
         for batch in chunks(missing):
-            sql = f"SELECT data FROM orders WHERE id IN ({Bulk.marks(len(batch))})"
+            # in id order: units locking overlapping orders take them in one
+            # order, so they wait for each other instead of deadlocking
+            sql = f"SELECT data FROM orders WHERE id IN ({Bulk.marks(len(batch))}) ORDER BY id"
             for (data,) in self._rows(sql, batch):
                 self._take(data)
             self.absent.update(i for i in batch if i not in self.seen)
@@ -1043,7 +1045,7 @@ class SqlOrderRepository(OrderRepository):
             sql = (
                 "SELECT former.former_id, orders.id, orders.data FROM order_former_ids former "
                 "JOIN orders ON orders.id = former.order_id "
-                f"WHERE former.former_id IN ({Bulk.marks(len(batch))})"
+                f"WHERE former.former_id IN ({Bulk.marks(len(batch))}) ORDER BY orders.id"
             )
             for former, oid, data in self._rows(sql, batch):
                 if oid not in self.seen and oid not in self.new:
@@ -1066,7 +1068,7 @@ class SqlOrderRepository(OrderRepository):
             for batch in chunks(externals):
                 sql = (
                     "SELECT id, data FROM orders WHERE channel = ? AND shop = ? "
-                    f"AND external_id IN ({Bulk.marks(len(batch))})"
+                    f"AND external_id IN ({Bulk.marks(len(batch))}) ORDER BY id"
                 )
                 for oid, data in self._rows(sql, (channel, shop, *batch)):
                     loaded = self.seen.get(oid) or self._take(data)
