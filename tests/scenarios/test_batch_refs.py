@@ -12,30 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-import sqlsupport
 from ecerp import ERP, ChannelLine, ChannelOrder, Money, Shop, Sku, Warehouse, open_erp
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.usecases import commands as c
 from ecerp.usecases import orders as order_cases
 
 T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "memory":
-        yield "memory://"
-    elif request.param == "sqlite":
-        yield sqlsupport.sqlite_url(tmp_path)
-    else:
-        admin = sqlsupport.require_postgres_admin_url()
-        made = sqlsupport.fresh_postgres_url(admin)
-        yield made
-        sqlsupport.drop_postgres_database(made, admin)
 
 
 @pytest.fixture

@@ -19,12 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-import sqlsupport
 from ecerp import (
     ERP,
     ChannelLine,
@@ -210,19 +208,6 @@ def good_drafts() -> list[ChannelOrder]:
         paid=True,
     )
     return [shopify, woo, amazon, unicode]
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "memory":
-        yield "memory://"
-    elif request.param == "sqlite":
-        yield sqlsupport.sqlite_url(tmp_path)
-    else:
-        admin = sqlsupport.require_postgres_admin_url()
-        made = sqlsupport.fresh_postgres_url(admin)
-        yield made
-        sqlsupport.drop_postgres_database(made, admin)
 
 
 @pytest.fixture

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 
-import sqlsupport
 from ecerp import (
     ERP,
     Address,
@@ -36,19 +34,6 @@ from ecerp.domain.order_versions import VersionConflictError
 T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
 HOME = Address("Ann", "Main 1", city="Berlin")
 OFFICE = Address("Ann", "Work 9", city="Berlin")
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "memory":
-        yield "memory://"
-    elif request.param == "sqlite":
-        yield sqlsupport.sqlite_url(tmp_path)
-    else:
-        admin = sqlsupport.require_postgres_admin_url()
-        made = sqlsupport.fresh_postgres_url(admin)
-        yield made
-        sqlsupport.drop_postgres_database(made, admin)
 
 
 @pytest.fixture
