@@ -139,7 +139,7 @@ def review_policy() -> tuple[dict[str, Any], str]:
     (the workload's ~5%), and a description; none where ecerp has no review
     holds."""
     try:
-        from ecerp.domain.holds import BuyerNote, ReviewPolicy
+        from ecerp.domain.orders.holds import BuyerNote, ReviewPolicy
     except ImportError:
         return {}, "none (this ecerp has no review holds): review orders are only marked"
     return {"review": ReviewPolicy((BuyerNote(),))}, "ReviewPolicy((BuyerNote(),))"
@@ -176,9 +176,9 @@ def automation_options() -> dict[str, Any]:
     routing rules, and two carriers' rate tables per warehouse (home zone,
     EU zone, world zone; volumetric divisor, a weight limit)."""
     from ecerp import Money
-    from ecerp.domain.holds import BuyerNote, IncompleteAddress, ReviewPolicy, ValueOver
-    from ecerp.domain.routing import RuleSet
-    from ecerp.domain.shipping import RateTable
+    from ecerp.domain.carriers.rates import RateTable
+    from ecerp.domain.orders.holds import BuyerNote, IncompleteAddress, ReviewPolicy, ValueOver
+    from ecerp.domain.routing.rules import RuleSet
 
     rules = RuleSet.from_dict(
         {

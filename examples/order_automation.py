@@ -42,7 +42,9 @@ from ecerp import (
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.adapters.payments import StaticPaymentRecords
 from ecerp.bootstrap import upgrade_database
-from ecerp.domain.holds import (
+from ecerp.domain.carriers.parcels import Parcel
+from ecerp.domain.carriers.rates import RateTable, cheapest
+from ecerp.domain.orders.holds import (
     Blacklisted,
     BuyerNote,
     IncompleteAddress,
@@ -51,8 +53,7 @@ from ecerp.domain.holds import (
     PoBox,
     ReviewPolicy,
 )
-from ecerp.domain.routing import RuleSet
-from ecerp.domain.shipping import Parcel, RateTable, cheapest
+from ecerp.domain.routing.rules import RuleSet
 
 MORNING = datetime(2026, 9, 7, 8, tzinfo=UTC)
 

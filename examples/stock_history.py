@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from ecerp import Sku, Warehouse, open_erp
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
-from ecerp.domain.errors import ClosedPeriodError
+from ecerp.domain.inventory.errors import ClosedPeriodError
 
 FEB_END = datetime(2026, 3, 1, tzinfo=UTC)
 MAR_END = datetime(2026, 4, 1, tzinfo=UTC)

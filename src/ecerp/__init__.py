@@ -9,92 +9,74 @@ Nothing here needs an optional extra (the SQL backends' errors too).
 """
 
 from ecerp.api import ERP, open_erp
-from ecerp.domain.catalog import (
-    EPOCH,
-    Alias,
-    Bundle,
-    Catalog,
-    Component,
-    Dimensions,
-    Product,
-    Shop,
-    Sku,
-)
-from ecerp.domain.errors import (
+from ecerp.domain.allocation.waiting import Shortage, WarehouseShortage
+from ecerp.domain.carriers.parcels import RateTableError
+from ecerp.domain.carriers.rates import RateTable
+from ecerp.domain.catalog.aliases import Alias, Bundle, Component
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.catalog.errors import (
     AliasCycleError,
+    BundleCycleError,
+    CycleError,
+    UnknownSkuError,
+)
+from ecerp.domain.catalog.products import EPOCH, Dimensions, Product, Shop, Sku
+from ecerp.domain.inventory.errors import (
+    ClosedPeriodError,
+    HistoricalShortageError,
+    InsufficientStockError,
+    OverShipmentError,
+)
+from ecerp.domain.inventory.invariants import Discrepancy
+from ecerp.domain.inventory.locations import Warehouse, WarehouseKind
+from ecerp.domain.inventory.moves import Move, MoveReason, Reservation, StockLine, StockPosition
+from ecerp.domain.inventory.state import StockState
+from ecerp.domain.inventory.stocktakes import Stocktake, StocktakeStatus
+from ecerp.domain.inventory.transfers import Transfer, TransferStatus
+from ecerp.domain.orders.consolidation import ConsolidationError
+from ecerp.domain.orders.drafts import (
+    Address,
+    Buyer,
+    ChannelLine,
+    ChannelOrder,
+    HoldReason,
+    OrderLine,
+    UnmappedSku,
+)
+from ecerp.domain.orders.holds import ReviewPolicy
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import OrderLockedError, OrderStatus, PaymentStatus
+from ecerp.domain.orders.versions import VersionConflictError
+from ecerp.domain.routing.conditions import Conditions
+from ecerp.domain.routing.dry_run import RouteChange
+from ecerp.domain.routing.facts import RuleError
+from ecerp.domain.routing.rules import Actions, Explanation, Rule, RuleSet
+from ecerp.domain.settings import ExternalCheck, Settings, SettingsVersion
+from ecerp.domain.shared.errors import (
     AuthenticationError,
     BackendError,
-    BundleCycleError,
-    ClosedPeriodError,
     ConcurrencyError,
     CurrencyMismatchError,
-    CycleError,
     DatabaseLockedError,
     DatabaseUnreachableError,
     DomainError,
     DuplicateError,
     EcerpError,
     FloatAmountError,
-    HistoricalShortageError,
     IdempotencyConflictError,
-    InsufficientStockError,
     InvalidQuantityError,
     InvalidTransitionError,
     InvariantError,
     MissingDependencyError,
     NotFoundError,
-    OverShipmentError,
     SchemaError,
     StoredDataError,
     UnknownCurrencyError,
-    UnknownSkuError,
     UnsupportedUrlError,
     ValidationError,
     WrongTypeError,
 )
-from ecerp.domain.holds import HoldReason, ReviewPolicy
-from ecerp.domain.money import Money, allocate
-from ecerp.domain.order_versions import VersionConflictError
-from ecerp.domain.orders import (
-    Address,
-    Buyer,
-    ChannelLine,
-    ChannelOrder,
-    ConsolidationError,
-    Order,
-    OrderLine,
-    OrderLockedError,
-    OrderStatus,
-    PaymentStatus,
-    UnmappedSku,
-)
-from ecerp.domain.routing import (
-    Actions,
-    Conditions,
-    Explanation,
-    RouteChange,
-    Rule,
-    RuleError,
-    RuleSet,
-)
-from ecerp.domain.settings import ExternalCheck, Settings, SettingsVersion
-from ecerp.domain.shipping import RateTable, RateTableError
-from ecerp.domain.stock import (
-    Discrepancy,
-    Move,
-    MoveReason,
-    Reservation,
-    StockLine,
-    StockPosition,
-    StockState,
-    Stocktake,
-    StocktakeStatus,
-    Transfer,
-    TransferStatus,
-    Warehouse,
-    WarehouseKind,
-)
-from ecerp.domain.waiting import Shortage, WarehouseShortage
+from ecerp.domain.shared.money import Money, allocate
 from ecerp.ports.carrier_rates import CarrierRates, CarrierRatesUnavailableError
 from ecerp.ports.clock import Clock
 from ecerp.ports.dead_letters import DeadLetter

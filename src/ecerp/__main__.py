@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 
 from ecerp.bootstrap import bootstrap, downgrade_database, open_backend, upgrade_database
-from ecerp.domain.errors import EcerpError
+from ecerp.domain.shared.errors import EcerpError
 
 
 def main(argv: Sequence[str] | None = None) -> int:

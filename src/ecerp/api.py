@@ -23,25 +23,25 @@ from itertools import islice
 from typing import Any
 
 from ecerp.bootstrap import Backend, bootstrap
-from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
-from ecerp.domain.errors import NotFoundError, ValidationError
-from ecerp.domain.holds import ReviewPolicy
-from ecerp.domain.orders import Address, ChannelLine, ChannelOrder, Order, OrderStatus
-from ecerp.domain.routing import Explanation, OrderFacts, RouteChange, RuleSet, dry_run
-from ecerp.domain.shipping import RateTable
-from ecerp.domain.stock import (
-    Discrepancy,
-    Move,
-    Reservation,
-    StockLine,
-    StockPosition,
-    StockState,
-    Stocktake,
-    Transfer,
-    Warehouse,
-    check_invariants,
-)
-from ecerp.domain.values import (
+from ecerp.domain.carriers.rates import RateTable
+from ecerp.domain.catalog.aliases import Alias, Bundle
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.catalog.products import Product, Shop, Sku
+from ecerp.domain.inventory.invariants import Discrepancy, check_invariants
+from ecerp.domain.inventory.locations import Warehouse
+from ecerp.domain.inventory.moves import Move, Reservation, StockLine, StockPosition
+from ecerp.domain.inventory.state import StockState
+from ecerp.domain.inventory.stocktakes import Stocktake
+from ecerp.domain.inventory.transfers import Transfer
+from ecerp.domain.orders.drafts import Address, ChannelLine, ChannelOrder
+from ecerp.domain.orders.holds import ReviewPolicy
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import OrderStatus
+from ecerp.domain.routing.dry_run import RouteChange, dry_run
+from ecerp.domain.routing.facts import OrderFacts
+from ecerp.domain.routing.rules import Explanation, RuleSet
+from ecerp.domain.shared.errors import NotFoundError, ValidationError
+from ecerp.domain.shared.values import (
     MAX_ORDER_ID_LEN,
     require_code,
     require_flag,
@@ -217,7 +217,7 @@ class InventoryAPI(_Context):
         ``idempotency_key`` (on every method that books stock or creates a
         document): a retry with the same key and arguments returns the first
         result and books nothing again; the same key with other arguments
-        raises :class:`~ecerp.domain.errors.IdempotencyConflictError`.
+        raises :class:`~ecerp.domain.shared.errors.IdempotencyConflictError`.
         """
         result: Move = self._run(
             c.ReceiveStock(

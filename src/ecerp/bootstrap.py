@@ -19,9 +19,10 @@ import attrs
 
 from ecerp.adapters.clock import SystemClock
 from ecerp.adapters.memory import MemoryDeadLetters, MemoryStore, MemoryUnitOfWork
-from ecerp.domain.errors import MissingDependencyError, UnsupportedUrlError
-from ecerp.domain.events import Event
-from ecerp.domain.stock import Discrepancy, StockState
+from ecerp.domain.inventory.invariants import Discrepancy
+from ecerp.domain.inventory.state import StockState
+from ecerp.domain.shared.errors import MissingDependencyError, UnsupportedUrlError
+from ecerp.domain.shared.events import Event
 from ecerp.ports.clock import Clock
 from ecerp.ports.dead_letters import DeadLetters
 from ecerp.ports.events import EventPublisher

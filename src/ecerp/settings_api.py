@@ -1,7 +1,7 @@
 """``erp.settings``: the store's settings, versioned (part of the facade).
 
 >>> from ecerp import open_erp
->>> from ecerp.domain.holds import BuyerNote, ReviewPolicy
+>>> from ecerp.domain.orders.holds import BuyerNote, ReviewPolicy
 >>> erp = open_erp("memory://", actor="lea")
 >>> erp.settings.current().version
 0
@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ecerp.domain.holds import ReviewPolicy
-from ecerp.domain.routing import RuleSet
+from ecerp.domain.carriers.rates import RateTable
+from ecerp.domain.orders.holds import ReviewPolicy
+from ecerp.domain.routing.rules import RuleSet
 from ecerp.domain.settings import Settings, SettingsVersion
-from ecerp.domain.shipping import RateTable
 from ecerp.usecases.config import Config
 from ecerp.usecases.settings import KEEP, ChangeSettings
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ecerp.domain.orders import TRANSITIONS, OrderStatus
+from ecerp.domain.orders.status import TRANSITIONS, OrderStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))

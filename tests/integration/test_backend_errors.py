@@ -2,7 +2,7 @@
 
 A URL ecerp does not support, a server that does not answer, credentials it
 refuses, a SQLite file another process keeps locked past the busy timeout:
-each raises a :class:`~ecerp.domain.errors.BackendError` subclass whose
+each raises a :class:`~ecerp.domain.shared.errors.BackendError` subclass whose
 message names the problem (and never shows the password), and leaves
 nothing half-written.  The command line prints the same in one line.
 """
@@ -31,7 +31,7 @@ from ecerp.adapters.sql.database import (
     DatabaseUnreachableError,
 )
 from ecerp.bootstrap import downgrade_database, upgrade_database
-from ecerp.domain.errors import BackendError, UnsupportedUrlError
+from ecerp.domain.shared.errors import BackendError, UnsupportedUrlError
 from sqlsupport import assert_one_line_error, run_cli, sqlite_path
 
 SECRET = "s3cret-Pa55"

@@ -57,8 +57,9 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.orders import HOLDING
-from ecerp.domain.stock import StockState, check_invariants
+from ecerp.domain.inventory.invariants import check_invariants
+from ecerp.domain.inventory.state import StockState
+from ecerp.domain.orders.status import HOLDING
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 SKUS = ("MUG", "LID", "CAP")

@@ -22,7 +22,7 @@ import pytest
 
 from ecerp import EcerpError, Sku, Warehouse, open_erp
 from ecerp.adapters.sql import SqlUnitOfWork, make_engine
-from ecerp.domain.stock import SUPPLIER
+from ecerp.domain.inventory.locations import SUPPLIER
 
 PROCESSES = 4
 RECEIPTS = 60

@@ -21,7 +21,7 @@ from ecerp.adapters.sql import SqlUnitOfWork
 from ecerp.adapters.sql import schema as t
 from ecerp.adapters.sql.bulk import COPY_MIN_ROWS
 from ecerp.adapters.sql.database import Database, make_engine, translate_errors
-from ecerp.domain.errors import BackendError, ConcurrencyError, ValidationError
+from ecerp.domain.shared.errors import BackendError, ConcurrencyError, ValidationError
 from ecerp.usecases.commands import Command
 from ecerp.usecases.context import Context
 from ecerp.usecases.messagebus import COMMAND_HANDLERS

@@ -58,7 +58,7 @@ def test_a_missing_package_names_the_extra_to_install(
         f"""
         from ecerp import open_erp
         from ecerp.bootstrap import upgrade_database
-        from ecerp.domain.errors import MissingDependencyError
+        from ecerp.domain.shared.errors import MissingDependencyError
         for attempt in (lambda: open_erp({target!r}), lambda: upgrade_database({target!r})):
             try:
                 attempt()

@@ -17,9 +17,10 @@ import pytest
 from ecerp import ERP, ChannelLine, ChannelOrder, Money, OrderStatus, Shop, Sku, Warehouse, open_erp
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import bootstrap
-from ecerp.domain.errors import InsufficientStockError
-from ecerp.domain.events import Event, StockMoved
-from ecerp.domain.stock import MoveReason
+from ecerp.domain.inventory.errors import InsufficientStockError
+from ecerp.domain.inventory.events import StockMoved
+from ecerp.domain.inventory.moves import MoveReason
+from ecerp.domain.shared.events import Event
 from ecerp.testing.faults import LostRaces, touching
 from ecerp.usecases import commands as c
 from ecerp.usecases.messagebus import MessageBus

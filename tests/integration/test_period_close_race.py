@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from ecerp import Sku, Warehouse, open_erp
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.errors import EcerpError
+from ecerp.domain.shared.errors import EcerpError
 
 T0 = datetime(2026, 6, 1, 8, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from ecerp import Shop, Sku, open_erp
 from ecerp.adapters.sql import Database, SqlUnitOfWork, make_engine
-from ecerp.domain.errors import ConcurrencyError
+from ecerp.domain.shared.errors import ConcurrencyError
 from ecerp.testing.contracts import add_order, channel_order
 
 
@@ -87,7 +87,7 @@ def test_a_process_losing_pipeline_races_prints_nothing_to_stderr(postgres_url: 
     _shop(postgres_url)
     script = textwrap.dedent(
         f"""
-        from ecerp.domain.errors import ConcurrencyError
+        from ecerp.domain.shared.errors import ConcurrencyError
         from test_pipeline_errors import lose_a_race_for_an_order
         for _ in range(10):
             try:

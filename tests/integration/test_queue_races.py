@@ -31,7 +31,7 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.sql.unit_of_work import SqlOrderRepository
-from ecerp.domain.errors import InvalidTransitionError
+from ecerp.domain.shared.errors import InvalidTransitionError
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 

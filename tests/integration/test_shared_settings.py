@@ -32,10 +32,11 @@ from ecerp import (
 )
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.adapters.sql import SqlUnitOfWork, make_engine
-from ecerp.domain.errors import ConcurrencyError, ValidationError
-from ecerp.domain.holds import BuyerNote, ReviewPolicy, ValueOver
-from ecerp.domain.routing import Actions, Conditions, Rule, RuleSet
+from ecerp.domain.orders.holds import BuyerNote, ReviewPolicy, ValueOver
+from ecerp.domain.routing.conditions import Conditions
+from ecerp.domain.routing.rules import Actions, Rule, RuleSet
 from ecerp.domain.settings import Settings, SettingsVersion
+from ecerp.domain.shared.errors import ConcurrencyError, ValidationError
 
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
 BERLIN = Address("Ann Weber", "Hauptstr. 1", "", "Berlin", "", "10115", "DE")

@@ -50,8 +50,8 @@ from ecerp import (
     Warehouse,
     open_erp,
 )
-from ecerp.domain.events import Event
-from ecerp.domain.stock import MoveReason
+from ecerp.domain.inventory.moves import MoveReason
+from ecerp.domain.shared.events import Event
 
 PROCESSES = 8
 OPS = int(os.environ.get("ECERP_TORTURE_OPS", "12"))

@@ -38,8 +38,8 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.allocation import AllocationDecision, AllocationRequest, decide
-from ecerp.domain.orders import order_id
+from ecerp.domain.allocation.policy import AllocationDecision, AllocationRequest, decide
+from ecerp.domain.orders.drafts import order_id
 
 SKUS = ("MUG", "LID", "TRAY")
 WAREHOUSES = ("SH", "SZ", "HK")

@@ -25,17 +25,15 @@ from hypothesis import strategies as st
 
 import sqlsupport
 from ecerp import ERP, Sku, Warehouse
-from ecerp.domain.errors import InsufficientStockError
-from ecerp.domain.stock import (
+from ecerp.domain.inventory.errors import InsufficientStockError
+from ecerp.domain.inventory.locations import (
     ADJUSTMENT,
     SUPPLIER,
-    Move,
-    MoveReason,
-    StockLine,
     damaged_location,
     stock_location,
     transit_location,
 )
+from ecerp.domain.inventory.moves import Move, MoveReason, StockLine
 from sqlsupport import migrated_template
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 from ecerp import ChannelLine, ChannelOrder, Money, Shop, Sku, Warehouse, open_erp
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.errors import InsufficientStockError
-from ecerp.domain.stock import Location, LocationKind, Move
+from ecerp.domain.inventory.errors import InsufficientStockError
+from ecerp.domain.inventory.locations import Location, LocationKind
+from ecerp.domain.inventory.moves import Move
 
 MONDAY = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SKUS = ("MUG", "LID")

@@ -41,7 +41,8 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.orders import ALLOCATABLE, Order, OrderStatus
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.testing.contracts import order_state
 from ecerp.usecases import allocation, serving

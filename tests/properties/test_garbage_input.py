@@ -10,7 +10,7 @@ one string where a collection of ids is expected...
 
 Whatever the call does, three things hold:
 
-* only an :class:`~ecerp.domain.errors.EcerpError` escapes it;
+* only an :class:`~ecerp.domain.shared.errors.EcerpError` escapes it;
 * a refused call wrote nothing (catalog, stock, orders, documents unchanged);
 * normal work goes on afterwards: a receipt, an import that allocates,
   ``verify()``, ``report()``, ``check()``, and the same after reopening the
@@ -36,13 +36,15 @@ from ecerp import ERP, open_erp
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.adapters.sql import make_engine
 from ecerp.adapters.sql import schema as sql_schema
-from ecerp.domain.catalog import Alias, Bundle, Component, Dimensions, Product, Shop, Sku
-from ecerp.domain.errors import EcerpError
-from ecerp.domain.money import MAX_MONEY, Money
-from ecerp.domain.orders import Address, Buyer, ChannelLine, ChannelOrder, OrderStatus
-from ecerp.domain.routing import RuleSet
-from ecerp.domain.stock import Warehouse, WarehouseKind
-from ecerp.domain.values import (
+from ecerp.domain.catalog.aliases import Alias, Bundle, Component
+from ecerp.domain.catalog.products import Dimensions, Product, Shop, Sku
+from ecerp.domain.inventory.locations import Warehouse, WarehouseKind
+from ecerp.domain.orders.drafts import Address, Buyer, ChannelLine, ChannelOrder
+from ecerp.domain.orders.status import OrderStatus
+from ecerp.domain.routing.rules import RuleSet
+from ecerp.domain.shared.errors import EcerpError
+from ecerp.domain.shared.money import MAX_MONEY, Money
+from ecerp.domain.shared.values import (
     MAX_CHANNEL_LEN,
     MAX_CODE_LEN,
     MAX_NAME_LEN,

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 import sqlsupport
 from ecerp import ERP, Sku, Warehouse
-from ecerp.domain.errors import IdempotencyConflictError, InsufficientStockError
-from ecerp.domain.stock import Move
+from ecerp.domain.inventory.errors import InsufficientStockError
+from ecerp.domain.inventory.moves import Move
+from ecerp.domain.shared.errors import IdempotencyConflictError
 from sqlsupport import migrated_template
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ecerp.domain.errors import CurrencyMismatchError, DomainError
-from ecerp.domain.money import MINOR_UNITS, Money, allocate
+from ecerp.domain.shared.errors import CurrencyMismatchError, DomainError
+from ecerp.domain.shared.money import MINOR_UNITS, Money, allocate
 from ecerp.testing.strategies import amounts, currencies, money
 
 #: Currencies with 0, 2 and 3 decimals, drawn alongside all the others.

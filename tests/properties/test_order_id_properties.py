@@ -15,7 +15,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ecerp import Address, Buyer, ChannelLine, ChannelOrder, Money, Order
-from ecerp.domain.orders import merge_orders, order_id, split_order
+from ecerp.domain.orders.consolidation import merge_orders, split_order
+from ecerp.domain.orders.drafts import order_id
 
 T0 = datetime(2026, 7, 1, 8, tzinfo=UTC)
 

@@ -19,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ecerp import ChannelLine, ChannelOrder, Money, OutcomeKind, Shop, Sku, Warehouse, open_erp
-from ecerp.domain.errors import ConcurrencyError
-from ecerp.domain.events import Event
+from ecerp.domain.shared.errors import ConcurrencyError
+from ecerp.domain.shared.events import Event
 from ecerp.testing.faults import LostRaces
 from ecerp.usecases import orders as order_cases
 

@@ -27,25 +27,9 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecerp.domain.catalog import Dimensions
-from ecerp.domain.money import Money, minor_unit
-from ecerp.domain.routing import (
-    ROUTED_FIELDS,
-    Actions,
-    AmountRange,
-    Conditions,
-    Decision,
-    IntRange,
-    OrderFacts,
-    Rule,
-    RuleSet,
-    SetMatch,
-    dry_run,
-)
-from ecerp.domain.shipping import (
+from ecerp.domain.carriers.parcels import Parcel, Quote
+from ecerp.domain.carriers.rates import (
     Fee,
-    Parcel,
-    Quote,
     RateTable,
     RemoteArea,
     Zone,
@@ -53,6 +37,12 @@ from ecerp.domain.shipping import (
     cheapest,
     quote,
 )
+from ecerp.domain.catalog.products import Dimensions
+from ecerp.domain.routing.conditions import AmountRange, Conditions, IntRange, SetMatch
+from ecerp.domain.routing.dry_run import ROUTED_FIELDS, dry_run
+from ecerp.domain.routing.facts import OrderFacts
+from ecerp.domain.routing.rules import Actions, Decision, Rule, RuleSet
+from ecerp.domain.shared.money import Money, minor_unit
 from ecerp.testing import strategies as es
 
 # --- small worlds ------------------------------------------------------------------

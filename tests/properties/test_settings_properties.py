@@ -16,8 +16,7 @@ from ecerp.adapters.formats.settings import (
     settings_from_dict,
     settings_to_dict,
 )
-from ecerp.domain.errors import ValidationError
-from ecerp.domain.holds import (
+from ecerp.domain.orders.holds import (
     Blacklisted,
     BuyerNote,
     IncompleteAddress,
@@ -28,8 +27,9 @@ from ecerp.domain.holds import (
     Unpaid,
     ValueOver,
 )
-from ecerp.domain.money import Money
 from ecerp.domain.settings import ExternalCheck, Settings
+from ecerp.domain.shared.errors import ValidationError
+from ecerp.domain.shared.money import Money
 from ecerp.testing import strategies as es
 
 from .test_routing_properties import rate_tables, rule_sets

@@ -57,10 +57,12 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.errors import DomainError
-from ecerp.domain.order_versions import VersionConflictError
-from ecerp.domain.orders import EDITABLE, HOLDING, order_id
-from ecerp.domain.stock import StockPosition, stock_location
+from ecerp.domain.inventory.locations import stock_location
+from ecerp.domain.inventory.moves import StockPosition
+from ecerp.domain.orders.drafts import order_id
+from ecerp.domain.orders.status import EDITABLE, HOLDING
+from ecerp.domain.orders.versions import VersionConflictError
+from ecerp.domain.shared.errors import DomainError
 from ecerp.testing.strategies import (
     CatalogSpec,
     catalog_specs,

@@ -29,9 +29,9 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.errors import UnknownSkuError
-from ecerp.domain.order_versions import VersionConflictError
-from ecerp.domain.orders import UnmappedSku
+from ecerp.domain.catalog.errors import UnknownSkuError
+from ecerp.domain.orders.drafts import UnmappedSku
+from ecerp.domain.orders.versions import VersionConflictError
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
 LISTINGS = ("MUG", "B0MUG", "B0LID", "LID", "SET", "B0SET")

@@ -30,10 +30,10 @@ from ecerp import (
 )
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
-from ecerp.domain.errors import InvalidTransitionError, ValidationError
-from ecerp.domain.holds import PoBox, ReviewPolicy
-from ecerp.domain.orders import ConsolidationError
-from ecerp.domain.shipping import RateTable
+from ecerp.domain.carriers.rates import RateTable
+from ecerp.domain.orders.consolidation import ConsolidationError
+from ecerp.domain.orders.holds import PoBox, ReviewPolicy
+from ecerp.domain.shared.errors import InvalidTransitionError, ValidationError
 
 T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
 HOME = Address("Ann Weber", "Hauptstr. 1", "", "Berlin", "", "10115", "DE")
@@ -480,7 +480,7 @@ def test_a_part_split_off_a_merged_parcel_points_at_its_originals_and_is_no_merg
 
 
 def test_a_person_changes_the_service_audited_and_not_after_picking(url: str) -> None:
-    from ecerp.domain.orders import OrderLockedError
+    from ecerp.domain.orders.status import OrderLockedError
 
     erp = seller(url)
     erp.inventory.receive("MUG", "BER", 5)

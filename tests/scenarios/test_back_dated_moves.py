@@ -12,7 +12,8 @@ import pytest
 from ecerp import ERP, Sku, Warehouse, open_erp
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
-from ecerp.domain.errors import ClosedPeriodError, InsufficientStockError, ValidationError
+from ecerp.domain.inventory.errors import ClosedPeriodError, InsufficientStockError
+from ecerp.domain.shared.errors import ValidationError
 
 NOW = datetime(2026, 4, 2, 9, tzinfo=UTC)
 

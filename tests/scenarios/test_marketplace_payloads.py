@@ -36,7 +36,7 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.errors import ValidationError
+from ecerp.domain.shared.errors import ValidationError
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 

@@ -32,7 +32,9 @@ from ecerp import (
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.adapters.payments import StaticPaymentRecords
 from ecerp.bootstrap import upgrade_database
-from ecerp.domain.holds import (
+from ecerp.domain.carriers.rates import RateTable
+from ecerp.domain.orders.consolidation import ConsolidationError
+from ecerp.domain.orders.holds import (
     Blacklisted,
     BuyerNote,
     PaymentMismatch,
@@ -41,9 +43,7 @@ from ecerp.domain.holds import (
     ReviewPolicy,
     Unpaid,
 )
-from ecerp.domain.orders import ConsolidationError
-from ecerp.domain.routing import RuleSet
-from ecerp.domain.shipping import RateTable
+from ecerp.domain.routing.rules import RuleSet
 
 T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
 HOME = Address("Ann Weber", "Hauptstr. 1", "", "Berlin", "", "10115", "DE")

@@ -34,10 +34,11 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.errors import InvalidTransitionError
-from ecerp.domain.events import Event, ReservationReleased, StockReserved
-from ecerp.domain.order_versions import VersionConflictError
-from ecerp.domain.orders import OrderLockedError
+from ecerp.domain.inventory.events import ReservationReleased, StockReserved
+from ecerp.domain.orders.status import OrderLockedError
+from ecerp.domain.orders.versions import VersionConflictError
+from ecerp.domain.shared.errors import InvalidTransitionError
+from ecerp.domain.shared.events import Event
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 PRICE = Money.of("9.90", "EUR")

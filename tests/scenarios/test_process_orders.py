@@ -30,7 +30,7 @@ from ecerp import (
 )
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
-from ecerp.domain.holds import BuyerNote, ReviewPolicy
+from ecerp.domain.orders.holds import BuyerNote, ReviewPolicy
 from ecerp.usecases import allocation, orders
 
 T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)

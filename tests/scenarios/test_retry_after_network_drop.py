@@ -21,11 +21,11 @@ import pytest
 import sqlsupport
 from ecerp import ERP, Sku, Warehouse, open_erp
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.catalog import Shop
-from ecerp.domain.errors import IdempotencyConflictError, NotFoundError, ValidationError
-from ecerp.domain.money import Money
-from ecerp.domain.orders import ChannelLine, ChannelOrder
-from ecerp.domain.stock import MoveReason
+from ecerp.domain.catalog.products import Shop
+from ecerp.domain.inventory.moves import MoveReason
+from ecerp.domain.orders.drafts import ChannelLine, ChannelOrder
+from ecerp.domain.shared.errors import IdempotencyConflictError, NotFoundError, ValidationError
+from ecerp.domain.shared.money import Money
 from ecerp.usecases import orders as order_cases
 from ecerp.usecases.results import OutcomeKind
 

@@ -30,8 +30,7 @@ from ecerp import (
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.adapters.payments import StaticPaymentRecords
 from ecerp.bootstrap import upgrade_database
-from ecerp.domain.errors import InvalidTransitionError
-from ecerp.domain.holds import (
+from ecerp.domain.orders.holds import (
     Blacklisted,
     BuyerNote,
     IncompleteAddress,
@@ -42,6 +41,7 @@ from ecerp.domain.holds import (
     ReviewPolicy,
     ValueOver,
 )
+from ecerp.domain.shared.errors import InvalidTransitionError
 
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
 HOME = Address("Ann Weber", "Hauptstr. 1", "", "Berlin", "", "10115", "DE")

@@ -29,8 +29,9 @@ from ecerp import (
 )
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
-from ecerp.domain.routing import RuleSet
-from ecerp.domain.shipping import Parcel, Quote, RateTable
+from ecerp.domain.carriers.parcels import Parcel, Quote
+from ecerp.domain.carriers.rates import RateTable
+from ecerp.domain.routing.rules import RuleSet
 from ecerp.ports.carrier_rates import CarrierRatesUnavailableError
 
 T0 = datetime(2026, 8, 3, 9, tzinfo=UTC)

@@ -25,8 +25,9 @@ from ecerp import (
 )
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
-from ecerp.domain.errors import NotFoundError, UnknownSkuError
-from ecerp.domain.waiting import Shortage, WarehouseShortage
+from ecerp.domain.allocation.waiting import Shortage, WarehouseShortage
+from ecerp.domain.catalog.errors import UnknownSkuError
+from ecerp.domain.shared.errors import NotFoundError
 
 NOW = datetime(2026, 4, 2, 9, tzinfo=UTC)
 

@@ -49,8 +49,10 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.errors import ValidationError
-from ecerp.domain.stock import CUSTOMER, MoveReason, TransferStatus
+from ecerp.domain.inventory.locations import CUSTOMER
+from ecerp.domain.inventory.moves import MoveReason
+from ecerp.domain.inventory.transfers import TransferStatus
+from ecerp.domain.shared.errors import ValidationError
 
 MORNING = datetime(2026, 3, 2, 8, tzinfo=UTC)
 

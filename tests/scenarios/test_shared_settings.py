@@ -29,8 +29,10 @@ from ecerp import (
 )
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
-from ecerp.domain.holds import BuyerNote, HoldReason, ReviewPolicy, ValueOver
-from ecerp.domain.routing import Actions, Conditions, Rule, RuleSet
+from ecerp.domain.orders.drafts import HoldReason
+from ecerp.domain.orders.holds import BuyerNote, ReviewPolicy, ValueOver
+from ecerp.domain.routing.conditions import Conditions
+from ecerp.domain.routing.rules import Actions, Rule, RuleSet
 
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
 HOME = Address("Ann Weber", "Hauptstr. 1", "", "Berlin", "", "10115", "DE")

@@ -24,7 +24,7 @@ from ecerp import (
 )
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
-from ecerp.domain.errors import ValidationError
+from ecerp.domain.shared.errors import ValidationError
 
 T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
 HOME = Address("Ann", "Main 1", "", "Berlin", "", "10115", "DE")

@@ -25,7 +25,7 @@ from ecerp import (
 )
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
-from ecerp.domain.orders import UnmappedSku
+from ecerp.domain.orders.drafts import UnmappedSku
 from ecerp.usecases.queries import UnmappedCode
 
 NOW = datetime(2026, 4, 2, 9, tzinfo=UTC)

@@ -16,8 +16,9 @@ import pytest
 
 from ecerp import ERP, Sku, Warehouse, open_erp
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.errors import ConcurrencyError, NotFoundError
-from ecerp.domain.events import Event, StockMoved
+from ecerp.domain.inventory.events import StockMoved
+from ecerp.domain.shared.errors import ConcurrencyError, NotFoundError
+from ecerp.domain.shared.events import Event
 from ecerp.usecases.context import Context
 from ecerp.usecases.messagebus import MessageBus, Subscription
 

@@ -14,25 +14,30 @@ import pytest
 from ecerp import ERP, open_erp
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import open_backend
-from ecerp.domain.catalog import Alias, Bundle, Catalog, Component, Shop, Sku
-from ecerp.domain.errors import (
-    AliasCycleError,
-    BundleCycleError,
+from ecerp.domain.catalog.aliases import Alias, Bundle, Component
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.catalog.errors import AliasCycleError, BundleCycleError, UnknownSkuError
+from ecerp.domain.catalog.products import Shop, Sku
+from ecerp.domain.inventory.book import StockBook
+from ecerp.domain.inventory.errors import InsufficientStockError, OverShipmentError
+from ecerp.domain.inventory.locations import Warehouse
+from ecerp.domain.inventory.state import StockState
+from ecerp.domain.inventory.stocktakes import Stocktake
+from ecerp.domain.inventory.transfers import Transfer
+from ecerp.domain.orders.drafts import Address, ChannelLine, ChannelOrder
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import OrderStatus
+from ecerp.domain.shared.errors import (
     CurrencyMismatchError,
     DuplicateError,
     EcerpError,
-    InsufficientStockError,
     InvalidQuantityError,
     InvalidTransitionError,
     NotFoundError,
-    OverShipmentError,
-    UnknownSkuError,
     UnsupportedUrlError,
     ValidationError,
 )
-from ecerp.domain.money import Money
-from ecerp.domain.orders import Address, ChannelLine, ChannelOrder, Order, OrderStatus
-from ecerp.domain.stock import StockBook, StockState, Stocktake, Transfer, Warehouse
+from ecerp.domain.shared.money import Money
 from ecerp.testing.contracts import dump, order_state, value_state
 from ecerp.usecases.results import OutcomeKind
 

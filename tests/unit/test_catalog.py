@@ -6,27 +6,13 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ecerp.domain.catalog import (
-    EPOCH,
-    Alias,
-    Bundle,
-    Catalog,
-    Component,
-    Dimensions,
-    Product,
-    Shop,
-    Sku,
-)
-from ecerp.domain.errors import (
-    AliasCycleError,
-    BundleCycleError,
-    DuplicateError,
-    NotFoundError,
-    UnknownSkuError,
-    ValidationError,
-)
-from ecerp.domain.money import Money
-from ecerp.domain.orders import ChannelLine, ChannelOrder, OrderLine
+from ecerp.domain.catalog.aliases import Alias, Bundle, Component
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.catalog.errors import AliasCycleError, BundleCycleError, UnknownSkuError
+from ecerp.domain.catalog.products import EPOCH, Dimensions, Product, Shop, Sku
+from ecerp.domain.orders.drafts import ChannelLine, ChannelOrder, OrderLine
+from ecerp.domain.shared.errors import DuplicateError, NotFoundError, ValidationError
+from ecerp.domain.shared.money import Money
 
 T = datetime(2026, 3, 1, 12, tzinfo=UTC)
 

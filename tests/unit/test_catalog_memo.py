@@ -15,8 +15,11 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecerp.domain.catalog import EPOCH, Alias, Bundle, Catalog, Component, Shop, Sku
-from ecerp.domain.errors import EcerpError, UnknownSkuError
+from ecerp.domain.catalog.aliases import Alias, Bundle, Component
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.catalog.errors import UnknownSkuError
+from ecerp.domain.catalog.products import EPOCH, Shop, Sku
+from ecerp.domain.shared.errors import EcerpError
 
 SKUS = ("A", "B", "C", "D")
 BUNDLES = ("X", "Y", "Z")

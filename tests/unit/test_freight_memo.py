@@ -11,11 +11,15 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecerp.domain.catalog import Catalog, Dimensions, Shop, Sku
-from ecerp.domain.money import Money
-from ecerp.domain.orders import Address, ChannelLine, ChannelOrder, Order
-from ecerp.domain.routing import AmountRange, Conditions, IntRange, OrderFacts, SetMatch
-from ecerp.domain.shipping import Fee, Parcel, RateTable, RemoteArea, Zone, ZonePrice
+from ecerp.domain.carriers.parcels import Parcel
+from ecerp.domain.carriers.rates import Fee, RateTable, RemoteArea, Zone, ZonePrice
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.catalog.products import Dimensions, Shop, Sku
+from ecerp.domain.orders.drafts import Address, ChannelLine, ChannelOrder
+from ecerp.domain.orders.order import Order
+from ecerp.domain.routing.conditions import AmountRange, Conditions, IntRange, SetMatch
+from ecerp.domain.routing.facts import OrderFacts
+from ecerp.domain.shared.money import Money
 from ecerp.usecases.config import Config
 from ecerp.usecases.routing import Freight, warehouse_order
 

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 
 from ecerp.adapters.memory import MemoryStore, MemoryUnitOfWork
-from ecerp.domain.catalog import Sku
-from ecerp.domain.errors import NotFoundError
-from ecerp.domain.money import Money
-from ecerp.domain.orders import ChannelLine
-from ecerp.domain.stock import Warehouse
+from ecerp.domain.catalog.products import Sku
+from ecerp.domain.inventory.locations import Warehouse
+from ecerp.domain.orders.drafts import ChannelLine
+from ecerp.domain.shared.errors import NotFoundError
+from ecerp.domain.shared.money import Money
 from ecerp.usecases import commands as c
 from ecerp.usecases.context import Context
 from ecerp.usecases.idempotency import chunk_key, fingerprint, idempotent

@@ -14,14 +14,14 @@ import pytest
 
 from ecerp import ERP, open_erp
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.catalog import Shop, Sku
-from ecerp.domain.errors import EcerpError, ValidationError
-from ecerp.domain.holds import ReviewPolicy, ValueOver
-from ecerp.domain.money import MAX_MONEY, Money
-from ecerp.domain.orders import Address, ChannelLine, ChannelOrder
-from ecerp.domain.routing import RuleSet
-from ecerp.domain.stock import Warehouse
-from ecerp.domain.values import (
+from ecerp.domain.catalog.products import Shop, Sku
+from ecerp.domain.inventory.locations import Warehouse
+from ecerp.domain.orders.drafts import Address, ChannelLine, ChannelOrder
+from ecerp.domain.orders.holds import ReviewPolicy, ValueOver
+from ecerp.domain.routing.rules import RuleSet
+from ecerp.domain.shared.errors import EcerpError, ValidationError
+from ecerp.domain.shared.money import MAX_MONEY, Money
+from ecerp.domain.shared.values import (
     MAX_CHANNEL_LEN,
     MAX_CODE_LEN,
     MAX_NAME_LEN,

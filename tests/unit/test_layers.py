@@ -95,7 +95,7 @@ def test_the_rule_refuses_the_outer_layers_and_other_packages(module: str) -> No
         "attrs",
         "attr",
         "dateutil.tz",
-        "ecerp.domain.money",
+        "ecerp.domain.shared.money",
     ],
 )
 def test_the_rule_allows_what_the_domain_may_use(module: str) -> None:
@@ -122,7 +122,7 @@ def test_every_kind_of_import_statement_is_read() -> None:
             "decimal",
             "sqlalchemy.orm",
             "ecerp.domain",
-            "ecerp.domain.money",
+            "ecerp.domain.shared.money",
             "ecerp",
             "typing",
             "ecerp.ports.stock",

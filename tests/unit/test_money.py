@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from ecerp.domain.errors import CurrencyMismatchError, UnknownCurrencyError, ValidationError
-from ecerp.domain.money import Money, allocate, minor_unit, total
+from ecerp.domain.shared.errors import CurrencyMismatchError, UnknownCurrencyError, ValidationError
+from ecerp.domain.shared.money import Money, allocate, minor_unit, total
 
 
 def amounts(parts: list[Money]) -> list[str]:

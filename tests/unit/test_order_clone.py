@@ -14,20 +14,19 @@ from typing import Any
 
 import attrs
 
-from ecerp.domain.events import OrderAllocated
-from ecerp.domain.money import Money
-from ecerp.domain.orders import (
+from ecerp.domain.orders.drafts import (
     Address,
     Buyer,
     Change,
     HoldReason,
-    Order,
     OrderLine,
-    OrderStatus,
-    PaymentStatus,
     StatusChange,
     UnmappedSku,
 )
+from ecerp.domain.orders.events import OrderAllocated
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import OrderStatus, PaymentStatus
+from ecerp.domain.shared.money import Money
 
 AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
 EUR = Money.of("9.90", "EUR")

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ecerp.domain.allocation import AllocationDecision, AllocationRequest, decide
-from ecerp.domain.errors import CurrencyMismatchError, InvalidTransitionError, ValidationError
-from ecerp.domain.events import (
+from ecerp.domain.allocation.policy import AllocationDecision, AllocationRequest, decide
+from ecerp.domain.orders.drafts import Address, ChannelLine, ChannelOrder, OrderLine, order_id
+from ecerp.domain.orders.events import (
     OrderAllocated,
     OrderCancelled,
     OrderImported,
@@ -18,22 +18,22 @@ from ecerp.domain.events import (
     OrderUpdated,
     OrderWaiting,
 )
-from ecerp.domain.money import Money
-from ecerp.domain.order_versions import VersionConflictError
-from ecerp.domain.orders import (
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import (
     EDITABLE,
     HOLDING,
     TRANSITIONS,
-    Address,
-    ChannelLine,
-    ChannelOrder,
-    Order,
-    OrderLine,
     OrderLockedError,
     OrderStatus,
     PaymentStatus,
-    order_id,
 )
+from ecerp.domain.orders.versions import VersionConflictError
+from ecerp.domain.shared.errors import (
+    CurrencyMismatchError,
+    InvalidTransitionError,
+    ValidationError,
+)
+from ecerp.domain.shared.money import Money
 
 S = OrderStatus
 T = datetime(2026, 5, 1, 10, tzinfo=UTC)

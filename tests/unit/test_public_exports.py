@@ -24,7 +24,7 @@ import pytest
 
 import ecerp
 from ecerp import api, settings_api
-from ecerp.domain.errors import EcerpError
+from ecerp.domain.shared.errors import EcerpError
 from ecerp.usecases.commands import Command
 
 #: The facade's classes: every public method of these is part of the API.
@@ -59,7 +59,7 @@ FIELD_TYPES = (
 RAISES = re.compile(r"^Raises:\n(?P<body>(?:[ \t]+.*\n?|\n)*)", re.M)
 #: Any error class named in a ``Raises:`` section (``A, B: ...`` lists too).
 ERROR_NAME = re.compile(r"\b(?P<name>[A-Z]\w*Error)\b")
-#: "... raises :class:`~ecerp.domain.errors.X`" in the prose of a docstring.
+#: "... raises :class:`~ecerp.domain.shared.errors.X`" in the prose of a docstring.
 RAISES_IN_PROSE = re.compile(r"raises\s+:class:`~?(?:\w+\.)*(?P<name>\w+)`", re.I)
 
 

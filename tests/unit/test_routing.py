@@ -12,24 +12,18 @@ from typing import Any
 import attrs
 import pytest
 
-from ecerp.domain.catalog import Bundle, Catalog, Component, Product, Shop, Sku
-from ecerp.domain.errors import DomainError, UnknownSkuError, ValidationError
-from ecerp.domain.money import Money
-from ecerp.domain.orders import Address, ChannelLine, ChannelOrder, Order
-from ecerp.domain.routing import (
-    Actions,
-    AmountRange,
-    Conditions,
-    Decision,
-    IntRange,
-    OrderFacts,
-    RouteChange,
-    Rule,
-    RuleError,
-    RuleSet,
-    SetMatch,
-    dry_run,
-)
+from ecerp.domain.catalog.aliases import Bundle, Component
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.catalog.errors import UnknownSkuError
+from ecerp.domain.catalog.products import Product, Shop, Sku
+from ecerp.domain.orders.drafts import Address, ChannelLine, ChannelOrder
+from ecerp.domain.orders.order import Order
+from ecerp.domain.routing.conditions import AmountRange, Conditions, IntRange, SetMatch
+from ecerp.domain.routing.dry_run import RouteChange, dry_run
+from ecerp.domain.routing.facts import OrderFacts, RuleError
+from ecerp.domain.routing.rules import Actions, Decision, Rule, RuleSet
+from ecerp.domain.shared.errors import DomainError, ValidationError
+from ecerp.domain.shared.money import Money
 
 T = datetime(2026, 5, 1, 9, tzinfo=UTC)
 

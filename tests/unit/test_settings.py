@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ecerp.domain.errors import ValidationError
-from ecerp.domain.holds import BuyerNote, HoldReason, ReviewContext, ReviewPolicy, Unpaid
-from ecerp.domain.money import Money
-from ecerp.domain.orders import ChannelLine, ChannelOrder, Order
+from ecerp.domain.orders.drafts import ChannelLine, ChannelOrder, HoldReason
+from ecerp.domain.orders.holds import BuyerNote, ReviewContext, ReviewPolicy, Unpaid
+from ecerp.domain.orders.order import Order
 from ecerp.domain.settings import ExternalCheck, Settings, SettingsVersion
+from ecerp.domain.shared.errors import ValidationError
+from ecerp.domain.shared.money import Money
 
 
 class OwnCheck:

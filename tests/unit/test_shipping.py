@@ -13,20 +13,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecerp.domain.catalog import Dimensions
-from ecerp.domain.errors import CurrencyMismatchError, DomainError, ValidationError
-from ecerp.domain.money import Money
-from ecerp.domain.shipping import (
+from ecerp.domain.carriers.parcels import Parcel, RateTableError
+from ecerp.domain.carriers.rates import (
     Fee,
-    Parcel,
     RateTable,
-    RateTableError,
     RemoteArea,
     Zone,
     ZonePrice,
     cheapest,
     quote,
 )
+from ecerp.domain.catalog.products import Dimensions
+from ecerp.domain.shared.errors import CurrencyMismatchError, DomainError, ValidationError
+from ecerp.domain.shared.money import Money
 
 
 def eur(amount: str) -> Money:

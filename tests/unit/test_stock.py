@@ -8,34 +8,32 @@ from datetime import UTC, datetime, timedelta, timezone
 import attrs
 import pytest
 
-from ecerp.domain.errors import (
+from ecerp.domain.inventory.book import StockBook
+from ecerp.domain.inventory.errors import (
     ClosedPeriodError,
-    DuplicateError,
     InsufficientStockError,
-    InvalidQuantityError,
-    InvariantError,
-    NotFoundError,
     OverShipmentError,
-    ValidationError,
 )
-from ecerp.domain.events import ReservationReleased, StockMoved, StockReserved
-from ecerp.domain.stock import (
+from ecerp.domain.inventory.events import ReservationReleased, StockMoved, StockReserved
+from ecerp.domain.inventory.invariants import check_invariants
+from ecerp.domain.inventory.locations import (
     ADJUSTMENT,
     CUSTOMER,
     SUPPLIER,
     Location,
     LocationKind,
-    MoveReason,
-    Reservation,
-    StockBook,
-    StockState,
-    Stocktake,
-    StocktakeStatus,
-    Transfer,
-    TransferStatus,
     Warehouse,
-    check_invariants,
-    shortfalls,
+)
+from ecerp.domain.inventory.moves import MoveReason, Reservation
+from ecerp.domain.inventory.state import StockState
+from ecerp.domain.inventory.stocktakes import Stocktake, StocktakeStatus, shortfalls
+from ecerp.domain.inventory.transfers import Transfer, TransferStatus
+from ecerp.domain.shared.errors import (
+    DuplicateError,
+    InvalidQuantityError,
+    InvariantError,
+    NotFoundError,
+    ValidationError,
 )
 
 T = datetime(2026, 3, 1, 9, tzinfo=UTC)

@@ -8,16 +8,11 @@ from datetime import UTC, datetime, timedelta
 import attrs
 import pytest
 
-from ecerp.domain.errors import InvalidTransitionError, ValidationError
-from ecerp.domain.money import Money
-from ecerp.domain.orders import (
-    ChannelLine,
-    ChannelOrder,
-    Order,
-    OrderStatus,
-    PaymentStatus,
-    UnmappedSku,
-)
+from ecerp.domain.orders.drafts import ChannelLine, ChannelOrder, UnmappedSku
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import OrderStatus, PaymentStatus
+from ecerp.domain.shared.errors import InvalidTransitionError, ValidationError
+from ecerp.domain.shared.money import Money
 
 T = datetime(2026, 5, 1, 10, tzinfo=UTC)
 NEW = UnmappedSku("shopify", "web", "B0NEW")

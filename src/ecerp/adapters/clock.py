@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ecerp.domain.values import require_utc
+from ecerp.domain.shared.values import require_utc
 
 
 class SystemClock:

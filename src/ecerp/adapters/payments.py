@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ecerp.domain.holds import PaymentRecord, buyer_key
-from ecerp.domain.orders import Order
+from ecerp.domain.orders.holds import PaymentRecord, buyer_key
+from ecerp.domain.orders.order import Order
 
 
 class StaticPaymentRecords:

@@ -8,7 +8,7 @@ when; every process that opens the store applies the latest one, so a
 webhook worker and a cron job hold and route orders exactly as the app that
 set them up::
 
-    >>> from ecerp.domain.holds import BuyerNote, ReviewPolicy
+    >>> from ecerp.domain.orders.holds import BuyerNote, ReviewPolicy
     >>> before = Settings()
     >>> after = before.replace(review=ReviewPolicy((BuyerNote(),)), blacklist=["X@Y.COM"])
     >>> after.changes(before)
@@ -36,8 +36,9 @@ from typing import Any
 
 import attrs
 
-from ecerp.domain.errors import ValidationError
-from ecerp.domain.holds import (
+from ecerp.domain.carriers.rates import RateTable
+from ecerp.domain.orders.drafts import HoldReason
+from ecerp.domain.orders.holds import (
     Blacklisted,
     BuyerNote,
     Check,
@@ -50,9 +51,9 @@ from ecerp.domain.holds import (
     Unpaid,
     ValueOver,
 )
-from ecerp.domain.orders import HoldReason, Order
-from ecerp.domain.routing import RuleSet
-from ecerp.domain.shipping import RateTable
+from ecerp.domain.orders.order import Order
+from ecerp.domain.routing.rules import RuleSet
+from ecerp.domain.shared.errors import ValidationError
 
 #: Rate tables under this key apply to every warehouse.
 ANY_WAREHOUSE = "*"

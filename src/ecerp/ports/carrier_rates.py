@@ -1,10 +1,10 @@
 """The carrier rates port: live freight quotes from a carrier's API.
 
-Rate tables (:class:`~ecerp.domain.shipping.RateTable`) price services from
+Rate tables (:class:`~ecerp.domain.carriers.rates.RateTable`) price services from
 data; some carriers only quote live (negotiated rates, daily fuel
 surcharges).  An adapter for such a carrier implements :class:`CarrierRates`
 and answers exactly like a rate table would: a
-:class:`~ecerp.domain.shipping.Quote` for a parcel it can carry, ``None`` for
+:class:`~ecerp.domain.carriers.parcels.Quote` for a parcel it can carry, ``None`` for
 one it cannot, so carrier choice treats both sources alike.
 
 Adapters may do I/O (HTTP calls, caching); the port itself imports only the
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from ecerp.domain.errors import EcerpError
-from ecerp.domain.shipping import Parcel, Quote
+from ecerp.domain.carriers.parcels import Parcel, Quote
+from ecerp.domain.shared.errors import EcerpError
 
 
 class CarrierRatesUnavailableError(EcerpError):
@@ -48,7 +48,7 @@ class CarrierRates(Protocol):
 
         Returns ``None`` when the service does not serve the parcel's
         destination or the parcel is over its weight or size limits, as
-        :meth:`~ecerp.domain.shipping.RateTable.quote` does.  A returned
+        :meth:`~ecerp.domain.carriers.rates.RateTable.quote` does.  A returned
         quote has ``carrier`` equal to :attr:`carrier`, ``service`` equal to
         ``service``, an amount rounded to its currency's minor unit, and a
         ``chargeable_weight_g`` not below ``parcel.weight_g``.  Asking twice

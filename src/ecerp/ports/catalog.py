@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable
 
-from ecerp.domain.catalog import Catalog
+from ecerp.domain.catalog.catalog import Catalog
 
 
 class CatalogRepository(abc.ABC):

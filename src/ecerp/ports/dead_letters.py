@@ -28,7 +28,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from ecerp.domain.events import Event
+from ecerp.domain.shared.events import Event
 
 
 @attrs.frozen

@@ -8,7 +8,8 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 
-from ecerp.domain.stock import Stocktake, Transfer
+from ecerp.domain.inventory.stocktakes import Stocktake
+from ecerp.domain.inventory.transfers import Transfer
 
 
 class DocumentRepository(abc.ABC):

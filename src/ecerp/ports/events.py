@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from ecerp.domain.events import Event
+from ecerp.domain.shared.events import Event
 
 
 @runtime_checkable

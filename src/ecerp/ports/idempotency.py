@@ -33,7 +33,7 @@ class IdempotencyRecord:
 
     ``command`` names the command type, ``fingerprint`` what it asked (a
     stable hash of its fields), ``result`` what it returned: ``None``, a
-    :class:`~ecerp.domain.stock.Move`, a list of moves, a transfer, a
+    :class:`~ecerp.domain.inventory.moves.Move`, a list of moves, a transfer, a
     stocktake, an order, a list of orders, or a ``BatchResult``.
     """
 

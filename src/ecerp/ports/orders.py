@@ -12,8 +12,9 @@ import abc
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
-from ecerp.domain.errors import NotFoundError
-from ecerp.domain.orders import Order, OrderStatus
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import OrderStatus
+from ecerp.domain.shared.errors import NotFoundError
 
 OrderKey = tuple[str, str, str]
 #: An order's place in the serving queue: ``(-priority, ordered_at, id)``,
@@ -104,7 +105,7 @@ class OrderRepository(abc.ABC):
 
     @abc.abstractmethod
     def find_by_buyers(self, keys: Iterable[BuyerKey]) -> dict[BuyerKey, list[Order]]:
-        """Orders per ``(shop, buyer key)`` (see ``ecerp.domain.holds.buyer_key``),
+        """Orders per ``(shop, buyer key)`` (see ``ecerp.domain.orders.holds.buyer_key``),
         committed ones and those added in this unit, in one call."""
 
     @abc.abstractmethod

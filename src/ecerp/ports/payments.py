@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from ecerp.domain.holds import PaymentRecord
-from ecerp.domain.orders import Order
+from ecerp.domain.orders.holds import PaymentRecord
+from ecerp.domain.orders.order import Order
 
 
 @runtime_checkable

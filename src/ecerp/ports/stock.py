@@ -1,7 +1,7 @@
 """The stock repository port: the ledger, balances and reservations.
 
 A unit of work's :meth:`StockRepository.book` is a validating overlay on the
-committed stock (see :mod:`ecerp.domain.stock`): operations on it check the
+committed stock (see :mod:`ecerp.domain.inventory`): operations on it check the
 rules, record moves and new balances, and are saved on commit as one write.
 History queries read committed moves only.
 
@@ -18,7 +18,10 @@ import abc
 from collections.abc import Sequence
 from datetime import datetime
 
-from ecerp.domain.stock import Discrepancy, Move, StockBook, StockLine, StockState
+from ecerp.domain.inventory.book import StockBook
+from ecerp.domain.inventory.invariants import Discrepancy
+from ecerp.domain.inventory.moves import Move, StockLine
+from ecerp.domain.inventory.state import StockState
 
 
 class StockRepository(abc.ABC):

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
-from ecerp.domain.events import Event
+from ecerp.domain.shared.events import Event
 from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
 from ecerp.ports.idempotency import IdempotencyRepository

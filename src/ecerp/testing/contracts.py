@@ -51,65 +51,38 @@ from typing import Any, TypeVar
 import attrs
 import pytest
 
-from ecerp.domain.catalog import (
-    EPOCH,
-    Alias,
-    Bundle,
-    Catalog,
-    Component,
-    Dimensions,
-    Product,
-    Shop,
-    Sku,
-)
-from ecerp.domain.errors import (
-    AliasCycleError,
-    ClosedPeriodError,
-    DuplicateError,
-    InsufficientStockError,
-    NotFoundError,
-    UnknownSkuError,
-    ValidationError,
-)
-from ecerp.domain.events import (
-    OrderAllocated,
-    OrderCancelled,
-    OrderImported,
-    OrderStatusChanged,
-    StockMoved,
-    StockReserved,
-)
-from ecerp.domain.money import Money
-from ecerp.domain.orders import (
-    Address,
-    Buyer,
-    ChannelLine,
-    ChannelOrder,
-    Order,
-    OrderLine,
-    OrderStatus,
-)
-from ecerp.domain.stock import (
+from ecerp.domain.catalog.aliases import Alias, Bundle, Component
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.catalog.errors import AliasCycleError, UnknownSkuError
+from ecerp.domain.catalog.products import EPOCH, Dimensions, Product, Shop, Sku
+from ecerp.domain.inventory.book import StockBook
+from ecerp.domain.inventory.errors import ClosedPeriodError, InsufficientStockError
+from ecerp.domain.inventory.events import StockMoved, StockReserved
+from ecerp.domain.inventory.invariants import check_invariants
+from ecerp.domain.inventory.locations import (
     ADJUSTMENT,
     CUSTOMER,
     SUPPLIER,
     Location,
     LocationKind,
-    Move,
-    MoveReason,
-    Reservation,
-    StockBook,
-    StockLine,
-    StockPosition,
-    StockState,
-    Stocktake,
-    StocktakeStatus,
-    Transfer,
-    TransferStatus,
     Warehouse,
     WarehouseKind,
-    check_invariants,
 )
+from ecerp.domain.inventory.moves import Move, MoveReason, Reservation, StockLine, StockPosition
+from ecerp.domain.inventory.state import StockState
+from ecerp.domain.inventory.stocktakes import Stocktake, StocktakeStatus
+from ecerp.domain.inventory.transfers import Transfer, TransferStatus
+from ecerp.domain.orders.drafts import Address, Buyer, ChannelLine, ChannelOrder, OrderLine
+from ecerp.domain.orders.events import (
+    OrderAllocated,
+    OrderCancelled,
+    OrderImported,
+    OrderStatusChanged,
+)
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import OrderStatus
+from ecerp.domain.shared.errors import DuplicateError, NotFoundError, ValidationError
+from ecerp.domain.shared.money import Money
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.testing.order_identity import OrderIdentityContract
 from ecerp.testing.settings_contract import SettingsRepositoryContract

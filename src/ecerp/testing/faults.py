@@ -2,7 +2,7 @@
 
 On PostgreSQL a unit of work can lose a race when it commits (a
 serialization failure, a deadlock, a key another process took first): its
-work ran, then the commit raises :class:`~ecerp.domain.errors.ConcurrencyError`
+work ran, then the commit raises :class:`~ecerp.domain.shared.errors.ConcurrencyError`
 and nothing of the unit is kept.  The bus then runs that unit again.  The
 in-memory backend never loses a race, and SQL rarely does on cue, so the
 retry paths would go untested; :class:`LostRaces` makes chosen commits fail
@@ -26,8 +26,8 @@ from typing import Protocol, Self
 
 import attrs
 
-from ecerp.domain.errors import ConcurrencyError
-from ecerp.domain.events import Event
+from ecerp.domain.shared.errors import ConcurrencyError
+from ecerp.domain.shared.events import Event
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.messagebus import MessageBus
 

@@ -24,15 +24,12 @@ from typing import Any
 import attrs
 import pytest
 
-from ecerp.domain.catalog import Sku
-from ecerp.domain.errors import (
-    ConcurrencyError,
-    IdempotencyConflictError,
-    UnknownSkuError,
-    ValidationError,
-)
-from ecerp.domain.events import Event
-from ecerp.domain.stock import Move, MoveReason, Warehouse
+from ecerp.domain.catalog.errors import UnknownSkuError
+from ecerp.domain.catalog.products import Sku
+from ecerp.domain.inventory.locations import Warehouse
+from ecerp.domain.inventory.moves import Move, MoveReason
+from ecerp.domain.shared.errors import ConcurrencyError, IdempotencyConflictError, ValidationError
+from ecerp.domain.shared.events import Event
 from ecerp.ports.idempotency import IdempotencyRecord
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.testing.contracts import (

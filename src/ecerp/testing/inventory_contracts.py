@@ -19,17 +19,17 @@ from typing import Any
 import attrs
 import pytest
 
-from ecerp.domain.catalog import Alias, Bundle, Component, Shop, Sku
-from ecerp.domain.errors import (
-    InsufficientStockError,
-    NotFoundError,
-    UnknownSkuError,
-    ValidationError,
-)
-from ecerp.domain.money import Money
-from ecerp.domain.orders import ChannelLine, ChannelOrder, OrderStatus, UnmappedSku
-from ecerp.domain.stock import StockLine, Warehouse
-from ecerp.domain.waiting import Shortage, WarehouseShortage
+from ecerp.domain.allocation.waiting import Shortage, WarehouseShortage
+from ecerp.domain.catalog.aliases import Alias, Bundle, Component
+from ecerp.domain.catalog.errors import UnknownSkuError
+from ecerp.domain.catalog.products import Shop, Sku
+from ecerp.domain.inventory.errors import InsufficientStockError
+from ecerp.domain.inventory.locations import Warehouse
+from ecerp.domain.inventory.moves import StockLine
+from ecerp.domain.orders.drafts import ChannelLine, ChannelOrder, UnmappedSku
+from ecerp.domain.orders.status import OrderStatus
+from ecerp.domain.shared.errors import NotFoundError, ValidationError
+from ecerp.domain.shared.money import Money
 from ecerp.testing.contracts import T0, UowFactory, _BackendFixtures
 from ecerp.usecases import commands as c
 from ecerp.usecases.messagebus import MessageBus

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ecerp.domain.orders import split_order
+from ecerp.domain.orders.consolidation import split_order
 from ecerp.ports.unit_of_work import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ecerp.domain.orders import ALLOCATABLE, OrderStatus
+from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
 from ecerp.ports.orders import OrderRepository, QueuePlace
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.testing.contracts import (

@@ -36,10 +36,12 @@ from typing import Any
 
 import pytest
 
-from ecerp.domain.catalog import Shop, Sku
-from ecerp.domain.errors import ConcurrencyError, NotFoundError
-from ecerp.domain.events import (
-    Event,
+from ecerp.domain.catalog.products import Shop, Sku
+from ecerp.domain.inventory.events import ReservationReleased, StockMoved, StockReserved
+from ecerp.domain.inventory.locations import Warehouse
+from ecerp.domain.inventory.moves import Move, MoveReason
+from ecerp.domain.orders.drafts import ChannelLine, ChannelOrder
+from ecerp.domain.orders.events import (
     OrderAllocated,
     OrderCancelled,
     OrderImported,
@@ -47,13 +49,11 @@ from ecerp.domain.events import (
     OrderStatusChanged,
     OrderUpdated,
     OrderWaiting,
-    ReservationReleased,
-    StockMoved,
-    StockReserved,
 )
-from ecerp.domain.money import Money
-from ecerp.domain.orders import ChannelLine, ChannelOrder, OrderStatus
-from ecerp.domain.stock import Move, MoveReason, Warehouse
+from ecerp.domain.orders.status import OrderStatus
+from ecerp.domain.shared.errors import ConcurrencyError, NotFoundError
+from ecerp.domain.shared.events import Event
+from ecerp.domain.shared.money import Money
 from ecerp.ports.dead_letters import DeadLetter, DeadLetters
 from ecerp.testing.faults import LostRaces, of_type, touching
 from ecerp.usecases import allocation as allocation_cases

@@ -17,8 +17,8 @@ from decimal import Decimal
 
 import pytest
 
-from ecerp.domain.errors import ConcurrencyError, ValidationError
-from ecerp.domain.holds import (
+from ecerp.domain.carriers.rates import Fee, RateTable, RemoteArea, Zone, ZonePrice
+from ecerp.domain.orders.holds import (
     Blacklisted,
     BuyerNote,
     IncompleteAddress,
@@ -29,10 +29,11 @@ from ecerp.domain.holds import (
     Unpaid,
     ValueOver,
 )
-from ecerp.domain.money import Money
-from ecerp.domain.routing import Actions, AmountRange, Conditions, Rule, RuleSet, SetMatch
+from ecerp.domain.routing.conditions import AmountRange, Conditions, SetMatch
+from ecerp.domain.routing.rules import Actions, Rule, RuleSet
 from ecerp.domain.settings import ExternalCheck, Settings, SettingsVersion
-from ecerp.domain.shipping import Fee, RateTable, RemoteArea, Zone, ZonePrice
+from ecerp.domain.shared.errors import ConcurrencyError, ValidationError
+from ecerp.domain.shared.money import Money
 from ecerp.ports.unit_of_work import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]

@@ -43,9 +43,10 @@ from typing import TypeVar
 import attrs
 from hypothesis import strategies as st
 
-from ecerp.domain.catalog import Alias, Bundle, Component, Shop, Sku
-from ecerp.domain.money import MINOR_UNITS, Money
-from ecerp.domain.orders import Address, Buyer, ChannelLine, ChannelOrder
+from ecerp.domain.catalog.aliases import Alias, Bundle, Component
+from ecerp.domain.catalog.products import Shop, Sku
+from ecerp.domain.orders.drafts import Address, Buyer, ChannelLine, ChannelOrder
+from ecerp.domain.shared.money import MINOR_UNITS, Money
 
 #: Channel names the strategies pick from.
 CHANNELS: tuple[str, ...] = (
@@ -105,7 +106,7 @@ def money(
     max_units: int = 10**7,
     rounded: bool = True,
 ) -> st.SearchStrategy[Money]:
-    """:class:`~ecerp.domain.money.Money` built from a Decimal, never a float.
+    """:class:`~ecerp.domain.shared.money.Money` built from a Decimal, never a float.
 
     Args:
         currency: a code, a strategy of codes, or ``None`` for any currency.

@@ -13,10 +13,11 @@ from datetime import timedelta
 
 import attrs
 
-from ecerp.domain.catalog import Alias
-from ecerp.domain.errors import UnknownSkuError
-from ecerp.domain.money import Money
-from ecerp.domain.orders import ChannelLine, OrderStatus, UnmappedSku
+from ecerp.domain.catalog.aliases import Alias
+from ecerp.domain.catalog.errors import UnknownSkuError
+from ecerp.domain.orders.drafts import ChannelLine, UnmappedSku
+from ecerp.domain.orders.status import OrderStatus
+from ecerp.domain.shared.money import Money
 from ecerp.testing.contracts import UowFactory, _BackendFixtures
 from ecerp.testing.inventory_contracts import MONDAY, _draft, _Shop
 from ecerp.usecases import commands as c

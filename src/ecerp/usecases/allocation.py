@@ -8,19 +8,13 @@ from datetime import datetime
 
 import attrs
 
-from ecerp.domain.allocation import decide
-from ecerp.domain.errors import (
-    ConcurrencyError,
-    InvalidTransitionError,
-    NotFoundError,
-)
-from ecerp.domain.events import Event, ReservationReleased, StockMoved
-from ecerp.domain.orders import (
-    ALLOCATABLE,
-    Order,
-    OrderStatus,
-)
-from ecerp.domain.stock import Location, LocationKind
+from ecerp.domain.allocation.policy import decide
+from ecerp.domain.inventory.events import ReservationReleased, StockMoved
+from ecerp.domain.inventory.locations import Location, LocationKind
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
+from ecerp.domain.shared.errors import ConcurrencyError, InvalidTransitionError, NotFoundError
+from ecerp.domain.shared.events import Event
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.commands import (
     AllocateOrders,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ecerp.domain.catalog import Alias, Bundle, Product, Shop, Sku
+from ecerp.domain.catalog.aliases import Alias, Bundle
+from ecerp.domain.catalog.products import Product, Shop, Sku
 from ecerp.usecases.commands import AddToCatalog
 from ecerp.usecases.context import Context
 from ecerp.usecases.unmapped import map_unmapped

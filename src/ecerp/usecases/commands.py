@@ -7,7 +7,7 @@ handler.
 Every field is checked when the command is built (types, ranges, lengths:
 the limits of ``docs/limits.md``), so a handler, and the backend under it,
 only ever sees values every backend stores alike.  A bad field raises
-:class:`~ecerp.domain.errors.ValidationError` naming it.  Where a collection
+:class:`~ecerp.domain.shared.errors.ValidationError` naming it.  Where a collection
 of ids is expected, one string is refused rather than read letter by letter.
 """
 
@@ -19,11 +19,12 @@ from typing import Any
 
 import attrs
 
-from ecerp.domain.catalog import Alias, Bundle, Product, Shop, Sku
-from ecerp.domain.errors import ValidationError
-from ecerp.domain.orders import Address, ChannelLine, ChannelOrder
-from ecerp.domain.stock import Warehouse
-from ecerp.domain.values import (
+from ecerp.domain.catalog.aliases import Alias, Bundle
+from ecerp.domain.catalog.products import Product, Shop, Sku
+from ecerp.domain.inventory.locations import Warehouse
+from ecerp.domain.orders.drafts import Address, ChannelLine, ChannelOrder
+from ecerp.domain.shared.errors import ValidationError
+from ecerp.domain.shared.values import (
     MAX_NAME_LEN,
     MAX_NOTE_LEN,
     MAX_ORDER_ID_LEN,

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from ecerp.domain.holds import ReviewPolicy
-from ecerp.domain.routing import RuleSet
-from ecerp.domain.shipping import RateTable
+from ecerp.domain.carriers.rates import RateTable
+from ecerp.domain.orders.holds import ReviewPolicy
+from ecerp.domain.routing.rules import RuleSet
 from ecerp.ports.carrier_rates import CarrierRates
 from ecerp.ports.payments import PaymentRecords
 

@@ -6,26 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from ecerp.domain.catalog import Catalog
-from ecerp.domain.errors import (
-    EcerpError,
-    NotFoundError,
-)
-from ecerp.domain.holds import buyer_key
-from ecerp.domain.order_ids import merged_order_id
-from ecerp.domain.orders import (
-    ALLOCATABLE,
-    CONSOLIDATABLE,
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.inventory.book import StockBook
+from ecerp.domain.orders.consolidation import (
     ConsolidationError,
-    Order,
-    OrderStatus,
     merge_key,
     merge_orders,
     merged_external_id,
     split_order,
     unmerge_orders,
 )
-from ecerp.domain.stock import StockBook
+from ecerp.domain.orders.holds import buyer_key
+from ecerp.domain.orders.ids import merged_order_id
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import ALLOCATABLE, CONSOLIDATABLE, OrderStatus
+from ecerp.domain.shared.errors import EcerpError, NotFoundError
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.commands import (
     MergeOrders,

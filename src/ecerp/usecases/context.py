@@ -19,8 +19,8 @@ from typing import TypeVar
 
 import attrs
 
-from ecerp.domain.errors import ConcurrencyError
-from ecerp.domain.events import Event
+from ecerp.domain.shared.errors import ConcurrencyError
+from ecerp.domain.shared.events import Event
 from ecerp.ports.clock import Clock
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.config import Config

@@ -23,7 +23,7 @@ How it works (:func:`idempotent`, the one place the message bus calls):
    record with the same command type and payload fingerprint gives the
    recorded result back (nothing runs, nothing is booked, no event is
    raised); a record with a different one raises
-   :class:`~ecerp.domain.errors.IdempotencyConflictError` (nothing written).
+   :class:`~ecerp.domain.shared.errors.IdempotencyConflictError` (nothing written).
 2. Otherwise the handler runs on a :class:`KeyedUnitOfWork`: its last
    ``commit()`` is held until the handler returned its result, then the key,
    the fingerprint and the result are recorded in that same transaction and
@@ -62,8 +62,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 
-from ecerp.domain.errors import IdempotencyConflictError, ValidationError
-from ecerp.domain.events import Event
+from ecerp.domain.shared.errors import IdempotencyConflictError, ValidationError
+from ecerp.domain.shared.events import Event
 from ecerp.ports.idempotency import IdempotencyRecord
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.context import Context

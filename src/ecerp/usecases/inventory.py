@@ -6,17 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from ecerp.domain.errors import NotFoundError, ValidationError
-from ecerp.domain.stock import (
-    Move,
-    StockBook,
-    Stocktake,
-    Transfer,
-    shortfalls,
-    stock_location,
-    transit_location,
-)
-from ecerp.domain.values import require_utc
+from ecerp.domain.inventory.book import StockBook
+from ecerp.domain.inventory.locations import stock_location, transit_location
+from ecerp.domain.inventory.moves import Move
+from ecerp.domain.inventory.stocktakes import Stocktake, shortfalls
+from ecerp.domain.inventory.transfers import Transfer
+from ecerp.domain.shared.errors import NotFoundError, ValidationError
+from ecerp.domain.shared.values import require_utc
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.commands import (
     AddWarehouse,

@@ -27,8 +27,9 @@ from typing import Any, TypeVar
 
 import attrs
 
-from ecerp.domain.errors import ConcurrencyError, NotFoundError
-from ecerp.domain.events import Event, ReservationReleased, StockMoved
+from ecerp.domain.inventory.events import ReservationReleased, StockMoved
+from ecerp.domain.shared.errors import ConcurrencyError, NotFoundError
+from ecerp.domain.shared.events import Event
 from ecerp.ports.clock import Clock
 from ecerp.ports.dead_letters import DeadLetter, DeadLetters
 from ecerp.ports.events import EventPublisher

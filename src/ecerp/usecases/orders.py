@@ -18,28 +18,23 @@ from datetime import datetime
 
 import attrs
 
-from ecerp.domain.catalog import Catalog
-from ecerp.domain.errors import (
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.catalog.errors import UnknownSkuError
+from ecerp.domain.inventory.book import StockBook
+from ecerp.domain.orders.consolidation import ConsolidationError
+from ecerp.domain.orders.drafts import ChannelOrder, OrderLine, order_id
+from ecerp.domain.orders.holds import buyer_key
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
+from ecerp.domain.orders.versions import VersionConflictError, channel_changes
+from ecerp.domain.shared.errors import (
     ConcurrencyError,
     EcerpError,
     InvalidTransitionError,
     NotFoundError,
-    UnknownSkuError,
     ValidationError,
 )
-from ecerp.domain.holds import buyer_key
-from ecerp.domain.money import Money
-from ecerp.domain.order_versions import VersionConflictError, channel_changes
-from ecerp.domain.orders import (
-    ALLOCATABLE,
-    ChannelOrder,
-    ConsolidationError,
-    Order,
-    OrderLine,
-    OrderStatus,
-    order_id,
-)
-from ecerp.domain.stock import StockBook
+from ecerp.domain.shared.money import Money
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.allocation import allocate_in, allocate_orders
 from ecerp.usecases.commands import (
@@ -93,7 +88,7 @@ def import_orders(cmd: ImportOrders, ctx: Context) -> BatchResult:
     to nothing yet: see :mod:`ecerp.usecases.unmapped`); ``rejected`` with
     the error (unknown shop, a change the order's status no longer allows,
     an older copy that differs:
-    :class:`~ecerp.domain.order_versions.VersionConflictError`; a
+    :class:`~ecerp.domain.orders.versions.VersionConflictError`; a
     :class:`ConcurrencyError` for each draft of a chunk that lost its race
     every time, which stored nothing).
     """
@@ -360,7 +355,7 @@ def _import_one(
         return Outcome(ref, OutcomeKind.CREATED, order.id)
     if draft.version <= order.updated_at:
         # not newer: taken only when the channel changed its content (see
-        # ecerp.domain.order_versions); an older copy that differs is refused
+        # ecerp.domain.orders.versions); an older copy that differs is refused
         fields = channel_changes(order, draft)
         if not fields:
             return Outcome(ref, OutcomeKind.UNCHANGED, order.id)

@@ -12,9 +12,10 @@ from datetime import datetime
 
 import attrs
 
-from ecerp.domain.orders import ALLOCATABLE, OrderStatus, UnmappedSku
-from ecerp.domain.stock import StockLine, StockPosition
-from ecerp.domain.waiting import WarehouseShortage, shortages
+from ecerp.domain.allocation.waiting import WarehouseShortage, shortages
+from ecerp.domain.inventory.moves import StockLine, StockPosition
+from ecerp.domain.orders.drafts import UnmappedSku
+from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.config import Config
 from ecerp.usecases.routing import warehouse_order

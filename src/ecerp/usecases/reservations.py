@@ -13,16 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from ecerp.domain.allocation import AllocationRequest, queue_key
-from ecerp.domain.catalog import Catalog
-from ecerp.domain.errors import (
-    InsufficientStockError,
-)
-from ecerp.domain.orders import (
-    Order,
-    OrderStatus,
-)
-from ecerp.domain.stock import StockBook
+from ecerp.domain.allocation.policy import AllocationRequest, queue_key
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.inventory.book import StockBook
+from ecerp.domain.inventory.errors import InsufficientStockError
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import OrderStatus
 from ecerp.ports.unit_of_work import UnitOfWork
 
 

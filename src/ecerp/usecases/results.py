@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import attrs
 
-from ecerp.domain.errors import DomainError, EcerpError
+from ecerp.domain.shared.errors import DomainError, EcerpError
 
 
 class OutcomeKind(enum.Enum):

@@ -1,20 +1,15 @@
-"""Running the review checks on orders (see :mod:`ecerp.domain.holds`)."""
+"""Running the review checks on orders (see :mod:`ecerp.domain.orders.holds`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 
-from ecerp.domain.errors import (
-    EcerpError,
-)
-from ecerp.domain.holds import ReviewContext, buyer_key
-from ecerp.domain.orders import (
-    REVIEWABLE,
-    HoldReason,
-    Order,
-    PaymentStatus,
-)
+from ecerp.domain.orders.drafts import HoldReason
+from ecerp.domain.orders.holds import ReviewContext, buyer_key
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import REVIEWABLE, PaymentStatus
+from ecerp.domain.shared.errors import EcerpError
 from ecerp.ports.orders import BuyerKey
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.config import Config

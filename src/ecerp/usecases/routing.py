@@ -6,16 +6,16 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from ecerp.domain.catalog import Catalog, Dimensions
-from ecerp.domain.errors import NotFoundError
-from ecerp.domain.holds import po_box
-from ecerp.domain.orders import (
-    HoldReason,
-    Order,
-    OrderStatus,
-)
-from ecerp.domain.routing import OrderFacts
-from ecerp.domain.shipping import Parcel, Quote, RateTable, cheapest
+from ecerp.domain.carriers.parcels import Parcel, Quote
+from ecerp.domain.carriers.rates import RateTable, cheapest
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.catalog.products import Dimensions
+from ecerp.domain.orders.drafts import HoldReason
+from ecerp.domain.orders.holds import po_box
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import OrderStatus
+from ecerp.domain.routing.facts import OrderFacts
+from ecerp.domain.shared.errors import NotFoundError
 from ecerp.ports.carrier_rates import CarrierRatesUnavailableError
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.config import Config

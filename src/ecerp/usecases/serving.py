@@ -37,8 +37,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from ecerp.domain.allocation import AllocationRequest, decide, queue_key
-from ecerp.domain.orders import ALLOCATABLE, Order, OrderStatus
+from ecerp.domain.allocation.policy import AllocationRequest, decide, queue_key
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
 from ecerp.ports.orders import QueuePlace
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.config import Config

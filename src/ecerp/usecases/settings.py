@@ -25,8 +25,7 @@ from typing import Any
 
 import attrs
 
-from ecerp.domain.errors import ValidationError
-from ecerp.domain.holds import Check, ReviewPolicy
+from ecerp.domain.orders.holds import Check, ReviewPolicy
 from ecerp.domain.settings import (
     BUILTIN_CHECKS,
     FIELDS,
@@ -34,6 +33,7 @@ from ecerp.domain.settings import (
     Settings,
     SettingsVersion,
 )
+from ecerp.domain.shared.errors import ValidationError
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.commands import Command
 from ecerp.usecases.config import Config

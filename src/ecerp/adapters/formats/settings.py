@@ -13,7 +13,7 @@ Encoding choices (one place for all of them):
   a duration a whole number of microseconds, sets sorted lists;
 * ``rules`` is :meth:`RuleSet.to_dict <ecerp.domain.routing.RuleSet.to_dict>`,
   each rate table :meth:`RateTable.to_dict
-  <ecerp.domain.shipping.RateTable.to_dict>` (their own documented formats),
+  <ecerp.domain.carriers.rates.RateTable.to_dict>` (their own documented formats),
   under its warehouse key (``"*"``: any warehouse).
 
 Reading validates everything through the domain's constructors: a malformed
@@ -29,8 +29,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from ecerp.domain.errors import EcerpError, ValidationError
-from ecerp.domain.holds import (
+from ecerp.domain.carriers.rates import RateTable
+from ecerp.domain.orders.holds import (
     Blacklisted,
     BuyerNote,
     Check,
@@ -42,10 +42,10 @@ from ecerp.domain.holds import (
     Unpaid,
     ValueOver,
 )
-from ecerp.domain.money import Money
-from ecerp.domain.routing import RuleSet
+from ecerp.domain.routing.rules import RuleSet
 from ecerp.domain.settings import ExternalCheck, Settings
-from ecerp.domain.shipping import RateTable
+from ecerp.domain.shared.errors import EcerpError, ValidationError
+from ecerp.domain.shared.money import Money
 
 FORMAT = 1
 

@@ -8,8 +8,8 @@ from datetime import datetime
 
 import attrs
 
-from ecerp.domain.errors import NotFoundError
-from ecerp.domain.events import Event
+from ecerp.domain.shared.errors import NotFoundError
+from ecerp.domain.shared.events import Event
 from ecerp.ports.dead_letters import DeadLetter, describe
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ecerp.adapters.memory.store import MemoryStore
-from ecerp.domain.errors import ConcurrencyError, ValidationError
 from ecerp.domain.settings import SettingsVersion
+from ecerp.domain.shared.errors import ConcurrencyError, ValidationError
 from ecerp.ports.settings import SettingsRepository
 
 

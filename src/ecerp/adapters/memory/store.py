@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 
-from ecerp.domain.catalog import Catalog
-from ecerp.domain.orders import Order, OrderStatus
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.inventory.state import StockState
+from ecerp.domain.inventory.stocktakes import Stocktake
+from ecerp.domain.inventory.transfers import Transfer
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import OrderStatus
 from ecerp.domain.settings import SettingsVersion
-from ecerp.domain.stock import StockState, Stocktake, Transfer
 from ecerp.ports.idempotency import IdempotencyRecord
 
 

@@ -17,27 +17,25 @@ import attrs
 
 from ecerp.adapters.memory.settings import MemorySettingsRepository
 from ecerp.adapters.memory.store import MemoryStore
-from ecerp.domain.catalog import Catalog
-from ecerp.domain.errors import ConcurrencyError, DuplicateError
-from ecerp.domain.events import Event
-from ecerp.domain.holds import buyer_key
-from ecerp.domain.orders import Order, OrderStatus
-from ecerp.domain.stock import (
-    Discrepancy,
-    Move,
-    StockBook,
-    StockLine,
-    StockState,
-    Stocktake,
-    Transfer,
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.inventory.book import StockBook
+from ecerp.domain.inventory.history import (
     balances_at,
-    rebuild,
     sellable_on_hand,
     stock_lines,
     stock_lines_at,
-    verify,
 )
-from ecerp.domain.values import require_utc
+from ecerp.domain.inventory.invariants import Discrepancy, rebuild, verify
+from ecerp.domain.inventory.moves import Move, StockLine
+from ecerp.domain.inventory.state import StockState
+from ecerp.domain.inventory.stocktakes import Stocktake
+from ecerp.domain.inventory.transfers import Transfer
+from ecerp.domain.orders.holds import buyer_key
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import OrderStatus
+from ecerp.domain.shared.errors import ConcurrencyError, DuplicateError
+from ecerp.domain.shared.events import Event
+from ecerp.domain.shared.values import require_utc
 from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
 from ecerp.ports.idempotency import IdempotencyRecord, IdempotencyRepository

@@ -20,8 +20,9 @@ from typing import Any
 
 import attrs
 
-from ecerp.domain.catalog import Alias, Bundle, Product, Shop, Sku
-from ecerp.domain.stock import Warehouse
+from ecerp.domain.catalog.aliases import Alias, Bundle
+from ecerp.domain.catalog.products import Product, Shop, Sku
+from ecerp.domain.inventory.locations import Warehouse
 
 VERSION_KEY = "catalog_version"
 

@@ -9,8 +9,8 @@ Supported URLs:
   ``postgresql://``, which means psycopg 3 here) — for several processes.
 
 Driver exceptions never escape: :func:`translate_errors` turns them into
-:class:`~ecerp.domain.errors.BackendError` subclasses that name the problem,
-or :class:`~ecerp.domain.errors.ConcurrencyError` when a command lost a race
+:class:`~ecerp.domain.shared.errors.BackendError` subclasses that name the problem,
+or :class:`~ecerp.domain.shared.errors.ConcurrencyError` when a command lost a race
 and may be retried.
 """
 
@@ -43,13 +43,13 @@ from ecerp.adapters.sql.errors import (
     SchemaError as SchemaError,
 )
 from ecerp.adapters.sql.errors import safe_url, translate
-from ecerp.domain.errors import (
+from ecerp.domain.shared.errors import (
     BackendError,
     EcerpError,
     MissingDependencyError,
     UnsupportedUrlError,
 )
-from ecerp.domain.events import Event
+from ecerp.domain.shared.events import Event
 
 SCHEMES = ("sqlite:///", "postgresql+psycopg://", "postgresql://")
 

@@ -6,20 +6,20 @@ connecting (through the engine's ``handle_error`` hook, see
 :func:`install`), the statements :mod:`ecerp.adapters.sql.bulk` sends
 straight to the driver, and pipeline mode.  What a caller gets:
 
-* :class:`~ecerp.domain.errors.ConcurrencyError`: the unit lost a race and
+* :class:`~ecerp.domain.shared.errors.ConcurrencyError`: the unit lost a race and
   may simply be run again (the message bus does): a PostgreSQL deadlock
   (``40P01``), serialization failure (``40001``), lock not available
   (``55P03``), or a unique key another writer took first (``23505``, SQLite's
   ``UNIQUE constraint failed``).
 * :class:`DatabaseLockedError`: SQLite stayed busy (another process held the
   write lock) past the busy timeout.
-* :class:`~ecerp.domain.errors.ValidationError`: the database refused a
+* :class:`~ecerp.domain.shared.errors.ValidationError`: the database refused a
   value (a number out of its column's range, text too long, NUL bytes or
   text that cannot be encoded, a required value missing), naming the column
   when it can be told from the statement.
 * :class:`DatabaseUnreachableError`, :class:`AuthenticationError`: cannot
   connect.
-* :class:`~ecerp.domain.errors.BackendError`: anything else, naming the
+* :class:`~ecerp.domain.shared.errors.BackendError`: anything else, naming the
   driver's error class and its first line.
 
 The password of a URL never appears in a message.
@@ -33,16 +33,11 @@ from typing import Any
 
 # The backend errors live with the others (so ``ecerp`` exports them without
 # the SQL extra installed); they are re-exported here, where they are raised.
-from ecerp.domain.errors import AuthenticationError as AuthenticationError
-from ecerp.domain.errors import (
-    BackendError,
-    ConcurrencyError,
-    EcerpError,
-    ValidationError,
-)
-from ecerp.domain.errors import DatabaseLockedError as DatabaseLockedError
-from ecerp.domain.errors import DatabaseUnreachableError as DatabaseUnreachableError
-from ecerp.domain.errors import SchemaError as SchemaError
+from ecerp.domain.shared.errors import AuthenticationError as AuthenticationError
+from ecerp.domain.shared.errors import BackendError, ConcurrencyError, EcerpError, ValidationError
+from ecerp.domain.shared.errors import DatabaseLockedError as DatabaseLockedError
+from ecerp.domain.shared.errors import DatabaseUnreachableError as DatabaseUnreachableError
+from ecerp.domain.shared.errors import SchemaError as SchemaError
 
 
 def safe_url(url: str) -> str:

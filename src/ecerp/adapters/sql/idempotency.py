@@ -21,7 +21,7 @@ bus).  The result is a JSON document, through the converter of
   value of no known kind is kept as ``{"repr": …}`` and read back as that
   text.
 
->>> from ecerp.domain.errors import InsufficientStockError
+>>> from ecerp.domain.inventory.errors import InsufficientStockError
 >>> from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
 >>> err = InsufficientStockError("MUG", "SH", 5, 2)
 >>> result = BatchResult((Outcome("o-1", OutcomeKind.REJECTED, "o-1", err, str(err)),))
@@ -44,9 +44,11 @@ from sqlalchemy import Connection, insert, select
 
 from ecerp.adapters.sql import schema as t
 from ecerp.adapters.sql.serialization import CONVERTER, order_in, order_out
-from ecerp.domain.errors import BackendError, EcerpError
-from ecerp.domain.orders import Order
-from ecerp.domain.stock import Move, Stocktake, Transfer
+from ecerp.domain.inventory.moves import Move
+from ecerp.domain.inventory.stocktakes import Stocktake
+from ecerp.domain.inventory.transfers import Transfer
+from ecerp.domain.orders.order import Order
+from ecerp.domain.shared.errors import BackendError, EcerpError
 from ecerp.ports.idempotency import IdempotencyRecord, IdempotencyRepository
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
 

@@ -14,8 +14,8 @@ from sqlalchemy import Select, bindparam, delete, insert, select, update
 from ecerp.adapters.sql import schema as t
 from ecerp.adapters.sql.database import Database, translate_errors
 from ecerp.adapters.sql.serialization import dump_event, load_event
-from ecerp.domain.errors import NotFoundError
-from ecerp.domain.events import Event
+from ecerp.domain.shared.errors import NotFoundError
+from ecerp.domain.shared.events import Event
 from ecerp.ports.dead_letters import DeadLetter, describe
 
 

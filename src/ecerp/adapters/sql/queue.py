@@ -20,7 +20,8 @@ from sqlalchemy import Connection
 
 from ecerp.adapters.sql import schema as t
 from ecerp.adapters.sql.database import Database
-from ecerp.domain.orders import Order, OrderStatus
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import OrderStatus
 
 #: A queue place as stored: ``(-priority, ordered_at as text, id)``.
 StoredPlace = tuple[int, str, str]

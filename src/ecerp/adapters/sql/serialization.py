@@ -12,8 +12,8 @@ Encoding choices (all of them):
 * events for the outbox as ``{"type": class name, ...fields}``.
 
 >>> conv = make_converter()
->>> from ecerp.domain.errors import ValidationError
-from ecerp.domain.money import Money
+>>> from ecerp.domain.shared.errors import ValidationError
+from ecerp.domain.shared.money import Money
 >>> conv.dumps(Money.of("19.90", "EUR"))
 '{"amount":"19.90","currency":"EUR"}'
 """
@@ -28,35 +28,41 @@ import attrs
 import cattrs
 import orjson
 
-from ecerp.domain import events as ev
-from ecerp.domain.errors import ValidationError
-from ecerp.domain.money import Money
-from ecerp.domain.orders import (
+from ecerp.domain.inventory import events as inventory_events
+from ecerp.domain.inventory.moves import Move
+from ecerp.domain.inventory.stocktakes import Stocktake
+from ecerp.domain.orders import events as order_events
+from ecerp.domain.orders.drafts import (
     Address,
     Buyer,
     Change,
     HoldReason,
-    Order,
     OrderLine,
-    OrderStatus,
-    PaymentStatus,
     StatusChange,
     UnmappedSku,
 )
-from ecerp.domain.stock import Move, Stocktake
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import OrderStatus, PaymentStatus
+from ecerp.domain.shared.errors import ValidationError
+from ecerp.domain.shared.events import Event
+from ecerp.domain.shared.money import Money
 
 T = TypeVar("T")
 
-EVENT_TYPES: dict[str, type[ev.Event]] = {
+#: Every event class by its type name: the outbox stores events by that name, so a
+#: class may move between modules but never be renamed without an alias here.
+EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
-    for cls in vars(ev).values()
-    if isinstance(cls, type) and issubclass(cls, ev.Event) and cls is not ev.Event
+    for module in (inventory_events, order_events)
+    for cls in vars(module).values()
+    if isinstance(cls, type) and issubclass(cls, Event) and cls is not Event
 }
 
 
 for _cls in EVENT_TYPES.values():
-    # events.py names Move only for type checkers (it would be a cycle)
-    attrs.resolve_types(_cls, globalns={**vars(ev), "Move": Move})
+    attrs.resolve_types(
+        _cls, globalns={**vars(inventory_events), **vars(order_events), "Move": Move}
+    )
 
 
 class DocumentConverter(cattrs.Converter):
@@ -107,7 +113,7 @@ def make_converter() -> DocumentConverter:
         }
 
     def stocktake_in(data: dict[str, Any], _: Any) -> Stocktake:
-        from ecerp.domain.stock import StocktakeStatus
+        from ecerp.domain.inventory.stocktakes import StocktakeStatus
 
         return Stocktake(
             data["id"],
@@ -320,12 +326,12 @@ def _iso(value: str) -> datetime:
 CONVERTER = make_converter()
 
 
-def dump_event(event: ev.Event) -> tuple[str, str]:
+def dump_event(event: Event) -> tuple[str, str]:
     """``(kind, payload)`` for the outbox."""
     return type(event).__name__, CONVERTER.dumps(event)
 
 
-def load_event(kind: str, payload: str) -> ev.Event:
+def load_event(kind: str, payload: str) -> Event:
     """Raises:
     KeyError: an event type this version does not know.
     """

@@ -16,8 +16,8 @@ from sqlalchemy import Connection, insert, select
 
 from ecerp.adapters.formats.settings import dump_settings, load_settings
 from ecerp.adapters.sql import schema as t
-from ecerp.domain.errors import EcerpError, ValidationError
 from ecerp.domain.settings import FIELDS, SettingsVersion
+from ecerp.domain.shared.errors import EcerpError, ValidationError
 from ecerp.ports.settings import SettingsRepository
 
 

@@ -4,7 +4,7 @@ The value types check their input (codes, lengths, ranges) when built, and
 reading a row builds one.  A store an older ecerp wrote may hold values
 that were accepted then and exceed a limit added since (a 150-character
 code; the SQL columns hold 200).  Those are read as stored
-(:func:`~ecerp.domain.values.stored_values`), so the store keeps working.
+(:func:`~ecerp.domain.shared.values.stored_values`), so the store keeps working.
 A value that cannot be read at all (a priority that is no number, a code
 with ``/``, broken JSON) raises :class:`StoredDataError` naming the table,
 the row and the field, never a raw cattrs or JSON error.  Orders are read
@@ -20,8 +20,8 @@ from typing import TypeVar
 import orjson
 from cattrs.errors import AttributeValidationNote
 
-from ecerp.domain.errors import StoredDataError, ValidationError
-from ecerp.domain.values import stored_values
+from ecerp.domain.shared.errors import StoredDataError, ValidationError
+from ecerp.domain.shared.values import stored_values
 
 T = TypeVar("T")
 

@@ -39,35 +39,32 @@ from ecerp.adapters.sql.queue import MAX_SKUS, queue_page
 from ecerp.adapters.sql.serialization import CONVERTER, dump_event, dump_order, load_order
 from ecerp.adapters.sql.settings import SqlSettingsRepository
 from ecerp.adapters.sql.stored import key_of, read_row, unreadable
-from ecerp.domain.catalog import Alias, Bundle, Catalog, Product, Shop, Sku
-from ecerp.domain.errors import BackendError, DuplicateError
-from ecerp.domain.events import Event
-from ecerp.domain.holds import buyer_key
-from ecerp.domain.orders import Order, OrderStatus, order_id
-from ecerp.domain.stock import (
+from ecerp.domain.catalog.aliases import Alias, Bundle
+from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.catalog.products import Product, Shop, Sku
+from ecerp.domain.inventory.book import StockBook
+from ecerp.domain.inventory.history import sellable_on_hand, stock_lines, stock_lines_at
+from ecerp.domain.inventory.invariants import Discrepancy, Projection, compare, project
+from ecerp.domain.inventory.locations import Warehouse, stock_location
+from ecerp.domain.inventory.moves import (
     BalanceKey,
-    Discrepancy,
     LineKey,
     Move,
     MoveReason,
-    Projection,
     Reservation,
-    StockBook,
-    StockChanges,
     StockLine,
-    StockState,
-    Stocktake,
-    Transfer,
-    Warehouse,
     WarehouseKey,
-    compare,
-    project,
-    sellable_on_hand,
-    stock_lines,
-    stock_lines_at,
-    stock_location,
 )
-from ecerp.domain.values import require_utc
+from ecerp.domain.inventory.state import StockChanges, StockState
+from ecerp.domain.inventory.stocktakes import Stocktake
+from ecerp.domain.inventory.transfers import Transfer
+from ecerp.domain.orders.drafts import order_id
+from ecerp.domain.orders.holds import buyer_key
+from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.status import OrderStatus
+from ecerp.domain.shared.errors import BackendError, DuplicateError
+from ecerp.domain.shared.events import Event
+from ecerp.domain.shared.values import require_utc
 from ecerp.ports.catalog import CatalogRepository
 from ecerp.ports.documents import DocumentRepository
 from ecerp.ports.orders import BuyerKey, OrderKey, OrderRepository, QueuePlace

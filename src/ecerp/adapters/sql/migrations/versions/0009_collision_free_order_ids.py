@@ -4,7 +4,7 @@ Ids were ``channel/shop/external_id`` joined as they were, so distinct keys
 could meet (channel ``a/b`` shop ``c`` against channel ``a`` shop ``b/c``),
 and split parts (``<id>#2``) and merged parcels (``channel/shop/M-5+6``)
 had the shape of a channel order's id.  From this revision (see
-``ecerp.domain.order_ids``) key parts are escaped (``%`` ``/`` ``#`` as
+``ecerp.domain.orders.ids``) key parts are escaped (``%`` ``/`` ``#`` as
 ``%25`` ``%2F`` ``%23``), a split part is ``<its order's id>#<n>`` and a
 merged parcel ``channel/shop/#<label>``.
 
@@ -77,7 +77,7 @@ class _Row:
 
 
 def _new_ids(rows: dict[str, _Row]) -> dict[str, str]:
-    """Every order's id in the new scheme (as ``ecerp.domain.order_ids``
+    """Every order's id in the new scheme (as ``ecerp.domain.orders.ids``
     spells it at this revision)."""
     new: dict[str, str] = {}
 

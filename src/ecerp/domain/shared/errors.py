@@ -175,9 +175,6 @@ class StoredDataError(BackendError):
         )
 
 
-# --- money -------------------------------------------------------------------
-
-
 class CurrencyMismatchError(DomainError):
     left: str
     right: str
@@ -207,9 +204,6 @@ class UnknownCurrencyError(ValidationError):
         super().__init__("currency", currency, "not an ISO 4217 currency code ecerp knows")
 
 
-# --- quantities --------------------------------------------------------------
-
-
 class InvalidQuantityError(ValidationError):
     """A quantity that is not an int, not positive (not non-zero for a
     change) or beyond 1,000,000,000 either way."""
@@ -219,113 +213,6 @@ class InvalidQuantityError(ValidationError):
         super().__init__(field, quantity, f"quantity must be a {kind} int up to 1,000,000,000")
 
 
-# --- catalog -----------------------------------------------------------------
-
-
-class UnknownSkuError(NotFoundError, DomainError):
-    """A SKU, bundle or listing SKU that the catalog cannot resolve."""
-
-    code: str
-    channel: str | None
-    shop: str | None
-
-    def __init__(self, code: str, channel: str | None = None, shop: str | None = None) -> None:
-        where = f" in {channel}/{shop}" if channel or shop else ""
-        EcerpError.__init__(
-            self,
-            f"unknown SKU {code!r}{where}",
-            kind="sku",
-            key=code,
-            code=code,
-            channel=channel,
-            shop=shop,
-        )
-
-
-class CycleError(DomainError):
-    """Adding this mapping would make a cycle (``path`` shows it)."""
-
-    path: tuple[str, ...]
-
-    def __init__(self, kind: str, path: tuple[str, ...]) -> None:
-        super().__init__(f"{kind} cycle: {' -> '.join(path)}", kind=kind, path=path)
-
-
-class AliasCycleError(CycleError):
-    def __init__(self, path: tuple[str, ...]) -> None:
-        super().__init__("alias", path)
-
-
-class BundleCycleError(CycleError):
-    def __init__(self, path: tuple[str, ...]) -> None:
-        super().__init__("bundle", path)
-
-
-# --- stock -------------------------------------------------------------------
-
-
-class InsufficientStockError(DomainError):
-    """Not enough available stock to reserve, ship or move."""
-
-    sku: str
-    warehouse: str
-    requested: int
-    available: int
-
-    def __init__(self, sku: str, warehouse: str, requested: int, available: int) -> None:
-        super().__init__(
-            f"{sku} in {warehouse}: requested {requested}, available {available}",
-            sku=sku,
-            warehouse=warehouse,
-            requested=requested,
-            available=available,
-        )
-
-
-class HistoricalShortageError(InsufficientStockError):
-    """A back-dated move out of ``warehouse`` (a location) would leave its
-    balance below zero at ``short_at``, a moment between the move's date and
-    now: ``available`` is the lowest balance from the move's date on."""
-
-    short_at: object
-
-    def __init__(
-        self, sku: str, warehouse: str, requested: int, available: int, short_at: object
-    ) -> None:
-        super().__init__(sku, warehouse, requested, available)
-        self.message = f"{self.message} (the balance would be negative at {short_at})"
-        self.args = (self.message,)
-        self.fields["short_at"] = short_at
-        self.short_at = short_at
-
-
-class OverShipmentError(DomainError):
-    """Asked to ship (or release) more than is reserved for the order."""
-
-    order: str
-    sku: str
-    requested: int
-    reserved: int
-
-    def __init__(self, order: str, sku: str, requested: int, reserved: int) -> None:
-        super().__init__(
-            f"order {order}: cannot consume {requested} of {sku}, only {reserved} reserved",
-            order=order,
-            sku=sku,
-            requested=requested,
-            reserved=reserved,
-        )
-
-
-class ClosedPeriodError(DomainError):
-    def __init__(self, at: object, closed_until: object) -> None:
-        super().__init__(
-            f"move dated {at} falls in a closed period (closed until {closed_until})",
-            at=at,
-            closed_until=closed_until,
-        )
-
-
 class InvariantError(EcerpError):
     """``check_invariants()`` found the books inconsistent (a bug, not bad input)."""
 
@@ -333,9 +220,6 @@ class InvariantError(EcerpError):
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems[:10]), problems=problems)
-
-
-# --- state machines ----------------------------------------------------------
 
 
 class InvalidTransitionError(DomainError):

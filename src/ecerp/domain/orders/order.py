@@ -5,8 +5,8 @@ hand).  Its identity is ``(channel, shop, external_id)``: importing the same
 channel order again never makes a second order; a later version (newer
 ``updated_at``) updates the one order, the same version only if the channel
 changed its content, and an older one that differs is refused (see
-:mod:`ecerp.domain.order_versions`).  Ids are collision-free by construction
-(see :mod:`ecerp.domain.order_ids`).
+:mod:`ecerp.domain.orders.versions`).  Ids are collision-free by construction
+(see :mod:`ecerp.domain.orders.ids`).
 
 Lines carry *listing* SKUs.  Resolved through the catalog's aliases and
 bundles they become **requirements**: warehouse SKU quantities per line,
@@ -37,25 +37,30 @@ exactly what was reserved.
 
 from __future__ import annotations
 
-import enum
-import hashlib
-import re
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from ecerp.domain.errors import (
-    CurrencyMismatchError,
-    DomainError,
-    InvalidTransitionError,
-    ValidationError,
+from ecerp.domain.orders.drafts import (
+    Address,
+    Buyer,
+    Change,
+    ChannelOrder,
+    HoldReason,
+    OrderLine,
+    StatusChange,
+    UnmappedSku,
+    _check_requirements,
+    _describe_lines,
+    _line_values,
+    _reasons,
+    order_id,
 )
-from ecerp.domain.events import (
-    Event,
+from ecerp.domain.orders.events import (
     OrderAllocated,
     OrderCancelled,
     OrderImported,
@@ -64,309 +69,26 @@ from ecerp.domain.events import (
     OrderUpdated,
     OrderWaiting,
 )
-from ecerp.domain.money import Money, allocate, money_validator, optional_money_validator
-from ecerp.domain.order_ids import (
-    channel_order_id,
-    is_channel_order_id,
-    merged_order_id,
-    split_part_id,
+from ecerp.domain.orders.ids import is_channel_order_id
+from ecerp.domain.orders.status import (
+    EDITABLE,
+    HOLDING,
+    TRANSITIONS,
+    OrderLockedError,
+    OrderStatus,
+    PaymentStatus,
+    Requirements,
+    S,
 )
-from ecerp.domain.order_versions import VersionConflictError, channel_changes, content_digest
-from ecerp.domain.values import (
-    MAX_CODE_LEN,
-    MAX_LINES,
-    MAX_QTY,
-    channel_validator,
-    code_validator,
-    flag_validator,
-    instance_validator,
-    note_validator,
-    positive_qty_validator,
-    priority_validator,
-    require_texts,
-    require_utc,
-    str_frozenset,
-    text_validator,
-    to_utc,
-    utc_validator,
+from ecerp.domain.orders.versions import VersionConflictError, channel_changes, content_digest
+from ecerp.domain.shared.errors import (
+    CurrencyMismatchError,
+    InvalidTransitionError,
+    ValidationError,
 )
-
-LineKey = tuple[int, str]
-Requirements = dict[LineKey, int]
-
-
-class OrderStatus(enum.Enum):
-    NEW = "new"
-    """Only as the ``from_`` of an order's first history entry."""
-    UNPAID = "unpaid"
-    ON_HOLD = "on_hold"
-    READY = "ready"
-    WAITING = "waiting"
-    """Paid and reviewed, but no warehouse can ship it all yet (缺货)."""
-    ALLOCATED = "allocated"
-    PICKING = "picking"
-    PACKED = "packed"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    RETURNED = "returned"
-    MERGED = "merged"
-    """Folded into another order (see ``merged_into``); unmerging restores it."""
-    UNMAPPED = "unmapped"
-    """Kept although a listing SKU resolves to nothing yet (see
-    ``Order.unmapped``); it flows on once the catalog maps every line."""
-
-    # Members are singletons compared by identity, so the identity hash is
-    # consistent with equality, and (in C) much cheaper than Enum's hash of
-    # the member name: statuses key the hot dicts and sets.
-    __hash__ = object.__hash__
-
-
-S = OrderStatus
-
-#: Allowed status changes, as data.
-TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
-    S.NEW: frozenset({S.UNPAID, S.ON_HOLD, S.READY, S.CANCELLED, S.UNMAPPED}),
-    S.UNMAPPED: frozenset({S.UNPAID, S.READY, S.CANCELLED}),
-    S.UNPAID: frozenset({S.READY, S.ON_HOLD, S.CANCELLED}),
-    S.ON_HOLD: frozenset({S.UNPAID, S.READY, S.ALLOCATED, S.CANCELLED}),
-    S.READY: frozenset({S.ALLOCATED, S.WAITING, S.ON_HOLD, S.CANCELLED, S.MERGED}),
-    S.WAITING: frozenset({S.ALLOCATED, S.READY, S.ON_HOLD, S.CANCELLED, S.MERGED}),
-    S.ALLOCATED: frozenset(
-        {S.PICKING, S.SHIPPED, S.WAITING, S.READY, S.ON_HOLD, S.CANCELLED, S.MERGED}
-    ),
-    S.PICKING: frozenset({S.PACKED, S.SHIPPED, S.ALLOCATED, S.WAITING, S.CANCELLED}),
-    S.PACKED: frozenset({S.SHIPPED, S.ALLOCATED, S.WAITING, S.CANCELLED}),
-    S.SHIPPED: frozenset({S.DELIVERED, S.COMPLETED, S.RETURNED}),
-    S.DELIVERED: frozenset({S.COMPLETED, S.RETURNED}),
-    S.COMPLETED: frozenset({S.RETURNED}),
-    S.CANCELLED: frozenset(),
-    S.RETURNED: frozenset(),
-    S.MERGED: frozenset({S.READY, S.WAITING, S.ALLOCATED, S.CANCELLED}),
-}
-
-#: Statuses in which an order holds its reservations (an order ``on_hold``
-#: does too while it keeps a warehouse: see :meth:`Order.holds_stock`).
-HOLDING: frozenset[OrderStatus] = frozenset({S.ALLOCATED, S.PICKING, S.PACKED})
-#: Statuses in which lines, address and service may still be edited.
-EDITABLE: frozenset[OrderStatus] = frozenset({S.UNPAID, S.ON_HOLD, S.READY, S.WAITING, S.ALLOCATED})
-#: Statuses in which review checks may hold an order.
-REVIEWABLE: frozenset[OrderStatus] = frozenset(
-    {S.UNPAID, S.ON_HOLD, S.READY, S.WAITING, S.ALLOCATED}
-)
-#: Statuses in which orders may be merged or split.
-CONSOLIDATABLE: frozenset[OrderStatus] = frozenset({S.READY, S.WAITING, S.ALLOCATED})
-#: Statuses allocation works on.
-ALLOCATABLE: frozenset[OrderStatus] = frozenset({S.READY, S.WAITING})
-
-
-class PaymentStatus(enum.Enum):
-    UNPAID = "unpaid"
-    PAID = "paid"
-
-
-class OrderLockedError(DomainError):
-    """The order is past the point where this change is allowed (e.g. picked)."""
-
-    def __init__(self, order: str, status: OrderStatus, change: str) -> None:
-        super().__init__(
-            f"order {order} is {status.value}: cannot {change}",
-            order=order,
-            status=status,
-            change=change,
-        )
-
-
-@attrs.frozen
-class HoldReason:
-    """Why an order waits for a person: a stable ``code`` and a human detail."""
-
-    code: str
-    detail: str
-
-    def __str__(self) -> str:
-        return self.detail if self.code == "manual" else f"{self.code}: {self.detail}"
-
-
-@attrs.frozen
-class Address:
-    """Where an order goes: each field text of at most 200 characters."""
-
-    name: str = ""
-    line1: str = ""
-    line2: str = ""
-    city: str = ""
-    region: str = ""
-    postcode: str = ""
-    country: str = ""
-    phone: str = ""
-
-    def __attrs_post_init__(self) -> None:
-        require_texts(
-            _ADDRESS_FIELDS,
-            (
-                self.name,
-                self.line1,
-                self.line2,
-                self.city,
-                self.region,
-                self.postcode,
-                self.country,
-                self.phone,
-            ),
-        )
-
-
-_ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postcode", "country", "phone")
-
-
-@attrs.frozen
-class Buyer:
-    """Who bought: each field text of at most 200 characters."""
-
-    id: str = ""
-    name: str = ""
-    email: str = ""
-
-    def __attrs_post_init__(self) -> None:
-        require_texts(("id", "name", "email"), (self.id, self.name, self.email))
-
-
-@attrs.frozen
-class ChannelLine:
-    """A line as the channel sent it: listing SKU, quantity, unit price, discount."""
-
-    listing_sku: str = attrs.field(validator=code_validator)
-    qty: int = attrs.field(validator=positive_qty_validator)
-    unit_price: Money = attrs.field(validator=money_validator)
-    discount: Money | None = attrs.field(default=None, validator=optional_money_validator)
-    title: str = attrs.field(default="", validator=text_validator)
-
-
-@attrs.frozen
-class OrderLine:
-    line_no: int
-    listing_sku: str
-    qty: int
-    unit_price: Money
-    discount: Money
-    title: str = ""
-
-    def total(self) -> Money:
-        return self.unit_price * self.qty - self.discount
-
-
-def _lines(value: Iterable[ChannelLine]) -> tuple[ChannelLine, ...]:
-    if type(value) is tuple:
-        return value
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise ValidationError("lines", value, "must be a collection of ChannelLine")
-    return tuple(value)
-
-
-@attrs.frozen
-class ChannelOrder:
-    """An order as a channel (or a file, or a person) gives it to ecerp.
-
-    ``updated_at`` is the channel's version of the order; defaults to
-    ``ordered_at``.  Invalid values raise when the draft is built.
-    """
-
-    channel: str = attrs.field(validator=channel_validator)
-    shop: str = attrs.field(validator=code_validator)
-    external_id: str = attrs.field(validator=code_validator)
-    ordered_at: datetime = attrs.field(converter=to_utc, validator=utc_validator)
-    currency: str = attrs.field()
-    lines: tuple[ChannelLine, ...] = attrs.field(converter=_lines)
-    updated_at: datetime | None = None
-    buyer: Buyer = attrs.field(default=Buyer(), validator=instance_validator(Buyer))
-    address: Address = attrs.field(default=Address(), validator=instance_validator(Address))
-    paid: bool = attrs.field(default=False, validator=flag_validator)
-    paid_amount: Money | None = attrs.field(default=None, validator=optional_money_validator)
-    cancelled: bool = attrs.field(default=False, validator=flag_validator)
-    buyer_note: str = attrs.field(default="", validator=note_validator)
-    shipping_level: str = attrs.field(default="", validator=text_validator)
-    priority: int = attrs.field(default=0, validator=priority_validator)
-    tags: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
-    payment_reference: str = attrs.field(default="", validator=text_validator)
-    """The payment provider's transaction id (e.g. PayPal), for review checks."""
-
-    def __attrs_post_init__(self) -> None:
-        if self.updated_at is None:
-            object.__setattr__(self, "updated_at", self.ordered_at)
-        else:
-            object.__setattr__(self, "updated_at", require_utc("updated_at", self.updated_at))
-        Money.zero(self.currency)  # validates the code
-        if not self.lines:
-            raise ValidationError("lines", (), f"order {self.external_id} has no lines")
-        if len(self.lines) > MAX_LINES:
-            raise ValidationError("lines", len(self.lines), f"at most {MAX_LINES} lines an order")
-        for i, line in enumerate(self.lines, 1):
-            if type(line) is not ChannelLine:
-                raise ValidationError(f"lines[{i}]", line, "must be a ChannelLine")
-            for name, amount in (("unit_price", line.unit_price), ("discount", line.discount)):
-                if amount is not None and amount.currency != self.currency:
-                    raise CurrencyMismatchError(self.currency, amount.currency)
-                if amount is not None and amount.amount < 0:
-                    raise ValidationError(f"lines[{i}].{name}", amount, "must not be negative")
-        if self.paid_amount is not None and self.paid_amount.currency != self.currency:
-            raise CurrencyMismatchError(self.currency, self.paid_amount.currency)
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.channel, self.shop, self.external_id)
-
-    @property
-    def version(self) -> datetime:
-        assert self.updated_at is not None  # set in __attrs_post_init__
-        return self.updated_at
-
-    def order_lines(self) -> list[OrderLine]:
-        zero = Money.zero(self.currency)
-        return [
-            OrderLine(i, cl.listing_sku, cl.qty, cl.unit_price, cl.discount or zero, cl.title)
-            for i, cl in enumerate(self.lines, 1)
-        ]
-
-
-@attrs.frozen
-class UnmappedSku:
-    """A listing SKU of ``channel`` and ``shop`` that the catalog could not
-    resolve when an order needed it."""
-
-    channel: str
-    shop: str
-    listing_sku: str
-
-    def __str__(self) -> str:
-        return f"{self.channel}/{self.shop}/{self.listing_sku}"
-
-
-def order_id(channel: str, shop: str, external_id: str) -> str:
-    """The internal id of a channel order: readable, deterministic, and
-    distinct for distinct keys (see :mod:`ecerp.domain.order_ids`)."""
-    return channel_order_id(channel, shop, external_id)
-
-
-@attrs.frozen
-class StatusChange:
-    at: datetime
-    actor: str
-    from_: OrderStatus
-    to: OrderStatus
-    note: str = ""
-
-
-@attrs.frozen
-class Change:
-    """One audited edit: ``field`` went from ``before`` to ``after``."""
-
-    at: datetime
-    actor: str
-    field: str
-    before: str
-    after: str
+from ecerp.domain.shared.events import Event
+from ecerp.domain.shared.money import Money
+from ecerp.domain.shared.values import require_utc
 
 
 @attrs.define(eq=False)
@@ -421,7 +143,7 @@ class Order:
     """The warehouse a routing rule assigned (allocation uses only it)."""
     channel_digest: str | None = None
     """A digest of the content last taken from the channel (see
-    :mod:`ecerp.domain.order_versions`); ``None`` for orders ecerp made, and
+    :mod:`ecerp.domain.orders.versions`); ``None`` for orders ecerp made, and
     for orders stored by an ecerp that kept none."""
     reserve_held: bool = False
     """Whether the order keeps its warehouse and reservations while on hold:
@@ -838,7 +560,7 @@ class Order:
         A newer version is applied.  The same version is applied when the
         channel changed its content (a channel that sends no modification
         time), and only in the fields it changed (see
-        :mod:`ecerp.domain.order_versions`).  An older version with the
+        :mod:`ecerp.domain.orders.versions`).  An older version with the
         same content changes nothing; one that differs is refused.
 
         Checks everything before changing anything.
@@ -1064,410 +786,5 @@ def _cloner(cls: type[Order]) -> Callable[[Order], Order]:
 
 _clone_order = _cloner(Order)
 
-
-class ConsolidationError(DomainError):
-    """Orders that cannot be merged or split as asked (``orders`` names them)."""
-
-    orders: tuple[str, ...]
-
-    def __init__(self, orders: Iterable[str], reason: str) -> None:
-        ids = tuple(orders)
-        super().__init__(f"{', '.join(ids)}: {reason}", orders=ids, reason=reason)
-
-
-def normalise_address(address: Address) -> tuple[str, ...]:
-    """An address compared the way a packer would: case, spaces and
-    punctuation do not matter."""
-    return tuple(
-        " ".join(re.sub(r"[^\w]+", " ", part).lower().split()) for part in attrs.astuple(address)
-    )
-
-
-def merge_key(order: Order) -> tuple[object, ...]:
-    """Orders merge when they share channel, shop, buyer, normalised address and currency."""
-    buyer = (order.buyer.id or order.buyer.email or order.buyer.name).strip().lower()
-    return (order.channel, order.shop, buyer, normalise_address(order.address), order.currency)
-
-
-def merged_external_id(
-    orders: Iterable[Order], folded: Iterable[Order] = (), attempt: int = 1
-) -> str:
-    """The external id of the parcel that merging ``orders`` makes:
-    ``M-<id1>+<id2>...`` over the *original* orders (merged parcels among
-    ``orders`` contribute the orders in ``folded`` they were made of), oldest
-    first.  ``attempt`` 2, 3... give ``M2-...``, ``M3-...`` for when the same
-    originals were merged (and unmerged) before."""
-    originals = _originals(list(orders), list(folded))
-    prefix = "M-" if attempt == 1 else f"M{attempt}-"
-    label = prefix + "+".join(o.external_id for o in originals)
-    if len(label) <= MAX_CODE_LEN:
-        return label
-    # too long to be an external id: the first original, how many, and a
-    # digest of all their ids (the same originals always give the same label)
-    digest = hashlib.sha256(
-        "\n".join(o.id for o in originals).encode("utf-8", "surrogatepass")
-    ).hexdigest()[:16]
-    head = f"{prefix}{len(originals)}-{digest}-"
-    return head + originals[0].external_id[: MAX_CODE_LEN - len(head)]
-
-
-def _originals(orders: list[Order], folded: list[Order]) -> list[Order]:
-    by_id = {o.id: o for o in folded}
-    result: list[Order] = []
-    for o in orders:
-        if o.merged_from:
-            result.extend(by_id[i] for i in o.merged_from if i in by_id)
-        else:
-            result.append(o)
-    return sorted(result, key=lambda o: (o.ordered_at, o.id))
-
-
-def merge_orders(
-    orders: list[Order],
-    *,
-    at: datetime,
-    actor: str,
-    folded: Iterable[Order] = (),
-    external_id: str | None = None,
-) -> Order:
-    """Fold ``orders`` into one new order and mark each original ``merged``.
-
-    The merged order has every line (renumbered, with ``line_origins``
-    pointing back), the union of tags, the highest priority and the earliest
-    order time.  Its status is ``ready`` (the caller allocates it, or moves
-    the originals' reservations onto it).
-
-    **Re-merging.**  An order among ``orders`` that is itself a merged parcel
-    (it has ``merged_from``) is flattened: ``folded`` must hold exactly the
-    orders it was made of.  The new parcel's ``merged_from`` lists the
-    original orders, its ``line_origins`` point at them (never at the
-    intermediate parcel), and each original's ``merged_into`` moves to the
-    new parcel, keeping the status it had before its first merge, so that
-    unmerging the new parcel restores every original.  The intermediate
-    parcel is **retired**: cancelled with the note ``merged again into
-    <id>`` and ``merged_into`` set; it never ships and holds no stock.
-
-    ``external_id`` overrides the default :func:`merged_external_id`.
-
-    Raises:
-        ConsolidationError: fewer than two orders, different buyers or
-            addresses or shops, an order already picked, held or folded,
-            or ``folded`` not exactly the originals of the merged parcels.
-    """
-    at = require_utc("at", at)
-    ids = [o.id for o in orders]
-    folded = list(folded)
-    if len(orders) < 2 or len(set(ids)) != len(ids):
-        raise ConsolidationError(ids, "need at least two different orders")
-    keys = {merge_key(o) for o in orders}
-    if len(keys) != 1:
-        raise ConsolidationError(ids, "orders differ in shop, buyer, address or currency")
-    for o in orders:
-        if o.status not in CONSOLIDATABLE:
-            raise ConsolidationError([o.id], f"cannot merge an order that is {o.status.value}")
-    parcels = {o.id: o for o in orders if o.merged_from}
-    expected = sorted(i for p in parcels.values() for i in p.merged_from)
-    if sorted(o.id for o in folded) != expected:
-        raise ConsolidationError(
-            sorted(parcels) or ids,
-            "give exactly the orders the merged parcels were made of as folded",
-        )
-    for o in folded:
-        parcel_id = o.merged_into
-        if o.status is not S.MERGED or parcel_id not in parcels or o.parked is None:
-            raise ConsolidationError([o.id], f"is not folded into {', '.join(sorted(parcels))}")
-    originals = _originals(orders, folded)
-    ordered = sorted(orders, key=lambda o: (o.ordered_at, o.id))
-    rank = {o.id: n for n, o in enumerate(originals)}
-    # every line with where it came from: (original id, its line number)
-    found: list[tuple[tuple[int, int, int], Order, OrderLine, tuple[str, int] | None]] = []
-    for position, o in enumerate(ordered):
-        for line in o.lines:
-            origin = o.line_origins.get(line.line_no) if o.merged_from else (o.id, line.line_no)
-            sort_key = (
-                (rank[origin[0]], origin[1], 0)
-                if origin is not None and origin[0] in rank
-                else (len(rank) + position, line.line_no, 1)
-            )
-            found.append((sort_key, o, line, origin))
-    found.sort(key=lambda item: item[0])
-    lines: list[OrderLine] = []
-    requirements: Requirements = {}
-    origins: dict[int, tuple[str, int]] = {}
-    for _, o, line, origin in found:
-        n = len(lines) + 1
-        lines.append(attrs.evolve(line, line_no=n))
-        if origin is not None:
-            origins[n] = origin
-        for (line_no, sku), qty in o.requirements.items():
-            if line_no == line.line_no:
-                requirements[(n, sku)] = qty
-    paid = all(o.payment is PaymentStatus.PAID for o in ordered)
-    first = ordered[0]
-    external = external_id if external_id is not None else merged_external_id(orders, folded)
-    merged = Order(
-        id=merged_order_id(first.channel, first.shop, external),
-        channel=first.channel,
-        shop=first.shop,
-        external_id=external,
-        ordered_at=first.ordered_at,
-        updated_at=max(o.updated_at for o in ordered),
-        currency=first.currency,
-        lines=lines,
-        requirements=requirements,
-        buyer=first.buyer,
-        address=first.address,
-        payment=PaymentStatus.PAID if paid else PaymentStatus.UNPAID,
-        paid_amount=None,
-        status=S.NEW,
-        buyer_note="\n".join(o.buyer_note for o in ordered if o.buyer_note),
-        shipping_level=first.shipping_level,
-        shipping_service=first.shipping_service,
-        priority=max(o.priority for o in ordered),
-        tags=set().union(*(o.tags for o in ordered)),
-        merged_from=tuple(o.id for o in originals),
-        line_origins=origins,
-    )
-    merged._to(S.READY if paid else S.UNPAID, at, actor, "merged " + ", ".join(merged.merged_from))
-    for o in ordered:
-        if o.merged_from:
-            o.cancel(at=at, actor=actor, reason=f"merged again into {merged.id}")
-            o.merged_into = merged.id
-            continue
-        o.parked = (o.status, o.warehouse)
-        o._to(S.MERGED, at, actor, merged.id)
-        o.merged_into = merged.id
-        o.warehouse = None
-    for o in folded:
-        o._audit(at, actor, "merged_into", o.merged_into, merged.id)
-        o.merged_into = merged.id
-    return merged
-
-
-def unmerge_orders(merged: Order, originals: list[Order], *, at: datetime, actor: str) -> None:
-    """Undo :func:`merge_orders`: the originals go back to the status and
-    warehouse they had; the merged order is cancelled.  The caller restores
-    reservations (the originals' held stock is available again once the
-    merged order releases it).
-
-    Raises:
-        ConsolidationError: ``originals`` are not exactly what ``merged``
-            was made of, or the merged order was picked already.
-    """
-    at = require_utc("at", at)
-    if sorted(o.id for o in originals) != sorted(merged.merged_from):
-        raise ConsolidationError([merged.id], "give exactly the orders it was merged from")
-    if not merged.can_go(S.CANCELLED) or merged.status not in CONSOLIDATABLE | {
-        S.UNPAID,
-        S.ON_HOLD,
-    }:
-        raise ConsolidationError(
-            [merged.id], f"cannot unmerge an order that is {merged.status.value}"
-        )
-    for o in originals:
-        if o.status is not S.MERGED or o.merged_into != merged.id or o.parked is None:
-            raise ConsolidationError([o.id], f"is not merged into {merged.id}")
-    if _split_count(merged):
-        raise ConsolidationError(
-            [merged.id], "parts were split off it: the originals cannot be restored whole"
-        )
-    merged.cancel(at=at, actor=actor, reason="unmerged")
-    for o in originals:
-        assert o.parked is not None
-        status, warehouse = o.parked
-        o._to(status, at, actor, "unmerged from " + merged.id)
-        o.warehouse = warehouse
-        o.merged_into = None
-        o.parked = None
-
-
-def split_order(
-    order: Order,
-    parts: list[Mapping[int, int]],
-    *,
-    at: datetime,
-    actor: str,
-    in_use: Callable[[str], bool] = lambda _: False,
-) -> list[Order]:
-    """Take ``parts`` (each ``{line_no: qty}``) out of ``order`` into new
-    orders linked back by ``split_from``; the rest stays on ``order``.
-
-    Quantities and money are conserved: each new line keeps the unit price,
-    and a line's discount is shared out in proportion to quantity, to the
-    cent.  A bundle line splits by whole bundles.  New parts take the
-    order's status (``allocated`` ones its warehouse; the caller moves the
-    reservations).
-
-    Parts are numbered from 2 on, never twice for one order: a part's id is
-    ``<order id>#<n>`` (:func:`~ecerp.domain.order_ids.split_part_id`), its
-    external id ``<external id>#<n>``; ``in_use`` says whether an id is in
-    use already (orders split by an earlier ecerp did not count their
-    parts), and such numbers are skipped.
-
-    Raises:
-        ConsolidationError: unknown lines, quantities that do not fit, a part
-            that is empty or takes everything, or an order past allocation.
-    """
-    at = require_utc("at", at)
-    if order.status not in CONSOLIDATABLE:
-        raise ConsolidationError([order.id], f"cannot split an order that is {order.status.value}")
-    by_no = {line.line_no: line for line in order.lines}
-    taken: dict[int, int] = {}
-    for part in parts:
-        if not part or any(q <= 0 for q in part.values()):
-            raise ConsolidationError([order.id], "each part needs positive quantities")
-        for line_no, qty in part.items():
-            if line_no not in by_no:
-                raise ConsolidationError([order.id], f"has no line {line_no}")
-            if type(qty) is not int:
-                raise ConsolidationError([order.id], f"line {line_no}: quantity must be an int")
-            taken[line_no] = taken.get(line_no, 0) + qty
-    for line_no, qty in taken.items():
-        if qty > by_no[line_no].qty:
-            raise ConsolidationError(
-                [order.id], f"line {line_no}: only {by_no[line_no].qty} to split"
-            )
-    if all(taken.get(n, 0) == line.qty for n, line in by_no.items()):
-        raise ConsolidationError([order.id], "the parts would take everything; nothing would stay")
-    # share each line's discount over the quantities that end up where
-    shares: dict[int, list[Money]] = {}
-    for line_no, line in by_no.items():
-        weights = [part.get(line_no, 0) for part in parts] + [line.qty - taken.get(line_no, 0)]
-        shares[line_no] = allocate(line.discount, weights)
-    per_unit = {
-        line_no: {
-            sku: qty // by_no[line_no].qty
-            for (n, sku), qty in order.requirements.items()
-            if n == line_no
-        }
-        for line_no in by_no
-    }
-    children: list[Order] = []
-    number = 1 + max(order.parts_made, _split_count(order))
-    for index, part in enumerate(parts):
-        lines: list[OrderLine] = []
-        requirements: Requirements = {}
-        origins: dict[int, tuple[str, int]] = {}
-        for line_no in sorted(part):
-            src, qty = by_no[line_no], part[line_no]
-            n = len(lines) + 1
-            if line_no in order.line_origins:
-                origins[n] = order.line_origins[line_no]
-            lines.append(
-                OrderLine(
-                    n, src.listing_sku, qty, src.unit_price, shares[line_no][index], src.title
-                )
-            )
-            for sku, each in per_unit[line_no].items():
-                requirements[(n, sku)] = each * qty
-        number += 1
-        while in_use(split_part_id(order.id, number)):
-            number += 1
-        child = attrs.evolve(
-            order.clone(),
-            id=split_part_id(order.id, number),
-            external_id=f"{order.external_id}#{number}",
-            parts_made=0,
-            lines=lines,
-            requirements=requirements,
-            paid_amount=None,
-            split_from=order.id,
-            # a part of a merged parcel: its lines still point at their
-            # marketplace orders, but it is not itself a merge of them
-            merged_from=(),
-            line_origins=origins,
-            history=[],
-            changes=[],
-            status=S.NEW,
-            warehouse=None,
-        )
-        child._to(S.READY, at, actor, f"split from {order.id}")
-        if order.status is S.WAITING:
-            child._to(S.WAITING, at, actor, "waits like the order it came from")
-        children.append(child)
-    rest: list[OrderLine] = []
-    rest_req: Requirements = {}
-    for line_no in sorted(by_no):
-        src = by_no[line_no]
-        qty = src.qty - taken.get(line_no, 0)
-        if qty:
-            rest.append(attrs.evolve(src, qty=qty, discount=shares[line_no][-1]))
-            for sku, each in per_unit[line_no].items():
-                rest_req[(line_no, sku)] = each * qty
-    order._audit(at, actor, "split", _describe_lines(order.lines), _describe_lines(rest))
-    order.parts_made = number - 1
-    order.lines = rest
-    order.requirements = rest_req
-    kept = {ln.line_no for ln in rest}
-    order.line_origins = {n: o for n, o in order.line_origins.items() if n in kept}
-    order.seller_note = (
-        order.seller_note + f" split into {', '.join(c.id for c in children)}"
-    ).strip()
-    order._events.append(OrderUpdated(order.id, ("lines",)))
-    return children
-
-
-def _split_count(order: Order) -> int:
-    return sum(1 for c in order.changes if c.field == "split")
-
-
-def _reasons(reasons: Iterable[HoldReason]) -> str:
-    return "; ".join(str(r) for r in reasons)
-
-
-def _line_values(lines: Iterable[OrderLine]) -> list[tuple[object, ...]]:
-    """Lines as values: ``9.9`` and ``9.90`` are the same price."""
-    return [(ln.listing_sku, ln.qty, ln.unit_price, ln.discount, ln.title) for ln in lines]
-
-
-def _describe_lines(lines: Iterable[OrderLine]) -> str:
-    return "; ".join(
-        f"{ln.listing_sku} x{ln.qty} @ {ln.unit_price.amount} -{ln.discount.amount}" for ln in lines
-    )
-
-
-def _check_requirements(lines: Iterable[OrderLine], requirements: Requirements) -> None:
-    line_nos = {ln.line_no for ln in lines}
-    covered = {line for line, _ in requirements}
-    if covered != line_nos:
-        raise ValidationError(
-            "requirements", sorted(covered), f"must cover lines {sorted(line_nos)}"
-        )
-    for key, qty in requirements.items():
-        if type(qty) is not int or qty <= 0 or qty > MAX_QTY:
-            raise ValidationError(
-                f"requirements[{key}]", qty, f"must be a positive int up to {MAX_QTY}"
-            )
-
-
-__all__ = [
-    "ALLOCATABLE",
-    "EDITABLE",
-    "HOLDING",
-    "REVIEWABLE",
-    "TRANSITIONS",
-    "Address",
-    "Buyer",
-    "Change",
-    "ChannelLine",
-    "CONSOLIDATABLE",
-    "ChannelOrder",
-    "ConsolidationError",
-    "HoldReason",
-    "Order",
-    "OrderLine",
-    "OrderLockedError",
-    "OrderStatus",
-    "PaymentStatus",
-    "StatusChange",
-    "UnmappedSku",
-    "merge_key",
-    "merge_orders",
-    "merged_external_id",
-    "normalise_address",
-    "order_id",
-    "split_order",
-    "unmerge_orders",
-]
 
 _ = UTC  # used by the module doctest

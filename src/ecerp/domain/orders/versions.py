@@ -31,8 +31,8 @@ was imported (its audit trail says which fields), so an edit is never
 undone by a re-sent copy.
 
     >>> from datetime import UTC, datetime
-    >>> from ecerp.domain.money import Money
-    >>> from ecerp.domain.orders import ChannelLine, ChannelOrder
+    >>> from ecerp.domain.shared.money import Money
+    >>> from ecerp.domain.orders.drafts import ChannelLine, ChannelOrder
     >>> at = datetime(2026, 5, 1, tzinfo=UTC)
     >>> unpaid = ChannelOrder("shopify", "web", "1", at, "EUR",
     ...                       (ChannelLine("MUG", 1, Money.of("9.90", "EUR")),))
@@ -47,13 +47,17 @@ import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ecerp.domain.errors import DomainError
+from ecerp.domain.shared.errors import DomainError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ecerp.domain.orders import ChannelOrder, Order
+    from ecerp.domain.orders.drafts import ChannelOrder
+    from ecerp.domain.orders.order import Order
+
 
 #: The fields an update takes from a channel, as :meth:`Order.apply_channel_version` names them.
 CHANNEL_FIELDS = ("status", "payment", "address", "lines", "buyer_note")
+
+
 #: Audited edits (``Change.field``) that stand for a channel field.
 _EDITS = {"lines": "lines", "split": "lines", "address": "address", "buyer_note": "buyer_note"}
 
@@ -117,7 +121,8 @@ def content_digest(draft: ChannelOrder) -> str:
 
 def would_change(order: Order, draft: ChannelOrder) -> list[str]:
     """The channel fields applying ``draft`` to ``order`` would change."""
-    from ecerp.domain.orders import OrderStatus, PaymentStatus, _line_values
+    from ecerp.domain.orders.drafts import _line_values
+    from ecerp.domain.orders.status import OrderStatus, PaymentStatus
 
     if draft.cancelled:
         return [] if order.status is OrderStatus.CANCELLED else ["status"]
@@ -146,12 +151,3 @@ def channel_changes(order: Order, draft: ChannelOrder) -> list[str]:
         return would_change(order, draft)
     edited = {_EDITS[c.field] for c in order.changes if c.field in _EDITS}
     return [f for f in would_change(order, draft) if f not in edited]
-
-
-__all__ = [
-    "CHANNEL_FIELDS",
-    "VersionConflictError",
-    "channel_changes",
-    "content_digest",
-    "would_change",
-]

@@ -67,130 +67,29 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, NoReturn
 
 import attrs
 
-from ecerp.domain.catalog import Dimensions
-from ecerp.domain.errors import CurrencyMismatchError, EcerpError, ValidationError
-from ecerp.domain.money import MINOR_UNITS, Money, money_validator
-from ecerp.domain.values import (
-    code_validator,
-    non_negative_int_validator,
-    require_code,
+from ecerp.domain.carriers.parcels import (
+    Parcel,
+    Quote,
+    QuoteLine,
+    RateTableError,
+    _bool_validator,
+    _non_negative_money,
+    _norm_postcode,
+    _opt_dimensions,
+    _opt_positive_int,
+    _positive_int,
+    _sides,
 )
-
-
-class RateTableError(ValidationError):
-    """A rate table is malformed: ``table`` names it (``carrier/service``, or
-    ``"rate table"`` when those are missing), ``field`` is the path inside it
-    (``prices.eu1.step_g``, ``zones[2].country``)."""
-
-    table: str
-
-    def __init__(self, table: str, field: str, value: object, reason: str) -> None:
-        at = f"{field}: " if field else ""
-        EcerpError.__init__(
-            self,
-            f"rate table {table}: {at}{reason}",
-            table=table,
-            field=field,
-            value=value,
-            reason=reason,
-        )
-
-
-def _norm_postcode(value: str) -> str:
-    return "".join(value.split()).replace("-", "").upper()
-
-
-def _str_validator(_: Any, attribute: Any, value: Any) -> None:
-    if not isinstance(value, str):
-        raise ValidationError(attribute.name, value, "must be a string")
-
-
-def _bool_validator(_: Any, attribute: Any, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise ValidationError(attribute.name, value, "must be true or false")
-
-
-def _opt_positive_int(_: Any, attribute: Any, value: Any) -> None:
-    if value is not None and (type(value) is not int or value <= 0):
-        raise ValidationError(attribute.name, value, "must be an int > 0")
-
-
-def _positive_int(_: Any, attribute: Any, value: Any) -> None:
-    if type(value) is not int or value <= 0:
-        raise ValidationError(attribute.name, value, "must be an int > 0")
-
-
-def _non_negative_money(_: Any, attribute: Any, value: Any) -> None:
-    money_validator(_, attribute, value)
-    assert isinstance(value, Money)
-    if value.amount < 0:
-        raise ValidationError(attribute.name, value, "must not be negative")
-
-
-def _opt_dimensions(_: Any, attribute: Any, value: Any) -> None:
-    if value is not None and not isinstance(value, Dimensions):
-        raise ValidationError(attribute.name, value, "must be Dimensions (millimetres)")
-
-
-def _sides(dimensions: Dimensions) -> tuple[int, int, int]:
-    a, b, c = sorted(
-        (dimensions.length_mm, dimensions.width_mm, dimensions.height_mm), reverse=True
-    )
-    return (a, b, c)
-
-
-# --- parcels and quotes --------------------------------------------------------
-
-
-@attrs.frozen
-class Parcel:
-    """One parcel to price: actual weight in grams, outer dimensions in
-    millimetres (optional) and its destination; ``po_box``: the destination
-    is a PO box or parcel locker (services that refuse those give no quote)."""
-
-    weight_g: int = attrs.field(validator=non_negative_int_validator)
-    dimensions: Dimensions | None = attrs.field(default=None, validator=_opt_dimensions)
-    country: str = attrs.field(default="", validator=_str_validator)
-    region: str = attrs.field(default="", validator=_str_validator)
-    postcode: str = attrs.field(default="", validator=_str_validator)
-    po_box: bool = attrs.field(default=False, validator=_bool_validator, kw_only=True)
-
-
-@attrs.frozen
-class QuoteLine:
-    """One line of a quote's breakdown (rounded to the minor unit)."""
-
-    label: str
-    amount: Money
-
-    def __str__(self) -> str:
-        return f"{self.label}: {self.amount}"
-
-
-@attrs.frozen
-class Quote:
-    """What a service charges for a parcel.  ``amount`` is the sum of the
-    ``breakdown`` lines, each rounded to the currency's minor unit."""
-
-    carrier: str
-    service: str
-    zone: str
-    amount: Money
-    actual_weight_g: int
-    chargeable_weight_g: int
-    breakdown: tuple[QuoteLine, ...] = ()
-
-    def __str__(self) -> str:
-        return f"{self.carrier}/{self.service}: {self.amount}"
-
-
-# --- rate table parts ----------------------------------------------------------
+from ecerp.domain.catalog.products import Dimensions
+from ecerp.domain.shared.errors import CurrencyMismatchError, ValidationError
+from ecerp.domain.shared.money import MINOR_UNITS, Money
+from ecerp.domain.shared.values import code_validator
 
 
 @attrs.frozen
@@ -313,10 +212,9 @@ def _percent_validator(_: Any, attribute: Any, value: Any) -> None:
         raise ValidationError(attribute.name, value, "must be a Decimal percentage >= 0")
 
 
-# --- the rate table ------------------------------------------------------------
-
 #: A quote's money: the freight line's amount, the lines after it, the total.
 _Priced = tuple[Money, tuple[QuoteLine, ...], Money]
+
 
 #: Entries a rate table remembers per memo before it starts afresh (a bound
 #: for long-running processes; quoting stays correct either way).
@@ -611,6 +509,8 @@ class RateTable:
         Raises:
             RateTableError: the first problem found, naming the table and field.
         """
+        from ecerp.domain.carriers.reading import _read_table
+
         return _read_table(data)
 
     @classmethod
@@ -667,209 +567,3 @@ def cheapest(tables: Iterable[RateTable], parcel: Parcel) -> Quote | None:
         ):
             best = q
     return best
-
-
-# --- loading -------------------------------------------------------------------
-
-_TABLE_KEYS = (
-    "carrier",
-    "service",
-    "currency",
-    "zones",
-    "prices",
-    "volumetric_divisor",
-    "fees",
-    "fuel_percent",
-    "remote_areas",
-    "max_weight_g",
-    "max_dimensions_mm",
-    "refuses_po_boxes",
-)
-
-
-class _Reader:
-    def __init__(self, table: str) -> None:
-        self.table = table
-
-    def fail(self, path: str, value: object, reason: str) -> NoReturn:
-        raise RateTableError(self.table, path, value, reason)
-
-    def mapping(self, value: object, path: str, allowed: Collection[str]) -> dict[str, Any]:
-        if not isinstance(value, Mapping):
-            self.fail(path, value, "must be a table/object")
-        for key in value:
-            if key not in allowed:
-                sub = f"{path}.{key}" if path else str(key)
-                self.fail(sub, value[key], f"unknown key (allowed: {', '.join(sorted(allowed))})")
-        return dict(value)
-
-    def require(self, data: Mapping[str, Any], key: str, path: str) -> Any:
-        if key not in data:
-            self.fail(f"{path}.{key}" if path else key, None, "missing")
-        return data[key]
-
-    def items(self, value: object, path: str) -> list[Any]:
-        if not isinstance(value, list | tuple):
-            self.fail(path, value, "must be a list")
-        return list(value)
-
-    def code(self, value: object, path: str) -> str:
-        try:
-            return require_code(path, value)
-        except ValidationError as err:
-            self.fail(path, value, err.reason)
-
-    def int_(self, value: object, path: str) -> int:
-        if type(value) is not int or value <= 0:
-            self.fail(path, value, "must be an int > 0")
-        return value
-
-    def decimal(self, value: object, path: str) -> Decimal:
-        if isinstance(value, float):
-            self.fail(path, value, 'must not be a float; write it as a string ("12.50")')
-        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            self.fail(path, value, "must be a decimal string or an int")
-        try:
-            result = Decimal(value)
-        except ArithmeticError:
-            self.fail(path, value, "not a decimal number")
-        if not result.is_finite():
-            self.fail(path, value, "must be finite")
-        if result < 0:
-            self.fail(path, value, "must not be negative")
-        return result
-
-    def money(self, value: object, currency: str, path: str) -> Money:
-        return Money(self.decimal(value, path), currency)
-
-    def built(self, path: str, factory: Any, **kwargs: Any) -> Any:
-        try:
-            return factory(**kwargs)
-        except RateTableError:
-            raise
-        except ValidationError as err:
-            self.fail(f"{path}.{err.field}" if path else err.field, err.value, err.reason)
-
-
-def _read_table(raw: object) -> RateTable:
-    reader = _Reader("rate table")
-    if isinstance(raw, Mapping):
-        carrier, service = raw.get("carrier"), raw.get("service")
-        if isinstance(carrier, str) and isinstance(service, str):
-            reader.table = f"{carrier}/{service}"
-    data = reader.mapping(raw, "", _TABLE_KEYS)
-    carrier = reader.code(reader.require(data, "carrier", ""), "carrier")
-    service = reader.code(reader.require(data, "service", ""), "service")
-    currency = reader.require(data, "currency", "")
-    if not isinstance(currency, str) or currency not in MINOR_UNITS:
-        reader.fail("currency", currency, "not an ISO 4217 currency code ecerp knows")
-
-    zones = []
-    for i, item in enumerate(reader.items(reader.require(data, "zones", ""), "zones")):
-        path = f"zones[{i}]"
-        entry = reader.mapping(item, path, ("zone", "country", "region", "postcode_prefix"))
-        kwargs = {
-            key: reader.code(entry[key], f"{path}.{key}")
-            for key in ("region", "postcode_prefix")
-            if key in entry
-        }
-        zones.append(
-            Zone(
-                reader.code(reader.require(entry, "zone", path), f"{path}.zone"),
-                reader.code(reader.require(entry, "country", path), f"{path}.country"),
-                **kwargs,
-            )
-        )
-
-    prices = []
-    raw_prices = reader.require(data, "prices", "")
-    if not isinstance(raw_prices, Mapping):
-        reader.fail("prices", raw_prices, "must be a table/object of zone prices")
-    for zone_name, item in raw_prices.items():
-        path = f"prices.{zone_name}"
-        entry = reader.mapping(item, path, ("first_g", "first", "step_g", "step"))
-        prices.append(
-            reader.built(
-                path,
-                ZonePrice,
-                zone=reader.code(zone_name, path),
-                first_g=reader.int_(reader.require(entry, "first_g", path), f"{path}.first_g"),
-                first=reader.money(reader.require(entry, "first", path), currency, f"{path}.first"),
-                step_g=reader.int_(reader.require(entry, "step_g", path), f"{path}.step_g"),
-                step=reader.money(reader.require(entry, "step", path), currency, f"{path}.step"),
-            )
-        )
-
-    fees = []
-    for i, item in enumerate(reader.items(data.get("fees", []), "fees")):
-        path = f"fees[{i}]"
-        entry = reader.mapping(item, path, ("name", "amount"))
-        fees.append(
-            Fee(
-                reader.code(reader.require(entry, "name", path), f"{path}.name"),
-                reader.money(reader.require(entry, "amount", path), currency, f"{path}.amount"),
-            )
-        )
-
-    areas = []
-    for i, item in enumerate(reader.items(data.get("remote_areas", []), "remote_areas")):
-        path = f"remote_areas[{i}]"
-        entry = reader.mapping(item, path, ("country", "postcode_prefix", "amount"))
-        areas.append(
-            RemoteArea(
-                reader.code(reader.require(entry, "country", path), f"{path}.country"),
-                reader.code(
-                    reader.require(entry, "postcode_prefix", path), f"{path}.postcode_prefix"
-                ),
-                reader.money(reader.require(entry, "amount", path), currency, f"{path}.amount"),
-            )
-        )
-
-    options: dict[str, Any] = {}
-    for key in ("volumetric_divisor", "max_weight_g"):
-        if key in data:
-            options[key] = reader.int_(data[key], key)
-    if "fuel_percent" in data:
-        options["fuel_percent"] = reader.decimal(data["fuel_percent"], "fuel_percent")
-    if "max_dimensions_mm" in data:
-        sides = reader.items(data["max_dimensions_mm"], "max_dimensions_mm")
-        if len(sides) != 3:
-            reader.fail("max_dimensions_mm", sides, "must be [length, width, height] in mm")
-        length, width, height = (
-            reader.int_(s, f"max_dimensions_mm[{i}]") for i, s in enumerate(sides)
-        )
-        options["max_dimensions"] = Dimensions(length, width, height)
-    if "refuses_po_boxes" in data:
-        flag = data["refuses_po_boxes"]
-        if not isinstance(flag, bool):
-            reader.fail("refuses_po_boxes", flag, "must be true or false")
-        options["refuses_po_boxes"] = flag
-
-    table: RateTable = reader.built(
-        "",
-        RateTable,
-        carrier=carrier,
-        service=service,
-        currency=currency,
-        zones=zones,
-        prices=prices,
-        fees=fees,
-        remote_areas=areas,
-        **options,
-    )
-    return table
-
-
-__all__ = [
-    "Fee",
-    "Parcel",
-    "Quote",
-    "QuoteLine",
-    "RateTable",
-    "RateTableError",
-    "RemoteArea",
-    "Zone",
-    "ZonePrice",
-    "cheapest",
-    "quote",
-]

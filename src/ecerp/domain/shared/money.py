@@ -1,8 +1,8 @@
 """Money: a ``Decimal`` amount with its ISO 4217 currency.
 
 Money never touches a float.  Building one from a float raises
-:class:`~ecerp.domain.errors.FloatAmountError` (a ``TypeError`` too);
-mixing currencies raises :class:`~ecerp.domain.errors.CurrencyMismatchError`.
+:class:`~ecerp.domain.shared.errors.FloatAmountError` (a ``TypeError`` too);
+mixing currencies raises :class:`~ecerp.domain.shared.errors.CurrencyMismatchError`.
 Rounding happens in exactly one place, :meth:`Money.rounded`, to the currency's
 minor unit (2 for EUR, 0 for JPY, 3 for KWD), half-up as shops and marketplaces
 do::
@@ -29,7 +29,7 @@ from typing import Any
 
 import attrs
 
-from ecerp.domain.errors import (
+from ecerp.domain.shared.errors import (
     CurrencyMismatchError,
     FloatAmountError,
     UnknownCurrencyError,
@@ -41,6 +41,7 @@ from ecerp.domain.errors import (
 #: payment may have: a quadrillion units of its currency.  Sums of such
 #: amounts over an order's lines stay exact (see :meth:`Money.rounded`).
 MAX_MONEY = Decimal(10) ** 15
+
 
 #: ISO 4217 minor units of the currencies ecerp knows.  Not every currency is
 #: here; unknown codes are refused rather than guessed at.
@@ -129,6 +130,8 @@ def minor_unit(currency: str) -> int:
 
 
 _QUANTUM = {digits: Decimal(1).scaleb(-digits) for digits in range(5)}
+
+
 #: Rounding works with enough digits for any amount ecerp accepts, summed
 #: (the default context's 28 digits would refuse to round 10**27).
 _WIDE = Context(prec=80)

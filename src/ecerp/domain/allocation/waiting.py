@@ -67,6 +67,3 @@ def shortages(
         )
         found.append(WarehouseShortage(wh, short))
     return tuple(found)
-
-
-__all__ = ["Shortage", "WarehouseShortage", "shortages"]

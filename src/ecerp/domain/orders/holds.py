@@ -5,7 +5,8 @@ payment record, the blacklist, the buyer's other orders) and returns a reason
 to hold it, or nothing.  A :class:`ReviewPolicy` runs its checks and returns
 every reason, so a held order lists *all* of them, not just the first::
 
-    >>> from ecerp.domain.orders import ChannelLine, ChannelOrder, Order
+    >>> from ecerp.domain.orders.drafts import ChannelLine, ChannelOrder
+    >>> from ecerp.domain.orders.order import Order
     >>> at = datetime(2026, 5, 1, tzinfo=UTC)
     >>> draft = ChannelOrder("shopify", "web", "1001", at, "EUR",
     ...     (ChannelLine("MUG", 1, Money.of("900", "EUR")),), paid=True,
@@ -29,28 +30,10 @@ from typing import Protocol
 
 import attrs
 
-from ecerp.domain.errors import ValidationError
-from ecerp.domain.money import Money
-from ecerp.domain.orders import Address, ChannelOrder, HoldReason, Order
-
-__all__ = [
-    "Blacklisted",
-    "BuyerNote",
-    "Check",
-    "HoldReason",
-    "IncompleteAddress",
-    "LikelyDuplicate",
-    "PaymentMismatch",
-    "PaymentRecord",
-    "PoBox",
-    "ReviewContext",
-    "ReviewPolicy",
-    "Unpaid",
-    "ValueOver",
-    "buyer_key",
-    "default_checks",
-    "po_box",
-]
+from ecerp.domain.orders.drafts import Address, ChannelOrder, HoldReason
+from ecerp.domain.orders.order import Order
+from ecerp.domain.shared.errors import ValidationError
+from ecerp.domain.shared.money import Money
 
 
 @attrs.frozen
@@ -110,7 +93,7 @@ class Unpaid:
     code: str = "unpaid"
 
     def __call__(self, order: Order, ctx: ReviewContext) -> HoldReason | None:
-        from ecerp.domain.orders import PaymentStatus
+        from ecerp.domain.orders.status import PaymentStatus
 
         return HoldReason(self.code, "not paid") if order.payment is PaymentStatus.UNPAID else None
 
@@ -230,7 +213,7 @@ def _limits(value: Mapping[str, Money]) -> Mapping[str, Money]:
         if not isinstance(limit, Money):
             raise ValidationError(f"limits[{currency}]", limit, "must be Money")
         if limit.currency != currency:
-            from ecerp.domain.errors import CurrencyMismatchError
+            from ecerp.domain.shared.errors import CurrencyMismatchError
 
             raise CurrencyMismatchError(currency, limit.currency)
     return dict(value)
@@ -262,7 +245,7 @@ class LikelyDuplicate:
     code: str = "likely_duplicate"
 
     def __call__(self, order: Order, ctx: ReviewContext) -> HoldReason | None:
-        from ecerp.domain.orders import OrderStatus
+        from ecerp.domain.orders.status import OrderStatus
 
         mine = sorted((ln.listing_sku, ln.qty) for ln in order.lines)
         for other in ctx.others:

@@ -11,7 +11,7 @@ any backend sees it (memory, SQLite and PostgreSQL store the same values)::
     >>> require_flag("paid", "false")
     Traceback (most recent call last):
     ...
-    ecerp.domain.errors.ValidationError: paid='false': must be True or False
+    ecerp.domain.shared.errors.ValidationError: paid='false': must be True or False
 
 The limits (documented in ``docs/limits.md``) are the same on every backend
 and chosen so that no sum of stored values can overflow a 64-bit integer.
@@ -25,29 +25,47 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from ecerp.domain.errors import InvalidQuantityError, ValidationError
+from ecerp.domain.shared.errors import InvalidQuantityError, ValidationError
 
 #: The largest quantity one line, move, count or component may carry.
 MAX_QTY = 1_000_000_000
+
+
 #: Priorities (orders, warehouses, routing) lie in ``[-MAX_PRIORITY, MAX_PRIORITY]``.
 MAX_PRIORITY = 1_000_000
+
+
 #: Codes and ids (SKUs, warehouses, shops, listing SKUs, order ids, documents).
 MAX_CODE_LEN = 100
+
+
 #: A channel code (``"amazon"``); short, so that an order id stays short.
 MAX_CHANNEL_LEN = 40
+
+
 #: Names, titles, address fields, tags, actors, tracking numbers, services.
 MAX_NAME_LEN = 200
+
+
 #: Notes and reasons (a buyer's note, an adjustment's reason).
 MAX_NOTE_LEN = 2000
+
+
 #: Lines of one order.
 MAX_LINES = 1000
+
+
 #: An order id (channel, shop and external id, each escaped, or a merged
 #: parcel's, or a split part's): room for the longest id valid keys make.
 MAX_ORDER_ID_LEN = 800
+
+
 #: The largest dimension of a unit, in millimetres (a kilometre).
 MAX_DIMENSION_MM = 1_000_000
 
+
 Validator = Callable[[Any, Any, Any], None]
+
 
 #: Set while values are read back from a store (see :func:`stored_values`).
 _STORED: ContextVar[bool] = ContextVar("ecerp_stored_values", default=False)
@@ -227,9 +245,6 @@ def qty_map(
             require_positive_qty(name, qty)
         result[key] = qty
     return result
-
-
-# --- attrs validators and converters --------------------------------------------------
 
 
 def code_validator(inst: Any, attribute: Any, value: Any) -> None:

@@ -41,6 +41,8 @@ finds channel orders only.
 from __future__ import annotations
 
 _ESCAPES = str.maketrans({"%": "%25", "/": "%2F", "#": "%23"})
+
+
 _SPECIAL = frozenset("%/#")
 
 
@@ -70,12 +72,3 @@ def merged_order_id(channel: str, shop: str, label: str) -> str:
 def is_channel_order_id(order_id: str) -> bool:
     """Whether ``order_id`` has the shape of a channel order's id (no ``#``)."""
     return "#" not in order_id
-
-
-__all__ = [
-    "channel_order_id",
-    "escape_part",
-    "is_channel_order_id",
-    "merged_order_id",
-    "split_part_id",
-]

@@ -1,0 +1,1 @@
+"""ecerp.domain.carriers."""
