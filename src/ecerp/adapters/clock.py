@@ -11,6 +11,7 @@ class SystemClock:
     """The real time, in UTC."""
 
     def now(self) -> datetime:
+        """The current time, timezone-aware in UTC."""
         return datetime.now(UTC)
 
 
@@ -26,15 +27,27 @@ class SimulatedClock:
         self._now = require_utc("start", start)
 
     def now(self) -> datetime:
+        """The simulated time (it stands still until moved)."""
         return self._now
 
     def advance(self, delta: timedelta) -> datetime:
+        """Move the clock forward by ``delta``; returns the new time.
+
+        Raises:
+            ValueError: ``delta`` is negative.
+        """
         if delta < timedelta(0):
             raise ValueError("a simulated clock does not go backwards")
         self._now += delta
         return self._now
 
     def set(self, at: datetime) -> None:
+        """Move the clock forward to ``at``.
+
+        Raises:
+            ValidationError: ``at`` is naive.
+            ValueError: ``at`` is earlier than the simulated time.
+        """
         at = require_utc("at", at)
         if at < self._now:
             raise ValueError("a simulated clock does not go backwards")

@@ -19,6 +19,8 @@ from ecerp.domain.shared.events import Event
 
 @runtime_checkable
 class EventPublisher(Protocol):
+    """Receives committed domain events (a message broker, a webhook, a log)."""
+
     def publish(self, events: Sequence[Event]) -> None:
         """Deliver ``events`` (in the order they happened)."""
         ...

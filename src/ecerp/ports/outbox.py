@@ -21,6 +21,11 @@ from ecerp.domain.shared.events import Event
 
 @runtime_checkable
 class Outbox(Protocol):
+    """Committed events waiting to be delivered.
+
+    They are stored with the changes that caused them, so none is lost.
+    """
+
     def pending(self, limit: int) -> list[tuple[int, Event]]:
         """Up to ``limit`` undelivered events, oldest first, with their ids."""
         ...
