@@ -25,7 +25,7 @@ import pytest
 
 from ecerp import ERP, EcerpError, IdempotencyConflictError, OrderStatus, open_erp
 from ecerp.adapters.clock import SimulatedClock
-from fixtures.previous_release.make_store import STORE, first_batch
+from fixtures.previous_release.make_store import STOCKTAKE, STORE, TRANSFER, first_batch
 from fixtures.previous_release.readout import fields, plain, readout
 from sqlsupport import run_cli
 
@@ -178,16 +178,14 @@ def test_idempotency_keys_of_the_old_store_replay_their_first_result(erp: ERP) -
     assert plain(imported.counts()) == EXPECTED["replies"]["import"]
     shipped = erp.orders.ship({"shopify/web/1001": "DHL-0001"}, "anna", idempotency_key="ship-1")
     assert plain(shipped.counts()) == EXPECTED["replies"]["ship"]
-    assert (
-        erp.inventory.transfer(
-            "TR-1", "BER", "HAM", {"MUG-BLUE": 2, "LID": 2}, "anna", idempotency_key="tr-1"
-        ).id
-        == "TR-1"
+    transfer = erp.inventory.transfer(
+        "TR-1", "BER", "HAM", {"MUG-BLUE": 2, "LID": 2}, "anna", idempotency_key="tr-1"
     )
+    assert fields(transfer, *TRANSFER) == EXPECTED["replies"]["tr-1"]
     stocktake = erp.inventory.start_stocktake(
         "ST-1", "HAM", ["MUG-RED", "LID"], "anna", idempotency_key="st-1"
     )
-    assert (stocktake.id, stocktake.warehouse) == ("ST-1", "HAM")
+    assert fields(stocktake, *STOCKTAKE) == EXPECTED["replies"]["st-1"]
     erp.inventory.close_period(
         datetime.fromisoformat("2026-03-02T09:00:00+00:00"), "anna", idempotency_key="close-1"
     )
@@ -198,13 +196,19 @@ def test_idempotency_keys_of_the_old_store_replay_their_first_result(erp: ERP) -
 
 
 def test_open_documents_of_the_old_store_can_be_finished(erp: ERP) -> None:
-    before = erp.inventory.position("TEA", "BER")
-    erp.inventory.count("ST-2", {"TEA": before.on_hand - 1})
+    # the same count again: the stocktake as stored, read back from the documents
+    stocktake = erp.inventory.count("ST-2", {"TEA": 5})
+    assert fields(stocktake, *STOCKTAKE) == EXPECTED["replies"]["st-2"]
     (loss,) = erp.inventory.post_stocktake("ST-2")
-    assert (loss.sku, loss.qty) == ("TEA", 1)
+    assert (loss.sku, loss.qty, loss.reason.value) == ("TEA", 1, "stocktake_loss")
 
     outstanding = erp.inventory.position("TEA", "HAM").in_transit
     transfer = erp.inventory.receive_transfer("TR-2", {"TEA": 2, "LID": 2})
+    before = EXPECTED["replies"]["tr-2"]
+    assert fields(transfer, "id", "source", "dest", "lines") == {
+        k: before[k] for k in ("id", "source", "dest", "lines")
+    }
+    assert plain(transfer.received) == {"LID": 2, "TEA": 3}
     assert transfer.status.value == "received"
     assert outstanding == 2
     assert erp.inventory.position("TEA", "HAM").in_transit == 0
