@@ -36,9 +36,9 @@ from ecerp.domain.inventory.errors import (
 )
 from ecerp.domain.inventory.events import StockMoved
 from ecerp.domain.inventory.locations import (
+    LocationCache,
     LocationKind,
     Warehouse,
-    _parse_location,
     damaged_location,
     transit_location,
 )
@@ -67,6 +67,7 @@ class StockLedger:
 
     def __init__(self, state: StockState) -> None:
         self._state = state
+        self._locations = LocationCache()
         self._warehouses: dict[str, Warehouse] = {}
         self._next_seq: int | None = None  # read from the state on first use
         self._seqs: Iterator[int] | None = None
@@ -191,7 +192,7 @@ class StockLedger:
     def _set_balance(self, sku: str, location: str, delta: int) -> None:
         key = (sku, location)
         self._on_hand[key] = self.balance(sku, location) + delta
-        loc = _parse_location(location)
+        loc = self._locations.parse(location)
         if loc.kind is LocationKind.STOCK:
             wkey = (sku, loc.warehouse or "")
             self._sellable[wkey] = self.on_hand(sku, loc.warehouse or "") + delta
@@ -251,7 +252,7 @@ class StockLedger:
     ) -> None:
         """The location half of :meth:`_check_move` (``sku`` and ``qty``
         already valid): known warehouses, and enough stock at ``source``."""
-        src, dst = _parse_location(source), _parse_location(dest)
+        src, dst = self._locations.parse(source), self._locations.parse(dest)
         if source == dest:
             raise ValidationError("dest", dest, "a move needs two different locations")
         # only warehouse locations have a warehouse; virtual ones have none
@@ -274,7 +275,7 @@ class StockLedger:
         any of them (a back-dated loss under a later shipment).  Only real
         locations of warehouses that do not allow negative stock; the moves
         read are those dated after ``at`` (none for a move dated now)."""
-        src = _parse_location(source)
+        src = self._locations.parse(source)
         if src.warehouse is None:
             return
         wh = self.warehouse(src.warehouse)
