@@ -72,8 +72,10 @@ class StockLedger:
         self._next_seq: int | None = None  # read from the state on first use
         self._seqs: Iterator[int] | None = None
         self.new_moves: list[Move] = []
-        self._on_hand: dict[BalanceKey, int] = {}
-        self._sellable: dict[WarehouseKey, int] = {}
+        #: per (SKU, location): the balance (see :meth:`balance`)
+        self._balances: dict[BalanceKey, int] = {}
+        #: per (SKU, warehouse): sellable stock on hand (see :meth:`on_hand`)
+        self._on_hand: dict[WarehouseKey, int] = {}
         self._reserved: dict[WarehouseKey, int] = {}
         self._reservations: dict[str, dict[LineKey, Reservation]] = {}
         self._closed_until: datetime | None = None
@@ -101,18 +103,23 @@ class StockLedger:
         return sorted(merged.values(), key=lambda w: (w.priority, w.code))
 
     def balance(self, sku: str, location: str) -> int:
-        """Quantity at one location (virtual locations go negative)."""
+        """The balance of one location: what its moves in minus its moves
+        out sum to (virtual locations go negative).  Per location, where
+        :meth:`on_hand` is per warehouse."""
         key = (sku, location)
-        value = self._on_hand.get(key)
+        value = self._balances.get(key)
         return self._state.balance_of(key) if value is None else value
 
     def on_hand(self, sku: str, warehouse: str) -> int:
-        """Sellable units physically in ``warehouse`` (all its stock bins)."""
+        """Stock on hand: the sellable units physically in ``warehouse``, the
+        balances of its stock location and bins summed (not damaged, not in
+        transit, reserved units included)."""
         key = (sku, warehouse)
-        value = self._sellable.get(key)
+        value = self._on_hand.get(key)
         return self._state.sellable_of(key) if value is None else value
 
     def reserved(self, sku: str, warehouse: str) -> int:
+        """Units of ``sku`` that orders hold reserved in ``warehouse``."""
         key = (sku, warehouse)
         value = self._reserved.get(key)
         return self._state.reserved_of(key) if value is None else value
@@ -158,8 +165,9 @@ class StockLedger:
             moves=tuple(self.new_moves),
             # no move made: nothing to number (and no need to ask the database)
             next_seq=self._next_seq if self._next_seq is not None else self._state.next_seq,
-            on_hand=dict(self._on_hand),
-            sellable=dict(self._sellable),
+            # the state's names: ``on_hand`` there is per location
+            on_hand=dict(self._balances),
+            sellable=dict(self._on_hand),
             reserved=dict(self._reserved),
             reservations={k: dict(v) for k, v in self._reservations.items()},
             closed_until=self._closed_until,
@@ -191,11 +199,11 @@ class StockLedger:
 
     def _set_balance(self, sku: str, location: str, delta: int) -> None:
         key = (sku, location)
-        self._on_hand[key] = self.balance(sku, location) + delta
+        self._balances[key] = self.balance(sku, location) + delta
         loc = self._locations.parse(location)
         if loc.kind is LocationKind.STOCK:
             wkey = (sku, loc.warehouse or "")
-            self._sellable[wkey] = self.on_hand(sku, loc.warehouse or "") + delta
+            self._on_hand[wkey] = self.on_hand(sku, loc.warehouse or "") + delta
 
     def _move(
         self,
@@ -349,7 +357,7 @@ class StockLedger:
 
     def prefetch_balances(self, keys: Iterable[BalanceKey]) -> None:
         """Hint that the balances of ``(sku, location)`` keys are about to be read."""
-        self._state.prefetch_balances(k for k in keys if k not in self._on_hand)
+        self._state.prefetch_balances(k for k in keys if k not in self._balances)
 
     def reservations_at(self, sku: str, warehouse: str) -> list[Reservation]:
         """Every reservation of ``sku`` in ``warehouse``, by order."""
