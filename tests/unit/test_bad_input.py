@@ -541,10 +541,12 @@ def test_a_transfer_cannot_be_received_before_it_is_sent(book: StockBook) -> Non
     transfer = Transfer("TR-1", "SH", "SZ", {"MUG-RED": 1})
 
     err = book_refused(
-        book, lambda: transfer.receive(book, {"MUG-RED": 1}, at=T, actor="sz"), ValidationError
+        book,
+        lambda: transfer.receive(book, {"MUG-RED": 1}, at=T, actor="sz"),
+        InvalidTransitionError,
     )
 
-    assert (err.field, err.value) == ("status", "draft")
+    assert (err.entity, err.from_, err.to) == ("transfer TR-1", "draft", "received")
     assert transfer.received == {}
 
 

@@ -31,6 +31,7 @@ from ecerp.domain.inventory.transfers import Transfer, TransferStatus
 from ecerp.domain.shared.errors import (
     DuplicateError,
     InvalidQuantityError,
+    InvalidTransitionError,
     InvariantError,
     NotFoundError,
     ValidationError,
@@ -589,8 +590,13 @@ def test_a_posted_stocktake_is_closed(book: StockBook) -> None:
 
     with pytest.raises(ValidationError):
         stocktake.count("MUG", 1)
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidTransitionError) as again:
         stocktake.post(book, at=T, actor="ann")
+    assert (again.value.entity, again.value.from_, again.value.to) == (
+        "stocktake ST-1",
+        "posted",
+        "posted",
+    )
 
 
 # --- committing and proving the books --------------------------------------------------

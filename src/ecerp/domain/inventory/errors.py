@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ecerp.domain.shared.errors import DomainError
 
 
 class InsufficientStockError(DomainError):
-    """Not enough available stock to reserve, ship or move."""
+    """Not enough available stock to reserve, ship or move.
+
+    A subclass that says more passes its ``message`` and extra ``fields``
+    through this constructor.
+    """
 
     sku: str
     warehouse: str
     requested: int
     available: int
 
-    def __init__(self, sku: str, warehouse: str, requested: int, available: int) -> None:
+    def __init__(
+        self,
+        sku: str,
+        warehouse: str,
+        requested: int,
+        available: int,
+        *,
+        message: str | None = None,
+        **fields: Any,
+    ) -> None:
         super().__init__(
-            f"{sku} in {warehouse}: requested {requested}, available {available}",
+            _shortage(sku, warehouse, requested, available) if message is None else message,
             sku=sku,
             warehouse=warehouse,
             requested=requested,
             available=available,
+            **fields,
         )
+
+
+def _shortage(sku: str, warehouse: str, requested: int, available: int) -> str:
+    return f"{sku} in {warehouse}: requested {requested}, available {available}"
 
 
 class HistoricalShortageError(InsufficientStockError):
@@ -33,11 +53,15 @@ class HistoricalShortageError(InsufficientStockError):
     def __init__(
         self, sku: str, warehouse: str, requested: int, available: int, short_at: object
     ) -> None:
-        super().__init__(sku, warehouse, requested, available)
-        self.message = f"{self.message} (the balance would be negative at {short_at})"
-        self.args = (self.message,)
-        self.fields["short_at"] = short_at
-        self.short_at = short_at
+        super().__init__(
+            sku,
+            warehouse,
+            requested,
+            available,
+            message=f"{_shortage(sku, warehouse, requested, available)} "
+            f"(the balance would be negative at {short_at})",
+            short_at=short_at,
+        )
 
 
 class OverShipmentError(DomainError):
@@ -59,6 +83,12 @@ class OverShipmentError(DomainError):
 
 
 class ClosedPeriodError(DomainError):
+    """A move dated ``at``, before ``closed_until``, the end of the last
+    closed period: closed periods refuse back-dated moves."""
+
+    at: object
+    closed_until: object
+
     def __init__(self, at: object, closed_until: object) -> None:
         super().__init__(
             f"move dated {at} falls in a closed period (closed until {closed_until})",

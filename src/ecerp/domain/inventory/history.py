@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from ecerp.domain.inventory.invariants import project
-from ecerp.domain.inventory.locations import LocationKind, _parse_location
+from ecerp.domain.inventory.locations import LocationCache, LocationKind
 from ecerp.domain.inventory.moves import BalanceKey, Move, StockLine, WarehouseKey
 
 
@@ -40,6 +40,9 @@ def period_snapshot(
     beginning, an empty snapshot), plus the moves dated in ``[since, until)``;
     other moves are ignored.  Zero balances are left out::
 
+        >>> from datetime import UTC
+        >>> from ecerp.domain.inventory.locations import SUPPLIER
+        >>> from ecerp.domain.inventory.moves import MoveReason
         >>> t = datetime(2026, 3, 1, tzinfo=UTC)
         >>> m = Move(1, "MUG", SUPPLIER, "SH/stock", 5, MoveReason.RECEIPT, "", "ann", t)
         >>> period_snapshot({}, [m], since=None, until=t)
@@ -80,11 +83,12 @@ def sellable_on_hand(
 ) -> int:
     """Sellable on hand of ``sku`` in ``warehouse`` (its stock location and
     bins; every warehouse when ``None``), as :meth:`StockBook.on_hand` counts."""
+    locations = LocationCache()
     total = 0
     for (s, loc), qty in balances.items():
         if s != sku:
             continue
-        location = _parse_location(loc)
+        location = locations.parse(loc)
         if location.kind is LocationKind.STOCK and warehouse in (None, location.warehouse):
             total += qty
     return total

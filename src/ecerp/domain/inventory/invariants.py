@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ecerp.domain.inventory.locations import LocationKind, _parse_location
+from ecerp.domain.inventory.locations import LocationCache, LocationKind
 from ecerp.domain.shared.errors import InvariantError
 
 if TYPE_CHECKING:
@@ -43,13 +43,14 @@ def project(
 ) -> Projection:
     """Derive the projection from per-location sums of moves and the
     reservations (sellable on hand sums the warehouse's stock bins)."""
+    locations = LocationCache()
     bal: dict[BalanceKey, int] = {}
     on_hand: dict[WarehouseKey, int] = {}
     for (sku, loc), qty in balances:
         if not qty:
             continue
         bal[(sku, loc)] = bal.get((sku, loc), 0) + qty
-        location = _parse_location(loc)
+        location = locations.parse(loc)
         if location.kind is LocationKind.STOCK:
             key = (sku, location.warehouse or "")
             on_hand[key] = on_hand.get(key, 0) + qty
@@ -131,10 +132,11 @@ def check_invariants(state: StockState) -> None:
         if m.seq <= last_seq:
             problems.append(f"move {m.seq} out of sequence after {last_seq}")
         last_seq = m.seq
+    locations = LocationCache()
     per_sku: dict[str, int] = {}
     for (sku, loc), qty in state.on_hand.items():
         per_sku[sku] = per_sku.get(sku, 0) + qty
-        location = _parse_location(loc)
+        location = locations.parse(loc)
         if not location.is_virtual and qty < 0:
             wh = state.warehouses.get(location.warehouse or "")
             if wh is None or not wh.allow_negative:

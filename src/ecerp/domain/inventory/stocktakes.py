@@ -14,12 +14,25 @@ from ecerp.domain.inventory.locations import ADJUSTMENT, stock_location
 from ecerp.domain.inventory.moves import BalanceKey, Move, WarehouseKey
 from ecerp.domain.shared.errors import ValidationError
 from ecerp.domain.shared.values import MAX_QTY, code_validator, require_utc, to_utc, utc_validator
+from ecerp.domain.shared.workflow import Workflow
 
 
 class StocktakeStatus(enum.Enum):
     COUNTING = "counting"
     POSTED = "posted"
     CANCELLED = "cancelled"
+
+
+#: A count sheet is posted or cancelled once, while counting.
+STOCKTAKE_WORKFLOW: Workflow[StocktakeStatus] = Workflow(
+    "stocktake",
+    StocktakeStatus,
+    {
+        StocktakeStatus.COUNTING: {StocktakeStatus.POSTED, StocktakeStatus.CANCELLED},
+        StocktakeStatus.POSTED: set(),
+        StocktakeStatus.CANCELLED: set(),
+    },
+)
 
 
 @attrs.frozen
@@ -97,9 +110,13 @@ class Stocktake:
         Uncounted SKUs are left as they are.  A loss may push sellable stock
         below what is reserved: the caller must then release reservations
         (see :func:`shortfalls`).
+
+        Raises:
+            InvalidTransitionError: the stocktake is not counting.
+            ClosedPeriodError: ``at`` falls in a closed period.
+            InsufficientStockError: a loss bigger than the shelf now holds.
         """
-        if self.status is not StocktakeStatus.COUNTING:
-            raise ValidationError("status", self.status.value, f"stocktake {self.id} is closed")
+        posted = STOCKTAKE_WORKFLOW.check(self.status, StocktakeStatus.POSTED, self.id)
         at = require_utc("at", at)
         closed = book.closed_until
         if closed is not None and at < closed:
@@ -121,7 +138,7 @@ class Stocktake:
             for v in variances
             for part in _steps(v.delta)
         ]
-        self.status = StocktakeStatus.POSTED
+        self.status = posted
         return moves
 
 

@@ -13,6 +13,7 @@ from ecerp.domain.inventory.errors import InsufficientStockError
 from ecerp.domain.inventory.moves import Move
 from ecerp.domain.shared.errors import ValidationError
 from ecerp.domain.shared.values import code_validator, require_code, require_positive_qty
+from ecerp.domain.shared.workflow import Workflow
 
 
 class TransferStatus(enum.Enum):
@@ -20,6 +21,21 @@ class TransferStatus(enum.Enum):
     IN_TRANSIT = "in_transit"
     PARTIAL = "partially_received"
     RECEIVED = "received"
+
+
+_T = TransferStatus
+
+#: Sent once, then received in one go or in parts.
+TRANSFER_WORKFLOW: Workflow[TransferStatus] = Workflow(
+    "transfer",
+    TransferStatus,
+    {
+        _T.DRAFT: {_T.IN_TRANSIT},
+        _T.IN_TRANSIT: {_T.PARTIAL, _T.RECEIVED},
+        _T.PARTIAL: {_T.PARTIAL, _T.RECEIVED},
+        _T.RECEIVED: set(),
+    },
+)
 
 
 @attrs.define
@@ -50,9 +66,14 @@ class Transfer:
         }
 
     def dispatch(self, book: StockBook, *, at: datetime, actor: str) -> list[Move]:
-        """Send every line: all lines leave or none does."""
-        if self.status is not TransferStatus.DRAFT:
-            raise ValidationError("status", self.status.value, f"transfer {self.id} already sent")
+        """Send every line: all lines leave or none does.
+
+        Raises:
+            InvalidTransitionError: the transfer was sent already.
+            NotFoundError: an unknown warehouse.
+            InsufficientStockError: a line is short at the source (nothing sent).
+        """
+        sent = TRANSFER_WORKFLOW.check(self.status, TransferStatus.IN_TRANSIT, self.id)
         book.warehouse(self.dest)
         for sku, qty in sorted(self.lines.items()):
             if (
@@ -68,7 +89,7 @@ class Transfer:
             )
             for sku, qty in sorted(self.lines.items())
         ]
-        self.status = TransferStatus.IN_TRANSIT
+        self.status = sent
         return moves
 
     def receive(
@@ -83,14 +104,16 @@ class Transfer:
         """Receive part or all of what is outstanding.
 
         Raises:
-            ValidationError: not in transit, or a SKU that is not outstanding.
+            InvalidTransitionError: not in transit (not sent, or received in full).
+            ValidationError: a SKU that is not outstanding.
             InvalidQuantityError: a quantity is not positive.
         """
-        if self.status not in (TransferStatus.IN_TRANSIT, TransferStatus.PARTIAL):
-            raise ValidationError(
-                "status", self.status.value, f"transfer {self.id} is not in transit"
-            )
         outstanding = self.outstanding()
+        # received in full when every outstanding line is received (any
+        # quantity beyond is refused below)
+        whole = all(quantities.get(sku) == qty for sku, qty in outstanding.items())
+        to = TransferStatus.RECEIVED if whole else TransferStatus.PARTIAL
+        TRANSFER_WORKFLOW.check(self.status, to, self.id)
         for sku, qty in quantities.items():
             require_positive_qty(f"quantities[{sku}]", qty)
             if qty > outstanding.get(sku, 0):
@@ -105,5 +128,5 @@ class Transfer:
         ]
         for sku, qty in quantities.items():
             self.received[sku] = self.received.get(sku, 0) + qty
-        self.status = TransferStatus.RECEIVED if not self.outstanding() else TransferStatus.PARTIAL
+        self.status = to
         return moves

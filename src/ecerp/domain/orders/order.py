@@ -12,7 +12,7 @@ Lines carry *listing* SKUs.  Resolved through the catalog's aliases and
 bundles they become **requirements**: warehouse SKU quantities per line,
 ``{(line_no, sku): qty}``, which is what allocation reserves.
 
-The status is a state machine declared as data (:data:`TRANSITIONS`); every
+The status is a state machine declared as data (:data:`ORDER_WORKFLOW`); every
 change is recorded with who and when::
 
     >>> at = datetime(2026, 5, 1, tzinfo=UTC)
@@ -73,7 +73,7 @@ from ecerp.domain.orders.ids import is_channel_order_id
 from ecerp.domain.orders.status import (
     EDITABLE,
     HOLDING,
-    TRANSITIONS,
+    ORDER_WORKFLOW,
     OrderLockedError,
     OrderStatus,
     PaymentStatus,
@@ -264,14 +264,13 @@ class Order:
     def _to(self, to: OrderStatus, at: datetime, actor: str, note: str = "") -> None:
         at = require_utc("at", at)
         status = self.status
-        if to not in TRANSITIONS[status]:
-            raise InvalidTransitionError(f"order {self.id}", status.value, to.value)
+        ORDER_WORKFLOW.check(status, to, self.id)
         self.history.append(StatusChange(at, actor, status, to, note))
         self._events.append(OrderStatusChanged(self.id, status.value, to.value))
         self.status = to
 
     def can_go(self, to: OrderStatus) -> bool:
-        return to in TRANSITIONS[self.status]
+        return ORDER_WORKFLOW.allows(self.status, to)
 
     def mark_paid(self, *, at: datetime, actor: str, amount: Money | None = None) -> None:
         if self.payment is PaymentStatus.PAID:

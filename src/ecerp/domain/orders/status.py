@@ -6,6 +6,7 @@ import enum
 from collections.abc import Mapping
 
 from ecerp.domain.shared.errors import DomainError
+from ecerp.domain.shared.workflow import Workflow
 
 LineKey = tuple[int, str]
 
@@ -44,26 +45,34 @@ class OrderStatus(enum.Enum):
 S = OrderStatus
 
 
-#: Allowed status changes, as data.
-TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
-    S.NEW: frozenset({S.UNPAID, S.ON_HOLD, S.READY, S.CANCELLED, S.UNMAPPED}),
-    S.UNMAPPED: frozenset({S.UNPAID, S.READY, S.CANCELLED}),
-    S.UNPAID: frozenset({S.READY, S.ON_HOLD, S.CANCELLED}),
-    S.ON_HOLD: frozenset({S.UNPAID, S.READY, S.ALLOCATED, S.CANCELLED}),
-    S.READY: frozenset({S.ALLOCATED, S.WAITING, S.ON_HOLD, S.CANCELLED, S.MERGED}),
-    S.WAITING: frozenset({S.ALLOCATED, S.READY, S.ON_HOLD, S.CANCELLED, S.MERGED}),
-    S.ALLOCATED: frozenset(
-        {S.PICKING, S.SHIPPED, S.WAITING, S.READY, S.ON_HOLD, S.CANCELLED, S.MERGED}
-    ),
-    S.PICKING: frozenset({S.PACKED, S.SHIPPED, S.ALLOCATED, S.WAITING, S.CANCELLED}),
-    S.PACKED: frozenset({S.SHIPPED, S.ALLOCATED, S.WAITING, S.CANCELLED}),
-    S.SHIPPED: frozenset({S.DELIVERED, S.COMPLETED, S.RETURNED}),
-    S.DELIVERED: frozenset({S.COMPLETED, S.RETURNED}),
-    S.COMPLETED: frozenset({S.RETURNED}),
-    S.CANCELLED: frozenset(),
-    S.RETURNED: frozenset(),
-    S.MERGED: frozenset({S.READY, S.WAITING, S.ALLOCATED, S.CANCELLED}),
-}
+#: The order's workflow: allowed status changes, as data.
+ORDER_WORKFLOW: Workflow[OrderStatus] = Workflow(
+    "order",
+    OrderStatus,
+    {
+        S.NEW: frozenset({S.UNPAID, S.ON_HOLD, S.READY, S.CANCELLED, S.UNMAPPED}),
+        S.UNMAPPED: frozenset({S.UNPAID, S.READY, S.CANCELLED}),
+        S.UNPAID: frozenset({S.READY, S.ON_HOLD, S.CANCELLED}),
+        S.ON_HOLD: frozenset({S.UNPAID, S.READY, S.ALLOCATED, S.CANCELLED}),
+        S.READY: frozenset({S.ALLOCATED, S.WAITING, S.ON_HOLD, S.CANCELLED, S.MERGED}),
+        S.WAITING: frozenset({S.ALLOCATED, S.READY, S.ON_HOLD, S.CANCELLED, S.MERGED}),
+        S.ALLOCATED: frozenset(
+            {S.PICKING, S.SHIPPED, S.WAITING, S.READY, S.ON_HOLD, S.CANCELLED, S.MERGED}
+        ),
+        S.PICKING: frozenset({S.PACKED, S.SHIPPED, S.ALLOCATED, S.WAITING, S.CANCELLED}),
+        S.PACKED: frozenset({S.SHIPPED, S.ALLOCATED, S.WAITING, S.CANCELLED}),
+        S.SHIPPED: frozenset({S.DELIVERED, S.COMPLETED, S.RETURNED}),
+        S.DELIVERED: frozenset({S.COMPLETED, S.RETURNED}),
+        S.COMPLETED: frozenset({S.RETURNED}),
+        S.CANCELLED: frozenset(),
+        S.RETURNED: frozenset(),
+        S.MERGED: frozenset({S.READY, S.WAITING, S.ALLOCATED, S.CANCELLED}),
+    },
+)
+
+
+#: Allowed status changes (the table of :data:`ORDER_WORKFLOW`).
+TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = ORDER_WORKFLOW.transitions
 
 
 #: Statuses in which an order holds its reservations (an order ``on_hold``
