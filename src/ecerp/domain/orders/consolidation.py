@@ -10,23 +10,13 @@ from datetime import datetime
 import attrs
 
 from ecerp.domain.orders.drafts import Address, OrderLine, _describe_lines
+from ecerp.domain.orders.errors import ConsolidationError
 from ecerp.domain.orders.events import OrderUpdated
 from ecerp.domain.orders.ids import merged_order_id, split_part_id
 from ecerp.domain.orders.order import Order
 from ecerp.domain.orders.status import CONSOLIDATABLE, PaymentStatus, Requirements, S
-from ecerp.domain.shared.errors import DomainError
 from ecerp.domain.shared.money import Money, allocate
 from ecerp.domain.shared.values import MAX_CODE_LEN, require_utc
-
-
-class ConsolidationError(DomainError):
-    """Orders that cannot be merged or split as asked (``orders`` names them)."""
-
-    orders: tuple[str, ...]
-
-    def __init__(self, orders: Iterable[str], reason: str) -> None:
-        ids = tuple(orders)
-        super().__init__(f"{', '.join(ids)}: {reason}", orders=ids, reason=reason)
 
 
 def normalise_address(address: Address) -> tuple[str, ...]:

@@ -60,6 +60,7 @@ from ecerp.domain.orders.drafts import (
     _reasons,
     order_id,
 )
+from ecerp.domain.orders.errors import OrderLockedError, VersionConflictError
 from ecerp.domain.orders.events import (
     OrderAllocated,
     OrderCancelled,
@@ -74,13 +75,12 @@ from ecerp.domain.orders.status import (
     EDITABLE,
     HOLDING,
     TRANSITIONS,
-    OrderLockedError,
     OrderStatus,
     PaymentStatus,
     Requirements,
     S,
 )
-from ecerp.domain.orders.versions import VersionConflictError, channel_changes, content_digest
+from ecerp.domain.orders.versions import channel_changes, content_digest
 from ecerp.domain.shared.errors import (
     CurrencyMismatchError,
     InvalidTransitionError,

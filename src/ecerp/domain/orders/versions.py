@@ -44,10 +44,7 @@ undone by a re-sent copy.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from typing import TYPE_CHECKING
-
-from ecerp.domain.shared.errors import DomainError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ecerp.domain.orders.drafts import ChannelOrder
@@ -60,29 +57,6 @@ CHANNEL_FIELDS = ("status", "payment", "address", "lines", "buyer_note")
 
 #: Audited edits (``Change.field``) that stand for a channel field.
 _EDITS = {"lines": "lines", "split": "lines", "address": "address", "buyer_note": "buyer_note"}
-
-
-class VersionConflictError(DomainError):
-    """A copy of an order older than the stored version, with different
-    content: it is not applied (the newer version stays).  ``differs``
-    names the fields it would have changed."""
-
-    order: str
-    version: datetime
-    stored: datetime
-    differs: tuple[str, ...]
-
-    def __init__(
-        self, order: str, version: datetime, stored: datetime, differs: tuple[str, ...]
-    ) -> None:
-        super().__init__(
-            f"order {order}: version {version.isoformat()} is older than the stored "
-            f"{stored.isoformat()} and differs in {', '.join(differs)}: not applied",
-            order=order,
-            version=version,
-            stored=stored,
-            differs=differs,
-        )
 
 
 def content_digest(draft: ChannelOrder) -> str:

@@ -63,8 +63,11 @@ class NotFoundError(EcerpError):
     kind: str
     key: object
 
-    def __init__(self, kind: str, key: object) -> None:
-        super().__init__(f"{kind} {key!r} not found", kind=kind, key=key)
+    def __init__(self, kind: str, key: object, message: str | None = None, **fields: Any) -> None:
+        """``message`` (default: "<kind> <key> not found") and further
+        ``fields`` are for subclasses that say more."""
+        message = f"{kind} {key!r} not found" if message is None else message
+        super().__init__(message, kind=kind, key=key, **fields)
 
 
 class DuplicateError(DomainError):
