@@ -38,14 +38,14 @@ exactly what was reserved.
 
 from __future__ import annotations
 
-import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import attrs
 
+from ecerp.domain.orders.channel_updates import ChannelUpdates, describe_unmapped
+from ecerp.domain.orders.cloning import cloner
 from ecerp.domain.orders.drafts import (
     Address,
     Buyer,
@@ -61,7 +61,7 @@ from ecerp.domain.orders.drafts import (
     _reasons,
     order_id,
 )
-from ecerp.domain.orders.errors import OrderLockedError, VersionConflictError
+from ecerp.domain.orders.errors import OrderLockedError
 from ecerp.domain.orders.events import (
     OrderAllocated,
     OrderCancelled,
@@ -81,7 +81,7 @@ from ecerp.domain.orders.status import (
     Requirements,
     S,
 )
-from ecerp.domain.orders.versions import channel_changes, content_digest
+from ecerp.domain.orders.versions import content_digest
 from ecerp.domain.shared.errors import (
     CurrencyMismatchError,
     InvalidTransitionError,
@@ -93,7 +93,7 @@ from ecerp.domain.shared.values import require_utc
 
 
 @attrs.define(eq=False)
-class Order:
+class Order(ChannelUpdates):
     """The order aggregate.  Build it with :meth:`from_channel`."""
 
     id: str
@@ -206,7 +206,10 @@ class Order:
             if not draft.cancelled:
                 target = S.UNMAPPED
         order._to(
-            target, at, actor, "imported" + (f"; unmapped: {_codes(missing)}" if missing else "")
+            target,
+            at,
+            actor,
+            "imported" + (f"; unmapped: {describe_unmapped(missing)}" if missing else ""),
         )
         order._events.append(OrderImported(order.id))
         return order
@@ -214,7 +217,8 @@ class Order:
     def clone(self) -> Order:
         """An independent copy (repositories hand these out so that a rolled
         back unit of work leaves the stored order untouched): every mutable
-        container is copied, pending events are not (see :func:`_cloner`)."""
+        container is copied, pending events are not (see
+        :func:`~ecerp.domain.orders.cloning.cloner`)."""
         return _clone_order(self)
 
     # --- reads -----------------------------------------------------------------------
@@ -552,240 +556,8 @@ class Order:
         self.requirements = dict(requirements)
         self._events.append(OrderUpdated(self.id, ("lines",)))
 
-    def apply_channel_version(
-        self, draft: ChannelOrder, requirements: Requirements, *, at: datetime, actor: str
-    ) -> list[str]:
-        """Take a copy of this order the channel sent again; returns the
-        changed field names (empty when there is nothing to take).
 
-        A newer version is applied.  The same version is applied when the
-        channel changed its content (a channel that sends no modification
-        time), and only in the fields it changed (see
-        :mod:`ecerp.domain.orders.versions`).  An older version with the
-        same content changes nothing; one that differs is refused.
-
-        Checks everything before changing anything.
-
-        Raises:
-            ValidationError: ``draft`` is a different order.
-            VersionConflictError: ``draft`` is older and differs.
-            OrderLockedError: lines or address changed after picking.
-            InvalidTransitionError: cancelled on the channel after shipping.
-        """
-        if draft.key != self.key or not self.is_channel_order:
-            raise ValidationError("external_id", draft.key, f"is not order {self.id}")
-        take: frozenset[str] | None = None  # every field (a newer version)
-        if draft.version <= self.updated_at:
-            fields = channel_changes(self, draft)
-            if fields and draft.version < self.updated_at:
-                raise VersionConflictError(self.id, draft.version, self.updated_at, tuple(fields))
-            if not fields:
-                return []
-            take = frozenset(fields)
-        if self.status is S.UNMAPPED:  # every line resolves now: take it whole, then map
-            if not draft.cancelled:
-                _check_requirements(draft.order_lines(), requirements)
-            taken = self.take_unmapped_version(
-                draft, self.unmapped, at=at, actor=actor, same_version=take is not None
-            )
-            if self.status is S.UNMAPPED:
-                self.map_lines(requirements, at=at, actor=actor)
-                taken.append("requirements")
-            if taken:
-                self.channel_digest = content_digest(draft)
-            return taken
-        new_lines = draft.order_lines()
-        lines_changed = _line_values(new_lines) != _line_values(self.lines)
-        if take is not None:
-            lines_changed = lines_changed and "lines" in take
-        address_changed = draft.address != self.address and (take is None or "address" in take)
-        note_changed = draft.buyer_note != self.buyer_note and (
-            take is None or "buyer_note" in take
-        )
-        changed: list[str] = []
-        if draft.cancelled and self.status is not S.CANCELLED:
-            if not self.can_go(S.CANCELLED):
-                raise InvalidTransitionError(
-                    f"order {self.id}", self.status.value, S.CANCELLED.value
-                )
-        elif not draft.cancelled:
-            if lines_changed or address_changed:
-                self._require_editable("take the channel's new lines or address")
-            if lines_changed:
-                _check_requirements(new_lines, requirements)
-        self.updated_at = draft.version
-        self.channel_digest = content_digest(draft)
-        if draft.cancelled:
-            if self.status is not S.CANCELLED:
-                self.cancel(at=at, actor=actor, reason="cancelled on channel")
-                changed.append("status")
-            return changed
-        if draft.paid and self.payment is PaymentStatus.UNPAID:
-            self.mark_paid(at=at, actor=actor, amount=draft.paid_amount)
-            changed.append("payment")
-        if address_changed:
-            self.change_address(draft.address, at=at, actor=actor)
-            changed.append("address")
-        if lines_changed:
-            self.replace_lines(new_lines, requirements, at=at, actor=actor)
-            changed.append("lines")
-        if note_changed:
-            self._audit(at, actor, "buyer_note", self.buyer_note, draft.buyer_note)
-            self.buyer_note = draft.buyer_note
-            changed.append("buyer_note")
-        return changed
-
-    # --- unmapped orders -------------------------------------------------------------
-
-    def take_unmapped_version(
-        self,
-        draft: ChannelOrder,
-        unmapped: Iterable[UnmappedSku],
-        *,
-        at: datetime,
-        actor: str,
-        same_version: bool = False,
-    ) -> list[str]:
-        """An ``unmapped`` order takes a newer channel version whole (it holds
-        nothing and nothing was decided on it yet), with the listing SKUs
-        that still resolve to nothing; returns the changed fields.  Cancelled
-        on the channel, it is cancelled.  With ``same_version``, a copy of the
-        same version is taken too (the caller found its content changed: a
-        channel that sends no modification time).
-
-        Raises:
-            ValidationError: ``draft`` is a different order.
-            InvalidTransitionError: the order is not unmapped.
-        """
-        if draft.key != self.key:
-            raise ValidationError("external_id", draft.key, f"is not order {self.id}")
-        if self.status is not S.UNMAPPED:
-            raise InvalidTransitionError(f"order {self.id}", self.status.value, "unmapped")
-        if draft.version < self.updated_at or (
-            draft.version == self.updated_at and not same_version
-        ):
-            return []
-        self.updated_at = draft.version
-        if draft.cancelled:
-            self.cancel(at=at, actor=actor, reason="cancelled on channel")
-            return ["status"]
-        changed: list[str] = []
-        if draft.paid and self.payment is PaymentStatus.UNPAID:
-            self.mark_paid(at=at, actor=actor, amount=draft.paid_amount)
-            changed.append("payment")
-        new_lines = draft.order_lines()
-        for field, before, after in (
-            ("address", self.address, draft.address),
-            ("buyer_note", self.buyer_note, draft.buyer_note),
-            ("lines", _describe_lines(self.lines), _describe_lines(new_lines)),
-        ):
-            if before != after:
-                self._audit(at, actor, field, before, after)
-                changed.append(field)
-        self.address, self.buyer_note, self.lines = draft.address, draft.buyer_note, new_lines
-        missing = tuple(unmapped)
-        if missing != self.unmapped:
-            self._audit(at, actor, "unmapped", _codes(self.unmapped), _codes(missing))
-            self.unmapped = missing
-            changed.append("unmapped")
-        if changed:
-            self._events.append(OrderUpdated(self.id, tuple(changed)))
-        return changed
-
-    def still_unmapped(self, unmapped: Iterable[UnmappedSku], *, at: datetime, actor: str) -> None:
-        """Some of an ``unmapped`` order's listing SKUs resolve now, not all:
-        keep the ones that still do not."""
-        missing = tuple(unmapped)
-        if self.status is S.UNMAPPED and missing and missing != self.unmapped:
-            self._audit(at, actor, "unmapped", _codes(self.unmapped), _codes(missing))
-            self.unmapped = missing
-
-    def edit_unmapped_lines(
-        self, lines: list[OrderLine], unmapped: Iterable[UnmappedSku], *, at: datetime, actor: str
-    ) -> None:
-        """A person replaces an ``unmapped`` order's lines (typically fixing
-        a mistyped listing SKU); ``unmapped`` are the listing SKUs of the new
-        lines that still resolve to nothing.  Both changes are audited.  With
-        none left, the caller maps the order next (:meth:`map_lines`).
-
-        Raises:
-            InvalidTransitionError: the order is not unmapped.
-            ValidationError: no lines.
-            CurrencyMismatchError: a line priced in another currency.
-        """
-        at = require_utc("at", at)
-        if self.status is not S.UNMAPPED:
-            raise InvalidTransitionError(f"order {self.id}", self.status.value, "unmapped")
-        if not lines:
-            raise ValidationError("lines", [], f"order {self.id} needs at least one line")
-        for line in lines:
-            if line.unit_price.currency != self.currency:
-                raise CurrencyMismatchError(self.currency, line.unit_price.currency)
-        missing = tuple(unmapped)
-        if _line_values(lines) != _line_values(self.lines):
-            self._audit(at, actor, "lines", _describe_lines(self.lines), _describe_lines(lines))
-            self.lines = list(lines)
-            self._events.append(OrderUpdated(self.id, ("lines",)))
-        if missing != self.unmapped:
-            self._audit(at, actor, "unmapped", _codes(self.unmapped), _codes(missing) or "-")
-            self.unmapped = missing
-
-    def map_lines(self, requirements: Requirements, *, at: datetime, actor: str) -> None:
-        """Every line of an ``unmapped`` order resolves now: take its
-        requirements and go on (``ready``, or ``unpaid``), to be reviewed,
-        routed and allocated like a newly imported order.
-
-        Raises:
-            InvalidTransitionError: the order is not unmapped.
-            ValidationError: ``requirements`` do not cover every line.
-        """
-        if self.status is not S.UNMAPPED:
-            raise InvalidTransitionError(f"order {self.id}", self.status.value, "mapped")
-        _check_requirements(self.lines, requirements)
-        target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
-        self._to(target, at, actor, "mapped: " + (_codes(self.unmapped) or "lines edited"))
-        self.requirements = dict(requirements)
-        self.unmapped = ()
-        self._events.append(OrderUpdated(self.id, ("requirements",)))
-
-
-def _codes(unmapped: Iterable[UnmappedSku]) -> str:
-    return ", ".join(str(u) for u in unmapped)
-
-
-def _cloner(cls: type[Order]) -> Callable[[Order], Order]:
-    """Build :meth:`Order.clone` once, from ``attrs.fields(cls)``.
-
-    ``attrs.evolve`` pays a generic ``getattr`` loop over every field on each
-    call, and the repositories clone on every read and every commit.  This
-    writes the copy out once, the way attrs writes ``__init__``: every field
-    passed positionally to the generated ``__init__``, each field declared as
-    a ``list``, ``dict`` or ``set`` shallowly copied (their items are frozen
-    values), ``_events`` fresh and empty.  A field added later follows the
-    same rules; a mutable field of another kind needs a rule in ``copies``
-    (``tests/unit/test_order_clone.py`` fails until it has one).
-    """
-    copies = {list: "list", dict: "dict", set: "set"}
-    fields = attrs.fields(attrs.resolve_types(cls))
-    args = []
-    for f in fields:
-        if not f.init:  # pragma: no cover - every Order field is in __init__
-            raise TypeError(f"{cls.__name__}.{f.name} is not an __init__ argument")
-        origin = typing.get_origin(f.type) or f.type
-        if f.name == "_events":
-            args.append("[]")
-        elif origin in copies:
-            args.append(f"{copies[origin]}(o.{f.name})")
-        else:
-            args.append(f"o.{f.name}")
-    source = f"def clone(o):\n    return cls({', '.join(args)})\n"
-    namespace: dict[str, Any] = {"cls": cls}
-    exec(compile(source, f"<{cls.__name__}.clone>", "exec"), namespace)
-    clone: Callable[[Order], Order] = namespace["clone"]
-    return clone
-
-
-_clone_order = _cloner(Order)
+_clone_order = cloner(Order)
 
 
 _ = UTC  # used by the module doctest

@@ -44,11 +44,32 @@ undone by a re-sent copy.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ecerp.domain.orders.drafts import ChannelOrder
-    from ecerp.domain.orders.order import Order
+    from ecerp.domain.orders.drafts import Address, Change, ChannelOrder, OrderLine
+    from ecerp.domain.orders.status import OrderStatus, PaymentStatus
+
+
+class ChannelContent(Protocol):
+    """What comparing a channel copy reads of an order (an
+    :class:`~ecerp.domain.orders.order.Order` is one)."""
+
+    @property
+    def status(self) -> OrderStatus: ...
+    @property
+    def payment(self) -> PaymentStatus: ...
+    @property
+    def address(self) -> Address: ...
+    @property
+    def lines(self) -> Sequence[OrderLine]: ...
+    @property
+    def buyer_note(self) -> str: ...
+    @property
+    def channel_digest(self) -> str | None: ...
+    @property
+    def changes(self) -> Sequence[Change]: ...
 
 
 #: The fields an update takes from a channel, as :meth:`Order.apply_channel_version` names them.
@@ -93,7 +114,7 @@ def content_digest(draft: ChannelOrder) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def would_change(order: Order, draft: ChannelOrder) -> list[str]:
+def would_change(order: ChannelContent, draft: ChannelOrder) -> list[str]:
     """The channel fields applying ``draft`` to ``order`` would change."""
     from ecerp.domain.orders.drafts import _line_values
     from ecerp.domain.orders.status import OrderStatus, PaymentStatus
@@ -112,7 +133,7 @@ def would_change(order: Order, draft: ChannelOrder) -> list[str]:
     return fields
 
 
-def channel_changes(order: Order, draft: ChannelOrder) -> list[str]:
+def channel_changes(order: ChannelContent, draft: ChannelOrder) -> list[str]:
     """The fields the channel changed in ``draft`` since the content ecerp
     last took from it (empty when it sent the same content again).
 
