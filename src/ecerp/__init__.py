@@ -38,13 +38,13 @@ from ecerp.domain.orders.drafts import (
     Buyer,
     ChannelLine,
     ChannelOrder,
-    HoldReason,
     OrderLine,
     UnmappedSku,
 )
 from ecerp.domain.orders.errors import ConsolidationError, OrderLockedError, VersionConflictError
 from ecerp.domain.orders.holds import ReviewPolicy
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.reasons import HoldReason
 from ecerp.domain.orders.status import OrderStatus, PaymentStatus
 from ecerp.domain.routing.conditions import Conditions
 from ecerp.domain.routing.dry_run import RouteChange

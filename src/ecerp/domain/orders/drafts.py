@@ -31,17 +31,6 @@ from ecerp.domain.shared.values import (
 
 
 @attrs.frozen
-class HoldReason:
-    """Why an order waits for a person: a stable ``code`` and a human detail."""
-
-    code: str
-    detail: str
-
-    def __str__(self) -> str:
-        return self.detail if self.code == "manual" else f"{self.code}: {self.detail}"
-
-
-@attrs.frozen
 class Address:
     """Where an order goes: each field text of at most 200 characters."""
 
@@ -219,10 +208,6 @@ class Change:
     field: str
     before: str
     after: str
-
-
-def _reasons(reasons: Iterable[HoldReason]) -> str:
-    return "; ".join(str(r) for r in reasons)
 
 
 def _line_values(lines: Iterable[OrderLine]) -> list[tuple[object, ...]]:

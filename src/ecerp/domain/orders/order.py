@@ -51,14 +51,12 @@ from ecerp.domain.orders.drafts import (
     Buyer,
     Change,
     ChannelOrder,
-    HoldReason,
     OrderLine,
     StatusChange,
     UnmappedSku,
     _check_requirements,
     _describe_lines,
     _line_values,
-    _reasons,
     order_id,
 )
 from ecerp.domain.orders.errors import OrderLockedError
@@ -72,6 +70,7 @@ from ecerp.domain.orders.events import (
     OrderWaiting,
 )
 from ecerp.domain.orders.ids import is_channel_order_id
+from ecerp.domain.orders.reasons import HoldReason, describe_reasons
 from ecerp.domain.orders.status import (
     EDITABLE,
     HOLDING,
@@ -295,19 +294,23 @@ class Order(ChannelUpdates):
         Holding an order that is already held adds the new reasons (so a
         review run twice changes nothing).  Plain strings are manual holds.
         """
-        new = tuple(r if isinstance(r, HoldReason) else HoldReason("manual", r) for r in reasons)
+        new = tuple(r if isinstance(r, HoldReason) else HoldReason.manual(r) for r in reasons)
         if not new:
             raise ValidationError("reasons", (), "a hold needs a reason")
         if self.status is S.ON_HOLD:
             merged = self.hold_reasons + tuple(r for r in new if r not in self.hold_reasons)
             if merged != self.hold_reasons:
                 self._audit(
-                    at, actor, "hold_reasons", _reasons(self.hold_reasons), _reasons(merged)
+                    at,
+                    actor,
+                    "hold_reasons",
+                    describe_reasons(self.hold_reasons),
+                    describe_reasons(merged),
                 )
                 self.hold_reasons = merged
             return
         keeps = self.reserve_held and self.warehouse is not None and self.status is S.ALLOCATED
-        note = _reasons(new) + (f" (keeps its stock in {self.warehouse})" if keeps else "")
+        note = describe_reasons(new) + (f" (keeps its stock in {self.warehouse})" if keeps else "")
         self._to(S.ON_HOLD, at, actor, note)
         self.hold_reasons = new
         if not keeps:
@@ -340,11 +343,16 @@ class Order(ChannelUpdates):
         if not merged:
             target = self._after_hold()
             self._to(
-                target, at, actor, "no reason to hold any more: " + _reasons(self.hold_reasons)
+                target,
+                at,
+                actor,
+                "no reason to hold any more: " + describe_reasons(self.hold_reasons),
             )
             self.hold_reasons = ()
             return
-        self._audit(at, actor, "hold_reasons", _reasons(self.hold_reasons), _reasons(merged))
+        self._audit(
+            at, actor, "hold_reasons", describe_reasons(self.hold_reasons), describe_reasons(merged)
+        )
         self.hold_reasons = merged
 
     def release_hold(self, *, at: datetime, actor: str) -> None:
@@ -358,7 +366,7 @@ class Order(ChannelUpdates):
             target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
             raise InvalidTransitionError(f"order {self.id}", self.status.value, target.value)
         target = self._after_hold()
-        self._to(target, at, actor, "released: " + _reasons(self.hold_reasons))
+        self._to(target, at, actor, "released: " + describe_reasons(self.hold_reasons))
         self.cleared_holds = self.cleared_holds | {r.code for r in self.hold_reasons}
         self.hold_reasons = ()
 
