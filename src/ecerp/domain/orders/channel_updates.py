@@ -39,9 +39,9 @@ from ecerp.domain.orders.drafts import (
     ChannelOrder,
     OrderLine,
     UnmappedSku,
-    _check_requirements,
-    _describe_lines,
-    _line_values,
+    check_requirements,
+    describe_lines,
+    line_values,
 )
 from ecerp.domain.orders.errors import VersionConflictError
 from ecerp.domain.orders.events import OrderUpdated
@@ -146,7 +146,7 @@ class ChannelUpdates:
             take = frozenset(fields)
         if self.status is S.UNMAPPED:  # every line resolves now: take it whole, then map
             if not draft.cancelled:
-                _check_requirements(draft.order_lines(), requirements)
+                check_requirements(draft.order_lines(), requirements)
             taken = self.take_unmapped_version(
                 draft, self.unmapped, at=at, actor=actor, same_version=take is not None
             )
@@ -157,7 +157,7 @@ class ChannelUpdates:
                 self.channel_digest = content_digest(draft)
             return taken
         new_lines = draft.order_lines()
-        lines_changed = _line_values(new_lines) != _line_values(self.lines)
+        lines_changed = line_values(new_lines) != line_values(self.lines)
         if take is not None:
             lines_changed = lines_changed and "lines" in take
         address_changed = draft.address != self.address and (take is None or "address" in take)
@@ -174,7 +174,7 @@ class ChannelUpdates:
             if lines_changed or address_changed:
                 self._require_editable("take the channel's new lines or address")
             if lines_changed:
-                _check_requirements(new_lines, requirements)
+                check_requirements(new_lines, requirements)
         self.updated_at = draft.version
         self.channel_digest = content_digest(draft)
         if draft.cancelled:
@@ -239,7 +239,7 @@ class ChannelUpdates:
         for field, before, after in (
             ("address", self.address, draft.address),
             ("buyer_note", self.buyer_note, draft.buyer_note),
-            ("lines", _describe_lines(self.lines), _describe_lines(new_lines)),
+            ("lines", describe_lines(self.lines), describe_lines(new_lines)),
         ):
             if before != after:
                 self._audit(at, actor, field, before, after)
@@ -288,8 +288,8 @@ class ChannelUpdates:
             if line.unit_price.currency != self.currency:
                 raise CurrencyMismatchError(self.currency, line.unit_price.currency)
         missing = tuple(unmapped)
-        if _line_values(lines) != _line_values(self.lines):
-            self._audit(at, actor, "lines", _describe_lines(self.lines), _describe_lines(lines))
+        if line_values(lines) != line_values(self.lines):
+            self._audit(at, actor, "lines", describe_lines(self.lines), describe_lines(lines))
             self.lines = list(lines)
             self._events.append(OrderUpdated(self.id, ("lines",)))
         if missing != self.unmapped:
@@ -313,7 +313,7 @@ class ChannelUpdates:
         """
         if self.status is not S.UNMAPPED:
             raise InvalidTransitionError(f"order {self.id}", self.status.value, "mapped")
-        _check_requirements(self.lines, requirements)
+        check_requirements(self.lines, requirements)
         target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
         self._to(
             target, at, actor, "mapped: " + (describe_unmapped(self.unmapped) or "lines edited")

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import attrs
 
-from ecerp.domain.orders.drafts import Address, OrderLine, _describe_lines
+from ecerp.domain.orders.drafts import Address, OrderLine, describe_lines
 from ecerp.domain.orders.errors import ConsolidationError
 from ecerp.domain.orders.events import OrderUpdated
 from ecerp.domain.orders.ids import merged_order_id, split_part_id
@@ -338,7 +338,7 @@ def split_order(
             rest.append(attrs.evolve(src, qty=qty, discount=shares[line_no][-1]))
             for sku, each in per_unit[line_no].items():
                 rest_req[(line_no, sku)] = each * qty
-    order._audit(at, actor, "split", _describe_lines(order.lines), _describe_lines(rest))
+    order._audit(at, actor, "split", describe_lines(order.lines), describe_lines(rest))
     order.parts_made = number - 1
     order.lines = rest
     order.requirements = rest_req

@@ -54,9 +54,9 @@ from ecerp.domain.orders.drafts import (
     OrderLine,
     StatusChange,
     UnmappedSku,
-    _check_requirements,
-    _describe_lines,
-    _line_values,
+    check_requirements,
+    describe_lines,
+    line_values,
     order_id,
 )
 from ecerp.domain.orders.errors import OrderLockedError
@@ -176,7 +176,7 @@ class Order(ChannelUpdates):
         if missing:
             requirements = {}
         else:
-            _check_requirements(lines, requirements)
+            check_requirements(lines, requirements)
         order = cls(
             id=order_id(*draft.key),
             channel=draft.channel,
@@ -546,10 +546,10 @@ class Order(ChannelUpdates):
         for line in lines:
             if line.unit_price.currency != self.currency:
                 raise CurrencyMismatchError(self.currency, line.unit_price.currency)
-        _check_requirements(lines, requirements)
-        if _line_values(lines) == _line_values(self.lines) and requirements == self.requirements:
+        check_requirements(lines, requirements)
+        if line_values(lines) == line_values(self.lines) and requirements == self.requirements:
             return
-        self._audit(at, actor, "lines", _describe_lines(self.lines), _describe_lines(lines))
+        self._audit(at, actor, "lines", describe_lines(self.lines), describe_lines(lines))
         if self.line_origins:
             # a merged parcel: a line keeps its marketplace origin while it is
             # still the same listing at the same number; added or replaced

@@ -116,7 +116,7 @@ def content_digest(draft: ChannelOrder) -> str:
 
 def would_change(order: ChannelContent, draft: ChannelOrder) -> list[str]:
     """The channel fields applying ``draft`` to ``order`` would change."""
-    from ecerp.domain.orders.drafts import _line_values
+    from ecerp.domain.orders.drafts import line_values
     from ecerp.domain.orders.status import OrderStatus, PaymentStatus
 
     if draft.cancelled:
@@ -126,7 +126,7 @@ def would_change(order: ChannelContent, draft: ChannelOrder) -> list[str]:
         fields.append("payment")
     if draft.address != order.address:
         fields.append("address")
-    if _line_values(draft.order_lines()) != _line_values(order.lines):
+    if line_values(draft.order_lines()) != line_values(order.lines):
         fields.append("lines")
     if draft.buyer_note != order.buyer_note:
         fields.append("buyer_note")
