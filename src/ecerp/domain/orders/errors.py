@@ -65,6 +65,7 @@ class ConsolidationError(DomainError):
     """Orders that cannot be merged or split as asked (``orders`` names them)."""
 
     orders: tuple[str, ...]
+    reason: str
 
     def __init__(self, orders: Iterable[str], reason: str) -> None:
         ids = tuple(orders)
