@@ -70,6 +70,7 @@ from ecerp.domain.orders.events import (
     OrderWaiting,
 )
 from ecerp.domain.orders.ids import is_channel_order_id
+from ecerp.domain.orders.merging import Merging
 from ecerp.domain.orders.reasons import HoldReason, describe_reasons
 from ecerp.domain.orders.status import (
     EDITABLE,
@@ -92,7 +93,7 @@ from ecerp.domain.shared.values import require_utc
 
 
 @attrs.define(eq=False)
-class Order(ChannelUpdates):
+class Order(ChannelUpdates, Merging):
     """The order aggregate.  Build it with :meth:`from_channel`."""
 
     id: str
