@@ -41,11 +41,7 @@ from ecerp.domain.shared.values import (
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-#: Earlier than any moment an order can carry (the start of a resolution timeline).
-_DAWN = datetime.min.replace(tzinfo=UTC)
-
-
-def _frozen_str_map(value: object) -> tuple[tuple[str, str], ...]:
+def frozen_str_map(value: object) -> tuple[tuple[str, str], ...]:
     """attrs converter for titles and attributes: ``{name: text}`` or pairs,
     as sorted pairs; names are codes, texts at most 200 characters."""
     if value == ():
@@ -81,7 +77,7 @@ class Product:
     """A product groups SKUs that differ only in variant attributes (size, colour)."""
 
     code: str = attrs.field(validator=code_validator)
-    titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
+    titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=frozen_str_map)
     category: str | None = attrs.field(default=None, validator=optional_code_validator)
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
     variant_attributes: tuple[str, ...] = attrs.field(default=(), converter=str_tuple)
@@ -97,7 +93,7 @@ class Sku:
 
     code: str = attrs.field(validator=code_validator)
     product: str | None = attrs.field(default=None, validator=optional_code_validator)
-    attributes: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
+    attributes: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=frozen_str_map)
     barcode: str | None = attrs.field(default=None, validator=optional_code_validator)
     weight_g: int = attrs.field(default=0, validator=non_negative_int_validator)
     dimensions: Dimensions | None = attrs.field(
@@ -105,7 +101,7 @@ class Sku:
     )
     category: str | None = attrs.field(default=None, validator=optional_code_validator)
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
-    titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
+    titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=frozen_str_map)
     cost: Money | None = attrs.field(default=None, validator=optional_money_validator)
     price: Money | None = attrs.field(default=None, validator=optional_money_validator)
 
