@@ -69,9 +69,10 @@ from ecerp.domain.orders.events import (
     OrderUpdated,
     OrderWaiting,
 )
+from ecerp.domain.orders.holding import Holding
 from ecerp.domain.orders.ids import is_channel_order_id
 from ecerp.domain.orders.merging import Merging
-from ecerp.domain.orders.reasons import HoldReason, describe_reasons
+from ecerp.domain.orders.reasons import HoldReason
 from ecerp.domain.orders.status import (
     EDITABLE,
     HOLDING,
@@ -93,7 +94,7 @@ from ecerp.domain.shared.values import require_utc
 
 
 @attrs.define(eq=False)
-class Order(ChannelUpdates, Merging):
+class Order(Holding, ChannelUpdates, Merging):
     """The order aggregate.  Build it with :meth:`from_channel`."""
 
     id: str
@@ -288,129 +289,6 @@ class Order(ChannelUpdates, Merging):
         self.paid_amount = amount if amount is not None else self.paid_amount
         if self.status is S.UNPAID:
             self._to(S.READY, at, actor, "paid")
-
-    def hold(self, reasons: Iterable[HoldReason | str], *, at: datetime, actor: str) -> None:
-        """Hold for review: a person must :meth:`release_hold` or cancel.
-
-        Holding an order that is already held adds the new reasons (so a
-        review run twice changes nothing).  Plain strings are manual holds.
-        """
-        new = tuple(r if isinstance(r, HoldReason) else HoldReason.manual(r) for r in reasons)
-        if not new:
-            raise ValidationError("reasons", (), "a hold needs a reason")
-        if self.status is S.ON_HOLD:
-            merged = self.hold_reasons + tuple(r for r in new if r not in self.hold_reasons)
-            if merged != self.hold_reasons:
-                self._audit(
-                    at,
-                    actor,
-                    "hold_reasons",
-                    describe_reasons(self.hold_reasons),
-                    describe_reasons(merged),
-                )
-                self.hold_reasons = merged
-            return
-        keeps = self.reserve_held and self.warehouse is not None and self.status is S.ALLOCATED
-        note = describe_reasons(new) + (f" (keeps its stock in {self.warehouse})" if keeps else "")
-        self._to(S.ON_HOLD, at, actor, note)
-        self.hold_reasons = new
-        if not keeps:
-            self.warehouse = None
-
-    def apply_review(
-        self, reasons: Iterable[HoldReason], checked: Iterable[str], *, at: datetime, actor: str
-    ) -> None:
-        """Take the result of a review that ran the checks ``checked`` (codes).
-
-        A held order's reasons from those checks are replaced by ``reasons``
-        (reasons from other sources, a person or a rule, stay); if none is
-        left at all, the order goes on by itself.  An order not held is held
-        when there is a reason.
-        """
-        reasons = tuple(reasons)
-        if self.status is not S.ON_HOLD:
-            if reasons:
-                self.hold(reasons, at=at, actor=actor)
-            return
-        codes = set(checked)
-        kept = tuple(r for r in self.hold_reasons if r.code not in codes)
-        fresh: list[HoldReason] = []
-        for r in reasons:
-            if all(f.code != r.code for f in fresh):
-                fresh.append(r)
-        merged = kept + tuple(fresh)
-        if merged == self.hold_reasons:
-            return
-        if not merged:
-            target = self._after_hold()
-            self._to(
-                target,
-                at,
-                actor,
-                "no reason to hold any more: " + describe_reasons(self.hold_reasons),
-            )
-            self.hold_reasons = ()
-            return
-        self._audit(
-            at, actor, "hold_reasons", describe_reasons(self.hold_reasons), describe_reasons(merged)
-        )
-        self.hold_reasons = merged
-
-    def release_hold(self, *, at: datetime, actor: str) -> None:
-        """A person looked at the reasons and lets the order go on; those
-        reasons will not hold it again.
-
-        Raises:
-            InvalidTransitionError: the order is not on hold.
-        """
-        if self.status is not S.ON_HOLD:
-            target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
-            raise InvalidTransitionError(f"order {self.id}", self.status.value, target.value)
-        target = self._after_hold()
-        self._to(target, at, actor, "released: " + describe_reasons(self.hold_reasons))
-        self.cleared_holds = self.cleared_holds | {r.code for r in self.hold_reasons}
-        self.hold_reasons = ()
-
-    def _after_hold(self) -> OrderStatus:
-        """Where a held order goes when nothing holds it any more: back to
-        ``allocated`` if it kept its stock, else ``ready`` (or ``unpaid``)."""
-        if self.warehouse is not None and self.payment is PaymentStatus.PAID:
-            return S.ALLOCATED
-        return S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
-
-    def can_reserve_on_hold(self) -> bool:
-        """Whether :meth:`reserve_while_held` may take it: on hold, paid,
-        keeping no stock yet."""
-        return (
-            self.status is S.ON_HOLD
-            and self.warehouse is None
-            and self.payment is PaymentStatus.PAID
-        )
-
-    def reserve_while_held(self, warehouse: str, *, at: datetime, actor: str) -> None:
-        """Record that a held order's requirements are now reserved in
-        ``warehouse`` (its shop reserves stock for held orders); it stays on
-        hold until a person releases it.
-
-        Raises:
-            InvalidTransitionError: the order is not on hold, is not paid, or
-                already keeps stock in a warehouse.
-        """
-        if not self.can_reserve_on_hold():
-            raise InvalidTransitionError(f"order {self.id}", self.status.value, "reserved on hold")
-        self._audit(at, actor, "warehouse", None, f"{warehouse} (reserved on hold)")
-        self.warehouse = warehouse
-        self.reserve_held = True
-        self._events.append(OrderAllocated(self.id, warehouse))
-
-    def give_back_held_stock(self, *, at: datetime, actor: str, note: str) -> None:
-        """A held order that kept stock gives it back (its warehouse cannot
-        cover an edit, a rule wants another warehouse, a stocktake loss); it
-        stays on hold, and the next allocation run reserves again."""
-        if self.status is not S.ON_HOLD or self.warehouse is None:
-            return
-        self._audit(at, actor, "warehouse", self.warehouse, f"None ({note})")
-        self.warehouse = None
 
     def allocate(
         self, warehouse: str, *, at: datetime, actor: str, reserve_held: bool = False
