@@ -15,7 +15,12 @@ class UnknownSkuError(NotFoundError, DomainError):
     def __init__(self, code: str, channel: str | None = None, shop: str | None = None) -> None:
         where = f" in {channel}/{shop}" if channel or shop else ""
         super().__init__(
-            "sku", code, f"unknown SKU {code!r}{where}", code=code, channel=channel, shop=shop
+            "sku",
+            code,
+            message=f"unknown SKU {code!r}{where}",
+            code=code,
+            channel=channel,
+            shop=shop,
         )
 
 

@@ -47,27 +47,53 @@ class DomainError(EcerpError):
 
 
 class ValidationError(DomainError):
-    """A value is malformed: names the ``field`` and the ``value``."""
+    """A value is malformed: names the ``field`` and the ``value``.
+
+    A subclass that says more passes its own ``message`` and its extra
+    ``fields`` through this constructor rather than around it.
+    """
 
     field: str
     value: object
     reason: str
 
-    def __init__(self, field: str, value: object, reason: str) -> None:
-        super().__init__(f"{field}={value!r}: {reason}", field=field, value=value, reason=reason)
+    def __init__(
+        self,
+        field: str,
+        value: object,
+        reason: str,
+        *,
+        message: str | None = None,
+        **fields: Any,
+    ) -> None:
+        super().__init__(
+            f"{field}={value!r}: {reason}" if message is None else message,
+            field=field,
+            value=value,
+            reason=reason,
+            **fields,
+        )
 
 
 class NotFoundError(EcerpError):
-    """Something looked up by its key does not exist."""
+    """Something looked up by its key does not exist.
+
+    A subclass that says more passes its own ``message`` and its extra
+    ``fields`` through this constructor rather than around it.
+    """
 
     kind: str
     key: object
 
-    def __init__(self, kind: str, key: object, message: str | None = None, **fields: Any) -> None:
-        """``message`` (default: "<kind> <key> not found") and further
-        ``fields`` are for subclasses that say more."""
-        message = f"{kind} {key!r} not found" if message is None else message
-        super().__init__(message, kind=kind, key=key, **fields)
+    def __init__(
+        self, kind: str, key: object, *, message: str | None = None, **fields: Any
+    ) -> None:
+        super().__init__(
+            f"{kind} {key!r} not found" if message is None else message,
+            kind=kind,
+            key=key,
+            **fields,
+        )
 
 
 class DuplicateError(DomainError):
