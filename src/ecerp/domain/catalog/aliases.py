@@ -92,3 +92,13 @@ class ListingLine(Protocol):
 
 
 AliasKey = tuple[str, str, str]  # (channel or "", shop or "", listing sku)
+
+
+#: What a listing SKU resolves to over time: the moments its answer may change
+#: (sorted) and the answer from each on, the first one before any of them
+#: (``None``: it resolves to nothing then, the error is raised afresh;
+#: ``_PENDING``: not worked out yet).
+_Timeline = tuple[list[datetime], list[str | None]]
+
+
+_PENDING = ""  # never a catalog code

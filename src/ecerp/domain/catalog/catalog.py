@@ -38,26 +38,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
-from ecerp.domain.catalog.aliases import Alias, AliasKey, Bundle, ListingLine
+from ecerp.domain.catalog.aliases import _PENDING, Alias, AliasKey, Bundle, ListingLine, _Timeline
 from ecerp.domain.catalog.errors import AliasCycleError, UnknownSkuError
-from ecerp.domain.catalog.products import Product, Shop, Sku
+from ecerp.domain.catalog.products import _DAWN, Product, Shop, Sku
 from ecerp.domain.shared.errors import DuplicateError, NotFoundError, ValidationError
 from ecerp.domain.shared.values import require_utc
-
-#: What a listing SKU resolves to over time: the moments its answer may change
-#: (sorted) and the answer from each on, the first one before any of them
-#: (``None``: it resolves to nothing then, the error is raised afresh;
-#: ``_PENDING``: not worked out yet).
-_Timeline = tuple[list[datetime], list[str | None]]
-
-
-_PENDING = ""  # never a catalog code
-
-
-#: Earlier than any moment an order can carry (the start of a resolution timeline).
-_DAWN = datetime.min.replace(tzinfo=UTC)
 
 
 class Catalog:

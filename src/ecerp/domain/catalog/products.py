@@ -41,6 +41,10 @@ from ecerp.domain.shared.values import (
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+#: Earlier than any moment an order can carry (the start of a resolution timeline).
+_DAWN = datetime.min.replace(tzinfo=UTC)
+
+
 def frozen_str_map(value: object) -> tuple[tuple[str, str], ...]:
     """attrs converter for titles and attributes: ``{name: text}`` or pairs,
     as sorted pairs; names are codes, texts at most 200 characters."""
