@@ -170,3 +170,9 @@ def test_an_unknown_sku_is_a_not_found_error_built_by_its_constructor() -> None:
     }
     assert NotFoundError("order", "o-1").fields == {"kind": "order", "key": "o-1"}
     assert str(NotFoundError("order", "o-1")) == "order 'o-1' not found"
+
+
+def test_hold_codes_print_as_they_are_stored() -> None:
+    codes = [HoldReason("buyer_note", "x").code, HoldReason("fraud", "y").code]
+    assert repr(codes) == "['buyer_note', 'fraud']"
+    assert f"{HoldCode.PO_BOX}" == str(HoldCode.PO_BOX) == "po_box"

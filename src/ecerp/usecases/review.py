@@ -7,7 +7,7 @@ from datetime import datetime
 
 from ecerp.domain.orders.holds import ReviewContext, buyer_key
 from ecerp.domain.orders.order import Order
-from ecerp.domain.orders.reasons import HoldCode, HoldReason
+from ecerp.domain.orders.reasons import HoldReason
 from ecerp.domain.orders.status import REVIEWABLE, PaymentStatus
 from ecerp.domain.shared.errors import EcerpError
 from ecerp.ports.orders import BuyerKey
@@ -55,7 +55,7 @@ class Reviewer:
             try:
                 record = config.payments.find(order)
             except EcerpError as err:  # cannot check the payment: a person should
-                unverified = HoldReason(HoldCode.PAYMENT_UNVERIFIED, str(err))
+                unverified = HoldReason("payment_unverified", str(err))
         context = ReviewContext(
             payment=record,
             payment_expected=config.payments is not None and paid and unverified is None,
@@ -66,7 +66,7 @@ class Reviewer:
         reasons = policy.review(order, context)
         if unverified is not None and unverified.code not in order.cleared_holds:
             reasons = (*reasons, unverified)
-        checked = [check.code for check in policy.checks] + [HoldCode.PAYMENT_UNVERIFIED]
+        checked = [check.code for check in policy.checks] + ["payment_unverified"]
         before = order.status
         order.apply_review(reasons, checked, at=at, actor=actor)
         if order.status is not before:  # held or let go: stock follows

@@ -31,7 +31,7 @@ from ecerp.domain.shared.errors import ValidationError
 class HoldCode(enum.StrEnum):
     """The hold codes ecerp's own holds and review checks use.
 
-    Each member equals (and is stored as) its value.
+    Each member equals (is stored as, and prints as) its value.
     """
 
     #: A person held the order (:meth:`HoldReason.manual`).
@@ -54,6 +54,11 @@ class HoldCode(enum.StrEnum):
     VALUE_OVER = "value_over"
     #: An earlier live order of the same buyer looks the same.
     LIKELY_DUPLICATE = "likely_duplicate"
+
+    def __repr__(self) -> str:
+        """As the string it is stored as: codes of ecerp's own checks and
+        of checks defined elsewhere print alike (``['buyer_note', 'fraud']``)."""
+        return repr(self.value)
 
 
 #: The prefix of the codes of holds a routing rule puts on (``rule:<name>``).
