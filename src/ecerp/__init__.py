@@ -33,20 +33,19 @@ from ecerp.domain.inventory.moves import Move, MoveReason, Reservation, StockLin
 from ecerp.domain.inventory.state import StockState
 from ecerp.domain.inventory.stocktakes import Stocktake, StocktakeStatus
 from ecerp.domain.inventory.transfers import Transfer, TransferStatus
-from ecerp.domain.orders.consolidation import ConsolidationError
 from ecerp.domain.orders.drafts import (
     Address,
     Buyer,
     ChannelLine,
     ChannelOrder,
-    HoldReason,
     OrderLine,
     UnmappedSku,
 )
+from ecerp.domain.orders.errors import ConsolidationError, OrderLockedError, VersionConflictError
 from ecerp.domain.orders.holds import ReviewPolicy
 from ecerp.domain.orders.order import Order
-from ecerp.domain.orders.status import OrderLockedError, OrderStatus, PaymentStatus
-from ecerp.domain.orders.versions import VersionConflictError
+from ecerp.domain.orders.reasons import HoldReason
+from ecerp.domain.orders.status import OrderStatus, PaymentStatus
 from ecerp.domain.routing.conditions import Conditions
 from ecerp.domain.routing.dry_run import RouteChange
 from ecerp.domain.routing.facts import RuleError

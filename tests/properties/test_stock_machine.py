@@ -60,8 +60,8 @@ from ecerp.adapters.clock import SimulatedClock
 from ecerp.domain.inventory.locations import stock_location
 from ecerp.domain.inventory.moves import StockPosition
 from ecerp.domain.orders.drafts import order_id
+from ecerp.domain.orders.errors import VersionConflictError
 from ecerp.domain.orders.status import EDITABLE, HOLDING
-from ecerp.domain.orders.versions import VersionConflictError
 from ecerp.domain.shared.errors import DomainError
 from ecerp.testing.strategies import (
     CatalogSpec,

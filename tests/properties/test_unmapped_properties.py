@@ -31,7 +31,7 @@ from ecerp import (
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.domain.catalog.errors import UnknownSkuError
 from ecerp.domain.orders.drafts import UnmappedSku
-from ecerp.domain.orders.versions import VersionConflictError
+from ecerp.domain.orders.errors import VersionConflictError
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
 LISTINGS = ("MUG", "B0MUG", "B0LID", "LID", "SET", "B0SET")

@@ -31,7 +31,7 @@ from ecerp import (
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
 from ecerp.domain.carriers.rates import RateTable
-from ecerp.domain.orders.consolidation import ConsolidationError
+from ecerp.domain.orders.errors import ConsolidationError
 from ecerp.domain.orders.holds import PoBox, ReviewPolicy
 from ecerp.domain.shared.errors import InvalidTransitionError, ValidationError
 
@@ -480,7 +480,7 @@ def test_a_part_split_off_a_merged_parcel_points_at_its_originals_and_is_no_merg
 
 
 def test_a_person_changes_the_service_audited_and_not_after_picking(url: str) -> None:
-    from ecerp.domain.orders.status import OrderLockedError
+    from ecerp.domain.orders.errors import OrderLockedError
 
     erp = seller(url)
     erp.inventory.receive("MUG", "BER", 5)

@@ -33,7 +33,7 @@ from ecerp.adapters.clock import SimulatedClock
 from ecerp.adapters.payments import StaticPaymentRecords
 from ecerp.bootstrap import upgrade_database
 from ecerp.domain.carriers.rates import RateTable
-from ecerp.domain.orders.consolidation import ConsolidationError
+from ecerp.domain.orders.errors import ConsolidationError
 from ecerp.domain.orders.holds import (
     Blacklisted,
     BuyerNote,

@@ -35,8 +35,7 @@ from ecerp import (
 )
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.domain.inventory.events import ReservationReleased, StockReserved
-from ecerp.domain.orders.status import OrderLockedError
-from ecerp.domain.orders.versions import VersionConflictError
+from ecerp.domain.orders.errors import OrderLockedError, VersionConflictError
 from ecerp.domain.shared.errors import InvalidTransitionError
 from ecerp.domain.shared.events import Event
 

@@ -29,7 +29,7 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.domain.orders.versions import VersionConflictError
+from ecerp.domain.orders.errors import VersionConflictError
 
 T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
 HOME = Address("Ann", "Main 1", city="Berlin")

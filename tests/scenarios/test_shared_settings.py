@@ -29,8 +29,8 @@ from ecerp import (
 )
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
-from ecerp.domain.orders.drafts import HoldReason
 from ecerp.domain.orders.holds import BuyerNote, ReviewPolicy, ValueOver
+from ecerp.domain.orders.reasons import HoldReason
 from ecerp.domain.routing.conditions import Conditions
 from ecerp.domain.routing.rules import Actions, Rule, RuleSet
 

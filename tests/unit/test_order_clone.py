@@ -14,17 +14,10 @@ from typing import Any
 
 import attrs
 
-from ecerp.domain.orders.drafts import (
-    Address,
-    Buyer,
-    Change,
-    HoldReason,
-    OrderLine,
-    StatusChange,
-    UnmappedSku,
-)
+from ecerp.domain.orders.drafts import Address, Buyer, Change, OrderLine, StatusChange, UnmappedSku
 from ecerp.domain.orders.events import OrderAllocated
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.reasons import HoldReason
 from ecerp.domain.orders.status import OrderStatus, PaymentStatus
 from ecerp.domain.shared.money import Money
 

@@ -9,6 +9,7 @@ import pytest
 
 from ecerp.domain.allocation.policy import AllocationDecision, AllocationRequest, decide
 from ecerp.domain.orders.drafts import Address, ChannelLine, ChannelOrder, OrderLine, order_id
+from ecerp.domain.orders.errors import OrderLockedError, VersionConflictError
 from ecerp.domain.orders.events import (
     OrderAllocated,
     OrderCancelled,
@@ -19,15 +20,7 @@ from ecerp.domain.orders.events import (
     OrderWaiting,
 )
 from ecerp.domain.orders.order import Order
-from ecerp.domain.orders.status import (
-    EDITABLE,
-    HOLDING,
-    TRANSITIONS,
-    OrderLockedError,
-    OrderStatus,
-    PaymentStatus,
-)
-from ecerp.domain.orders.versions import VersionConflictError
+from ecerp.domain.orders.status import EDITABLE, HOLDING, TRANSITIONS, OrderStatus, PaymentStatus
 from ecerp.domain.shared.errors import (
     CurrencyMismatchError,
     InvalidTransitionError,

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ecerp.domain.orders.drafts import ChannelLine, ChannelOrder, HoldReason
+from ecerp.domain.orders.drafts import ChannelLine, ChannelOrder
 from ecerp.domain.orders.holds import BuyerNote, ReviewContext, ReviewPolicy, Unpaid
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.reasons import HoldReason
 from ecerp.domain.settings import ExternalCheck, Settings, SettingsVersion
 from ecerp.domain.shared.errors import ValidationError
 from ecerp.domain.shared.money import Money

@@ -37,7 +37,6 @@ from typing import Any
 import attrs
 
 from ecerp.domain.carriers.rates import RateTable
-from ecerp.domain.orders.drafts import HoldReason
 from ecerp.domain.orders.holds import (
     Blacklisted,
     BuyerNote,
@@ -52,6 +51,7 @@ from ecerp.domain.orders.holds import (
     ValueOver,
 )
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.reasons import HoldReason
 from ecerp.domain.routing.rules import RuleSet
 from ecerp.domain.shared.errors import ValidationError
 

@@ -9,13 +9,13 @@ from datetime import datetime
 from ecerp.domain.catalog.catalog import Catalog
 from ecerp.domain.inventory.book import StockBook
 from ecerp.domain.orders.consolidation import (
-    ConsolidationError,
     merge_key,
     merge_orders,
     merged_external_id,
     split_order,
     unmerge_orders,
 )
+from ecerp.domain.orders.errors import ConsolidationError
 from ecerp.domain.orders.holds import buyer_key
 from ecerp.domain.orders.ids import merged_order_id
 from ecerp.domain.orders.order import Order

@@ -21,12 +21,12 @@ import attrs
 from ecerp.domain.catalog.catalog import Catalog
 from ecerp.domain.catalog.errors import UnknownSkuError
 from ecerp.domain.inventory.book import StockBook
-from ecerp.domain.orders.consolidation import ConsolidationError
 from ecerp.domain.orders.drafts import ChannelOrder, OrderLine, order_id
+from ecerp.domain.orders.errors import ConsolidationError, VersionConflictError
 from ecerp.domain.orders.holds import buyer_key
 from ecerp.domain.orders.order import Order
 from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
-from ecerp.domain.orders.versions import VersionConflictError, channel_changes
+from ecerp.domain.orders.versions import channel_changes
 from ecerp.domain.shared.errors import (
     ConcurrencyError,
     EcerpError,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from ecerp.domain.orders.drafts import HoldReason
 from ecerp.domain.orders.holds import ReviewContext, buyer_key
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.reasons import HoldReason
 from ecerp.domain.orders.status import REVIEWABLE, PaymentStatus
 from ecerp.domain.shared.errors import EcerpError
 from ecerp.ports.orders import BuyerKey

@@ -10,9 +10,9 @@ from ecerp.domain.carriers.parcels import Parcel, Quote
 from ecerp.domain.carriers.rates import RateTable, cheapest
 from ecerp.domain.catalog.catalog import Catalog
 from ecerp.domain.catalog.products import Dimensions
-from ecerp.domain.orders.drafts import HoldReason
 from ecerp.domain.orders.holds import po_box
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.reasons import HoldReason
 from ecerp.domain.orders.status import OrderStatus
 from ecerp.domain.routing.facts import OrderFacts
 from ecerp.domain.shared.errors import NotFoundError
@@ -126,7 +126,7 @@ def route_order(order: Order, uow: UnitOfWork, config: Config, *, at: datetime, 
             order.deallocate(at=at, actor=actor, note=note)
         sync_reservations(order, book, at=at, actor=actor)
     if decision.hold is not None and decision.rule is not None:
-        reason = HoldReason(f"rule:{decision.rule}", decision.hold)
+        reason = HoldReason.by_rule(decision.rule, decision.hold)
         if reason.code not in order.cleared_holds and reason not in order.hold_reasons:
             order.hold([reason], at=at, actor=actor)
             sync_reservations(order, book, at=at, actor=actor)

@@ -20,10 +20,11 @@ from ecerp.domain.catalog.aliases import ListingLine
 from ecerp.domain.catalog.catalog import Catalog
 from ecerp.domain.catalog.errors import UnknownSkuError
 from ecerp.domain.orders.drafts import ChannelOrder, OrderLine, UnmappedSku
+from ecerp.domain.orders.errors import VersionConflictError
 from ecerp.domain.orders.holds import buyer_key
 from ecerp.domain.orders.order import Order
 from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
-from ecerp.domain.orders.versions import VersionConflictError, channel_changes, content_digest
+from ecerp.domain.orders.versions import channel_changes, content_digest
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.allocation import allocate_in
 from ecerp.usecases.config import Config

@@ -32,16 +32,9 @@ from ecerp.domain.inventory import events as inventory_events
 from ecerp.domain.inventory.moves import Move
 from ecerp.domain.inventory.stocktakes import Stocktake
 from ecerp.domain.orders import events as order_events
-from ecerp.domain.orders.drafts import (
-    Address,
-    Buyer,
-    Change,
-    HoldReason,
-    OrderLine,
-    StatusChange,
-    UnmappedSku,
-)
+from ecerp.domain.orders.drafts import Address, Buyer, Change, OrderLine, StatusChange, UnmappedSku
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.reasons import HoldReason
 from ecerp.domain.orders.status import OrderStatus, PaymentStatus
 from ecerp.domain.shared.errors import ValidationError
 from ecerp.domain.shared.events import Event

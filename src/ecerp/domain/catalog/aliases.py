@@ -9,7 +9,7 @@ from typing import Protocol
 import attrs
 
 from ecerp.domain.catalog.errors import BundleCycleError
-from ecerp.domain.catalog.products import EPOCH, _frozen_str_map
+from ecerp.domain.catalog.products import EPOCH, frozen_str_map
 from ecerp.domain.shared.errors import ValidationError
 from ecerp.domain.shared.values import (
     code_validator,
@@ -66,7 +66,7 @@ class Bundle:
 
     code: str = attrs.field(validator=code_validator)
     components: tuple[Component, ...] = attrs.field(converter=_components)
-    titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
+    titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=frozen_str_map)
 
     def __attrs_post_init__(self) -> None:
         if not self.components:

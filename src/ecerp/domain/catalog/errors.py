@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecerp.domain.shared.errors import DomainError, EcerpError, NotFoundError
+from ecerp.domain.shared.errors import DomainError, NotFoundError
 
 
 class UnknownSkuError(NotFoundError, DomainError):
@@ -14,11 +14,10 @@ class UnknownSkuError(NotFoundError, DomainError):
 
     def __init__(self, code: str, channel: str | None = None, shop: str | None = None) -> None:
         where = f" in {channel}/{shop}" if channel or shop else ""
-        EcerpError.__init__(
-            self,
-            f"unknown SKU {code!r}{where}",
-            kind="sku",
-            key=code,
+        super().__init__(
+            "sku",
+            code,
+            message=f"unknown SKU {code!r}{where}",
             code=code,
             channel=channel,
             shop=shop,

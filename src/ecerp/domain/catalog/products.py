@@ -1,7 +1,18 @@
-"""Products, SKUs and shops: what a seller sells and where."""
+"""Products, SKUs and shops: what a seller sells and where.
+
+A shop says what allocation does with an order no single warehouse can ship
+whole through its :class:`SplitPolicy`; the plain strings stored by older
+releases (and accepted by the public API) read as the enum:
+
+>>> Shop("web", "shopify", split="availability").split is SplitPolicy.AVAILABILITY
+True
+>>> SplitPolicy.WAREHOUSES == "warehouses"
+True
+"""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +45,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DAWN = datetime.min.replace(tzinfo=UTC)
 
 
-def _frozen_str_map(value: object) -> tuple[tuple[str, str], ...]:
+def frozen_str_map(value: object) -> tuple[tuple[str, str], ...]:
     """attrs converter for titles and attributes: ``{name: text}`` or pairs,
     as sorted pairs; names are codes, texts at most 200 characters."""
     if value == ():
@@ -70,7 +81,7 @@ class Product:
     """A product groups SKUs that differ only in variant attributes (size, colour)."""
 
     code: str = attrs.field(validator=code_validator)
-    titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
+    titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=frozen_str_map)
     category: str | None = attrs.field(default=None, validator=optional_code_validator)
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
     variant_attributes: tuple[str, ...] = attrs.field(default=(), converter=str_tuple)
@@ -86,7 +97,7 @@ class Sku:
 
     code: str = attrs.field(validator=code_validator)
     product: str | None = attrs.field(default=None, validator=optional_code_validator)
-    attributes: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
+    attributes: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=frozen_str_map)
     barcode: str | None = attrs.field(default=None, validator=optional_code_validator)
     weight_g: int = attrs.field(default=0, validator=non_negative_int_validator)
     dimensions: Dimensions | None = attrs.field(
@@ -94,7 +105,7 @@ class Sku:
     )
     category: str | None = attrs.field(default=None, validator=optional_code_validator)
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
-    titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_frozen_str_map)
+    titles: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=frozen_str_map)
     cost: Money | None = attrs.field(default=None, validator=optional_money_validator)
     price: Money | None = attrs.field(default=None, validator=optional_money_validator)
 
@@ -103,6 +114,45 @@ class Sku:
 
     def attribute(self, name: str) -> str | None:
         return dict(self.attributes).get(name)
+
+
+class SplitPolicy(enum.StrEnum):
+    """What allocation does with an order no single warehouse can ship whole.
+
+    A ``str``-valued enum: each member equals (and is stored as) its value,
+    so ``Shop(split="warehouses")`` and stores written before the enum keep
+    working.
+    """
+
+    #: The order waits until one warehouse can ship it whole.
+    NONE = "none"
+    #: Ship what the warehouse that can ship the most has; the rest waits.
+    AVAILABILITY = "availability"
+    #: Ship from as many warehouses as it takes, fewest parcels first; the rest waits.
+    WAREHOUSES = "warehouses"
+
+    @classmethod
+    def _missing_(cls, value: object) -> SplitPolicy:
+        """Refuse a value that names no policy (stored rows included).
+
+        Raises:
+            ValidationError: always (field ``split``).
+        """
+        names = ", ".join(policy.value for policy in cls)
+        raise ValidationError("split", value, f"must be one of {names}")
+
+
+#: The split policies' values, in declaration order (kept for older callers).
+SPLIT_POLICIES = tuple(policy.value for policy in SplitPolicy)
+
+
+def _split_policy(value: SplitPolicy | str) -> SplitPolicy:
+    """attrs converter for :attr:`Shop.split`: a policy or its value.
+
+    Raises:
+        ValidationError: ``value`` names no split policy.
+    """
+    return SplitPolicy(value)
 
 
 @attrs.frozen
@@ -115,10 +165,11 @@ class Shop:
         merge a new order with the buyer's other unpicked orders of this shop
         to the same address (one parcel instead of several).
     ``split``
-        what allocation does with an order no single warehouse can ship whole:
-        ``"none"`` (it waits), ``"availability"`` (ship what one warehouse
-        has, the rest waits) or ``"warehouses"`` (ship from as many
-        warehouses as it takes, fewest parcels first; the rest waits).
+        what allocation does with an order no single warehouse can ship whole,
+        a :class:`SplitPolicy` (or its value): ``"none"`` (it waits),
+        ``"availability"`` (ship what one warehouse has, the rest waits) or
+        ``"warehouses"`` (ship from as many warehouses as it takes, fewest
+        parcels first; the rest waits).
     ``reserve_held``
         held orders keep stock (default ``False``: a hold reserves nothing).
         With it on, an allocated order that goes on hold keeps its warehouse
@@ -136,18 +187,9 @@ class Shop:
     site: str | None = attrs.field(default=None, validator=optional_text_validator)
     currency: str = attrs.field(default="USD")
     auto_merge: bool = attrs.field(default=False, validator=flag_validator)
-    split: str = attrs.field(default="none")
+    split: SplitPolicy = attrs.field(default=SplitPolicy.NONE, converter=_split_policy)
     reserve_held: bool = attrs.field(default=False, validator=flag_validator)
 
     @currency.validator
     def _check_currency(self, attribute: object, value: object) -> None:
         minor_unit(value)  # type: ignore[arg-type]  # refuses what is not a known code
-
-    @split.validator
-    def _check_split(self, attribute: object, value: str) -> None:
-        if not isinstance(value, str) or value not in SPLIT_POLICIES:
-            raise ValidationError("split", value, f"must be one of {', '.join(SPLIT_POLICIES)}")
-
-
-#: What allocation may do with an order no single warehouse can ship whole.
-SPLIT_POLICIES = ("none", "availability", "warehouses")

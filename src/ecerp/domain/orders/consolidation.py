@@ -9,24 +9,13 @@ from datetime import datetime
 
 import attrs
 
-from ecerp.domain.orders.drafts import Address, OrderLine, _describe_lines
-from ecerp.domain.orders.events import OrderUpdated
+from ecerp.domain.orders.drafts import Address, OrderLine
+from ecerp.domain.orders.errors import ConsolidationError
 from ecerp.domain.orders.ids import merged_order_id, split_part_id
 from ecerp.domain.orders.order import Order
 from ecerp.domain.orders.status import CONSOLIDATABLE, PaymentStatus, Requirements, S
-from ecerp.domain.shared.errors import DomainError
 from ecerp.domain.shared.money import Money, allocate
 from ecerp.domain.shared.values import MAX_CODE_LEN, require_utc
-
-
-class ConsolidationError(DomainError):
-    """Orders that cannot be merged or split as asked (``orders`` names them)."""
-
-    orders: tuple[str, ...]
-
-    def __init__(self, orders: Iterable[str], reason: str) -> None:
-        ids = tuple(orders)
-        super().__init__(f"{', '.join(ids)}: {reason}", orders=ids, reason=reason)
 
 
 def normalise_address(address: Address) -> tuple[str, ...]:
@@ -182,19 +171,14 @@ def merge_orders(
         merged_from=tuple(o.id for o in originals),
         line_origins=origins,
     )
-    merged._to(S.READY if paid else S.UNPAID, at, actor, "merged " + ", ".join(merged.merged_from))
+    merged.open_merged(at=at, actor=actor)
     for o in ordered:
         if o.merged_from:
-            o.cancel(at=at, actor=actor, reason=f"merged again into {merged.id}")
-            o.merged_into = merged.id
-            continue
-        o.parked = (o.status, o.warehouse)
-        o._to(S.MERGED, at, actor, merged.id)
-        o.merged_into = merged.id
-        o.warehouse = None
+            o.retire_into(merged.id, at=at, actor=actor)
+        else:
+            o.fold_into(merged.id, at=at, actor=actor)
     for o in folded:
-        o._audit(at, actor, "merged_into", o.merged_into, merged.id)
-        o.merged_into = merged.id
+        o.refold_into(merged.id, at=at, actor=actor)
     return merged
 
 
@@ -227,12 +211,7 @@ def unmerge_orders(merged: Order, originals: list[Order], *, at: datetime, actor
         )
     merged.cancel(at=at, actor=actor, reason="unmerged")
     for o in originals:
-        assert o.parked is not None
-        status, warehouse = o.parked
-        o._to(status, at, actor, "unmerged from " + merged.id)
-        o.warehouse = warehouse
-        o.merged_into = None
-        o.parked = None
+        o.unfold(merged.id, at=at, actor=actor)
 
 
 def split_order(
@@ -335,9 +314,7 @@ def split_order(
             status=S.NEW,
             warehouse=None,
         )
-        child._to(S.READY, at, actor, f"split from {order.id}")
-        if order.status is S.WAITING:
-            child._to(S.WAITING, at, actor, "waits like the order it came from")
+        child.open_part(waiting=order.status is S.WAITING, at=at, actor=actor)
         children.append(child)
     rest: list[OrderLine] = []
     rest_req: Requirements = {}
@@ -348,16 +325,14 @@ def split_order(
             rest.append(attrs.evolve(src, qty=qty, discount=shares[line_no][-1]))
             for sku, each in per_unit[line_no].items():
                 rest_req[(line_no, sku)] = each * qty
-    order._audit(at, actor, "split", _describe_lines(order.lines), _describe_lines(rest))
-    order.parts_made = number - 1
-    order.lines = rest
-    order.requirements = rest_req
-    kept = {ln.line_no for ln in rest}
-    order.line_origins = {n: o for n, o in order.line_origins.items() if n in kept}
-    order.seller_note = (
-        order.seller_note + f" split into {', '.join(c.id for c in children)}"
-    ).strip()
-    order._events.append(OrderUpdated(order.id, ("lines",)))
+    order.keep_rest(
+        rest,
+        rest_req,
+        parts=[c.id for c in children],
+        parts_made=number - 1,
+        at=at,
+        actor=actor,
+    )
     return children
 
 

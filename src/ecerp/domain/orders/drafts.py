@@ -31,17 +31,6 @@ from ecerp.domain.shared.values import (
 
 
 @attrs.frozen
-class HoldReason:
-    """Why an order waits for a person: a stable ``code`` and a human detail."""
-
-    code: str
-    detail: str
-
-    def __str__(self) -> str:
-        return self.detail if self.code == "manual" else f"{self.code}: {self.detail}"
-
-
-@attrs.frozen
 class Address:
     """Where an order goes: each field text of at most 200 characters."""
 
@@ -221,22 +210,25 @@ class Change:
     after: str
 
 
-def _reasons(reasons: Iterable[HoldReason]) -> str:
-    return "; ".join(str(r) for r in reasons)
-
-
-def _line_values(lines: Iterable[OrderLine]) -> list[tuple[object, ...]]:
+def line_values(lines: Iterable[OrderLine]) -> list[tuple[object, ...]]:
     """Lines as values: ``9.9`` and ``9.90`` are the same price."""
     return [(ln.listing_sku, ln.qty, ln.unit_price, ln.discount, ln.title) for ln in lines]
 
 
-def _describe_lines(lines: Iterable[OrderLine]) -> str:
+def describe_lines(lines: Iterable[OrderLine]) -> str:
+    """Lines as one line of text, for the audit trail."""
     return "; ".join(
         f"{ln.listing_sku} x{ln.qty} @ {ln.unit_price.amount} -{ln.discount.amount}" for ln in lines
     )
 
 
-def _check_requirements(lines: Iterable[OrderLine], requirements: Requirements) -> None:
+def check_requirements(lines: Iterable[OrderLine], requirements: Requirements) -> None:
+    """Check that ``requirements`` cover exactly ``lines``, each a positive quantity.
+
+    Raises:
+        ValidationError: a line without requirements, a requirement for no
+            line, or a quantity that is not a positive int up to ``MAX_QTY``.
+    """
     line_nos = {ln.line_no for ln in lines}
     covered = {line for line, _ in requirements}
     if covered != line_nos:

@@ -30,8 +30,9 @@ from typing import Protocol
 
 import attrs
 
-from ecerp.domain.orders.drafts import Address, ChannelOrder, HoldReason
+from ecerp.domain.orders.drafts import Address, ChannelOrder
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.reasons import HoldCode, HoldReason
 from ecerp.domain.shared.errors import ValidationError
 from ecerp.domain.shared.money import Money
 
@@ -79,7 +80,7 @@ class Check(Protocol):
 class BuyerNote:
     """The buyer wrote a note or message: someone should read it."""
 
-    code: str = "buyer_note"
+    code: str = HoldCode.BUYER_NOTE
 
     def __call__(self, order: Order, ctx: ReviewContext) -> HoldReason | None:
         note = order.buyer_note.strip()
@@ -90,7 +91,7 @@ class BuyerNote:
 class Unpaid:
     """Not paid yet (for shops that want unpaid orders reviewed, not just parked)."""
 
-    code: str = "unpaid"
+    code: str = HoldCode.UNPAID
 
     def __call__(self, order: Order, ctx: ReviewContext) -> HoldReason | None:
         from ecerp.domain.orders.status import PaymentStatus
@@ -104,7 +105,7 @@ class PaymentMismatch:
     (e.g. eBay says 20.00 EUR, PayPal received 18.00 EUR), or a record was
     expected and none was found."""
 
-    code: str = "payment_mismatch"
+    code: str = HoldCode.PAYMENT_MISMATCH
 
     def __call__(self, order: Order, ctx: ReviewContext) -> HoldReason | None:
         record = ctx.payment
@@ -131,7 +132,7 @@ class IncompleteAddress:
     """The address lacks what a carrier needs (name, street, city, postcode,
     country)."""
 
-    code: str = "incomplete_address"
+    code: str = HoldCode.INCOMPLETE_ADDRESS
     required: tuple[str, ...] = ("name", "line1", "city", "postcode", "country")
     #: Countries without postcodes (ISO 3166 alpha-2).
     no_postcode: frozenset[str] = frozenset({"HK", "AE", "QA", "IE", "PA", "BS", "JM", "BZ"})
@@ -171,7 +172,7 @@ class PoBox:
     * no carrier is known (no rate tables): every PO box is held.
     """
 
-    code: str = "po_box"
+    code: str = HoldCode.PO_BOX
 
     def __call__(self, order: Order, ctx: ReviewContext) -> HoldReason | None:
         words = po_box(order.address)
@@ -197,7 +198,7 @@ class PoBox:
 class Blacklisted:
     """The buyer (id, e-mail or name) is on the blacklist."""
 
-    code: str = "blacklisted"
+    code: str = HoldCode.BLACKLISTED
 
     def __call__(self, order: Order, ctx: ReviewContext) -> HoldReason | None:
         for value in (order.buyer.id, order.buyer.email, order.buyer.name):
@@ -225,7 +226,7 @@ class ValueOver:
     a currency: never held for value)."""
 
     limits: Mapping[str, Money] = attrs.field(converter=_limits)
-    code: str = "value_over"
+    code: str = HoldCode.VALUE_OVER
 
     def __call__(self, order: Order, ctx: ReviewContext) -> HoldReason | None:
         limit = self.limits.get(order.currency)
@@ -242,7 +243,7 @@ class LikelyDuplicate:
     later of the two is held."""
 
     window: timedelta = timedelta(hours=24)
-    code: str = "likely_duplicate"
+    code: str = HoldCode.LIKELY_DUPLICATE
 
     def __call__(self, order: Order, ctx: ReviewContext) -> HoldReason | None:
         from ecerp.domain.orders.status import OrderStatus

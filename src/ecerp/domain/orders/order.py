@@ -15,6 +15,8 @@ bundles they become **requirements**: warehouse SKU quantities per line,
 The status is a state machine declared as data (:data:`ORDER_WORKFLOW`); every
 change is recorded with who and when::
 
+    >>> from ecerp.domain.orders.drafts import ChannelLine, ChannelOrder
+    >>> from ecerp.domain.shared.money import Money
     >>> at = datetime(2026, 5, 1, tzinfo=UTC)
     >>> draft = ChannelOrder(
     ...     channel="shopify", shop="web", external_id="1001", ordered_at=at,
@@ -37,29 +39,28 @@ exactly what was reserved.
 
 from __future__ import annotations
 
-import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import attrs
 
+from ecerp.domain.orders.channel_updates import ChannelUpdates, describe_unmapped
+from ecerp.domain.orders.cloning import cloner
 from ecerp.domain.orders.drafts import (
     Address,
     Buyer,
     Change,
     ChannelOrder,
-    HoldReason,
     OrderLine,
     StatusChange,
     UnmappedSku,
-    _check_requirements,
-    _describe_lines,
-    _line_values,
-    _reasons,
+    check_requirements,
+    describe_lines,
+    line_values,
     order_id,
 )
+from ecerp.domain.orders.errors import OrderLockedError
 from ecerp.domain.orders.events import (
     OrderAllocated,
     OrderCancelled,
@@ -69,21 +70,22 @@ from ecerp.domain.orders.events import (
     OrderUpdated,
     OrderWaiting,
 )
+from ecerp.domain.orders.holding import Holding
 from ecerp.domain.orders.ids import is_channel_order_id
+from ecerp.domain.orders.merging import Merging
+from ecerp.domain.orders.reasons import HoldReason
 from ecerp.domain.orders.status import (
     EDITABLE,
     HOLDING,
     ORDER_WORKFLOW,
-    OrderLockedError,
     OrderStatus,
     PaymentStatus,
     Requirements,
     S,
 )
-from ecerp.domain.orders.versions import VersionConflictError, channel_changes, content_digest
+from ecerp.domain.orders.versions import content_digest
 from ecerp.domain.shared.errors import (
     CurrencyMismatchError,
-    InvalidTransitionError,
     ValidationError,
 )
 from ecerp.domain.shared.events import Event
@@ -92,7 +94,7 @@ from ecerp.domain.shared.values import require_utc
 
 
 @attrs.define(eq=False)
-class Order:
+class Order(Holding, ChannelUpdates, Merging):
     """The order aggregate.  Build it with :meth:`from_channel`."""
 
     id: str
@@ -176,7 +178,7 @@ class Order:
         if missing:
             requirements = {}
         else:
-            _check_requirements(lines, requirements)
+            check_requirements(lines, requirements)
         order = cls(
             id=order_id(*draft.key),
             channel=draft.channel,
@@ -205,7 +207,10 @@ class Order:
             if not draft.cancelled:
                 target = S.UNMAPPED
         order._to(
-            target, at, actor, "imported" + (f"; unmapped: {_codes(missing)}" if missing else "")
+            target,
+            at,
+            actor,
+            "imported" + (f"; unmapped: {describe_unmapped(missing)}" if missing else ""),
         )
         order._events.append(OrderImported(order.id))
         return order
@@ -213,7 +218,8 @@ class Order:
     def clone(self) -> Order:
         """An independent copy (repositories hand these out so that a rolled
         back unit of work leaves the stored order untouched): every mutable
-        container is copied, pending events are not (see :func:`_cloner`)."""
+        container is copied, pending events are not (see
+        :func:`~ecerp.domain.orders.cloning.cloner`)."""
         return _clone_order(self)
 
     # --- reads -----------------------------------------------------------------------
@@ -282,120 +288,6 @@ class Order:
         self.paid_amount = amount if amount is not None else self.paid_amount
         if self.status is S.UNPAID:
             self._to(S.READY, at, actor, "paid")
-
-    def hold(self, reasons: Iterable[HoldReason | str], *, at: datetime, actor: str) -> None:
-        """Hold for review: a person must :meth:`release_hold` or cancel.
-
-        Holding an order that is already held adds the new reasons (so a
-        review run twice changes nothing).  Plain strings are manual holds.
-        """
-        new = tuple(r if isinstance(r, HoldReason) else HoldReason("manual", r) for r in reasons)
-        if not new:
-            raise ValidationError("reasons", (), "a hold needs a reason")
-        if self.status is S.ON_HOLD:
-            merged = self.hold_reasons + tuple(r for r in new if r not in self.hold_reasons)
-            if merged != self.hold_reasons:
-                self._audit(
-                    at, actor, "hold_reasons", _reasons(self.hold_reasons), _reasons(merged)
-                )
-                self.hold_reasons = merged
-            return
-        keeps = self.reserve_held and self.warehouse is not None and self.status is S.ALLOCATED
-        note = _reasons(new) + (f" (keeps its stock in {self.warehouse})" if keeps else "")
-        self._to(S.ON_HOLD, at, actor, note)
-        self.hold_reasons = new
-        if not keeps:
-            self.warehouse = None
-
-    def apply_review(
-        self, reasons: Iterable[HoldReason], checked: Iterable[str], *, at: datetime, actor: str
-    ) -> None:
-        """Take the result of a review that ran the checks ``checked`` (codes).
-
-        A held order's reasons from those checks are replaced by ``reasons``
-        (reasons from other sources, a person or a rule, stay); if none is
-        left at all, the order goes on by itself.  An order not held is held
-        when there is a reason.
-        """
-        reasons = tuple(reasons)
-        if self.status is not S.ON_HOLD:
-            if reasons:
-                self.hold(reasons, at=at, actor=actor)
-            return
-        codes = set(checked)
-        kept = tuple(r for r in self.hold_reasons if r.code not in codes)
-        fresh: list[HoldReason] = []
-        for r in reasons:
-            if all(f.code != r.code for f in fresh):
-                fresh.append(r)
-        merged = kept + tuple(fresh)
-        if merged == self.hold_reasons:
-            return
-        if not merged:
-            target = self._after_hold()
-            self._to(
-                target, at, actor, "no reason to hold any more: " + _reasons(self.hold_reasons)
-            )
-            self.hold_reasons = ()
-            return
-        self._audit(at, actor, "hold_reasons", _reasons(self.hold_reasons), _reasons(merged))
-        self.hold_reasons = merged
-
-    def release_hold(self, *, at: datetime, actor: str) -> None:
-        """A person looked at the reasons and lets the order go on; those
-        reasons will not hold it again.
-
-        Raises:
-            InvalidTransitionError: the order is not on hold.
-        """
-        if self.status is not S.ON_HOLD:
-            target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
-            raise InvalidTransitionError(f"order {self.id}", self.status.value, target.value)
-        target = self._after_hold()
-        self._to(target, at, actor, "released: " + _reasons(self.hold_reasons))
-        self.cleared_holds = self.cleared_holds | {r.code for r in self.hold_reasons}
-        self.hold_reasons = ()
-
-    def _after_hold(self) -> OrderStatus:
-        """Where a held order goes when nothing holds it any more: back to
-        ``allocated`` if it kept its stock, else ``ready`` (or ``unpaid``)."""
-        if self.warehouse is not None and self.payment is PaymentStatus.PAID:
-            return S.ALLOCATED
-        return S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
-
-    def can_reserve_on_hold(self) -> bool:
-        """Whether :meth:`reserve_while_held` may take it: on hold, paid,
-        keeping no stock yet."""
-        return (
-            self.status is S.ON_HOLD
-            and self.warehouse is None
-            and self.payment is PaymentStatus.PAID
-        )
-
-    def reserve_while_held(self, warehouse: str, *, at: datetime, actor: str) -> None:
-        """Record that a held order's requirements are now reserved in
-        ``warehouse`` (its shop reserves stock for held orders); it stays on
-        hold until a person releases it.
-
-        Raises:
-            InvalidTransitionError: the order is not on hold, is not paid, or
-                already keeps stock in a warehouse.
-        """
-        if not self.can_reserve_on_hold():
-            raise InvalidTransitionError(f"order {self.id}", self.status.value, "reserved on hold")
-        self._audit(at, actor, "warehouse", None, f"{warehouse} (reserved on hold)")
-        self.warehouse = warehouse
-        self.reserve_held = True
-        self._events.append(OrderAllocated(self.id, warehouse))
-
-    def give_back_held_stock(self, *, at: datetime, actor: str, note: str) -> None:
-        """A held order that kept stock gives it back (its warehouse cannot
-        cover an edit, a rule wants another warehouse, a stocktake loss); it
-        stays on hold, and the next allocation run reserves again."""
-        if self.status is not S.ON_HOLD or self.warehouse is None:
-            return
-        self._audit(at, actor, "warehouse", self.warehouse, f"None ({note})")
-        self.warehouse = None
 
     def allocate(
         self, warehouse: str, *, at: datetime, actor: str, reserve_held: bool = False
@@ -532,10 +424,10 @@ class Order:
         for line in lines:
             if line.unit_price.currency != self.currency:
                 raise CurrencyMismatchError(self.currency, line.unit_price.currency)
-        _check_requirements(lines, requirements)
-        if _line_values(lines) == _line_values(self.lines) and requirements == self.requirements:
+        check_requirements(lines, requirements)
+        if line_values(lines) == line_values(self.lines) and requirements == self.requirements:
             return
-        self._audit(at, actor, "lines", _describe_lines(self.lines), _describe_lines(lines))
+        self._audit(at, actor, "lines", describe_lines(self.lines), describe_lines(lines))
         if self.line_origins:
             # a merged parcel: a line keeps its marketplace origin while it is
             # still the same listing at the same number; added or replaced
@@ -550,240 +442,8 @@ class Order:
         self.requirements = dict(requirements)
         self._events.append(OrderUpdated(self.id, ("lines",)))
 
-    def apply_channel_version(
-        self, draft: ChannelOrder, requirements: Requirements, *, at: datetime, actor: str
-    ) -> list[str]:
-        """Take a copy of this order the channel sent again; returns the
-        changed field names (empty when there is nothing to take).
 
-        A newer version is applied.  The same version is applied when the
-        channel changed its content (a channel that sends no modification
-        time), and only in the fields it changed (see
-        :mod:`ecerp.domain.orders.versions`).  An older version with the
-        same content changes nothing; one that differs is refused.
-
-        Checks everything before changing anything.
-
-        Raises:
-            ValidationError: ``draft`` is a different order.
-            VersionConflictError: ``draft`` is older and differs.
-            OrderLockedError: lines or address changed after picking.
-            InvalidTransitionError: cancelled on the channel after shipping.
-        """
-        if draft.key != self.key or not self.is_channel_order:
-            raise ValidationError("external_id", draft.key, f"is not order {self.id}")
-        take: frozenset[str] | None = None  # every field (a newer version)
-        if draft.version <= self.updated_at:
-            fields = channel_changes(self, draft)
-            if fields and draft.version < self.updated_at:
-                raise VersionConflictError(self.id, draft.version, self.updated_at, tuple(fields))
-            if not fields:
-                return []
-            take = frozenset(fields)
-        if self.status is S.UNMAPPED:  # every line resolves now: take it whole, then map
-            if not draft.cancelled:
-                _check_requirements(draft.order_lines(), requirements)
-            taken = self.take_unmapped_version(
-                draft, self.unmapped, at=at, actor=actor, same_version=take is not None
-            )
-            if self.status is S.UNMAPPED:
-                self.map_lines(requirements, at=at, actor=actor)
-                taken.append("requirements")
-            if taken:
-                self.channel_digest = content_digest(draft)
-            return taken
-        new_lines = draft.order_lines()
-        lines_changed = _line_values(new_lines) != _line_values(self.lines)
-        if take is not None:
-            lines_changed = lines_changed and "lines" in take
-        address_changed = draft.address != self.address and (take is None or "address" in take)
-        note_changed = draft.buyer_note != self.buyer_note and (
-            take is None or "buyer_note" in take
-        )
-        changed: list[str] = []
-        if draft.cancelled and self.status is not S.CANCELLED:
-            if not self.can_go(S.CANCELLED):
-                raise InvalidTransitionError(
-                    f"order {self.id}", self.status.value, S.CANCELLED.value
-                )
-        elif not draft.cancelled:
-            if lines_changed or address_changed:
-                self._require_editable("take the channel's new lines or address")
-            if lines_changed:
-                _check_requirements(new_lines, requirements)
-        self.updated_at = draft.version
-        self.channel_digest = content_digest(draft)
-        if draft.cancelled:
-            if self.status is not S.CANCELLED:
-                self.cancel(at=at, actor=actor, reason="cancelled on channel")
-                changed.append("status")
-            return changed
-        if draft.paid and self.payment is PaymentStatus.UNPAID:
-            self.mark_paid(at=at, actor=actor, amount=draft.paid_amount)
-            changed.append("payment")
-        if address_changed:
-            self.change_address(draft.address, at=at, actor=actor)
-            changed.append("address")
-        if lines_changed:
-            self.replace_lines(new_lines, requirements, at=at, actor=actor)
-            changed.append("lines")
-        if note_changed:
-            self._audit(at, actor, "buyer_note", self.buyer_note, draft.buyer_note)
-            self.buyer_note = draft.buyer_note
-            changed.append("buyer_note")
-        return changed
-
-    # --- unmapped orders -------------------------------------------------------------
-
-    def take_unmapped_version(
-        self,
-        draft: ChannelOrder,
-        unmapped: Iterable[UnmappedSku],
-        *,
-        at: datetime,
-        actor: str,
-        same_version: bool = False,
-    ) -> list[str]:
-        """An ``unmapped`` order takes a newer channel version whole (it holds
-        nothing and nothing was decided on it yet), with the listing SKUs
-        that still resolve to nothing; returns the changed fields.  Cancelled
-        on the channel, it is cancelled.  With ``same_version``, a copy of the
-        same version is taken too (the caller found its content changed: a
-        channel that sends no modification time).
-
-        Raises:
-            ValidationError: ``draft`` is a different order.
-            InvalidTransitionError: the order is not unmapped.
-        """
-        if draft.key != self.key:
-            raise ValidationError("external_id", draft.key, f"is not order {self.id}")
-        if self.status is not S.UNMAPPED:
-            raise InvalidTransitionError(f"order {self.id}", self.status.value, "unmapped")
-        if draft.version < self.updated_at or (
-            draft.version == self.updated_at and not same_version
-        ):
-            return []
-        self.updated_at = draft.version
-        if draft.cancelled:
-            self.cancel(at=at, actor=actor, reason="cancelled on channel")
-            return ["status"]
-        changed: list[str] = []
-        if draft.paid and self.payment is PaymentStatus.UNPAID:
-            self.mark_paid(at=at, actor=actor, amount=draft.paid_amount)
-            changed.append("payment")
-        new_lines = draft.order_lines()
-        for field, before, after in (
-            ("address", self.address, draft.address),
-            ("buyer_note", self.buyer_note, draft.buyer_note),
-            ("lines", _describe_lines(self.lines), _describe_lines(new_lines)),
-        ):
-            if before != after:
-                self._audit(at, actor, field, before, after)
-                changed.append(field)
-        self.address, self.buyer_note, self.lines = draft.address, draft.buyer_note, new_lines
-        missing = tuple(unmapped)
-        if missing != self.unmapped:
-            self._audit(at, actor, "unmapped", _codes(self.unmapped), _codes(missing))
-            self.unmapped = missing
-            changed.append("unmapped")
-        if changed:
-            self._events.append(OrderUpdated(self.id, tuple(changed)))
-        return changed
-
-    def still_unmapped(self, unmapped: Iterable[UnmappedSku], *, at: datetime, actor: str) -> None:
-        """Some of an ``unmapped`` order's listing SKUs resolve now, not all:
-        keep the ones that still do not."""
-        missing = tuple(unmapped)
-        if self.status is S.UNMAPPED and missing and missing != self.unmapped:
-            self._audit(at, actor, "unmapped", _codes(self.unmapped), _codes(missing))
-            self.unmapped = missing
-
-    def edit_unmapped_lines(
-        self, lines: list[OrderLine], unmapped: Iterable[UnmappedSku], *, at: datetime, actor: str
-    ) -> None:
-        """A person replaces an ``unmapped`` order's lines (typically fixing
-        a mistyped listing SKU); ``unmapped`` are the listing SKUs of the new
-        lines that still resolve to nothing.  Both changes are audited.  With
-        none left, the caller maps the order next (:meth:`map_lines`).
-
-        Raises:
-            InvalidTransitionError: the order is not unmapped.
-            ValidationError: no lines.
-            CurrencyMismatchError: a line priced in another currency.
-        """
-        at = require_utc("at", at)
-        if self.status is not S.UNMAPPED:
-            raise InvalidTransitionError(f"order {self.id}", self.status.value, "unmapped")
-        if not lines:
-            raise ValidationError("lines", [], f"order {self.id} needs at least one line")
-        for line in lines:
-            if line.unit_price.currency != self.currency:
-                raise CurrencyMismatchError(self.currency, line.unit_price.currency)
-        missing = tuple(unmapped)
-        if _line_values(lines) != _line_values(self.lines):
-            self._audit(at, actor, "lines", _describe_lines(self.lines), _describe_lines(lines))
-            self.lines = list(lines)
-            self._events.append(OrderUpdated(self.id, ("lines",)))
-        if missing != self.unmapped:
-            self._audit(at, actor, "unmapped", _codes(self.unmapped), _codes(missing) or "-")
-            self.unmapped = missing
-
-    def map_lines(self, requirements: Requirements, *, at: datetime, actor: str) -> None:
-        """Every line of an ``unmapped`` order resolves now: take its
-        requirements and go on (``ready``, or ``unpaid``), to be reviewed,
-        routed and allocated like a newly imported order.
-
-        Raises:
-            InvalidTransitionError: the order is not unmapped.
-            ValidationError: ``requirements`` do not cover every line.
-        """
-        if self.status is not S.UNMAPPED:
-            raise InvalidTransitionError(f"order {self.id}", self.status.value, "mapped")
-        _check_requirements(self.lines, requirements)
-        target = S.READY if self.payment is PaymentStatus.PAID else S.UNPAID
-        self._to(target, at, actor, "mapped: " + (_codes(self.unmapped) or "lines edited"))
-        self.requirements = dict(requirements)
-        self.unmapped = ()
-        self._events.append(OrderUpdated(self.id, ("requirements",)))
-
-
-def _codes(unmapped: Iterable[UnmappedSku]) -> str:
-    return ", ".join(str(u) for u in unmapped)
-
-
-def _cloner(cls: type[Order]) -> Callable[[Order], Order]:
-    """Build :meth:`Order.clone` once, from ``attrs.fields(cls)``.
-
-    ``attrs.evolve`` pays a generic ``getattr`` loop over every field on each
-    call, and the repositories clone on every read and every commit.  This
-    writes the copy out once, the way attrs writes ``__init__``: every field
-    passed positionally to the generated ``__init__``, each field declared as
-    a ``list``, ``dict`` or ``set`` shallowly copied (their items are frozen
-    values), ``_events`` fresh and empty.  A field added later follows the
-    same rules; a mutable field of another kind needs a rule in ``copies``
-    (``tests/unit/test_order_clone.py`` fails until it has one).
-    """
-    copies = {list: "list", dict: "dict", set: "set"}
-    fields = attrs.fields(attrs.resolve_types(cls))
-    args = []
-    for f in fields:
-        if not f.init:  # pragma: no cover - every Order field is in __init__
-            raise TypeError(f"{cls.__name__}.{f.name} is not an __init__ argument")
-        origin = typing.get_origin(f.type) or f.type
-        if f.name == "_events":
-            args.append("[]")
-        elif origin in copies:
-            args.append(f"{copies[origin]}(o.{f.name})")
-        else:
-            args.append(f"o.{f.name}")
-    source = f"def clone(o):\n    return cls({', '.join(args)})\n"
-    namespace: dict[str, Any] = {"cls": cls}
-    exec(compile(source, f"<{cls.__name__}.clone>", "exec"), namespace)
-    clone: Callable[[Order], Order] = namespace["clone"]
-    return clone
-
-
-_clone_order = _cloner(Order)
+_clone_order = cloner(Order)
 
 
 _ = UTC  # used by the module doctest

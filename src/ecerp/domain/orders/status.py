@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 
-from ecerp.domain.shared.errors import DomainError
 from ecerp.domain.shared.workflow import Workflow
 
 LineKey = tuple[int, str]
@@ -101,15 +100,3 @@ ALLOCATABLE: frozenset[OrderStatus] = frozenset({S.READY, S.WAITING})
 class PaymentStatus(enum.Enum):
     UNPAID = "unpaid"
     PAID = "paid"
-
-
-class OrderLockedError(DomainError):
-    """The order is past the point where this change is allowed (e.g. picked)."""
-
-    def __init__(self, order: str, status: OrderStatus, change: str) -> None:
-        super().__init__(
-            f"order {order} is {status.value}: cannot {change}",
-            order=order,
-            status=status,
-            change=change,
-        )

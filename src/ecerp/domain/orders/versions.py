@@ -44,14 +44,32 @@ undone by a re-sent copy.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
-from typing import TYPE_CHECKING
-
-from ecerp.domain.shared.errors import DomainError
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ecerp.domain.orders.drafts import ChannelOrder
-    from ecerp.domain.orders.order import Order
+    from ecerp.domain.orders.drafts import Address, Change, ChannelOrder, OrderLine
+    from ecerp.domain.orders.status import OrderStatus, PaymentStatus
+
+
+class ChannelContent(Protocol):
+    """What comparing a channel copy reads of an order (an
+    :class:`~ecerp.domain.orders.order.Order` is one)."""
+
+    @property
+    def status(self) -> OrderStatus: ...
+    @property
+    def payment(self) -> PaymentStatus: ...
+    @property
+    def address(self) -> Address: ...
+    @property
+    def lines(self) -> Sequence[OrderLine]: ...
+    @property
+    def buyer_note(self) -> str: ...
+    @property
+    def channel_digest(self) -> str | None: ...
+    @property
+    def changes(self) -> Sequence[Change]: ...
 
 
 #: The fields an update takes from a channel, as :meth:`Order.apply_channel_version` names them.
@@ -60,29 +78,6 @@ CHANNEL_FIELDS = ("status", "payment", "address", "lines", "buyer_note")
 
 #: Audited edits (``Change.field``) that stand for a channel field.
 _EDITS = {"lines": "lines", "split": "lines", "address": "address", "buyer_note": "buyer_note"}
-
-
-class VersionConflictError(DomainError):
-    """A copy of an order older than the stored version, with different
-    content: it is not applied (the newer version stays).  ``differs``
-    names the fields it would have changed."""
-
-    order: str
-    version: datetime
-    stored: datetime
-    differs: tuple[str, ...]
-
-    def __init__(
-        self, order: str, version: datetime, stored: datetime, differs: tuple[str, ...]
-    ) -> None:
-        super().__init__(
-            f"order {order}: version {version.isoformat()} is older than the stored "
-            f"{stored.isoformat()} and differs in {', '.join(differs)}: not applied",
-            order=order,
-            version=version,
-            stored=stored,
-            differs=differs,
-        )
 
 
 def content_digest(draft: ChannelOrder) -> str:
@@ -119,9 +114,9 @@ def content_digest(draft: ChannelOrder) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def would_change(order: Order, draft: ChannelOrder) -> list[str]:
+def would_change(order: ChannelContent, draft: ChannelOrder) -> list[str]:
     """The channel fields applying ``draft`` to ``order`` would change."""
-    from ecerp.domain.orders.drafts import _line_values
+    from ecerp.domain.orders.drafts import line_values
     from ecerp.domain.orders.status import OrderStatus, PaymentStatus
 
     if draft.cancelled:
@@ -131,14 +126,14 @@ def would_change(order: Order, draft: ChannelOrder) -> list[str]:
         fields.append("payment")
     if draft.address != order.address:
         fields.append("address")
-    if _line_values(draft.order_lines()) != _line_values(order.lines):
+    if line_values(draft.order_lines()) != line_values(order.lines):
         fields.append("lines")
     if draft.buyer_note != order.buyer_note:
         fields.append("buyer_note")
     return fields
 
 
-def channel_changes(order: Order, draft: ChannelOrder) -> list[str]:
+def channel_changes(order: ChannelContent, draft: ChannelOrder) -> list[str]:
     """The fields the channel changed in ``draft`` since the content ecerp
     last took from it (empty when it sent the same content again).
 
