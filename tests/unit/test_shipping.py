@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecerp.domain.carriers.parcels import Parcel, RateTableError
+from ecerp.domain.carriers.errors import RateTableError
+from ecerp.domain.carriers.parcels import Parcel
 from ecerp.domain.carriers.rates import (
     Fee,
     RateTable,

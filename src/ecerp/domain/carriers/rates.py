@@ -73,11 +73,11 @@ from typing import Any, NoReturn
 
 import attrs
 
+from ecerp.domain.carriers.errors import RateTableError
 from ecerp.domain.carriers.parcels import (
     Parcel,
     Quote,
     QuoteLine,
-    RateTableError,
     _bool_validator,
     _non_negative_money,
     _norm_postcode,

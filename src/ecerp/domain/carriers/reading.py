@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from ecerp.domain.carriers.parcels import RateTableError
+from ecerp.domain.carriers.errors import RateTableError
 from ecerp.domain.carriers.rates import Fee, RateTable, RemoteArea, Zone, ZonePrice
 from ecerp.domain.catalog.products import Dimensions
 from ecerp.domain.shared.errors import ValidationError

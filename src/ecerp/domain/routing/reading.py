@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 import attrs
 
 from ecerp.domain.routing.conditions import AmountRange, Conditions, IntRange, SetMatch
-from ecerp.domain.routing.facts import RuleError
+from ecerp.domain.routing.errors import RuleError
 from ecerp.domain.routing.rules import Actions, Rule
 from ecerp.domain.shared.errors import ValidationError
 from ecerp.domain.shared.money import Money

@@ -89,11 +89,11 @@ from typing import Any
 import attrs
 
 from ecerp.domain.routing.conditions import Conditions
+from ecerp.domain.routing.errors import RuleError
 from ecerp.domain.routing.facts import (
     FORMAT_VERSION,
     Failure,
     OrderFacts,
-    RuleError,
     _names,
     _tags_validator,
 )
