@@ -65,11 +65,9 @@ come through the ``CarrierRates`` port (``ecerp.ports.carrier_rates``).
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import attrs
 
@@ -495,7 +493,8 @@ class RateTable:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RateTable:
-        """A rate table from plain data (the shape :meth:`to_dict` writes).
+        """A rate table from plain data (the shape :meth:`to_dict` writes),
+        read by the installed :class:`RateTableReader`.
 
         Keys: ``carrier``, ``service``, ``currency``, ``zones`` (list of
         ``{zone, country, region?, postcode_prefix?}``), ``prices``
@@ -509,27 +508,55 @@ class RateTable:
         Raises:
             RateTableError: the first problem found, naming the table and field.
         """
-        from ecerp.domain.carriers.reading import _read_table
-
-        return _read_table(data)
+        return _reader().from_data(data)
 
     @classmethod
     def from_json(cls, text: str) -> RateTable:
         """Raises: RateTableError: not JSON, or the table is malformed."""
-        try:
-            data = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as err:
-            raise RateTableError("rate table", "", None, f"not valid JSON: {err}") from None
-        return cls.from_dict(data)
+        return _reader().from_json(text)
 
     @classmethod
     def from_toml(cls, text: str) -> RateTable:
         """Raises: RateTableError: not TOML, or the table is malformed."""
-        try:
-            data = tomllib.loads(text, parse_float=Decimal)
-        except tomllib.TOMLDecodeError as err:
-            raise RateTableError("rate table", "", None, f"not valid TOML: {err}") from None
-        return cls.from_dict(data)
+        return _reader().from_toml(text)
+
+
+class RateTableReader(Protocol):
+    """Reads rate tables from what people write (implemented by the formats
+    adapter, ``ecerp.adapters.formats.rates``).  Each method raises
+    :class:`RateTableError` naming the table and field path of the first
+    problem."""
+
+    def from_data(self, data: object) -> RateTable:
+        """A rate table from plain data (dicts, lists, strings, ints)."""
+        ...
+
+    def from_json(self, text: str) -> RateTable:
+        """A rate table from JSON text."""
+        ...
+
+    def from_toml(self, text: str) -> RateTable:
+        """A rate table from TOML text."""
+        ...
+
+
+_READERS: list[RateTableReader] = []
+"""The installed reader (at most one: the last installed wins)."""
+
+
+def install_reader(reader: RateTableReader) -> None:
+    """Make :meth:`RateTable.from_dict`, :meth:`~RateTable.from_json` and
+    :meth:`~RateTable.from_toml` read through ``reader`` (the composition
+    root installs the formats adapter's when ``ecerp`` is imported)."""
+    _READERS[:] = [reader]
+
+
+def _reader() -> RateTableReader:
+    if not _READERS:
+        raise RateTableError(
+            "rate table", "", None, "no rate-table reader installed (import ecerp to install it)"
+        )
+    return _READERS[0]
 
 
 def _sum(amounts: Iterable[Money]) -> Money:
