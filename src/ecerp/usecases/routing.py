@@ -7,6 +7,7 @@ import math
 from datetime import datetime
 
 from ecerp.domain.carriers.parcels import Parcel, Quote
+from ecerp.domain.carriers.quoting import Quoter
 from ecerp.domain.carriers.rates import RateTable, cheapest
 from ecerp.domain.catalog.catalog import Catalog
 from ecerp.domain.catalog.products import Dimensions
@@ -145,6 +146,7 @@ class Freight:
         self._quotes: dict[tuple[str, str], Quote | None] = {}
         self._tables: dict[str, tuple[RateTable, ...]] = {}
         self._by_parcel: dict[tuple[Parcel, str], Quote | None] = {}
+        self._quoter = Quoter()  # the run's memo of zones and prices
         self.priced = any(config.rate_tables.values())
         """Some warehouse has a rate table (else no quote can be had from one)."""
 
@@ -174,7 +176,7 @@ class Freight:
         if shape in self._by_parcel:
             best = self._by_parcel[shape]
         else:
-            best = self._by_parcel[shape] = cheapest(tables, shape[0])
+            best = self._by_parcel[shape] = cheapest(tables, shape[0], self._quoter)
         quotes[key] = best
         return best
 

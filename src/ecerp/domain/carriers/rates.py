@@ -67,7 +67,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import attrs
 
@@ -88,6 +88,9 @@ from ecerp.domain.catalog.products import Dimensions
 from ecerp.domain.shared.errors import CurrencyMismatchError, ValidationError
 from ecerp.domain.shared.money import MINOR_UNITS, Money
 from ecerp.domain.shared.values import code_validator
+
+if TYPE_CHECKING:
+    from ecerp.domain.carriers.quoting import QuoteMemo, Quoter
 
 
 @attrs.frozen
@@ -211,12 +214,7 @@ def _percent_validator(_: Any, attribute: Any, value: Any) -> None:
 
 
 #: A quote's money: the freight line's amount, the lines after it, the total.
-_Priced = tuple[Money, tuple[QuoteLine, ...], Money]
-
-
-#: Entries a rate table remembers per memo before it starts afresh (a bound
-#: for long-running processes; quoting stays correct either way).
-_MEMO_LIMIT = 50_000
+Priced = tuple[Money, tuple[QuoteLine, ...], Money]
 
 
 @attrs.frozen
@@ -247,15 +245,6 @@ class RateTable:
     )
     """Zone entries per casefolded country, most specific first, then the
     ``"*"`` ones (built once: quoting is the hot path of allocation)."""
-    _zone_memo: dict[tuple[str, str, str], str | None] = attrs.field(
-        init=False, factory=dict, eq=False, repr=False, hash=False
-    )
-    """The zone of each destination (country, region, postcode) quoted so far."""
-    _priced: dict[tuple[str, int, RemoteArea | None], _Priced] = attrs.field(
-        init=False, factory=dict, eq=False, repr=False, hash=False
-    )
-    """The money of a quote, by zone, weight steps beyond the first weight and
-    remote area: all a quote's amounts depend on."""
 
     def __attrs_post_init__(self) -> None:
         def fail(field: str, value: object, reason: str) -> NoReturn:
@@ -375,18 +364,24 @@ class RateTable:
                 best = area
         return best
 
-    def quote(self, parcel: Parcel) -> Quote | None:
+    def quote(self, parcel: Parcel, memo: QuoteMemo | None = None) -> Quote | None:
         """The price of ``parcel``, or ``None`` when it does not qualify
-        (see :meth:`refusal`)."""
-        destination = (parcel.country, parcel.region, parcel.postcode)
-        memo = self._zone_memo
-        if destination in memo:
-            zone = memo[destination]
+        (see :meth:`refusal`).
+
+        ``memo`` (this table's, from a :class:`~ecerp.domain.carriers.quoting.Quoter`)
+        remembers destinations' zones and price steps' money across calls;
+        the quote is the same with or without it.
+        """
+        if memo is None:
+            zone = self.zone_for(parcel)
         else:
-            if len(memo) >= _MEMO_LIMIT:
-                memo.clear()
-            zone = memo[destination] = self.zone_for(parcel)
-        if zone is None or self._over_limits(parcel):
+            destination = (parcel.country, parcel.region, parcel.postcode)
+            zones = memo.zones
+            if destination in zones:
+                zone = zones[destination]
+            else:
+                zone = memo.remember_zone(destination, self.zone_for(parcel))
+        if zone is None or self.over_limits(parcel):
             return None
         chargeable = self.chargeable_weight_g(parcel)
         price = self.price_for(zone)
@@ -394,13 +389,16 @@ class RateTable:
             0 if chargeable <= price.first_g else -(-(chargeable - price.first_g) // price.step_g)
         )
         area = self.remote_area(parcel) if self.remote_areas else None
-        key = (zone, steps, area)
-        priced = self._priced.get(key)
-        if priced is None:
-            priced = self._price(price.price(chargeable).rounded(), area)
-            if len(self._priced) >= _MEMO_LIMIT:
-                self._priced.clear()
-            self._priced[key] = priced
+        if memo is None:
+            priced = self.priced(price.price(chargeable).rounded(), area)
+        else:
+            key = (zone, steps, area)
+            found = memo.priced.get(key)
+            if found is None:
+                found = memo.remember_priced(
+                    key, self.priced(price.price(chargeable).rounded(), area)
+                )
+            priced = found
         freight, others, amount = priced
         return Quote(
             carrier=self.carrier,
@@ -412,7 +410,7 @@ class RateTable:
             breakdown=(QuoteLine(f"freight zone {zone}, {chargeable} g", freight), *others),
         )
 
-    def _over_limits(self, parcel: Parcel) -> bool:
+    def over_limits(self, parcel: Parcel) -> bool:
         """What :meth:`refusal` checks after the zone: PO box, weight, sides."""
         if self.refuses_po_boxes and parcel.po_box:
             return True
@@ -423,7 +421,7 @@ class RateTable:
             return any(s > m for s, m in zip(sides, limit, strict=True))
         return False
 
-    def _price(self, freight: Money, area: RemoteArea | None) -> _Priced:
+    def priced(self, freight: Money, area: RemoteArea | None) -> Priced:
         """The lines after the freight line and the total, for ``freight``
         (already rounded) to a destination paying ``area``'s surcharge."""
         lines = [QuoteLine(fee.name, fee.amount.rounded()) for fee in self.fees]
@@ -573,16 +571,22 @@ def quote(table: RateTable, parcel: Parcel) -> Quote | None:
     return table.quote(parcel)
 
 
-def cheapest(tables: Iterable[RateTable], parcel: Parcel) -> Quote | None:
+def cheapest(
+    tables: Iterable[RateTable], parcel: Parcel, quoter: Quoter | None = None
+) -> Quote | None:
     """The lowest quote for ``parcel`` over ``tables`` (``None`` if none
     qualifies).  Ties go to the alphabetically first carrier, then service.
+
+    ``quoter`` (a run's :class:`~ecerp.domain.carriers.quoting.Quoter`)
+    remembers what quoting many parcels repeats; the result is the same
+    without it.
 
     Raises:
         CurrencyMismatchError: qualifying tables price in different currencies.
     """
     best: Quote | None = None
     for table in tables:
-        q = table.quote(parcel)
+        q = table.quote(parcel) if quoter is None else quoter.quote(table, parcel)
         if q is None:
             continue
         if best is not None and q.amount.currency != best.amount.currency:
