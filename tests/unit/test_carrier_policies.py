@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from ecerp.domain.carriers.boxes import estimate_box, estimate_parcel
 from ecerp.domain.carriers.parcels import Parcel, Quote
 from ecerp.domain.carriers.rates import RateTable, Zone, ZonePrice
-from ecerp.domain.carriers.services import cheapest_service, refusing_services
+from ecerp.domain.carriers.services import cheapest_first, cheapest_service, refusing_services
 from ecerp.domain.catalog.products import Dimensions
 from ecerp.domain.orders.status import OrderStatus
 from ecerp.domain.routing.statuses import ROUTABLE, may_route
@@ -105,3 +105,15 @@ def test_routing_changes_orders_until_picking_begins() -> None:
         OrderStatus.WAITING,
         OrderStatus.ALLOCATED,
     } == ROUTABLE
+
+
+@given(st.lists(st.none() | quotes, max_size=6))
+def test_warehouses_rank_by_their_best_quote_then_priority_and_unquoted_last(
+    best: list[Quote | None],
+) -> None:
+    places = [f"WH{i}" for i in range(len(best))]
+    ranked = cheapest_first(places, best)
+    assert sorted(ranked) == sorted(places)
+    quoted = [(q.amount.amount, int(code[2:])) for code in ranked if (q := best[int(code[2:])])]
+    assert quoted == sorted(quoted)  # cheapest first, ties by priority
+    assert ranked[len(quoted) :] == tuple(c for c in places if best[int(c[2:])] is None)

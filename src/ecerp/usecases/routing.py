@@ -9,7 +9,7 @@ from ecerp.domain.carriers.boxes import estimate_parcel
 from ecerp.domain.carriers.parcels import Parcel, Quote
 from ecerp.domain.carriers.quoting import Quoter
 from ecerp.domain.carriers.rates import RateTable, cheapest
-from ecerp.domain.carriers.services import cheapest_service, refusing_services
+from ecerp.domain.carriers.services import cheapest_first, cheapest_service, refusing_services
 from ecerp.domain.catalog.catalog import Catalog
 from ecerp.domain.orders.drafts import HoldReason
 from ecerp.domain.orders.holds import po_box
@@ -151,11 +151,7 @@ def warehouse_order(
     freight = freight or Freight(catalog, config)
     if not freight.priced:  # no warehouse has a quote: all tie, priority decides
         return codes
-    priced = []
-    for rank, code in enumerate(codes):
-        best = freight.cheapest(order, code)
-        priced.append((best is None, best.amount.amount if best else 0, rank, code))
-    return tuple(code for *_, code in sorted(priced))
+    return cheapest_first(codes, [freight.cheapest(order, code) for code in codes])
 
 
 def choose_service(

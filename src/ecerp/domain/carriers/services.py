@@ -21,11 +21,18 @@ The rules, as one pure function over quotes:
     'dpd'
     >>> cheapest_service(None, [q("ups", "4.00")], refusing={"ups/std"}) is None
     True
+
+Where an order ships from follows the same money: :func:`cheapest_first`
+ranks the places it could ship from by their best quote, those without a
+quote last, ties in the order given (the warehouses' priority)::
+
+    >>> cheapest_first(["WH1", "WH2", "WH3"], [q("dhl", "9.00"), None, q("dhl", "4.00")])
+    ('WH3', 'WH1', 'WH2')
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 
 from ecerp.domain.carriers.parcels import Parcel, Quote
 from ecerp.domain.carriers.rates import RateTable
@@ -57,3 +64,14 @@ def cheapest_service(
     if not quotes:
         return None
     return min(quotes, key=lambda q: (q.amount.amount, q.carrier, q.service))
+
+
+def cheapest_first(places: Sequence[str], quotes: Sequence[Quote | None]) -> tuple[str, ...]:
+    """``places`` (warehouse codes, in priority order) ranked by ``quotes``
+    (each place's best quote, ``None``: none qualifies): cheapest amount
+    first, places without a quote last, ties in the given order."""
+    ranked = sorted(
+        (best is None, best.amount.amount if best else 0, rank, code)
+        for rank, (code, best) in enumerate(zip(places, quotes, strict=True))
+    )
+    return tuple(code for *_, code in ranked)
