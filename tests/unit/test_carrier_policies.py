@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from ecerp.domain.carriers.boxes import estimate_box, estimate_parcel
 from ecerp.domain.carriers.parcels import Parcel, Quote
-from ecerp.domain.carriers.rates import RateTable, Zone, ZonePrice
+from ecerp.domain.carriers.rates import RateTable
 from ecerp.domain.carriers.services import cheapest_first, cheapest_service, refusing_services
+from ecerp.domain.carriers.zones import Zone, ZonePrice
 from ecerp.domain.catalog.products import Dimensions
 from ecerp.domain.orders.status import OrderStatus
 from ecerp.domain.routing.statuses import ROUTABLE, may_route

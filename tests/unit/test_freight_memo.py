@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from ecerp.domain.carriers.parcels import Parcel
 from ecerp.domain.carriers.quoting import Quoter
-from ecerp.domain.carriers.rates import Fee, RateTable, RemoteArea, Zone, ZonePrice
+from ecerp.domain.carriers.rates import RateTable
+from ecerp.domain.carriers.zones import Fee, RemoteArea, Zone, ZonePrice
 from ecerp.domain.catalog.catalog import Catalog
 from ecerp.domain.catalog.products import Dimensions, Shop, Sku
 from ecerp.domain.orders.drafts import Address, ChannelLine, ChannelOrder

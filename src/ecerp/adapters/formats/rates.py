@@ -41,7 +41,8 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from ecerp.domain.carriers.errors import RateTableError
-from ecerp.domain.carriers.rates import Fee, RateTable, RemoteArea, Zone, ZonePrice
+from ecerp.domain.carriers.rates import RateTable
+from ecerp.domain.carriers.zones import Fee, RemoteArea, Zone, ZonePrice
 from ecerp.domain.catalog.products import Dimensions
 from ecerp.domain.shared.errors import ValidationError
 from ecerp.domain.shared.money import MINOR_UNITS, Money

@@ -10,7 +10,8 @@ changed table is a new table with no memo.  Quotes are the same with or
 without one::
 
     >>> from ecerp.domain.carriers.parcels import Parcel
-    >>> from ecerp.domain.carriers.rates import RateTable, Zone, ZonePrice
+    >>> from ecerp.domain.carriers.rates import RateTable
+    >>> from ecerp.domain.carriers.zones import Zone, ZonePrice
     >>> from ecerp.domain.shared.money import Money
     >>> eur = lambda amount: Money.of(amount, "EUR")
     >>> table = RateTable("dhl", "parcel", "EUR", [Zone("home", "DE")],
@@ -28,7 +29,8 @@ without one::
 from __future__ import annotations
 
 from ecerp.domain.carriers.parcels import Parcel, Quote
-from ecerp.domain.carriers.rates import Priced, RateTable, RemoteArea
+from ecerp.domain.carriers.rates import Priced, RateTable
+from ecerp.domain.carriers.zones import RemoteArea
 
 #: Entries a memo remembers per kind before it starts afresh (a bound for a
 #: long run; quoting stays correct either way).
