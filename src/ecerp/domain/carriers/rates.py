@@ -150,7 +150,9 @@ class RateTable:
         init=False, factory=dict, eq=False, repr=False, hash=False
     )
     """Zone entries per casefolded country, most specific first, then the
-    ``"*"`` ones (built once: quoting is the hot path of allocation)."""
+    ``"*"`` ones: an index derived from ``zones`` in ``__attrs_post_init__``
+    and never changed after (not a memo: it holds nothing quoting learns;
+    run-scoped memos live in :class:`~ecerp.domain.carriers.quoting.Quoter`)."""
 
     def __attrs_post_init__(self) -> None:
         def fail(field: str, value: object, reason: str) -> NoReturn:
