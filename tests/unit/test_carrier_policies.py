@@ -13,7 +13,7 @@ from ecerp.domain.carriers.services import cheapest_first, cheapest_service, ref
 from ecerp.domain.carriers.zones import Zone, ZonePrice
 from ecerp.domain.catalog.products import Dimensions
 from ecerp.domain.orders.status import OrderStatus
-from ecerp.domain.routing.statuses import ROUTABLE, may_route
+from ecerp.domain.routing.statuses import ROUTABLE, may_route, must_give_back
 from ecerp.domain.shared.money import Money
 
 sides = st.integers(0, 500)
@@ -118,3 +118,13 @@ def test_warehouses_rank_by_their_best_quote_then_priority_and_unquoted_last(
     quoted = [(q.amount.amount, int(code[2:])) for code in ranked if (q := best[int(code[2:])])]
     assert quoted == sorted(quoted)  # cheapest first, ties by priority
     assert ranked[len(quoted) :] == tuple(c for c in places if best[int(c[2:])] is None)
+
+
+@given(st.sampled_from(list(OrderStatus)), st.booleans(), st.sampled_from((None, "WH1", "WH2")))
+def test_rerouting_gives_stock_back_only_when_held_stock_is_elsewhere(
+    status: OrderStatus, holds: bool, routed_to: str | None
+) -> None:
+    gives_back = must_give_back(status, holds, "WH1", routed_to)
+    assert gives_back == (
+        holds and status in (OrderStatus.ALLOCATED, OrderStatus.ON_HOLD) and routed_to == "WH2"
+    )

@@ -17,7 +17,7 @@ from ecerp.domain.orders.order import Order
 from ecerp.domain.orders.status import OrderStatus
 from ecerp.domain.routing.facts import OrderFacts
 from ecerp.domain.routing.statuses import ROUTABLE as ROUTABLE  # for the facade
-from ecerp.domain.routing.statuses import may_route
+from ecerp.domain.routing.statuses import may_route, must_give_back
 from ecerp.domain.shared.errors import NotFoundError
 from ecerp.ports.carrier_rates import CarrierRatesUnavailableError
 from ecerp.ports.unit_of_work import UnitOfWork
@@ -66,12 +66,7 @@ def route_order(order: Order, uow: UnitOfWork, config: Config, *, at: datetime, 
         actor=actor,
     )
     book = uow.stock.book()
-    if (
-        order.holds_stock()
-        and order.status in (OrderStatus.ALLOCATED, OrderStatus.ON_HOLD)
-        and decision.warehouse is not None
-        and order.warehouse != decision.warehouse
-    ):
+    if must_give_back(order.status, order.holds_stock(), order.warehouse, decision.warehouse):
         note = f"rule {decision.rule} routes it to {decision.warehouse}"
         if order.status is OrderStatus.ON_HOLD:
             order.give_back_held_stock(at=at, actor=actor, note=note)
