@@ -10,7 +10,7 @@ Nothing here needs an optional extra (the SQL backends' errors too).
 
 from ecerp.api import ERP, open_erp
 from ecerp.domain.allocation.waiting import Shortage, WarehouseShortage
-from ecerp.domain.carriers.parcels import RateTableError
+from ecerp.domain.carriers.errors import RateTableError
 from ecerp.domain.carriers.rates import RateTable
 from ecerp.domain.catalog.aliases import Alias, Bundle, Component
 from ecerp.domain.catalog.catalog import Catalog
@@ -48,7 +48,7 @@ from ecerp.domain.orders.reasons import HoldReason
 from ecerp.domain.orders.status import OrderStatus, PaymentStatus
 from ecerp.domain.routing.conditions import Conditions
 from ecerp.domain.routing.dry_run import RouteChange
-from ecerp.domain.routing.facts import RuleError
+from ecerp.domain.routing.errors import RuleError
 from ecerp.domain.routing.rules import Actions, Explanation, Rule, RuleSet
 from ecerp.domain.settings import ExternalCheck, Settings, SettingsVersion
 from ecerp.domain.shared.errors import (

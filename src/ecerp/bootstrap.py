@@ -1,7 +1,9 @@
 """The composition root: the one place that picks and wires adapters.
 
 :func:`bootstrap` turns a backend URL into a ready :class:`MessageBus`.
-Nothing here runs at import time; opening a backend happens when called.
+Nothing here runs at import time but installing the format readers that
+``RuleSet``/``RateTable.from_json`` and friends delegate to (no I/O);
+opening a backend happens when called.
 
 Supported URLs: ``memory://`` (a fresh in-memory store),
 ``sqlite:///path.db`` (embedded, the default for apps) and
@@ -18,6 +20,7 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from ecerp.adapters.clock import SystemClock
+from ecerp.adapters.formats import install_readers
 from ecerp.adapters.memory import MemoryDeadLetters, MemoryStore, MemoryUnitOfWork
 from ecerp.domain.inventory.invariants import Discrepancy
 from ecerp.domain.inventory.state import StockState
@@ -31,6 +34,8 @@ from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.config import Config
 from ecerp.usecases.messagebus import MessageBus
 from ecerp.usecases.settings import SettingsSource
+
+install_readers()  # the domain parses no formats: RuleSet/RateTable.from_* read through these
 
 SUPPORTED_SCHEMES = ("memory://", "sqlite:///", "postgresql+psycopg://", "postgresql://")
 

@@ -28,15 +28,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ecerp.domain.carriers.parcels import Parcel, Quote
-from ecerp.domain.carriers.rates import (
-    Fee,
-    RateTable,
-    RemoteArea,
-    Zone,
-    ZonePrice,
-    cheapest,
-    quote,
-)
+from ecerp.domain.carriers.rates import RateTable, cheapest, quote
+from ecerp.domain.carriers.zones import Fee, RemoteArea, Zone, ZonePrice
 from ecerp.domain.catalog.products import Dimensions
 from ecerp.domain.routing.conditions import AmountRange, Conditions, IntRange, SetMatch
 from ecerp.domain.routing.dry_run import ROUTED_FIELDS, dry_run

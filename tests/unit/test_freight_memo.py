@@ -12,7 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ecerp.domain.carriers.parcels import Parcel
-from ecerp.domain.carriers.rates import Fee, RateTable, RemoteArea, Zone, ZonePrice
+from ecerp.domain.carriers.quoting import Quoter
+from ecerp.domain.carriers.rates import RateTable
+from ecerp.domain.carriers.zones import Fee, RemoteArea, Zone, ZonePrice
 from ecerp.domain.catalog.catalog import Catalog
 from ecerp.domain.catalog.products import Dimensions, Shop, Sku
 from ecerp.domain.orders.drafts import Address, ChannelLine, ChannelOrder
@@ -84,16 +86,39 @@ parcels = st.builds(
 @given(st.lists(parcels, min_size=1, max_size=30))
 def test_a_parcel_costs_the_same_after_other_parcels_were_quoted(batch: list[Parcel]) -> None:
     busy = RateTable.from_dict(table_data())
+    quoter = Quoter()  # a run's memo, as Freight holds one
     # each parcel, then the same parcel to each other postcode: neighbours in
     # weight and country whose price differs only by the postcode
     neighbours = [attrs.evolve(p, postcode=code) for p in batch for code in POSTCODES]
     for parcel in [*batch, *neighbours]:
         alone = RateTable.from_dict(table_data())  # has quoted nothing before
-        got, expected = busy.quote(parcel), alone.quote(parcel)
+        got, expected = quoter.quote(busy, parcel), alone.quote(parcel)
         assert got == expected
         assert (got is None) == (busy.refusal(parcel) is not None)
         if got is not None:
             assert got.amount == sum((line.amount for line in got.breakdown), eur("0"))
+
+        assert quoter.quote(busy, parcel) == got  # remembered, still the same
+
+
+def test_a_rate_table_keeps_no_memo_a_quoter_does_and_an_equal_table_starts_afresh() -> None:
+    table = RateTable.from_dict(table_data())
+    parcel = Parcel(1400, country="DE", postcode="80331")
+    assert table.quote(parcel) == table.quote(parcel)
+    assert attrs.asdict(table) == attrs.asdict(RateTable.from_dict(table_data()))
+    quoter = Quoter()
+    first = quoter.quote(table, parcel)
+    assert quoter.remembered(table) == (1, 1)
+    assert quoter.quote(table, attrs.evolve(parcel, weight_g=1500)) == table.quote(
+        attrs.evolve(parcel, weight_g=1500)
+    )
+    assert quoter.remembered(table) == (1, 1)  # same zone, same price step
+    changed = attrs.evolve(table, fuel_percent=Decimal(0))
+    assert quoter.remembered(changed) == (0, 0)
+    again = quoter.quote(changed, parcel)
+    assert first is not None
+    assert again is not None
+    assert again.amount < first.amount
 
 
 def test_two_parcels_in_one_price_step_share_the_price_but_not_the_weight_shown() -> None:

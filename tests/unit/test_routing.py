@@ -20,7 +20,8 @@ from ecerp.domain.orders.drafts import Address, ChannelLine, ChannelOrder
 from ecerp.domain.orders.order import Order
 from ecerp.domain.routing.conditions import AmountRange, Conditions, IntRange, SetMatch
 from ecerp.domain.routing.dry_run import RouteChange, dry_run
-from ecerp.domain.routing.facts import OrderFacts, RuleError
+from ecerp.domain.routing.errors import RuleError
+from ecerp.domain.routing.facts import OrderFacts
 from ecerp.domain.routing.rules import Actions, Decision, Rule, RuleSet
 from ecerp.domain.shared.errors import DomainError, ValidationError
 from ecerp.domain.shared.money import Money

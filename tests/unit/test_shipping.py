@@ -13,16 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecerp.domain.carriers.parcels import Parcel, RateTableError
-from ecerp.domain.carriers.rates import (
-    Fee,
-    RateTable,
-    RemoteArea,
-    Zone,
-    ZonePrice,
-    cheapest,
-    quote,
-)
+from ecerp.domain.carriers.errors import RateTableError
+from ecerp.domain.carriers.parcels import Parcel
+from ecerp.domain.carriers.rates import RateTable, cheapest, quote
+from ecerp.domain.carriers.zones import Fee, RemoteArea, Zone, ZonePrice
 from ecerp.domain.catalog.products import Dimensions
 from ecerp.domain.shared.errors import CurrencyMismatchError, DomainError, ValidationError
 from ecerp.domain.shared.money import Money

@@ -17,7 +17,8 @@ from decimal import Decimal
 
 import pytest
 
-from ecerp.domain.carriers.rates import Fee, RateTable, RemoteArea, Zone, ZonePrice
+from ecerp.domain.carriers.rates import RateTable
+from ecerp.domain.carriers.zones import Fee, RemoteArea, Zone, ZonePrice
 from ecerp.domain.orders.holds import (
     Blacklisted,
     BuyerNote,

@@ -3,18 +3,21 @@ cheapest-freight warehouse order, the cheapest carrier service."""
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
+from ecerp.domain.carriers.boxes import estimate_parcel
 from ecerp.domain.carriers.parcels import Parcel, Quote
+from ecerp.domain.carriers.quoting import Quoter
 from ecerp.domain.carriers.rates import RateTable, cheapest
+from ecerp.domain.carriers.services import cheapest_first, cheapest_service, refusing_services
 from ecerp.domain.catalog.catalog import Catalog
-from ecerp.domain.catalog.products import Dimensions
 from ecerp.domain.orders.holds import po_box
 from ecerp.domain.orders.order import Order
 from ecerp.domain.orders.reasons import HoldReason
 from ecerp.domain.orders.status import OrderStatus
 from ecerp.domain.routing.facts import OrderFacts
+from ecerp.domain.routing.statuses import ROUTABLE as ROUTABLE  # for the facade
+from ecerp.domain.routing.statuses import may_route, must_give_back
 from ecerp.domain.shared.errors import NotFoundError
 from ecerp.ports.carrier_rates import CarrierRatesUnavailableError
 from ecerp.ports.unit_of_work import UnitOfWork
@@ -24,72 +27,22 @@ from ecerp.usecases.reservations import sync_reservations
 
 def parcel_of(order: Order, catalog: Catalog) -> Parcel:
     """The order as one parcel to its address (``po_box`` set when the
-    address is a PO box or parcel locker).
-
-    Weight: SKU ``weight_g`` times quantity over the requirements (bundles
-    expanded).
-
-    Dimensions, a packing *estimate* from the SKUs that have dimensions:
-
-    * length: the longest side of any single item (the box must take it);
-    * width and height: at least the largest middle and shortest side of
-      any item, grown to a square cross-section until the box's volume
-      covers the sum of all item volumes (``qty`` times each SKU's volume),
-      i.e. ``width = max(middle side, ceil(sqrt(ceil(volume / length))))``
-      and ``height = max(shortest side, ceil(volume / length / width))``.
-
-    So one item's box is exactly the item, and many small items make a
-    box no smaller than their total volume.  SKUs without dimensions add
-    weight only; when no SKU of the order has dimensions (or every side is
-    0) the parcel has none, and rate tables charge it by actual weight.
-    """
-    weight = 0
-    volume = 0
-    longest = middle = shortest = 0
+    address is a PO box or parcel locker): SKU weights and dimensions times
+    quantity over the requirements (bundles expanded), packed by the box
+    estimate (:func:`ecerp.domain.carriers.boxes.estimate_parcel`)."""
+    items = []
     for (_, sku_code), qty in order.requirements.items():
         sku = catalog.find_sku(sku_code)
-        if sku is None:
-            continue
-        weight += sku.weight_g * qty
-        if sku.dimensions is not None:
-            d = sku.dimensions
-            a, b, c = sorted((d.length_mm, d.width_mm, d.height_mm), reverse=True)
-            longest, middle, shortest = max(longest, a), max(middle, b), max(shortest, c)
-            volume += d.volume_mm3 * qty
+        if sku is not None:
+            items.append((sku.weight_g, sku.dimensions, qty))
     address = order.address
-    return Parcel(
-        weight,
-        _box(longest, middle, shortest, volume),
+    return estimate_parcel(
+        items,
         address.country,
         address.region,
         address.postcode,
         po_box=po_box(address) is not None,
     )
-
-
-def _box(longest: int, middle: int, shortest: int, volume: int) -> Dimensions | None:
-    """The estimated box (see :func:`parcel_of`), or ``None`` without a length."""
-    if longest <= 0:
-        return None
-    section = -(-volume // longest)  # the cross-section the volume needs
-    side = math.isqrt(section)
-    if side * side < section:
-        side += 1
-    width = max(middle, side)
-    height = max(shortest, -(-section // width) if width else 0)
-    return Dimensions(longest, width, height)
-
-
-#: Statuses in which routing rules may still change an order.
-ROUTABLE = frozenset(
-    {
-        OrderStatus.UNPAID,
-        OrderStatus.ON_HOLD,
-        OrderStatus.READY,
-        OrderStatus.WAITING,
-        OrderStatus.ALLOCATED,
-    }
-)
 
 
 def route_order(order: Order, uow: UnitOfWork, config: Config, *, at: datetime, actor: str) -> None:
@@ -100,7 +53,7 @@ def route_order(order: Order, uow: UnitOfWork, config: Config, *, at: datetime, 
     priority are set; its hold holds the order unless a person cleared it.
     """
     rules = config.rules
-    if rules is None or order.status not in ROUTABLE:
+    if rules is None or not may_route(order.status):
         return
     decision = rules.decide(OrderFacts.of(order, uow.catalog.view()))
     order.route(
@@ -113,12 +66,7 @@ def route_order(order: Order, uow: UnitOfWork, config: Config, *, at: datetime, 
         actor=actor,
     )
     book = uow.stock.book()
-    if (
-        order.holds_stock()
-        and order.status in (OrderStatus.ALLOCATED, OrderStatus.ON_HOLD)
-        and decision.warehouse is not None
-        and order.warehouse != decision.warehouse
-    ):
+    if must_give_back(order.status, order.holds_stock(), order.warehouse, decision.warehouse):
         note = f"rule {decision.rule} routes it to {decision.warehouse}"
         if order.status is OrderStatus.ON_HOLD:
             order.give_back_held_stock(at=at, actor=actor, note=note)
@@ -145,6 +93,7 @@ class Freight:
         self._quotes: dict[tuple[str, str], Quote | None] = {}
         self._tables: dict[str, tuple[RateTable, ...]] = {}
         self._by_parcel: dict[tuple[Parcel, str], Quote | None] = {}
+        self._quoter = Quoter()  # the run's memo of zones and prices
         self.priced = any(config.rate_tables.values())
         """Some warehouse has a rate table (else no quote can be had from one)."""
 
@@ -174,7 +123,7 @@ class Freight:
         if shape in self._by_parcel:
             best = self._by_parcel[shape]
         else:
-            best = self._by_parcel[shape] = cheapest(tables, shape[0])
+            best = self._by_parcel[shape] = cheapest(tables, shape[0], self._quoter)
         quotes[key] = best
         return best
 
@@ -197,11 +146,7 @@ def warehouse_order(
     freight = freight or Freight(catalog, config)
     if not freight.priced:  # no warehouse has a quote: all tie, priority decides
         return codes
-    priced = []
-    for rank, code in enumerate(codes):
-        best = freight.cheapest(order, code)
-        priced.append((best is None, best.amount.amount if best else 0, rank, code))
-    return tuple(code for *_, code in sorted(priced))
+    return cheapest_first(codes, [freight.cheapest(order, code) for code in codes])
 
 
 def choose_service(
@@ -227,24 +172,13 @@ def choose_service(
     if not tables and not live_services:  # nothing to choose from
         return
     parcel = freight.parcel(order)
-    refusing = {t.name for t in tables if t.refuses_po_boxes} if parcel.po_box else set()
-    quotes = []
     best_table = freight.cheapest(order, order.warehouse)
-    if best_table is not None:
-        quotes.append(best_table)
+    live = []
     for rates, service in live_services:
         try:
-            live = rates.quote(service, parcel)
+            live.append(rates.quote(service, parcel))
         except (CarrierRatesUnavailableError, NotFoundError):
             continue
-        if live is not None and f"{live.carrier}/{live.service}" in refusing:
-            continue
-        # quotes compare only within one currency: the first one found
-        if (
-            live is not None
-            and live.amount.currency == (quotes[0] if quotes else live).amount.currency
-        ):
-            quotes.append(live)
-    if quotes:
-        best = min(quotes, key=lambda q: (q.amount.amount, q.carrier, q.service))
+    best = cheapest_service(best_table, live, refusing_services(tables, parcel))
+    if best is not None:
         order.set_shipping_service(f"{best.carrier}/{best.service}", at=at, actor=actor)

@@ -29,6 +29,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, NoReturn
 
+from ecerp.adapters.formats.rates import rate_table_from_data
+from ecerp.adapters.formats.rules import rules_from_data
 from ecerp.domain.carriers.rates import RateTable
 from ecerp.domain.orders.holds import (
     Blacklisted,
@@ -42,7 +44,6 @@ from ecerp.domain.orders.holds import (
     Unpaid,
     ValueOver,
 )
-from ecerp.domain.routing.rules import RuleSet
 from ecerp.domain.settings import ExternalCheck, Settings
 from ecerp.domain.shared.errors import EcerpError, ValidationError
 from ecerp.domain.shared.money import Money
@@ -230,7 +231,7 @@ def settings_from_dict(data: object) -> Settings:
     rules = None
     if raw_rules is not None:
         try:
-            rules = RuleSet.from_dict(raw_rules)
+            rules = rules_from_data(raw_rules)
         except EcerpError as err:
             _fail("rules", raw_rules, str(err))
     raw_tables = data.get("rate_tables", {})
@@ -241,7 +242,7 @@ def settings_from_dict(data: object) -> Settings:
         if not isinstance(group, list):
             _fail(f"rate_tables.{warehouse}", group, "must be a list of tables")
         try:
-            tables[warehouse] = [RateTable.from_dict(t) for t in group]
+            tables[warehouse] = [rate_table_from_data(t) for t in group]
         except EcerpError as err:
             _fail(f"rate_tables.{warehouse}", group, str(err))
     try:

@@ -7,28 +7,9 @@ from typing import Any
 import attrs
 
 from ecerp.domain.catalog.products import Dimensions
-from ecerp.domain.shared.errors import EcerpError, ValidationError
+from ecerp.domain.shared.errors import ValidationError
 from ecerp.domain.shared.money import Money, money_validator
 from ecerp.domain.shared.values import non_negative_int_validator
-
-
-class RateTableError(ValidationError):
-    """A rate table is malformed: ``table`` names it (``carrier/service``, or
-    ``"rate table"`` when those are missing), ``field`` is the path inside it
-    (``prices.eu1.step_g``, ``zones[2].country``)."""
-
-    table: str
-
-    def __init__(self, table: str, field: str, value: object, reason: str) -> None:
-        at = f"{field}: " if field else ""
-        EcerpError.__init__(
-            self,
-            f"rate table {table}: {at}{reason}",
-            table=table,
-            field=field,
-            value=value,
-            reason=reason,
-        )
 
 
 def _norm_postcode(value: str) -> str:

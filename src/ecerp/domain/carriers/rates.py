@@ -65,124 +65,31 @@ come through the ``CarrierRates`` port (``ecerp.ports.carrier_rates``).
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import attrs
 
+from ecerp.domain.carriers.errors import RateTableError
 from ecerp.domain.carriers.parcels import (
     Parcel,
     Quote,
     QuoteLine,
-    RateTableError,
     _bool_validator,
-    _non_negative_money,
     _norm_postcode,
     _opt_dimensions,
     _opt_positive_int,
-    _positive_int,
     _sides,
 )
+from ecerp.domain.carriers.zones import Fee, RemoteArea, Zone, ZonePrice
 from ecerp.domain.catalog.products import Dimensions
 from ecerp.domain.shared.errors import CurrencyMismatchError, ValidationError
 from ecerp.domain.shared.money import MINOR_UNITS, Money
 from ecerp.domain.shared.values import code_validator
 
-
-@attrs.frozen
-class Zone:
-    """Parcels to ``country`` (``"*"``: any country), optionally only those in
-    ``region`` or with a postcode starting with ``postcode_prefix``, are in
-    ``zone``.
-
-    Countries and regions compare case-insensitively; postcodes upper-cased
-    with spaces and hyphens removed.  When several entries match, the most
-    specific wins: a named country over ``"*"``, then the longer postcode
-    prefix, then an entry with a region over one without.
-    """
-
-    zone: str = attrs.field(validator=code_validator)
-    country: str = attrs.field(validator=code_validator)
-    region: str | None = attrs.field(
-        default=None, validator=attrs.validators.optional(code_validator)
-    )
-    postcode_prefix: str | None = attrs.field(
-        default=None, validator=attrs.validators.optional(code_validator)
-    )
-
-    def matches(self, parcel: Parcel) -> bool:
-        if self.country != "*" and self.country.casefold() != parcel.country.casefold():
-            return False
-        if self.region is not None and self.region.casefold() != parcel.region.casefold():
-            return False
-        return self.postcode_prefix is None or _norm_postcode(parcel.postcode).startswith(
-            _norm_postcode(self.postcode_prefix)
-        )
-
-    @property
-    def specificity(self) -> tuple[bool, int, bool]:
-        prefix = _norm_postcode(self.postcode_prefix) if self.postcode_prefix is not None else ""
-        return (self.country != "*", len(prefix), self.region is not None)
-
-    @property
-    def destination(self) -> tuple[str, str | None, str | None]:
-        """What the entry matches, normalised (two entries may not share it)."""
-        return (
-            self.country.upper(),
-            self.region.casefold() if self.region is not None else None,
-            _norm_postcode(self.postcode_prefix) if self.postcode_prefix is not None else None,
-        )
-
-
-@attrs.frozen
-class ZonePrice:
-    """The price of a parcel in ``zone`` by chargeable weight: ``first`` for up
-    to ``first_g`` grams, plus ``step`` for every started ``step_g`` grams
-    beyond."""
-
-    zone: str = attrs.field(validator=code_validator)
-    first_g: int = attrs.field(validator=_positive_int)
-    first: Money = attrs.field(validator=_non_negative_money)
-    step_g: int = attrs.field(validator=_positive_int)
-    step: Money = attrs.field(validator=_non_negative_money)
-
-    def __attrs_post_init__(self) -> None:
-        if self.first.currency != self.step.currency:
-            raise CurrencyMismatchError(self.first.currency, self.step.currency)
-
-    def price(self, weight_g: int) -> Money:
-        """The freight for ``weight_g`` chargeable grams (not rounded)."""
-        if weight_g <= self.first_g:
-            return self.first
-        steps = -(-(weight_g - self.first_g) // self.step_g)
-        return self.first + self.step * steps
-
-
-@attrs.frozen
-class Fee:
-    """A fixed surcharge per parcel (handling, peak season, signature)."""
-
-    name: str = attrs.field(validator=code_validator)
-    amount: Money = attrs.field(validator=_non_negative_money)
-
-
-@attrs.frozen
-class RemoteArea:
-    """A remote-area surcharge for postcodes of ``country`` starting with
-    ``postcode_prefix`` (compared as for :class:`Zone`).  When several
-    match, the longest prefix applies; a parcel pays at most one."""
-
-    country: str = attrs.field(validator=code_validator)
-    postcode_prefix: str = attrs.field(validator=code_validator)
-    amount: Money = attrs.field(validator=_non_negative_money)
-
-    def matches(self, parcel: Parcel) -> bool:
-        return self.country.casefold() == parcel.country.casefold() and _norm_postcode(
-            parcel.postcode
-        ).startswith(_norm_postcode(self.postcode_prefix))
+if TYPE_CHECKING:
+    from ecerp.domain.carriers.quoting import QuoteMemo, Quoter
 
 
 def _zones(value: Iterable[Zone]) -> tuple[Zone, ...]:
@@ -213,12 +120,7 @@ def _percent_validator(_: Any, attribute: Any, value: Any) -> None:
 
 
 #: A quote's money: the freight line's amount, the lines after it, the total.
-_Priced = tuple[Money, tuple[QuoteLine, ...], Money]
-
-
-#: Entries a rate table remembers per memo before it starts afresh (a bound
-#: for long-running processes; quoting stays correct either way).
-_MEMO_LIMIT = 50_000
+Priced = tuple[Money, tuple[QuoteLine, ...], Money]
 
 
 @attrs.frozen
@@ -248,16 +150,9 @@ class RateTable:
         init=False, factory=dict, eq=False, repr=False, hash=False
     )
     """Zone entries per casefolded country, most specific first, then the
-    ``"*"`` ones (built once: quoting is the hot path of allocation)."""
-    _zone_memo: dict[tuple[str, str, str], str | None] = attrs.field(
-        init=False, factory=dict, eq=False, repr=False, hash=False
-    )
-    """The zone of each destination (country, region, postcode) quoted so far."""
-    _priced: dict[tuple[str, int, RemoteArea | None], _Priced] = attrs.field(
-        init=False, factory=dict, eq=False, repr=False, hash=False
-    )
-    """The money of a quote, by zone, weight steps beyond the first weight and
-    remote area: all a quote's amounts depend on."""
+    ``"*"`` ones: an index derived from ``zones`` in ``__attrs_post_init__``
+    and never changed after (not a memo: it holds nothing quoting learns;
+    run-scoped memos live in :class:`~ecerp.domain.carriers.quoting.Quoter`)."""
 
     def __attrs_post_init__(self) -> None:
         def fail(field: str, value: object, reason: str) -> NoReturn:
@@ -377,18 +272,24 @@ class RateTable:
                 best = area
         return best
 
-    def quote(self, parcel: Parcel) -> Quote | None:
+    def quote(self, parcel: Parcel, memo: QuoteMemo | None = None) -> Quote | None:
         """The price of ``parcel``, or ``None`` when it does not qualify
-        (see :meth:`refusal`)."""
-        destination = (parcel.country, parcel.region, parcel.postcode)
-        memo = self._zone_memo
-        if destination in memo:
-            zone = memo[destination]
+        (see :meth:`refusal`).
+
+        ``memo`` (this table's, from a :class:`~ecerp.domain.carriers.quoting.Quoter`)
+        remembers destinations' zones and price steps' money across calls;
+        the quote is the same with or without it.
+        """
+        if memo is None:
+            zone = self.zone_for(parcel)
         else:
-            if len(memo) >= _MEMO_LIMIT:
-                memo.clear()
-            zone = memo[destination] = self.zone_for(parcel)
-        if zone is None or self._over_limits(parcel):
+            destination = (parcel.country, parcel.region, parcel.postcode)
+            zones = memo.zones
+            if destination in zones:
+                zone = zones[destination]
+            else:
+                zone = memo.remember_zone(destination, self.zone_for(parcel))
+        if zone is None or self.over_limits(parcel):
             return None
         chargeable = self.chargeable_weight_g(parcel)
         price = self.price_for(zone)
@@ -396,13 +297,16 @@ class RateTable:
             0 if chargeable <= price.first_g else -(-(chargeable - price.first_g) // price.step_g)
         )
         area = self.remote_area(parcel) if self.remote_areas else None
-        key = (zone, steps, area)
-        priced = self._priced.get(key)
-        if priced is None:
-            priced = self._price(price.price(chargeable).rounded(), area)
-            if len(self._priced) >= _MEMO_LIMIT:
-                self._priced.clear()
-            self._priced[key] = priced
+        if memo is None:
+            priced = self.priced(price.price(chargeable).rounded(), area)
+        else:
+            key = (zone, steps, area)
+            found = memo.priced.get(key)
+            if found is None:
+                found = memo.remember_priced(
+                    key, self.priced(price.price(chargeable).rounded(), area)
+                )
+            priced = found
         freight, others, amount = priced
         return Quote(
             carrier=self.carrier,
@@ -414,7 +318,7 @@ class RateTable:
             breakdown=(QuoteLine(f"freight zone {zone}, {chargeable} g", freight), *others),
         )
 
-    def _over_limits(self, parcel: Parcel) -> bool:
+    def over_limits(self, parcel: Parcel) -> bool:
         """What :meth:`refusal` checks after the zone: PO box, weight, sides."""
         if self.refuses_po_boxes and parcel.po_box:
             return True
@@ -425,7 +329,7 @@ class RateTable:
             return any(s > m for s, m in zip(sides, limit, strict=True))
         return False
 
-    def _price(self, freight: Money, area: RemoteArea | None) -> _Priced:
+    def priced(self, freight: Money, area: RemoteArea | None) -> Priced:
         """The lines after the freight line and the total, for ``freight``
         (already rounded) to a destination paying ``area``'s surcharge."""
         lines = [QuoteLine(fee.name, fee.amount.rounded()) for fee in self.fees]
@@ -495,7 +399,8 @@ class RateTable:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RateTable:
-        """A rate table from plain data (the shape :meth:`to_dict` writes).
+        """A rate table from plain data (the shape :meth:`to_dict` writes),
+        read by the installed :class:`RateTableReader`.
 
         Keys: ``carrier``, ``service``, ``currency``, ``zones`` (list of
         ``{zone, country, region?, postcode_prefix?}``), ``prices``
@@ -509,27 +414,55 @@ class RateTable:
         Raises:
             RateTableError: the first problem found, naming the table and field.
         """
-        from ecerp.domain.carriers.reading import _read_table
-
-        return _read_table(data)
+        return _reader().from_data(data)
 
     @classmethod
     def from_json(cls, text: str) -> RateTable:
         """Raises: RateTableError: not JSON, or the table is malformed."""
-        try:
-            data = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as err:
-            raise RateTableError("rate table", "", None, f"not valid JSON: {err}") from None
-        return cls.from_dict(data)
+        return _reader().from_json(text)
 
     @classmethod
     def from_toml(cls, text: str) -> RateTable:
         """Raises: RateTableError: not TOML, or the table is malformed."""
-        try:
-            data = tomllib.loads(text, parse_float=Decimal)
-        except tomllib.TOMLDecodeError as err:
-            raise RateTableError("rate table", "", None, f"not valid TOML: {err}") from None
-        return cls.from_dict(data)
+        return _reader().from_toml(text)
+
+
+class RateTableReader(Protocol):
+    """Reads rate tables from what people write (implemented by the formats
+    adapter, ``ecerp.adapters.formats.rates``).  Each method raises
+    :class:`RateTableError` naming the table and field path of the first
+    problem."""
+
+    def from_data(self, data: object) -> RateTable:
+        """A rate table from plain data (dicts, lists, strings, ints)."""
+        ...
+
+    def from_json(self, text: str) -> RateTable:
+        """A rate table from JSON text."""
+        ...
+
+    def from_toml(self, text: str) -> RateTable:
+        """A rate table from TOML text."""
+        ...
+
+
+_READERS: list[RateTableReader] = []
+"""The installed reader (at most one: the last installed wins)."""
+
+
+def install_reader(reader: RateTableReader) -> None:
+    """Make :meth:`RateTable.from_dict`, :meth:`~RateTable.from_json` and
+    :meth:`~RateTable.from_toml` read through ``reader`` (the composition
+    root installs the formats adapter's when ``ecerp`` is imported)."""
+    _READERS[:] = [reader]
+
+
+def _reader() -> RateTableReader:
+    if not _READERS:
+        raise RateTableError(
+            "rate table", "", None, "no rate-table reader installed (import ecerp to install it)"
+        )
+    return _READERS[0]
 
 
 def _sum(amounts: Iterable[Money]) -> Money:
@@ -546,16 +479,22 @@ def quote(table: RateTable, parcel: Parcel) -> Quote | None:
     return table.quote(parcel)
 
 
-def cheapest(tables: Iterable[RateTable], parcel: Parcel) -> Quote | None:
+def cheapest(
+    tables: Iterable[RateTable], parcel: Parcel, quoter: Quoter | None = None
+) -> Quote | None:
     """The lowest quote for ``parcel`` over ``tables`` (``None`` if none
     qualifies).  Ties go to the alphabetically first carrier, then service.
+
+    ``quoter`` (a run's :class:`~ecerp.domain.carriers.quoting.Quoter`)
+    remembers what quoting many parcels repeats; the result is the same
+    without it.
 
     Raises:
         CurrencyMismatchError: qualifying tables price in different currencies.
     """
     best: Quote | None = None
     for table in tables:
-        q = table.quote(parcel)
+        q = table.quote(parcel) if quoter is None else quoter.quote(table, parcel)
         if q is None:
             continue
         if best is not None and q.amount.currency != best.amount.currency:

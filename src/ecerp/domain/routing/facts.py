@@ -9,50 +9,11 @@ import attrs
 
 from ecerp.domain.catalog.catalog import Catalog
 from ecerp.domain.orders.order import Order
-from ecerp.domain.shared.errors import EcerpError, ValidationError
+from ecerp.domain.shared.errors import ValidationError
 from ecerp.domain.shared.money import Money, money_validator
 
 #: Version of the rule-set data format written by :meth:`RuleSet.to_dict`.
 FORMAT_VERSION = 1
-
-
-class RuleError(ValidationError):
-    """A rule set is malformed.
-
-    ``rule`` is the rule's name when it has a valid one, ``index`` its
-    position in the list (0-based, as in ``rules[2]``), ``field`` the path
-    inside the rule (``conditions.amount.min``).  For a problem with the rule
-    set as a whole, ``rule`` and ``index`` are ``None`` and ``field`` is the
-    top-level key (``version``, ``rules``) or ``""``.
-    """
-
-    rule: str | None
-    index: int | None
-
-    def __init__(
-        self, rule: str | None, index: int | None, field: str, value: object, reason: str
-    ) -> None:
-        where = _rule_label(rule, index) or "rule set"
-        at = f"{field}: " if field else ""
-        EcerpError.__init__(
-            self,
-            f"{where}: {at}{reason}",
-            rule=rule,
-            index=index,
-            field=field,
-            value=value,
-            reason=reason,
-        )
-
-
-def _rule_label(rule: str | None, index: int | None) -> str:
-    if rule is not None and index is not None:
-        return f"rule {rule!r} (rules[{index}])"
-    if rule is not None:
-        return f"rule {rule!r}"
-    if index is not None:
-        return f"rules[{index}]"
-    return ""
 
 
 def _opt_names(value: Iterable[str] | None) -> frozenset[str] | None:

@@ -46,8 +46,14 @@ Conditions, and how they compare (every list must be non-empty):
 Rule sets load from plain data (a dict, JSON or TOML) and are validated on
 load: unknown keys, wrong types, money that is a float or has an unknown
 currency, empty lists, empty actions and duplicate rule names all raise a
-:class:`RuleError` naming the rule and the field path::
+:class:`RuleError` naming the rule and the field path.  Reading is a format,
+done by ``ecerp.adapters.formats.rules``; :meth:`RuleSet.from_dict`,
+:meth:`~RuleSet.from_json` and :meth:`~RuleSet.from_toml` delegate to the
+:class:`RuleSetReader` the composition root installs (importing ``ecerp``
+does)::
 
+    >>> from ecerp.domain.routing.facts import OrderFacts
+    >>> from ecerp.domain.shared.money import Money
     >>> rules = RuleSet.from_toml('''
     ... [[rules]]
     ... name = "big-to-express"
@@ -70,7 +76,7 @@ currency, empty lists, empty actions and duplicate rule names all raise a
     >>> RuleSet.from_dict({"rules": [{"name": "x", "actions": {"warehous": "BER"}}]})
     Traceback (most recent call last):
     ...
-    ecerp.domain.routing.RuleError: rule 'x' (rules[0]): actions.warehous: unknown key (allowed: hold, priority, service, tags, warehouse)
+    ecerp.domain.routing.errors.RuleError: rule 'x' (rules[0]): actions.warehous: unknown key (allowed: hold, priority, service, tags, warehouse)
 
 :func:`dry_run` applies a rule set to past orders' facts and reports which
 would change warehouse, service or hold, from what to what.
@@ -81,19 +87,17 @@ Everything here is pure: no I/O, no clock.
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
 from ecerp.domain.routing.conditions import Conditions
+from ecerp.domain.routing.errors import RuleError
 from ecerp.domain.routing.facts import (
     FORMAT_VERSION,
     Failure,
     OrderFacts,
-    RuleError,
     _names,
     _tags_validator,
 )
@@ -360,7 +364,7 @@ class RuleSet:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RuleSet:
         """A rule set from plain data: ``{"version": 1, "rules": [...]}``
-        (``version`` optional).
+        (``version`` optional), read by the installed :class:`RuleSetReader`.
 
         Money amounts may be decimal strings, ints or ``Decimal``; floats are
         refused (use :meth:`from_json`/:meth:`from_toml`, which read decimals
@@ -369,21 +373,7 @@ class RuleSet:
         Raises:
             RuleError: the first problem found, naming the rule and field.
         """
-        from ecerp.domain.routing.reading import _read_rule, _Reader
-
-        top = _Reader(None, None)
-        data = top.mapping(data, "", ("version", "rules"))
-        if "version" in data and (
-            type(data["version"]) is not int or data["version"] != FORMAT_VERSION
-        ):
-            top.fail(
-                "version", data["version"], f"unsupported version (this reads {FORMAT_VERSION})"
-            )
-        raw_rules = data.get("rules", [])
-        if not isinstance(raw_rules, list | tuple):
-            top.fail("rules", raw_rules, "must be a list of rules")
-        rules = [_read_rule(item, i) for i, item in enumerate(raw_rules)]
-        return cls(rules)
+        return _reader().from_data(data)
 
     @classmethod
     def from_json(cls, text: str) -> RuleSet:
@@ -392,11 +382,7 @@ class RuleSet:
         Raises:
             RuleError: not JSON, or a rule is malformed.
         """
-        try:
-            data = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as err:
-            raise RuleError(None, None, "", None, f"not valid JSON: {err}") from None
-        return cls.from_dict(data)
+        return _reader().from_json(text)
 
     @classmethod
     def from_toml(cls, text: str) -> RuleSet:
@@ -405,8 +391,41 @@ class RuleSet:
         Raises:
             RuleError: not TOML, or a rule is malformed.
         """
-        try:
-            data = tomllib.loads(text, parse_float=Decimal)
-        except tomllib.TOMLDecodeError as err:
-            raise RuleError(None, None, "", None, f"not valid TOML: {err}") from None
-        return cls.from_dict(data)
+        return _reader().from_toml(text)
+
+
+class RuleSetReader(Protocol):
+    """Reads rule sets from what people write (implemented by the formats
+    adapter, ``ecerp.adapters.formats.rules``).  Each method raises
+    :class:`RuleError` naming the rule and field path of the first problem."""
+
+    def from_data(self, data: object) -> RuleSet:
+        """A rule set from plain data (dicts, lists, strings, ints)."""
+        ...
+
+    def from_json(self, text: str) -> RuleSet:
+        """A rule set from JSON text."""
+        ...
+
+    def from_toml(self, text: str) -> RuleSet:
+        """A rule set from TOML text."""
+        ...
+
+
+_READERS: list[RuleSetReader] = []
+"""The installed reader (at most one: the last installed wins)."""
+
+
+def install_reader(reader: RuleSetReader) -> None:
+    """Make :meth:`RuleSet.from_dict`, :meth:`~RuleSet.from_json` and
+    :meth:`~RuleSet.from_toml` read through ``reader`` (the composition
+    root installs the formats adapter's when ``ecerp`` is imported)."""
+    _READERS[:] = [reader]
+
+
+def _reader() -> RuleSetReader:
+    if not _READERS:
+        raise RuleError(
+            None, None, "", None, "no rule-set reader installed (import ecerp to install it)"
+        )
+    return _READERS[0]

@@ -1,13 +1,48 @@
-"""Reading rate tables from plain data (JSON/TOML shapes), with errors naming the field."""
+"""Rate tables read from plain data, JSON and TOML: a format, so an adapter.
+
+The domain's :class:`~ecerp.domain.carriers.rates.RateTable` receives
+validated values; this module turns what people write into them, raising
+:class:`~ecerp.domain.carriers.errors.RateTableError` naming the table
+(``carrier/service``) and the field path for the first problem found.
+``RateTable.from_dict``, ``from_json`` and ``from_toml`` delegate here
+through the reader the composition root installs (:data:`READER`).
+
+Encoding choices: keys ``carrier``, ``service``, ``currency``, ``zones``
+(list of ``{zone, country, region?, postcode_prefix?}``), ``prices``
+(``{zone: {first_g, first, step_g, step}}``), and optionally
+``volumetric_divisor``, ``fees`` (list of ``{name, amount}``),
+``fuel_percent``, ``remote_areas`` (list of ``{country, postcode_prefix,
+amount}``), ``max_weight_g``, ``max_dimensions_mm`` (``[l, w, h]``) and
+``refuses_po_boxes``.  Money and percentages are decimal strings, ints or
+``Decimal``, never floats; JSON and TOML fractions are read as ``Decimal``.
+
+Why not cattrs: as for rule sets (:mod:`ecerp.adapters.formats.rules`), the
+messages name table and field path in words people fix tables with, which
+cattrs would need a hook per field to reproduce.
+
+    >>> table = rate_table_from_json('''{"carrier": "dhl", "service": "parcel",
+    ...   "currency": "EUR", "zones": [{"zone": "home", "country": "DE"}],
+    ...   "prices": {"home": {"first_g": 1000, "first": "4.50", "step_g": 500, "step": 1}}}''')
+    >>> table.name, str(table.prices[0].first)
+    ('dhl/parcel', '4.50 EUR')
+    >>> rate_table_from_data({"carrier": "dhl", "service": "parcel", "currency": "EUR",
+    ...                       "zones": [], "prices": {}, "fuel_percent": 1.5})
+    Traceback (most recent call last):
+    ...
+    ecerp.domain.carriers.errors.RateTableError: rate table dhl/parcel: fuel_percent: must not be a float; write it as a string ("12.50")
+"""
 
 from __future__ import annotations
 
+import json
+import tomllib
 from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from ecerp.domain.carriers.parcels import RateTableError
-from ecerp.domain.carriers.rates import Fee, RateTable, RemoteArea, Zone, ZonePrice
+from ecerp.domain.carriers.errors import RateTableError
+from ecerp.domain.carriers.rates import RateTable
+from ecerp.domain.carriers.zones import Fee, RemoteArea, Zone, ZonePrice
 from ecerp.domain.catalog.products import Dimensions
 from ecerp.domain.shared.errors import ValidationError
 from ecerp.domain.shared.money import MINOR_UNITS, Money
@@ -93,7 +128,13 @@ class _Reader:
             self.fail(f"{path}.{err.field}" if path else err.field, err.value, err.reason)
 
 
-def _read_table(raw: object) -> RateTable:
+def rate_table_from_data(raw: object) -> RateTable:
+    """A rate table from plain data (the shape ``RateTable.to_dict`` writes;
+    see the module docs for the keys).
+
+    Raises:
+        RateTableError: the first problem found, naming the table and field.
+    """
     reader = _Reader("rate table")
     if isinstance(raw, Mapping):
         carrier, service = raw.get("carrier"), raw.get("service")
@@ -200,3 +241,47 @@ def _read_table(raw: object) -> RateTable:
         **options,
     )
     return table
+
+
+def rate_table_from_json(text: str) -> RateTable:
+    """A rate table from JSON text (fractions read as ``Decimal``).
+
+    Raises:
+        RateTableError: not JSON, or the table is malformed.
+    """
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as err:
+        raise RateTableError("rate table", "", None, f"not valid JSON: {err}") from None
+    return rate_table_from_data(data)
+
+
+def rate_table_from_toml(text: str) -> RateTable:
+    """A rate table from TOML text (fractions read as ``Decimal``).
+
+    Raises:
+        RateTableError: not TOML, or the table is malformed.
+    """
+    try:
+        data = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as err:
+        raise RateTableError("rate table", "", None, f"not valid TOML: {err}") from None
+    return rate_table_from_data(data)
+
+
+class _RateTableReader:
+    """The :class:`~ecerp.domain.carriers.rates.RateTableReader` of this module."""
+
+    def from_data(self, data: object) -> RateTable:
+        return rate_table_from_data(data)
+
+    def from_json(self, text: str) -> RateTable:
+        return rate_table_from_json(text)
+
+    def from_toml(self, text: str) -> RateTable:
+        return rate_table_from_toml(text)
+
+
+#: What ``RateTable.from_dict``/``from_json``/``from_toml`` delegate to once
+#: the composition root installs it (``ecerp.adapters.formats.install_readers``).
+READER = _RateTableReader()
