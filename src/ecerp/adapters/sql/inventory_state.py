@@ -6,6 +6,7 @@ changes (balances as deltas on PostgreSQL).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -38,11 +39,12 @@ from ecerp.domain.inventory.moves import (
     Reservation,
     WarehouseKey,
 )
-from ecerp.domain.inventory.state import StockChanges, StockState
+from ecerp.domain.inventory.state import StockChanges
 
 
-class SqlStockState(StockState):
-    """The committed stock, loaded on demand for one unit of work.
+class SqlStockState:
+    """The committed stock, loaded on demand for one unit of work: a
+    :class:`~ecerp.domain.inventory.state.StockSource`.
 
     Values it loads are kept as the *base* of the unit: commit writes the
     difference between the book's values and these as deltas.
@@ -56,7 +58,13 @@ class SqlStockState(StockState):
         lock: bool,
         cached: Callable[[], CatalogRows | None] | None = None,
     ) -> None:
-        super().__init__()
+        self.warehouses: dict[str, Warehouse] = {}
+        self.next_seq = 1
+        self.on_hand: dict[BalanceKey, int] = {}
+        self.sellable: dict[WarehouseKey, int] = {}
+        self.reserved: dict[WarehouseKey, int] = {}
+        self.reservations: dict[str, dict[LineKey, Reservation]] = {}
+        self.closed_until: datetime | None = None
         self._conn = conn
         self._db = db
         self._lock = lock
@@ -88,7 +96,7 @@ class SqlStockState(StockState):
         for other writers (units touching other SKUs do not serialise on
         it); numbers a unit drew and did not use, or rolled back, are gaps."""
         if not self._db.is_postgres:
-            return super().seq_numbers()
+            return itertools.count(self.seq_start())
         return self._drawn()
 
     def _drawn(self) -> Iterator[int]:

@@ -34,21 +34,21 @@ from ecerp.domain.inventory.moves import (
     StockPosition,
     WarehouseKey,
 )
-from ecerp.domain.inventory.state import StockChanges, StockState
+from ecerp.domain.inventory.state import StockChanges, StockSource
 from ecerp.domain.shared.errors import DuplicateError, NotFoundError, ValidationError
 from ecerp.domain.shared.events import Event
 from ecerp.domain.shared.values import require_code, require_positive_qty, require_utc
 
 
 class StockBook:
-    """A private, validating overlay on a :class:`StockState`.
+    """A private, validating overlay on a :class:`StockSource` (committed stock).
 
     Every operation checks its rules first and changes nothing when it
     raises.  ``new_moves`` and the overlay dicts are what a unit of work
     persists on commit.
     """
 
-    def __init__(self, state: StockState) -> None:
+    def __init__(self, state: StockSource) -> None:
         self._state = state
         self._warehouses: dict[str, Warehouse] = {}
         self._next_seq: int | None = None  # read from the state on first use
