@@ -33,12 +33,17 @@ from ecerp.ports.catalog import CatalogRepository
 T = TypeVar("T")
 
 
-class SqlCatalogSource(Catalog):
+class SqlCatalogSource:
     """The committed catalog, loaded row by row on demand (and cached for the
-    unit of work); the parent of the unit's writable view."""
+    unit of work): the :class:`~ecerp.domain.catalog.catalog.CatalogSource`
+    under the unit's writable view."""
 
     def __init__(self, conn: Connection, cache: CatalogCache | None, bulk: Bulk) -> None:
-        super().__init__()
+        self._skus: dict[str, Sku] = {}
+        self._bundles: dict[str, Bundle] = {}
+        self._shops: dict[str, Shop] = {}
+        self._products: dict[str, Product] = {}
+        self._aliases: dict[tuple[str, str, str], tuple[Alias, ...]] = {}
         self._conn = conn
         self._bulk = bulk
         self._versions: tuple[Any, int] | None = None
@@ -222,7 +227,7 @@ class SqlCatalogRepository(CatalogRepository):
     def __init__(self, conn: Connection, cache: CatalogCache | None, bulk: Bulk) -> None:
         self.source = SqlCatalogSource(conn, cache, bulk)
         """The committed catalog (its rows cached between units)."""
-        self._view = Catalog(parent=self.source)
+        self._view = Catalog(source=self.source)
 
     def view(self) -> Catalog:
         return self._view
