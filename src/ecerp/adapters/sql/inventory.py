@@ -6,7 +6,7 @@ balance projection.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlalchemy import (
 from ecerp.adapters.sql import schema as t
 from ecerp.adapters.sql.catalog_cache import CatalogRows
 from ecerp.adapters.sql.database import Database
-from ecerp.adapters.sql.inventory_state import SqlStockState, _move_from_row
+from ecerp.adapters.sql.inventory_state import SqlStockState, move_from_row
 from ecerp.adapters.sql.stored import read_value
 from ecerp.domain.inventory.book import StockBook
 from ecerp.domain.inventory.history import sellable_on_hand, stock_lines, stock_lines_at
@@ -39,7 +39,7 @@ from ecerp.domain.inventory.moves import (
 )
 from ecerp.domain.inventory.state import StockState
 from ecerp.domain.shared.values import require_utc
-from ecerp.ports.stock import StockRepository
+from ecerp.ports.stock import StockRepository, shipping_reads
 
 
 def read_state(conn: Connection) -> StockState:
@@ -49,7 +49,7 @@ def read_state(conn: Connection) -> StockState:
         wh = read_value("warehouses", code, data, Warehouse)
         state.warehouses[wh.code] = wh
     state.moves = [
-        _move_from_row(r) for r in conn.execute(select(t.moves).order_by(t.moves.c.seq)).mappings()
+        move_from_row(r) for r in conn.execute(select(t.moves).order_by(t.moves.c.seq)).mappings()
     ]
     state.next_seq = (state.moves[-1].seq + 1) if state.moves else 1
     for sku, loc, qty in conn.execute(
@@ -95,6 +95,24 @@ class SqlStockRepository(StockRepository):
     def book(self) -> StockBook:
         return self._book
 
+    def prefetch(self, keys: Iterable[WarehouseKey]) -> None:
+        self.state.prefetch(keys)
+
+    def prefetch_reservations(self, orders: Iterable[str]) -> None:
+        self.state.prefetch_reservations(orders)
+
+    def prefetch_balances(self, keys: Iterable[BalanceKey]) -> None:
+        self.state.prefetch_balances(keys)
+
+    def prefetch_shipping(self, orders: Iterable[str], *, bin: str | None = None) -> None:
+        ids = list(orders)
+        self.state.prefetch_reservations(ids)
+        keys, positions = shipping_reads(
+            (res for order in ids for res in self._book.reservations_of(order).values()), bin=bin
+        )
+        self.state.prefetch_balances(keys)
+        self.state.prefetch(positions)
+
     def moves(
         self,
         *,
@@ -110,7 +128,7 @@ class SqlStockRepository(StockRepository):
             stmt = stmt.where(or_(t.moves.c.source == location, t.moves.c.dest == location))
         if until is not None:
             stmt = stmt.where(t.moves.c.at <= until)
-        return [_move_from_row(r) for r in self._conn.execute(stmt).mappings()]
+        return [move_from_row(r) for r in self._conn.execute(stmt).mappings()]
 
     def snapshot(self) -> StockState:
         return read_state(self._conn)

@@ -438,7 +438,7 @@ class SqlStockState:
         )
 
 
-def _move_from_row(r: Any) -> Move:
+def move_from_row(r: Any) -> Move:
     return Move(
         int(r["seq"]),
         r["sku"],

@@ -11,8 +11,11 @@ on their way in).  Virtual locations stand for the outside world: the
 Because each move leaves one place and enters another, the balances of all
 locations of a SKU, virtual ones included, always sum to zero::
 
+    >>> from ecerp.domain.inventory.book import StockBook
+    >>> from ecerp.domain.inventory.locations import CUSTOMER, SUPPLIER
     >>> book = StockBook(StockState())
     >>> book.add_warehouse(Warehouse("SH"))
+    >>> from datetime import UTC
     >>> at = datetime(2026, 3, 1, tzinfo=UTC)
     >>> _ = book.receive("MUG", "SH", 10, at=at, actor="ann", document="PO-1")
     >>> book.on_hand("MUG", "SH")
@@ -43,7 +46,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 import attrs
@@ -324,6 +327,3 @@ class StockChanges:
     @property
     def is_empty(self) -> bool:
         return not (self.warehouses or self.moves or self.reservations or self.closed_until)
-
-
-_ = UTC  # re-exported for the module doctest
