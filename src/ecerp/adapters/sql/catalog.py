@@ -27,6 +27,7 @@ from ecerp.adapters.sql.serialization import CONVERTER
 from ecerp.adapters.sql.stored import chunks, read_row, read_value
 from ecerp.domain.catalog.aliases import Alias, Bundle
 from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.catalog.memo import ResolutionMemo
 from ecerp.domain.catalog.products import Product, Shop, Sku
 from ecerp.ports.catalog import CatalogRepository
 
@@ -227,7 +228,9 @@ class SqlCatalogRepository(CatalogRepository):
     def __init__(self, conn: Connection, cache: CatalogCache | None, bulk: Bulk) -> None:
         self.source = SqlCatalogSource(conn, cache, bulk)
         """The committed catalog (its rows cached between units)."""
-        self._view = Catalog(source=self.source)
+        #: this unit's memo of resolution (the unit's view answers through it)
+        self.memo = ResolutionMemo()
+        self._view = Catalog(source=self.source, memo=self.memo)
 
     def view(self) -> Catalog:
         return self._view

@@ -41,6 +41,7 @@ from typing import Protocol
 
 from ecerp.domain.catalog.aliases import _PENDING, Alias, AliasKey, Bundle, ListingLine, _Timeline
 from ecerp.domain.catalog.errors import AliasCycleError, UnknownSkuError
+from ecerp.domain.catalog.memo import ResolutionMemo
 from ecerp.domain.catalog.products import _DAWN, Product, Shop, Sku
 from ecerp.domain.shared.errors import DuplicateError, NotFoundError, ValidationError
 from ecerp.domain.shared.values import require_utc
@@ -110,10 +111,19 @@ class Catalog:
     that to keep uncommitted catalog writes private.  A catalog may sit on a
     :class:`CatalogSource` instead (a store's committed items, loaded on
     demand); reads fall through to it, and its writes are the store's to save.
+
+    Resolution and expansion are memoised in a
+    :class:`~ecerp.domain.catalog.memo.ResolutionMemo` that whoever keeps
+    the catalog passes in as ``memo`` (its own when not given); a view that
+    has written nothing answers through its parent's.
     """
 
     def __init__(
-        self, parent: Catalog | None = None, *, source: CatalogSource | None = None
+        self,
+        parent: Catalog | None = None,
+        *,
+        source: CatalogSource | None = None,
+        memo: ResolutionMemo | None = None,
     ) -> None:
         self._parent = parent
         # where reads fall through to: the parent catalog, else the source
@@ -130,9 +140,9 @@ class Catalog:
         # and generations only grow, so their sum down the chain of parents
         # (``_stamp``) changes with any of them.
         self._generation = 0
-        self._memo_stamp = 0
-        self._timelines: dict[AliasKey, _Timeline] = {}
-        self._expansions: dict[str, tuple[tuple[str, int], ...]] = {}
+        # The memos themselves belong to whoever keeps this catalog (the
+        # in-memory store, a SQL unit of work), which passes them in.
+        self._memo = memo if memo is not None else ResolutionMemo()
 
     # --- reads ---------------------------------------------------------------
 
@@ -255,16 +265,8 @@ class Catalog:
         catalog = self
         while catalog._generation == 0 and catalog._parent is not None:
             catalog = catalog._parent
-        catalog._fresh_memos()
+        catalog._memo.fresh(catalog._stamp())
         return catalog
-
-    def _fresh_memos(self) -> None:
-        """Forget the memos if this catalog or a parent changed since they were made."""
-        stamp = self._stamp()
-        if stamp != self._memo_stamp:
-            self._timelines.clear()
-            self._expansions.clear()
-            self._memo_stamp = stamp
 
     # --- resolution ----------------------------------------------------------
 
@@ -294,12 +296,13 @@ class Catalog:
         return self._memos()._resolve_memo(channel, shop, listing_sku, at)
 
     def _resolve_memo(self, channel: str, shop: str, listing_sku: str, at: datetime) -> str:
-        """:meth:`resolve` through the timeline memo (``_fresh_memos`` called,
+        """:meth:`resolve` through the timeline memo (memo made fresh,
         ``at`` checked)."""
         key = (channel or "", shop or "", listing_sku)
-        timeline = self._timelines.get(key)
+        timelines = self._memo.timelines
+        timeline = timelines.get(key)
         if timeline is None:
-            timeline = self._timelines[key] = self._timeline(channel, shop, listing_sku)
+            timeline = timelines[key] = self._timeline(channel, shop, listing_sku)
         moments, answers = timeline
         i = bisect_right(moments, at) if moments else 0
         code = answers[i]
@@ -373,10 +376,11 @@ class Catalog:
         return {sku: n * qty for sku, n in self._memos()._per_unit(code)}
 
     def _per_unit(self, code: str) -> tuple[tuple[str, int], ...]:
-        """What one of ``code`` ships as, memoised (``_fresh_memos`` called)."""
-        per_unit = self._expansions.get(code)
+        """What one of ``code`` ships as, memoised (memo made fresh)."""
+        expansions = self._memo.expansions
+        per_unit = expansions.get(code)
         if per_unit is None:
-            per_unit = self._expansions[code] = tuple(self._expand_uncached(code).items())
+            per_unit = expansions[code] = tuple(self._expand_uncached(code).items())
         return per_unit
 
     def _expand_uncached(self, code: str) -> dict[str, int]:
