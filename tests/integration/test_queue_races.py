@@ -30,7 +30,7 @@ from ecerp import (
     Warehouse,
     open_erp,
 )
-from ecerp.adapters.sql.unit_of_work import SqlOrderRepository
+from ecerp.adapters.sql.orders import SqlOrderRepository
 from ecerp.domain.shared.errors import InvalidTransitionError
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)

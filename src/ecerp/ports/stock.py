@@ -10,21 +10,50 @@ snapshot of every balance as it stood at the period's end, computed from the
 previous snapshot and the moves since it.  As-of reads start from the latest
 snapshot at or before the moment asked for, so their cost follows the moves
 of one period, not the whole history.
+
+Prefetch hints (:meth:`StockRepository.prefetch` and its siblings) tell a
+database-backed repository which rows a use case is about to read, so it
+loads them in one query each; they never change an answer, and the
+in-memory repository ignores them.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from ecerp.domain.inventory.book import StockBook
 from ecerp.domain.inventory.invariants import Discrepancy
-from ecerp.domain.inventory.moves import Move, StockLine
+from ecerp.domain.inventory.locations import CUSTOMER, stock_location
+from ecerp.domain.inventory.moves import BalanceKey, Move, Reservation, StockLine, WarehouseKey
 from ecerp.domain.inventory.state import StockState
 
 
+def shipping_reads(
+    reservations: Iterable[Reservation], *, bin: str | None = None
+) -> tuple[set[BalanceKey], set[WarehouseKey]]:
+    """The balances and positions shipping ``reservations`` whole touches:
+    each line's stock location (or ``bin``) and the customer location, and
+    its (SKU, warehouse) position.
+
+    >>> res = Reservation("o-1", 1, "MUG", "SH", 2)
+    >>> keys, positions = shipping_reads([res])
+    >>> sorted(keys), sorted(positions)
+    ([('MUG', '@customer'), ('MUG', 'SH/stock')], [('MUG', 'SH')])
+    """
+    keys: set[BalanceKey] = set()
+    positions: set[WarehouseKey] = set()
+    for res in reservations:
+        keys.add((res.sku, stock_location(res.warehouse, bin)))
+        keys.add((res.sku, CUSTOMER))
+        positions.add((res.sku, res.warehouse))
+    return keys, positions
+
+
 class StockRepository(abc.ABC):
+    """The unit of work's stock: its book, the committed ledger and history."""
+
     @abc.abstractmethod
     def book(self) -> StockBook:
         """The unit of work's stock book (the same object on every call)."""
@@ -90,3 +119,26 @@ class StockRepository(abc.ABC):
             ValidationError: ``at`` is not an aware datetime.
             NotFoundError: ``warehouse`` is not a warehouse.
         """
+
+    # --- prefetch hints: optional, never change an answer ----------------------------
+
+    def prefetch(self, keys: Iterable[WarehouseKey]) -> None:
+        """Hint: the ``(sku, warehouse)`` positions of ``keys`` are about to
+        be read.  The default does nothing."""
+        return
+
+    def prefetch_reservations(self, orders: Iterable[str]) -> None:
+        """Hint: the reservations of ``orders`` are about to be read.  The
+        default does nothing."""
+        return
+
+    def prefetch_balances(self, keys: Iterable[BalanceKey]) -> None:
+        """Hint: the balances of ``(sku, location)`` keys are about to be
+        read.  The default does nothing."""
+        return
+
+    def prefetch_shipping(self, orders: Iterable[str], *, bin: str | None = None) -> None:
+        """Hint: ``orders`` are about to ship whole (from ``bin`` when
+        given): their reservations, then the balances and positions their
+        shipment touches (:func:`shipping_reads`).  The default does nothing."""
+        return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from ecerp.domain.catalog.catalog import Catalog
+from ecerp.domain.catalog.memo import ResolutionMemo
 from ecerp.domain.inventory.state import StockState
 from ecerp.domain.inventory.stocktakes import Stocktake
 from ecerp.domain.inventory.transfers import Transfer
@@ -22,7 +23,10 @@ class MemoryStore:
     """
 
     def __init__(self) -> None:
-        self.catalog = Catalog()
+        #: the memo of the committed catalog's resolution, shared by every
+        #: unit of work whose view has written nothing (emptied on any write)
+        self.catalog_memo = ResolutionMemo()
+        self.catalog = Catalog(memo=self.catalog_memo)
         self.stock = StockState()
         self.orders: dict[str, Order] = {}
         self.order_keys: dict[tuple[str, str, str], str] = {}

@@ -14,12 +14,13 @@ priority that is no number) is a :class:`StoredDataError` too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 import orjson
 from cattrs.errors import AttributeValidationNote
 
+from ecerp.adapters.sql.serialization import CONVERTER
 from ecerp.domain.shared.errors import StoredDataError, ValidationError
 from ecerp.domain.shared.values import stored_values
 
@@ -76,4 +77,34 @@ def _problem(err: BaseException) -> tuple[str | None, str]:
     return field, str(err) or type(err).__name__
 
 
-__all__ = ["key_of", "read_row", "unreadable"]
+#: How many keys one ``IN (...)`` read takes (SQLite allows 999 parameters).
+CHUNK = 500
+
+
+def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``size``, in order, for ``IN`` reads.
+
+    >>> list(chunks(range(5), 2))
+    [[0, 1], [2, 3], [4]]
+    """
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def read_value(table: str, code: str, data: str, cls: type[T]) -> T:
+    """A catalog item or warehouse from its row: read as stored (limits
+    added since an older ecerp wrote it are not applied).
+
+    Raises:
+        StoredDataError: the row cannot be read (naming it and the field).
+    """
+    return read_row(table, code, lambda: CONVERTER.loads(data, cls))
+
+
+__all__ = ["CHUNK", "chunks", "key_of", "read_row", "read_value", "unreadable"]

@@ -39,12 +39,70 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Protocol
 
 from ecerp.domain.catalog.aliases import _PENDING, Alias, AliasKey, Bundle, ListingLine, _Timeline
 from ecerp.domain.catalog.errors import AliasCycleError, UnknownSkuError
+from ecerp.domain.catalog.memo import ResolutionMemo
 from ecerp.domain.catalog.products import _DAWN, Product, Shop, Sku
 from ecerp.domain.shared.errors import DuplicateError, NotFoundError, ValidationError
 from ecerp.domain.shared.values import require_utc
+
+
+class CatalogSource(Protocol):
+    """Committed catalog items a :class:`Catalog` reads through to: what a
+    database adapter implements (loading rows on demand) to put a catalog
+    on top of its store, without subclassing :class:`Catalog`.  A
+    :class:`Catalog` is one too (its parent).  Lists are sorted by code
+    (aliases by scope, listing SKU, then ``effective_from``).
+    """
+
+    def find_sku(self, code: str) -> Sku | None:
+        """The SKU ``code``, ``None`` when there is none."""
+        ...
+
+    def find_barcode(self, barcode: str) -> str | None:
+        """The code of the SKU with ``barcode``, ``None`` when there is none."""
+        ...
+
+    def find_product(self, code: str) -> Product | None:
+        """The product ``code``, ``None`` when there is none."""
+        ...
+
+    def find_shop(self, code: str) -> Shop | None:
+        """The shop ``code``, ``None`` when there is none."""
+        ...
+
+    def find_bundle(self, code: str) -> Bundle | None:
+        """The bundle ``code``, ``None`` when there is none."""
+        ...
+
+    def alias_versions(
+        self, channel: str | None, shop: str | None, listing_sku: str
+    ) -> tuple[Alias, ...]:
+        """Every version of the alias of ``listing_sku`` in that scope, by
+        ``effective_from``."""
+        ...
+
+    def products(self) -> list[Product]:
+        """Every product."""
+        ...
+
+    def skus(self) -> list[Sku]:
+        """Every SKU."""
+        ...
+
+    def bundles(self) -> list[Bundle]:
+        """Every bundle."""
+        ...
+
+    def shops(self) -> list[Shop]:
+        """Every shop."""
+        ...
+
+    def aliases(self) -> list[Alias]:
+        """Every alias version."""
+        ...
 
 
 class Catalog:
@@ -52,11 +110,26 @@ class Catalog:
 
     A catalog may sit on a ``parent``: reads fall through to it and writes stay
     here until :meth:`changes` are applied to the parent.  Units of work use
-    that to keep uncommitted catalog writes private.
+    that to keep uncommitted catalog writes private.  A catalog may sit on a
+    :class:`CatalogSource` instead (a store's committed items, loaded on
+    demand); reads fall through to it, and its writes are the store's to save.
+
+    Resolution and expansion are memoised in a
+    :class:`~ecerp.domain.catalog.memo.ResolutionMemo` that whoever keeps
+    the catalog passes in as ``memo`` (its own when not given); a view that
+    has written nothing answers through its parent's.
     """
 
-    def __init__(self, parent: Catalog | None = None) -> None:
+    def __init__(
+        self,
+        parent: Catalog | None = None,
+        *,
+        source: CatalogSource | None = None,
+        memo: ResolutionMemo | None = None,
+    ) -> None:
         self._parent = parent
+        # where reads fall through to: the parent catalog, else the source
+        self._below: CatalogSource | None = parent if parent is not None else source
         self._products: dict[str, Product] = {}
         self._skus: dict[str, Sku] = {}
         self._barcodes: dict[str, str] = {}
@@ -69,16 +142,16 @@ class Catalog:
         # and generations only grow, so their sum down the chain of parents
         # (``_stamp``) changes with any of them.
         self._generation = 0
-        self._memo_stamp = 0
-        self._timelines: dict[AliasKey, _Timeline] = {}
-        self._expansions: dict[str, tuple[tuple[str, int], ...]] = {}
+        # The memos themselves belong to whoever keeps this catalog (the
+        # in-memory store, a SQL unit of work), which passes them in.
+        self._memo = memo if memo is not None else ResolutionMemo()
 
     # --- reads ---------------------------------------------------------------
 
     def find_sku(self, code: str) -> Sku | None:
         sku = self._skus.get(code)
-        if sku is None and self._parent is not None:
-            return self._parent.find_sku(code)
+        if sku is None and self._below is not None:
+            return self._below.find_sku(code)
         return sku
 
     def sku(self, code: str) -> Sku:
@@ -92,20 +165,20 @@ class Catalog:
 
     def find_barcode(self, barcode: str) -> str | None:
         code = self._barcodes.get(barcode)
-        if code is None and self._parent is not None:
-            return self._parent.find_barcode(barcode)
+        if code is None and self._below is not None:
+            return self._below.find_barcode(barcode)
         return code
 
     def find_product(self, code: str) -> Product | None:
         product = self._products.get(code)
-        if product is None and self._parent is not None:
-            return self._parent.find_product(code)
+        if product is None and self._below is not None:
+            return self._below.find_product(code)
         return product
 
     def find_shop(self, code: str) -> Shop | None:
         shop = self._shops.get(code)
-        if shop is None and self._parent is not None:
-            return self._parent.find_shop(code)
+        if shop is None and self._below is not None:
+            return self._below.find_shop(code)
         return shop
 
     def shop(self, code: str) -> Shop:
@@ -116,8 +189,8 @@ class Catalog:
 
     def find_bundle(self, code: str) -> Bundle | None:
         bundle = self._bundles.get(code)
-        if bundle is None and self._parent is not None:
-            return self._parent.find_bundle(code)
+        if bundle is None and self._below is not None:
+            return self._below.find_bundle(code)
         return bundle
 
     def is_known(self, code: str) -> bool:
@@ -129,11 +202,11 @@ class Catalog:
         key = (channel or "", shop or "", listing_sku)
         versions = self._aliases.get(key)
         if versions is None:
-            return self._parent.alias_versions(channel, shop, listing_sku) if self._parent else ()
+            return self._below.alias_versions(channel, shop, listing_sku) if self._below else ()
         return versions
 
     def products(self) -> list[Product]:
-        merged = dict(((p.code, p) for p in self._parent.products()) if self._parent else ())
+        merged = dict(((p.code, p) for p in self._below.products()) if self._below else ())
         merged.update(self._products)
         return sorted(merged.values(), key=lambda p: p.code)
 
@@ -146,24 +219,24 @@ class Catalog:
         return result
 
     def skus(self) -> list[Sku]:
-        merged = dict(((s.code, s) for s in self._parent.skus()) if self._parent else ())
+        merged = dict(((s.code, s) for s in self._below.skus()) if self._below else ())
         merged.update(self._skus)
         return sorted(merged.values(), key=lambda s: s.code)
 
     def bundles(self) -> list[Bundle]:
-        merged = dict(((b.code, b) for b in self._parent.bundles()) if self._parent else ())
+        merged = dict(((b.code, b) for b in self._below.bundles()) if self._below else ())
         merged.update(self._bundles)
         return sorted(merged.values(), key=lambda b: b.code)
 
     def shops(self) -> list[Shop]:
-        merged = dict(((s.code, s) for s in self._parent.shops()) if self._parent else ())
+        merged = dict(((s.code, s) for s in self._below.shops()) if self._below else ())
         merged.update(self._shops)
         return sorted(merged.values(), key=lambda s: s.code)
 
     def aliases(self) -> list[Alias]:
         merged: dict[AliasKey, tuple[Alias, ...]] = {}
-        if self._parent is not None:
-            for a in self._parent.aliases():
+        if self._below is not None:
+            for a in self._below.aliases():
                 merged[(a.channel or "", a.shop or "", a.listing_sku)] = (
                     *merged.get((a.channel or "", a.shop or "", a.listing_sku), ()),
                     a,
@@ -194,16 +267,8 @@ class Catalog:
         catalog = self
         while catalog._generation == 0 and catalog._parent is not None:
             catalog = catalog._parent
-        catalog._fresh_memos()
+        catalog._memo.fresh(catalog._stamp())
         return catalog
-
-    def _fresh_memos(self) -> None:
-        """Forget the memos if this catalog or a parent changed since they were made."""
-        stamp = self._stamp()
-        if stamp != self._memo_stamp:
-            self._timelines.clear()
-            self._expansions.clear()
-            self._memo_stamp = stamp
 
     # --- resolution ----------------------------------------------------------
 
@@ -233,12 +298,13 @@ class Catalog:
         return self._memos()._resolve_memo(channel, shop, listing_sku, at)
 
     def _resolve_memo(self, channel: str, shop: str, listing_sku: str, at: datetime) -> str:
-        """:meth:`resolve` through the timeline memo (``_fresh_memos`` called,
+        """:meth:`resolve` through the timeline memo (memo made fresh,
         ``at`` checked)."""
         key = (channel or "", shop or "", listing_sku)
-        timeline = self._timelines.get(key)
+        timelines = self._memo.timelines
+        timeline = timelines.get(key)
         if timeline is None:
-            timeline = self._timelines[key] = self._timeline(channel, shop, listing_sku)
+            timeline = timelines[key] = self._timeline(channel, shop, listing_sku)
         moments, answers = timeline
         i = bisect_right(moments, at) if moments else 0
         code = answers[i]
@@ -312,10 +378,11 @@ class Catalog:
         return {sku: n * qty for sku, n in self._memos()._per_unit(code)}
 
     def _per_unit(self, code: str) -> tuple[tuple[str, int], ...]:
-        """What one of ``code`` ships as, memoised (``_fresh_memos`` called)."""
-        per_unit = self._expansions.get(code)
+        """What one of ``code`` ships as, memoised (memo made fresh)."""
+        expansions = self._memo.expansions
+        per_unit = expansions.get(code)
         if per_unit is None:
-            per_unit = self._expansions[code] = tuple(self._expand_uncached(code).items())
+            per_unit = expansions[code] = tuple(self._expand_uncached(code).items())
         return per_unit
 
     def _expand_uncached(self, code: str) -> dict[str, int]:

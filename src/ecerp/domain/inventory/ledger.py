@@ -16,6 +16,7 @@ reservations are :class:`~ecerp.domain.inventory.book.StockBook`'s, built on
 
     >>> from datetime import UTC, datetime
     >>> from ecerp.domain.inventory.locations import SUPPLIER, Warehouse
+    >>> from ecerp.domain.inventory.state import StockState
     >>> ledger = StockLedger(StockState())
     >>> ledger.add_warehouse(Warehouse("SH"))
     >>> at = datetime(2026, 3, 1, tzinfo=UTC)
@@ -51,21 +52,21 @@ from ecerp.domain.inventory.moves import (
     StockPosition,
     WarehouseKey,
 )
-from ecerp.domain.inventory.state import StockChanges, StockState
+from ecerp.domain.inventory.state import StockChanges, StockSource
 from ecerp.domain.shared.errors import DuplicateError, NotFoundError, ValidationError
 from ecerp.domain.shared.events import Event
 from ecerp.domain.shared.values import require_code, require_positive_qty, require_utc
 
 
 class StockLedger:
-    """A private, validating overlay on a :class:`StockState`.
+    """A private, validating overlay on a :class:`StockSource` (committed stock; :class:`StockState` in memory).
 
     Every operation checks its rules first and changes nothing when it
     raises.  ``new_moves`` and the overlay dicts are what a unit of work
     persists on commit.
     """
 
-    def __init__(self, state: StockState) -> None:
+    def __init__(self, state: StockSource) -> None:
         self._state = state
         self._locations = LocationCache()
         self._warehouses: dict[str, Warehouse] = {}

@@ -11,8 +11,11 @@ on their way in).  Virtual locations stand for the outside world: the
 Because each move leaves one place and enters another, the balances of all
 locations of a SKU, virtual ones included, always sum to zero::
 
+    >>> from ecerp.domain.inventory.book import StockBook
+    >>> from ecerp.domain.inventory.locations import CUSTOMER, SUPPLIER
     >>> book = StockBook(StockState())
     >>> book.add_warehouse(Warehouse("SH"))
+    >>> from datetime import UTC
     >>> at = datetime(2026, 3, 1, tzinfo=UTC)
     >>> _ = book.receive("MUG", "SH", 10, at=at, actor="ann", document="PO-1")
     >>> book.on_hand("MUG", "SH")
@@ -28,7 +31,10 @@ A **reservation** holds stock for one order line in one warehouse; *available*
 is on hand minus reserved.  Shipping consumes the reservation it ships.
 
 :class:`StockState` holds committed balances, reservations and moves;
-:class:`StockBook` is a unit of work's private overlay on it: it validates
+:class:`StockSource` is the read side a book needs of committed stock (what
+:class:`StockState` offers in memory, and what a database adapter implements
+without subclassing it); :class:`StockBook` is a unit of work's private
+overlay on a source: it validates
 every operation, records new moves and balance deltas, and only touches the
 state when :meth:`StockState.apply` is given its changes.  A book that is
 dropped leaves the state as it was.  :func:`check_invariants` proves the books
@@ -40,7 +46,8 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Protocol
 
 import attrs
 
@@ -48,6 +55,75 @@ from ecerp.domain.inventory.history import _by_sku, period_snapshot
 from ecerp.domain.inventory.locations import Warehouse
 from ecerp.domain.inventory.moves import BalanceKey, LineKey, Move, Reservation, WarehouseKey
 from ecerp.domain.shared.errors import ValidationError
+
+
+class StockSource(Protocol):
+    """The committed stock a :class:`StockBook` reads: what it cannot know
+    from its own overlay.  :class:`StockState` is one (in memory); a
+    database adapter implements it by loading rows on demand.
+
+    The ``prefetch`` members are persistence hints a source may ignore (they
+    never change an answer).  They stay here only while
+    :class:`StockBook`'s hint methods delegate to them; the hints' home is
+    the stock repository port (``uow.stock.prefetch(...)``).
+    """
+
+    @property
+    def next_seq(self) -> int:
+        """The sequence number after the last committed move, as known."""
+        ...
+
+    def find_warehouse(self, code: str) -> Warehouse | None:
+        """The warehouse ``code``, ``None`` when there is none."""
+        ...
+
+    def all_warehouses(self) -> list[Warehouse]:
+        """Every committed warehouse."""
+        ...
+
+    def seq_numbers(self) -> Iterable[int]:
+        """Sequence numbers for a book's next moves, increasing."""
+        ...
+
+    def period_end(self) -> datetime | None:
+        """Moves dated before this are refused (``None``: no closed period)."""
+        ...
+
+    def balance_of(self, key: BalanceKey) -> int:
+        """The committed balance of ``(sku, location)`` (0 when none)."""
+        ...
+
+    def sellable_of(self, key: WarehouseKey) -> int:
+        """Committed sellable on hand of ``(sku, warehouse)``."""
+        ...
+
+    def reserved_of(self, key: WarehouseKey) -> int:
+        """Committed reserved quantity of ``(sku, warehouse)``."""
+        ...
+
+    def reservations_of(self, order: str) -> dict[LineKey, Reservation]:
+        """The committed reservations of ``order`` (a fresh dict)."""
+        ...
+
+    def orders_holding(self, sku: str, warehouse: str) -> Iterable[str]:
+        """Orders with a committed reservation of ``sku`` in ``warehouse``."""
+        ...
+
+    def changes_after(self, key: BalanceKey, at: datetime) -> list[tuple[datetime, int]]:
+        """Per moment after ``at``, the net change of ``key``'s committed balance."""
+        ...
+
+    def prefetch(self, keys: Iterable[WarehouseKey]) -> None:
+        """Hint: positions about to be read."""
+        ...
+
+    def prefetch_reservations(self, orders: Iterable[str]) -> None:
+        """Hint: reservations of ``orders`` about to be read."""
+        ...
+
+    def prefetch_balances(self, keys: Iterable[BalanceKey]) -> None:
+        """Hint: balances of ``(sku, location)`` keys about to be read."""
+        ...
 
 
 class StockState:
@@ -86,8 +162,7 @@ class StockState:
         # the back-dating check at once.
         self._last_at: dict[BalanceKey, datetime] = {}
 
-    # Reads used by StockBook.  A database-backed state overrides these to
-    # load rows on demand (and in bulk through ``prefetch``).
+    # The reads of :class:`StockSource`, used by StockBook.
 
     def find_warehouse(self, code: str) -> Warehouse | None:
         return self.warehouses.get(code)
@@ -252,6 +327,3 @@ class StockChanges:
     @property
     def is_empty(self) -> bool:
         return not (self.warehouses or self.moves or self.reservations or self.closed_until)
-
-
-_ = UTC  # re-exported for the module doctest
