@@ -22,14 +22,14 @@ from ecerp.domain.orders.order import Order
 from ecerp.domain.orders.status import ALLOCATABLE, CONSOLIDATABLE, OrderStatus
 from ecerp.domain.shared.errors import EcerpError, NotFoundError
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.usecases.commands import (
+from ecerp.usecases.context import Context
+from ecerp.usecases.orders.commands import (
     MergeOrders,
     SplitByAvailability,
     SplitOrder,
     UnmergeOrder,
 )
-from ecerp.usecases.context import Context
-from ecerp.usecases.reservations import hold_in, shop_reserves_held, sync_reservations
+from ecerp.usecases.orders.reservations import hold_in, shop_reserves_held, sync_reservations
 from ecerp.usecases.results import Outcome
 
 

@@ -6,9 +6,9 @@ decisions taken in memory, one commit.  Each item gets an outcome; an item
 the domain refuses is reported with its error and leaves no trace, because
 domain operations check everything before they change anything.
 
-Allocation lives in :mod:`ecerp.usecases.allocation`, merge and split in
-:mod:`ecerp.usecases.consolidation`, the reservation rule in
-:mod:`ecerp.usecases.reservations`.
+Allocation lives in :mod:`ecerp.usecases.allocation.handlers`, merge and split in
+:mod:`ecerp.usecases.orders.consolidation`, the reservation rule in
+:mod:`ecerp.usecases.orders.reservations`.
 """
 
 from __future__ import annotations
@@ -36,10 +36,13 @@ from ecerp.domain.shared.errors import (
 )
 from ecerp.domain.shared.money import Money
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.usecases.allocation import allocate_in, allocate_orders
-from ecerp.usecases.commands import (
+from ecerp.usecases.allocation.commands import AllocateOrders
+from ecerp.usecases.allocation.handlers import allocate_in, allocate_orders
+from ecerp.usecases.allocation.serving import older_to_allocate
+from ecerp.usecases.context import Context
+from ecerp.usecases.orders import consolidation
+from ecerp.usecases.orders.commands import (
     AcceptOrders,
-    AllocateOrders,
     CancelOrder,
     ChangeAddress,
     ChangeShippingService,
@@ -47,19 +50,22 @@ from ecerp.usecases.commands import (
     HoldOrder,
     ImportOrders,
     MarkPaid,
+    MergeOrders,
     ProcessOrders,
     ReleaseOrder,
     ShipOrders,
+    SplitByAvailability,
+    SplitOrder,
     StartPicking,
+    UnmergeOrder,
 )
-from ecerp.usecases.consolidation import auto_merge, load_orders
-from ecerp.usecases.context import Context
-from ecerp.usecases.reservations import sync_reservations
+from ecerp.usecases.orders.consolidation import auto_merge, load_orders
+from ecerp.usecases.orders.reservations import sync_reservations
+from ecerp.usecases.orders.review import Reviewer, held_detail
+from ecerp.usecases.orders.unmapped import edit_unmapped, keep_unmapped
+from ecerp.usecases.registry import HandlerMap
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
-from ecerp.usecases.review import Reviewer, held_detail
-from ecerp.usecases.routing import route_order
-from ecerp.usecases.serving import older_to_allocate
-from ecerp.usecases.unmapped import edit_unmapped, keep_unmapped
+from ecerp.usecases.routing.routes import route_order
 
 #: How many drafts an import takes into one unit of work: bounds memory for
 #: streams of any length while keeping the per-batch bulk lookups.
@@ -85,7 +91,7 @@ def import_orders(cmd: ImportOrders, ctx: Context) -> BatchResult:
     version with content the channel changed, was applied); ``unchanged``
     (the same content again, or an older copy that would change nothing; a
     repeat within the batch); ``unmapped`` (kept, but a listing SKU resolves
-    to nothing yet: see :mod:`ecerp.usecases.unmapped`); ``rejected`` with
+    to nothing yet: see :mod:`ecerp.usecases.orders.unmapped`); ``rejected`` with
     the error (unknown shop, a change the order's status no longer allows,
     an older copy that differs:
     :class:`~ecerp.domain.orders.versions.VersionConflictError`; a
@@ -142,7 +148,7 @@ def accept_orders(cmd: AcceptOrders, ctx: Context) -> BatchResult:
     stock an older one could ship with; other orders are not looked at (a
     whole day's batch is :func:`process_orders`).  The older orders are
     walked in serving order only until no stock for those SKUs is left
-    (:mod:`ecerp.usecases.serving`), so a call costs what it can serve, not
+    (:mod:`ecerp.usecases.allocation.serving`), so a call costs what it can serve, not
     the length of the backlog.  A draft that changed
     nothing (a webhook delivered twice) is ``unchanged`` and allocates
     nothing.  Outcomes as :func:`process_orders` gives them, then one for
@@ -443,7 +449,7 @@ def edit_order_lines(cmd: EditOrderLines, ctx: Context) -> Order:
     the order waits if its warehouse cannot cover the increase).  On an
     ``unmapped`` order (the seller fixing a listing SKU) lines that all
     resolve map it and it flows on; lines still unknown keep it unmapped
-    with their codes (see :func:`~ecerp.usecases.unmapped.edit_unmapped`).
+    with their codes (see :func:`~ecerp.usecases.orders.unmapped.edit_unmapped`).
 
     Raises:
         OrderLockedError: the order is picked or beyond.
@@ -545,3 +551,29 @@ def ship_orders(cmd: ShipOrders, ctx: Context) -> BatchResult:
                 outcomes.append(Outcome(oid, OutcomeKind.REJECTED, oid, err, str(err)))
         uow.commit()
     return BatchResult(tuple(outcomes))
+
+
+#: The orders' command handlers (merging and splitting:
+#: :mod:`ecerp.usecases.orders.consolidation`).
+HANDLERS = HandlerMap(
+    {
+        ImportOrders: import_orders,
+        ProcessOrders: process_orders,
+        AcceptOrders: accept_orders,
+        CancelOrder: cancel_order,
+        MarkPaid: mark_paid,
+        HoldOrder: hold_order,
+        ReleaseOrder: release_order,
+        EditOrderLines: edit_order_lines,
+        ChangeAddress: change_address,
+        ChangeShippingService: change_shipping_service,
+        StartPicking: start_picking,
+        ShipOrders: ship_orders,
+        MergeOrders: consolidation.merge,
+        UnmergeOrder: consolidation.unmerge,
+        SplitOrder: consolidation.split,
+        SplitByAvailability: consolidation.split_by_availability,
+    },
+    batch={ImportOrders, ProcessOrders, AcceptOrders, StartPicking, ShipOrders},
+    unit_by_unit={ImportOrders, ProcessOrders, AcceptOrders},
+)

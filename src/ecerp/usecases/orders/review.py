@@ -13,7 +13,7 @@ from ecerp.domain.shared.errors import EcerpError
 from ecerp.ports.orders import BuyerKey
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.config import Config
-from ecerp.usecases.reservations import sync_reservations
+from ecerp.usecases.orders.reservations import sync_reservations
 
 
 class Reviewer:

@@ -1,0 +1,1 @@
+"""allocation use cases."""
