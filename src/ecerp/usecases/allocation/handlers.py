@@ -12,6 +12,7 @@ from ecerp.domain.allocation.policy import decide
 from ecerp.domain.inventory.events import ReservationReleased, StockMoved
 from ecerp.domain.inventory.locations import Location, LocationKind
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.splitting import splits
 from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
 from ecerp.domain.shared.errors import ConcurrencyError, InvalidTransitionError, NotFoundError
 from ecerp.domain.shared.events import Event
@@ -206,7 +207,7 @@ def allocate_in(
             order.wait(decision.short, at=at, actor=actor)
             outcomes[order.id] = Outcome(order.id, OutcomeKind.WAITING, order.id, detail=short)
             shop = catalog.find_shop(order.shop)
-            if split and shop is not None and shop.split != "none":
+            if split and shop is not None and splits(shop.split):
                 to_split.append((order, candidates[order.id]))
             continue
         book.reserve(order.id, order.requirements, decision.warehouse)

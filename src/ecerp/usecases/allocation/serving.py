@@ -38,7 +38,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from ecerp.domain.allocation.policy import AllocationRequest, decide, queue_key
+from ecerp.domain.allocation.serving import place_of
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.splitting import splits
 from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
 from ecerp.ports.orders import QueuePlace
 from ecerp.ports.unit_of_work import UnitOfWork
@@ -85,7 +87,7 @@ def _served_first(
     book = uow.stock.book()
     warehouses = book.warehouses()
     if any(w.allow_negative for w in warehouses) or any(
-        shop.split != "none" for shop in catalog.shops()
+        splits(shop.split) for shop in catalog.shops()
     ):
         return sorted(uow.orders.ids_needing(skus, statuses))
     codes = tuple(w.code for w in warehouses)
@@ -107,7 +109,7 @@ def _served_first(
         if len(ids) < page:  # the whole queue was walked
             break
         last = uow.orders.get(ids[-1])
-        after = (-last.priority, last.ordered_at, last.id)
+        after = place_of(last)
         page *= 4
     ready = _all_needing(uow, skus, {OrderStatus.READY} & set(statuses))
     return sorted({r.order for r in walked} | (set(ready) - {o.id for o in new}))
@@ -154,4 +156,4 @@ def _all_needing(uow: UnitOfWork, skus: set[str], statuses: set[OrderStatus]) ->
         if len(page) < 1000:
             return ids
         last = uow.orders.get(page[-1])
-        after = (-last.priority, last.ordered_at, last.id)
+        after = place_of(last)

@@ -25,6 +25,7 @@ from ecerp.domain.orders.consolidation import ConsolidationError
 from ecerp.domain.orders.drafts import ChannelOrder, OrderLine, order_id
 from ecerp.domain.orders.holds import buyer_key
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.review_rules import held_summary
 from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
 from ecerp.domain.orders.versions import VersionConflictError, channel_changes
 from ecerp.domain.shared.errors import (
@@ -61,7 +62,7 @@ from ecerp.usecases.orders.commands import (
 )
 from ecerp.usecases.orders.consolidation import auto_merge, load_orders
 from ecerp.usecases.orders.reservations import sync_reservations
-from ecerp.usecases.orders.review import Reviewer, held_detail
+from ecerp.usecases.orders.review import Reviewer
 from ecerp.usecases.orders.unmapped import edit_unmapped, keep_unmapped
 from ecerp.usecases.registry import HandlerMap
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
@@ -319,7 +320,7 @@ def _import_in(
                 route_order(order, uow, ctx.config, at=at, actor=actor)
                 reviewer.review(order, at=at, actor=actor)
                 if order.status is OrderStatus.ON_HOLD:
-                    outcome = attrs.evolve(outcome, detail=held_detail(order, outcome.detail))
+                    outcome = attrs.evolve(outcome, detail=held_summary(order, outcome.detail))
             outcomes.append(outcome)
         except UnknownSkuError as err:  # kept as an unmapped order when it can be
             kept = keep_unmapped(
