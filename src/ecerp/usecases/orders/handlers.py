@@ -65,7 +65,7 @@ from ecerp.usecases.orders.reservations import sync_reservations
 from ecerp.usecases.orders.review import Reviewer
 from ecerp.usecases.orders.unmapped import edit_unmapped, keep_unmapped
 from ecerp.usecases.registry import HandlerMap
-from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
+from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind, merged_detail
 from ecerp.usecases.routing.routes import route_order
 
 #: How many drafts an import takes into one unit of work: bounds memory for
@@ -176,7 +176,7 @@ def _accept_in(uow: UnitOfWork, cmd: AcceptOrders, ctx: Context) -> BatchResult:
         tuple(_import_in(uow, list(cmd.orders), cmd.actor, ctx, at, first=cmd.first))
     )
     targets = {
-        o.detail.removeprefix("merged into ") if o.detail.startswith("merged into ") else o.order
+        o.merged_into or o.order
         for o in imported
         if o.kind in (OutcomeKind.CREATED, OutcomeKind.UPDATED) and o.order is not None
     }
@@ -220,9 +220,9 @@ def _where_they_ended(
     orders stored."""
     after = {o.order: o for o in allocated if o.order is not None}
     merged_into = {
-        o.order: o.detail.removeprefix("merged into ")
+        o.order: o.merged_into
         for o in imported
-        if o.order is not None and o.detail.startswith("merged into ")
+        if o.order is not None and o.merged_into is not None
     }
     rest = sorted(
         {o.order for o in imported if o.ok and o.order is not None} - set(after) - set(merged_into)
@@ -243,8 +243,17 @@ def _where_they_ended(
         named.add(target if o.order is None else o.order)
         if target in after:
             done = after[target]
-            detail = done.detail if target == o.order else f"merged into {target}: {done.detail}"
-            outcomes.append(Outcome(o.ref, done.kind, target, done.error, detail))
+            into = None if target == o.order else target
+            outcomes.append(
+                Outcome(
+                    o.ref,
+                    done.kind,
+                    target,
+                    done.error,
+                    merged_detail(into, done.detail),
+                    merged_into=into,
+                )
+            )
             reported.add(target)
         elif target in held:
             outcomes.append(
@@ -253,6 +262,7 @@ def _where_they_ended(
                     OutcomeKind.HELD,
                     target,
                     detail="; ".join(str(r) for r in held[target].hold_reasons),
+                    merged_into=None if target == o.order else target,
                 )
             )
         else:
@@ -333,7 +343,9 @@ def _import_in(
         uow, catalog, [o for o in outcomes if o.kind is OutcomeKind.CREATED], at, actor
     )
     return [
-        attrs.evolve(o, detail=f"merged into {merged[o.order]}") if o.order in merged else o
+        attrs.evolve(o, merged_into=merged[o.order], detail=merged_detail(merged[o.order]))
+        if o.order in merged
+        else o
         for o in outcomes
     ]
 
