@@ -1,1 +1,2 @@
-"""catalog use cases."""
+"""Catalog use cases: adding products, SKUs, shops, bundles and aliases
+(``commands``, ``handlers``)."""
