@@ -57,11 +57,11 @@ from ecerp.ports.events import EventPublisher
 from ecerp.ports.payments import PaymentRecords
 from ecerp.settings_api import SettingsAPI
 from ecerp.usecases import commands as c
-from ecerp.usecases import orders as order_cases
 from ecerp.usecases import queries
 from ecerp.usecases.config import Config, LiveService
 from ecerp.usecases.idempotency import chunk_key
 from ecerp.usecases.messagebus import COMMAND_HANDLERS, MessageBus
+from ecerp.usecases.orders import handlers as order_cases
 from ecerp.usecases.results import BatchResult, Outcome
 from ecerp.usecases.routing import ROUTABLE
 from ecerp.usecases.settings import KEEP, ChangeSettings, SettingsSource

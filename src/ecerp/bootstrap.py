@@ -1,6 +1,9 @@
 """The composition root: the one place that picks and wires adapters.
 
-:func:`bootstrap` turns a backend URL into a ready :class:`MessageBus`.
+:func:`bootstrap` turns a backend URL into a ready :class:`MessageBus`,
+wired with the handler maps of every use-case context (each context declares
+its own in ``ecerp.usecases.<context>.handlers``; :func:`handler_maps` merges
+them, so adding a context edits no central dict).
 Nothing here runs at import time but installing the format readers that
 ``RuleSet``/``RateTable.from_json`` and friends delegate to (no I/O);
 opening a backend happens when called.
@@ -31,9 +34,11 @@ from ecerp.ports.dead_letters import DeadLetters
 from ecerp.ports.events import EventPublisher
 from ecerp.ports.outbox import Outbox
 from ecerp.ports.unit_of_work import UnitOfWork
+from ecerp.usecases.bus import MessageBus
 from ecerp.usecases.config import Config
-from ecerp.usecases.messagebus import MessageBus
-from ecerp.usecases.settings import SettingsSource
+from ecerp.usecases.library import LIBRARY
+from ecerp.usecases.registry import HandlerMap
+from ecerp.usecases.settings.source import SettingsSource
 
 install_readers()  # the domain parses no formats: RuleSet/RateTable.from_* read through these
 
@@ -185,6 +190,14 @@ def downgrade_database(url: str, revision: str) -> None:
     downgrade(url, revision)
 
 
+def handler_maps() -> HandlerMap:
+    """The command handlers and event subscriptions the bus runs: every
+    use-case context's ``HANDLERS``, merged
+    (:data:`ecerp.usecases.library.LIBRARY`, found by
+    :func:`ecerp.usecases.registry.library_handlers`)."""
+    return LIBRARY
+
+
 def bootstrap(
     url: str = "memory://",
     *,
@@ -210,6 +223,7 @@ def bootstrap(
         settings=settings,
         dead_letters=backend.dead_letters,
         reader=backend.reader,
+        handlers=handler_maps(),
     )
     if backend.configure_outbox is not None:
         backend.configure_outbox(bus.outbox_filter())

@@ -22,9 +22,9 @@ from ecerp.adapters.sql import schema as t
 from ecerp.adapters.sql.bulk import COPY_MIN_ROWS
 from ecerp.adapters.sql.database import Database, make_engine, translate_errors
 from ecerp.domain.shared.errors import BackendError, ConcurrencyError, ValidationError
-from ecerp.usecases.commands import Command
+from ecerp.usecases.base import Command
 from ecerp.usecases.context import Context
-from ecerp.usecases.messagebus import COMMAND_HANDLERS
+from ecerp.usecases.library import COMMAND_HANDLERS
 
 
 def rows_with_a_repeated_key(n: int) -> list[tuple[str, str]]:

@@ -23,7 +23,7 @@ from ecerp.domain.inventory.moves import MoveReason
 from ecerp.domain.shared.events import Event
 from ecerp.testing.faults import LostRaces, touching
 from ecerp.usecases import commands as c
-from ecerp.usecases.messagebus import MessageBus
+from ecerp.usecases.bus import MessageBus
 from sqlsupport import run_cli, run_sql
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)

@@ -45,9 +45,10 @@ from ecerp.domain.orders.order import Order
 from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.testing.contracts import order_state
-from ecerp.usecases import allocation, serving
-from ecerp.usecases import orders as order_usecases
+from ecerp.usecases.allocation import handlers as allocation
+from ecerp.usecases.allocation import serving
 from ecerp.usecases.config import Config
+from ecerp.usecases.orders import handlers as order_usecases
 from sqlsupport import migrated_template
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

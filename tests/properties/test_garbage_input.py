@@ -53,7 +53,7 @@ from ecerp.domain.shared.values import (
     MAX_QTY,
 )
 from ecerp.testing.contracts import dump
-from ecerp.usecases.commands import Command
+from ecerp.usecases.base import Command
 from ecerp.usecases.results import OutcomeKind
 from sqlsupport import drop_postgres_database, fresh_postgres_url, sqlite_url
 

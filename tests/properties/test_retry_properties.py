@@ -22,7 +22,7 @@ from ecerp import ChannelLine, ChannelOrder, Money, OutcomeKind, Shop, Sku, Ware
 from ecerp.domain.shared.errors import ConcurrencyError
 from ecerp.domain.shared.events import Event
 from ecerp.testing.faults import LostRaces
-from ecerp.usecases import orders as order_cases
+from ecerp.usecases.orders import handlers as order_cases
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 ATTEMPTS = 8

@@ -34,7 +34,7 @@ from ecerp import (
     Sku,
     Warehouse,
 )
-from ecerp.usecases import allocation
+from ecerp.usecases.allocation import handlers as allocation
 from sqlsupport import migrated_template
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

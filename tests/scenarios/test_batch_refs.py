@@ -18,7 +18,7 @@ import pytest
 from ecerp import ERP, ChannelLine, ChannelOrder, Money, Shop, Sku, Warehouse, open_erp
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.usecases import commands as c
-from ecerp.usecases import orders as order_cases
+from ecerp.usecases.orders import handlers as order_cases
 
 T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
 

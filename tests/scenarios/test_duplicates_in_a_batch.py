@@ -27,7 +27,7 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.usecases import orders as order_cases
+from ecerp.usecases.orders import handlers as order_cases
 
 T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
 #: Outcome kinds that say an order now exists that did not before.

@@ -31,7 +31,8 @@ from ecerp import (
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
 from ecerp.domain.orders.holds import BuyerNote, ReviewPolicy
-from ecerp.usecases import allocation, orders
+from ecerp.usecases.allocation import handlers as allocation
+from ecerp.usecases.orders import handlers as orders
 
 T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
 

@@ -26,7 +26,7 @@ from ecerp.domain.inventory.moves import MoveReason
 from ecerp.domain.orders.drafts import ChannelLine, ChannelOrder
 from ecerp.domain.shared.errors import IdempotencyConflictError, NotFoundError, ValidationError
 from ecerp.domain.shared.money import Money
-from ecerp.usecases import orders as order_cases
+from ecerp.usecases.orders import handlers as order_cases
 from ecerp.usecases.results import OutcomeKind
 
 NOW = datetime(2026, 5, 4, 7, 30, tzinfo=UTC)

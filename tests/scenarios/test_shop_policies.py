@@ -75,6 +75,9 @@ def test_a_shop_that_merges_puts_a_buyers_orders_in_one_parcel(url: str) -> None
     )
     merged_id = "shopify/web/#M-1+2"
     assert result.by_ref()["shopify/web/1"].detail == f"merged into {merged_id}"
+    # what code acts on is a field, not the detail text
+    assert result.by_ref()["shopify/web/1"].merged_into == merged_id
+    assert result.by_ref()["shopify/web/3"].merged_into is None
     merged = erp.orders.get(merged_id)
     assert sum(ln.qty for ln in merged.lines) == 3
     assert erp.orders.get("shopify/web/3").status is OrderStatus.READY

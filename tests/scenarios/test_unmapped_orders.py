@@ -26,7 +26,7 @@ from ecerp import (
 from ecerp.adapters.clock import SimulatedClock
 from ecerp.bootstrap import upgrade_database
 from ecerp.domain.orders.drafts import UnmappedSku
-from ecerp.usecases.queries import UnmappedCode
+from ecerp.usecases.orders.queries import UnmappedCode
 
 NOW = datetime(2026, 4, 2, 9, tzinfo=UTC)
 

@@ -19,8 +19,9 @@ from ecerp.adapters.clock import SimulatedClock
 from ecerp.domain.inventory.events import StockMoved
 from ecerp.domain.shared.errors import ConcurrencyError, NotFoundError
 from ecerp.domain.shared.events import Event
+from ecerp.usecases.bus import MessageBus
 from ecerp.usecases.context import Context
-from ecerp.usecases.messagebus import MessageBus, Subscription
+from ecerp.usecases.registry import Subscription
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 

@@ -23,7 +23,7 @@ from ecerp.domain.routing.conditions import AmountRange, Conditions, IntRange, S
 from ecerp.domain.routing.facts import OrderFacts
 from ecerp.domain.shared.money import Money
 from ecerp.usecases.config import Config
-from ecerp.usecases.routing import Freight, warehouse_order
+from ecerp.usecases.routing.routes import Freight, warehouse_order
 
 
 def eur(amount: str) -> Money:

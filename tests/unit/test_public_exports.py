@@ -25,7 +25,7 @@ import pytest
 import ecerp
 from ecerp import api, settings_api
 from ecerp.domain.shared.errors import EcerpError
-from ecerp.usecases.commands import Command
+from ecerp.usecases.base import Command
 
 #: The facade's classes: every public method of these is part of the API.
 FACADE: tuple[type, ...] = (

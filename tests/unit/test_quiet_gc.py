@@ -8,7 +8,7 @@ import weakref
 
 import pytest
 
-from ecerp.usecases.messagebus import quiet_gc
+from ecerp.usecases.bus import quiet_gc
 
 
 class Built:

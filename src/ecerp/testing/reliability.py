@@ -56,8 +56,8 @@ from ecerp.domain.shared.events import Event
 from ecerp.domain.shared.money import Money
 from ecerp.ports.dead_letters import DeadLetter, DeadLetters
 from ecerp.testing.faults import LostRaces, of_type, touching
-from ecerp.usecases import allocation as allocation_cases
-from ecerp.usecases import orders as order_cases
+from ecerp.usecases.allocation import handlers as allocation_cases
+from ecerp.usecases.orders import handlers as order_cases
 from ecerp.usecases.results import OutcomeKind
 
 #: ``open_erp``'s keyword options in, an open ERP out (typed loosely: the

@@ -5,7 +5,7 @@ decide, and commits once.  Batch use cases return a :class:`BatchResult` with
 one :class:`Outcome` per item; one bad item never aborts the batch.
 """
 
-from ecerp.usecases.messagebus import MessageBus
+from ecerp.usecases.bus import MessageBus
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
 
 __all__ = ["BatchResult", "MessageBus", "Outcome", "OutcomeKind"]

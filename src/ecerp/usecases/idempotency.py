@@ -69,7 +69,7 @@ from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.context import Context
 
 if TYPE_CHECKING:
-    from ecerp.usecases.commands import Command
+    from ecerp.usecases.base import Command
 
 R = TypeVar("R")
 

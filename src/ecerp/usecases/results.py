@@ -34,6 +34,32 @@ class OutcomeKind(enum.Enum):
     REJECTED = "rejected"
 
 
+#: How an outcome's detail tells that the item's order was merged into another.
+MERGED_INTO = "merged into "
+
+
+def merged_detail(merged_into: str | None, detail: str = "") -> str:
+    """The detail shown for an order merged into ``merged_into``:
+    ``"merged into <id>"``, then ``": <detail>"`` of where that order ended
+    (``""`` when not merged)."""
+    if merged_into is None:
+        return detail
+    return f"{MERGED_INTO}{merged_into}: {detail}" if detail else f"{MERGED_INTO}{merged_into}"
+
+
+def merged_into_of(order: str | None, detail: str) -> str | None:
+    """``merged_into`` of an outcome stored before it was a field (only its
+    ``detail`` was kept): an imported order's ``"merged into <id>"``, or the
+    merged order's own id when the outcome names it (``order``) and its
+    detail starts ``"merged into <order>"``."""
+    if not detail.startswith(MERGED_INTO):
+        return None
+    rest = detail[len(MERGED_INTO) :]
+    if order is not None and (rest == order or rest.startswith(f"{order}: ")):
+        return order
+    return rest
+
+
 def _same_error(error: EcerpError | None) -> object:
     """Errors compare by type, message and fields (an outcome read back from
     storage equals the one first returned)."""
@@ -45,14 +71,24 @@ class Outcome:
     """What happened to one item of a batch.
 
     ``ref`` names the item as the caller gave it (an order key, an id);
-    ``order`` is the internal order id when there is one.
+    ``order`` is the internal order id when there is one.  ``detail`` is
+    for people (``"merged into …"``, ``"held: …"``, the warehouse);
+    what code acts on is a field: ``merged_into`` is the order the item's
+    order was merged into (it ended there), ``None`` when it was not.
+
+    >>> o = Outcome("o-1", OutcomeKind.CREATED, "o-1", merged_into="m-1")
+    >>> o.detail, o.merged_into
+    ('merged into m-1', 'm-1')
     """
 
     ref: str
     kind: OutcomeKind
     order: str | None = None
     error: EcerpError | None = attrs.field(default=None, eq=_same_error, hash=False)
-    detail: str = ""
+    merged_into: str | None = attrs.field(default=None, kw_only=True)
+    detail: str = attrs.field(
+        default=attrs.Factory(lambda self: merged_detail(self.merged_into), takes_self=True)
+    )
 
     @property
     def ok(self) -> bool:

@@ -11,7 +11,9 @@ bus).  The result is a JSON document, through the converter of
 * ``{"Move": …}``, ``{"Transfer": …}``, ``{"Stocktake": …}`` as the documents
   and moves tables store them; ``{"Order": …}`` as an order document;
 * ``{"list": [...]}`` for lists of those;
-* ``{"BatchResult": [[ref, kind, order, error, detail], ...]}``, an error as
+* ``{"BatchResult": [[ref, kind, order, error, detail, merged_into], ...]}``
+  (records written before ``merged_into`` have five items; it is then read
+  from the detail), an error as
   ``{"type": "module:Class", "message": …, "fields": …}``, rebuilt as the same
   error class with the same message and fields;
 * any other value (an error's field) tagged by type: ``{"tuple": [...]}``,
@@ -22,7 +24,7 @@ bus).  The result is a JSON document, through the converter of
   text.
 
 >>> from ecerp.domain.inventory.errors import InsufficientStockError
->>> from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
+>>> from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind, merged_into_of
 >>> err = InsufficientStockError("MUG", "SH", 5, 2)
 >>> result = BatchResult((Outcome("o-1", OutcomeKind.REJECTED, "o-1", err, str(err)),))
 >>> load_result(dump_result(result)) == result
@@ -50,7 +52,7 @@ from ecerp.domain.inventory.transfers import Transfer
 from ecerp.domain.orders.order import Order
 from ecerp.domain.shared.errors import BackendError, EcerpError
 from ecerp.ports.idempotency import IdempotencyRecord, IdempotencyRepository
-from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
+from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind, merged_into_of
 
 #: Results stored as the documents and moves tables store them.
 _DOCUMENTS: dict[str, type[Any]] = {"Move": Move, "Transfer": Transfer, "Stocktake": Stocktake}
@@ -153,17 +155,20 @@ def _result_in(data: Any) -> Any:
 
 def _outcome_out(o: Outcome) -> list[Any]:
     error = None if o.error is None else _error_out(o.error)
-    return [_value_out(o.ref), o.kind.value, _value_out(o.order), error, _value_out(o.detail)]
+    out = [_value_out(o.ref), o.kind.value, _value_out(o.order), error, _value_out(o.detail)]
+    return out if o.merged_into is None else [*out, o.merged_into]
 
 
 def _outcome_in(data: list[Any]) -> Outcome:
-    ref, kind, order, error, detail = data
+    ref, kind, order, error, detail = data[:5]
+    order, detail = _value_in(order), _value_in(detail)
     return Outcome(
         _value_in(ref),
         OutcomeKind(kind),
-        _value_in(order),
+        order,
         None if error is None else _error_in(error),
-        _value_in(detail),
+        detail,
+        merged_into=data[5] if len(data) > 5 else merged_into_of(order, detail),
     )
 
 

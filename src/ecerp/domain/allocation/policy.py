@@ -34,6 +34,8 @@ from datetime import UTC, datetime
 
 import attrs
 
+from ecerp.domain.allocation.serving import serving_place
+
 
 @attrs.frozen(slots=True)
 class AllocationRequest:
@@ -53,8 +55,9 @@ class AllocationDecision:
 
 
 def queue_key(request: AllocationRequest) -> tuple[int, datetime, str]:
-    """Serving order: highest priority, then oldest, then id."""
-    return (-request.priority, request.ordered_at, request.order)
+    """Serving order: highest priority, then oldest, then id
+    (:func:`ecerp.domain.allocation.serving.serving_place`)."""
+    return serving_place(request.priority, request.ordered_at, request.order)
 
 
 def decide(

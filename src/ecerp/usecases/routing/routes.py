@@ -22,7 +22,7 @@ from ecerp.domain.shared.errors import NotFoundError
 from ecerp.ports.carrier_rates import CarrierRatesUnavailableError
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.config import Config
-from ecerp.usecases.reservations import sync_reservations
+from ecerp.usecases.orders.reservations import sync_reservations
 
 
 def parcel_of(order: Order, catalog: Catalog) -> Parcel:

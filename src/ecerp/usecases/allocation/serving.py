@@ -1,6 +1,6 @@
 """Which older orders a webhook's allocation (or a receipt's) has to look at.
 
-A webhook (:func:`ecerp.usecases.orders.accept_orders`) allocates a few new
+A webhook (:func:`ecerp.usecases.orders.handlers.accept_orders`) allocates a few new
 orders and, ahead of them, the older ready and waiting orders that need the
 same SKUs, so that a new order never takes stock an older one could ship
 with.  Looking at every such order makes each call cost as much as the
@@ -22,7 +22,7 @@ of other SKUs); with a shop that splits, or a warehouse that may go
 negative, every older order is included, as before.
 
 The same walk serves stock that arrives (:func:`waiting_to_allocate`, for
-:func:`ecerp.usecases.allocation.allocate_waiting`): 2,000 mugs received
+:func:`ecerp.usecases.allocation.handlers.allocate_waiting`): 2,000 mugs received
 for 20,000 waiting orders serve the 2,000 first in the queue, and the walk
 stops a page later instead of loading the other 18,000.
 
@@ -38,13 +38,15 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from ecerp.domain.allocation.policy import AllocationRequest, decide, queue_key
+from ecerp.domain.allocation.serving import place_of
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.splitting import splits
 from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
 from ecerp.ports.orders import QueuePlace
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.config import Config
-from ecerp.usecases.reservations import request_for
-from ecerp.usecases.routing import Freight, warehouse_order
+from ecerp.usecases.orders.reservations import request_for
+from ecerp.usecases.routing.routes import Freight, warehouse_order
 
 #: The first page of the serving queue the walk reads; each next page is
 #: four times larger, so a long walk takes few queries and decides each
@@ -85,7 +87,7 @@ def _served_first(
     book = uow.stock.book()
     warehouses = book.warehouses()
     if any(w.allow_negative for w in warehouses) or any(
-        shop.split != "none" for shop in catalog.shops()
+        splits(shop.split) for shop in catalog.shops()
     ):
         return sorted(uow.orders.ids_needing(skus, statuses))
     codes = tuple(w.code for w in warehouses)
@@ -107,7 +109,7 @@ def _served_first(
         if len(ids) < page:  # the whole queue was walked
             break
         last = uow.orders.get(ids[-1])
-        after = (-last.priority, last.ordered_at, last.id)
+        after = place_of(last)
         page *= 4
     ready = _all_needing(uow, skus, {OrderStatus.READY} & set(statuses))
     return sorted({r.order for r in walked} | (set(ready) - {o.id for o in new}))
@@ -154,4 +156,4 @@ def _all_needing(uow: UnitOfWork, skus: set[str], statuses: set[OrderStatus]) ->
         if len(page) < 1000:
             return ids
         last = uow.orders.get(page[-1])
-        after = (-last.priority, last.ordered_at, last.id)
+        after = place_of(last)

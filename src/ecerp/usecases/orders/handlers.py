@@ -6,9 +6,9 @@ decisions taken in memory, one commit.  Each item gets an outcome; an item
 the domain refuses is reported with its error and leaves no trace, because
 domain operations check everything before they change anything.
 
-Allocation lives in :mod:`ecerp.usecases.allocation`, merge and split in
-:mod:`ecerp.usecases.consolidation`, the reservation rule in
-:mod:`ecerp.usecases.reservations`.
+Allocation lives in :mod:`ecerp.usecases.allocation.handlers`, merge and split in
+:mod:`ecerp.usecases.orders.consolidation`, the reservation rule in
+:mod:`ecerp.usecases.orders.reservations`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ecerp.domain.orders.drafts import ChannelOrder, OrderLine, order_id
 from ecerp.domain.orders.errors import ConsolidationError, VersionConflictError
 from ecerp.domain.orders.holds import buyer_key
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.review_rules import held_summary
 from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
 from ecerp.domain.orders.versions import channel_changes
 from ecerp.domain.shared.errors import (
@@ -36,10 +37,13 @@ from ecerp.domain.shared.errors import (
 )
 from ecerp.domain.shared.money import Money
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.usecases.allocation import allocate_in, allocate_orders
-from ecerp.usecases.commands import (
+from ecerp.usecases.allocation.commands import AllocateOrders
+from ecerp.usecases.allocation.handlers import allocate_in, allocate_orders
+from ecerp.usecases.allocation.serving import older_to_allocate
+from ecerp.usecases.context import Context
+from ecerp.usecases.orders import consolidation
+from ecerp.usecases.orders.commands import (
     AcceptOrders,
-    AllocateOrders,
     CancelOrder,
     ChangeAddress,
     ChangeShippingService,
@@ -47,19 +51,22 @@ from ecerp.usecases.commands import (
     HoldOrder,
     ImportOrders,
     MarkPaid,
+    MergeOrders,
     ProcessOrders,
     ReleaseOrder,
     ShipOrders,
+    SplitByAvailability,
+    SplitOrder,
     StartPicking,
+    UnmergeOrder,
 )
-from ecerp.usecases.consolidation import auto_merge, load_orders
-from ecerp.usecases.context import Context
-from ecerp.usecases.reservations import sync_reservations
-from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
-from ecerp.usecases.review import Reviewer, held_detail
-from ecerp.usecases.routing import route_order
-from ecerp.usecases.serving import older_to_allocate
-from ecerp.usecases.unmapped import edit_unmapped, keep_unmapped
+from ecerp.usecases.orders.consolidation import auto_merge, load_orders
+from ecerp.usecases.orders.reservations import sync_reservations
+from ecerp.usecases.orders.review import Reviewer
+from ecerp.usecases.orders.unmapped import edit_unmapped, keep_unmapped
+from ecerp.usecases.registry import HandlerMap
+from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind, merged_detail
+from ecerp.usecases.routing.routes import route_order
 
 #: How many drafts an import takes into one unit of work: bounds memory for
 #: streams of any length while keeping the per-batch bulk lookups.
@@ -85,7 +92,7 @@ def import_orders(cmd: ImportOrders, ctx: Context) -> BatchResult:
     version with content the channel changed, was applied); ``unchanged``
     (the same content again, or an older copy that would change nothing; a
     repeat within the batch); ``unmapped`` (kept, but a listing SKU resolves
-    to nothing yet: see :mod:`ecerp.usecases.unmapped`); ``rejected`` with
+    to nothing yet: see :mod:`ecerp.usecases.orders.unmapped`); ``rejected`` with
     the error (unknown shop, a change the order's status no longer allows,
     an older copy that differs:
     :class:`~ecerp.domain.orders.versions.VersionConflictError`; a
@@ -142,7 +149,7 @@ def accept_orders(cmd: AcceptOrders, ctx: Context) -> BatchResult:
     stock an older one could ship with; other orders are not looked at (a
     whole day's batch is :func:`process_orders`).  The older orders are
     walked in serving order only until no stock for those SKUs is left
-    (:mod:`ecerp.usecases.serving`), so a call costs what it can serve, not
+    (:mod:`ecerp.usecases.allocation.serving`), so a call costs what it can serve, not
     the length of the backlog.  A draft that changed
     nothing (a webhook delivered twice) is ``unchanged`` and allocates
     nothing.  Outcomes as :func:`process_orders` gives them, then one for
@@ -169,7 +176,7 @@ def _accept_in(uow: UnitOfWork, cmd: AcceptOrders, ctx: Context) -> BatchResult:
         tuple(_import_in(uow, list(cmd.orders), cmd.actor, ctx, at, first=cmd.first))
     )
     targets = {
-        o.detail.removeprefix("merged into ") if o.detail.startswith("merged into ") else o.order
+        o.merged_into or o.order
         for o in imported
         if o.kind in (OutcomeKind.CREATED, OutcomeKind.UPDATED) and o.order is not None
     }
@@ -213,9 +220,9 @@ def _where_they_ended(
     orders stored."""
     after = {o.order: o for o in allocated if o.order is not None}
     merged_into = {
-        o.order: o.detail.removeprefix("merged into ")
+        o.order: o.merged_into
         for o in imported
-        if o.order is not None and o.detail.startswith("merged into ")
+        if o.order is not None and o.merged_into is not None
     }
     rest = sorted(
         {o.order for o in imported if o.ok and o.order is not None} - set(after) - set(merged_into)
@@ -236,8 +243,17 @@ def _where_they_ended(
         named.add(target if o.order is None else o.order)
         if target in after:
             done = after[target]
-            detail = done.detail if target == o.order else f"merged into {target}: {done.detail}"
-            outcomes.append(Outcome(o.ref, done.kind, target, done.error, detail))
+            into = None if target == o.order else target
+            outcomes.append(
+                Outcome(
+                    o.ref,
+                    done.kind,
+                    target,
+                    done.error,
+                    merged_detail(into, done.detail),
+                    merged_into=into,
+                )
+            )
             reported.add(target)
         elif target in held:
             outcomes.append(
@@ -246,6 +262,7 @@ def _where_they_ended(
                     OutcomeKind.HELD,
                     target,
                     detail="; ".join(str(r) for r in held[target].hold_reasons),
+                    merged_into=None if target == o.order else target,
                 )
             )
         else:
@@ -313,7 +330,7 @@ def _import_in(
                 route_order(order, uow, ctx.config, at=at, actor=actor)
                 reviewer.review(order, at=at, actor=actor)
                 if order.status is OrderStatus.ON_HOLD:
-                    outcome = attrs.evolve(outcome, detail=held_detail(order, outcome.detail))
+                    outcome = attrs.evolve(outcome, detail=held_summary(order, outcome.detail))
             outcomes.append(outcome)
         except UnknownSkuError as err:  # kept as an unmapped order when it can be
             kept = keep_unmapped(
@@ -326,7 +343,9 @@ def _import_in(
         uow, catalog, [o for o in outcomes if o.kind is OutcomeKind.CREATED], at, actor
     )
     return [
-        attrs.evolve(o, detail=f"merged into {merged[o.order]}") if o.order in merged else o
+        attrs.evolve(o, merged_into=merged[o.order], detail=merged_detail(merged[o.order]))
+        if o.order in merged
+        else o
         for o in outcomes
     ]
 
@@ -443,7 +462,7 @@ def edit_order_lines(cmd: EditOrderLines, ctx: Context) -> Order:
     the order waits if its warehouse cannot cover the increase).  On an
     ``unmapped`` order (the seller fixing a listing SKU) lines that all
     resolve map it and it flows on; lines still unknown keep it unmapped
-    with their codes (see :func:`~ecerp.usecases.unmapped.edit_unmapped`).
+    with their codes (see :func:`~ecerp.usecases.orders.unmapped.edit_unmapped`).
 
     Raises:
         OrderLockedError: the order is picked or beyond.
@@ -545,3 +564,29 @@ def ship_orders(cmd: ShipOrders, ctx: Context) -> BatchResult:
                 outcomes.append(Outcome(oid, OutcomeKind.REJECTED, oid, err, str(err)))
         uow.commit()
     return BatchResult(tuple(outcomes))
+
+
+#: The orders' command handlers (merging and splitting:
+#: :mod:`ecerp.usecases.orders.consolidation`).
+HANDLERS = HandlerMap(
+    {
+        ImportOrders: import_orders,
+        ProcessOrders: process_orders,
+        AcceptOrders: accept_orders,
+        CancelOrder: cancel_order,
+        MarkPaid: mark_paid,
+        HoldOrder: hold_order,
+        ReleaseOrder: release_order,
+        EditOrderLines: edit_order_lines,
+        ChangeAddress: change_address,
+        ChangeShippingService: change_shipping_service,
+        StartPicking: start_picking,
+        ShipOrders: ship_orders,
+        MergeOrders: consolidation.merge,
+        UnmergeOrder: consolidation.unmerge,
+        SplitOrder: consolidation.split,
+        SplitByAvailability: consolidation.split_by_availability,
+    },
+    batch={ImportOrders, ProcessOrders, AcceptOrders, StartPicking, ShipOrders},
+    unit_by_unit={ImportOrders, ProcessOrders, AcceptOrders},
+)

@@ -12,20 +12,20 @@ from ecerp.domain.allocation.policy import decide
 from ecerp.domain.inventory.events import ReservationReleased, StockMoved
 from ecerp.domain.inventory.locations import Location, LocationKind
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.splitting import splits
 from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
 from ecerp.domain.shared.errors import ConcurrencyError, InvalidTransitionError, NotFoundError
 from ecerp.domain.shared.events import Event
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.usecases.commands import (
-    AllocateOrders,
-)
+from ecerp.usecases.allocation.commands import AllocateOrders
+from ecerp.usecases.allocation.serving import waiting_to_allocate
 from ecerp.usecases.config import Config
-from ecerp.usecases.consolidation import split_across
 from ecerp.usecases.context import Context
-from ecerp.usecases.reservations import request_for
+from ecerp.usecases.orders.consolidation import split_across
+from ecerp.usecases.orders.reservations import request_for
+from ecerp.usecases.registry import HandlerMap, Subscription
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
-from ecerp.usecases.routing import Freight, choose_service, warehouse_order
-from ecerp.usecases.serving import waiting_to_allocate
+from ecerp.usecases.routing.routes import Freight, choose_service, warehouse_order
 
 #: How many orders of the serving queue one unit of work allocates when
 #: every ready and waiting order is allocated: bounds memory (and how long
@@ -207,7 +207,7 @@ def allocate_in(
             order.wait(decision.short, at=at, actor=actor)
             outcomes[order.id] = Outcome(order.id, OutcomeKind.WAITING, order.id, detail=short)
             shop = catalog.find_shop(order.shop)
-            if split and shop is not None and shop.split != "none":
+            if split and shop is not None and splits(shop.split):
                 to_split.append((order, candidates[order.id]))
             continue
         book.reserve(order.id, order.requirements, decision.warehouse)
@@ -271,9 +271,27 @@ def allocate_waiting(events: list[Event], ctx: Context) -> None:
     if not skus:
         return
     with ctx.uow as uow:
-        # those served before the new stock runs out (see ecerp.usecases.serving)
+        # those served before the new stock runs out (see ecerp.usecases.allocation.serving)
         ids = waiting_to_allocate(uow, skus, config=ctx.config)
         if not ids:
             return
         allocate_in(uow, ids, at=ctx.now(), actor="auto-allocate", config=ctx.config)
         uow.commit()
+
+
+#: Allocation's command handler, and the subscription that allocates waiting
+#: orders when stock becomes available (named as before the move, so dead
+#: letters stored then are replayed to it).
+HANDLERS = HandlerMap(
+    {AllocateOrders: allocate_orders},
+    (
+        Subscription(
+            (StockMoved, ReservationReleased),
+            allocate_waiting,
+            frees_stock,
+            name="handler:ecerp.usecases.allocation.allocate_waiting",
+        ),
+    ),
+    batch={AllocateOrders},
+    unit_by_unit={AllocateOrders},
+)

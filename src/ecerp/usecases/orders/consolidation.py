@@ -19,17 +19,22 @@ from ecerp.domain.orders.errors import ConsolidationError
 from ecerp.domain.orders.holds import buyer_key
 from ecerp.domain.orders.ids import merged_order_id
 from ecerp.domain.orders.order import Order
+from ecerp.domain.orders.splitting import best_part, is_whole, split_rounds
 from ecerp.domain.orders.status import ALLOCATABLE, CONSOLIDATABLE, OrderStatus
 from ecerp.domain.shared.errors import EcerpError, NotFoundError
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.usecases.commands import (
+from ecerp.usecases.context import Context
+from ecerp.usecases.orders.commands import (
     MergeOrders,
     SplitByAvailability,
     SplitOrder,
     UnmergeOrder,
 )
-from ecerp.usecases.context import Context
-from ecerp.usecases.reservations import hold_in, shop_reserves_held, sync_reservations
+from ecerp.usecases.orders.reservations import (
+    allocate_in_warehouse,
+    shop_reserves_held,
+    sync_reservations,
+)
 from ecerp.usecases.results import Outcome
 
 
@@ -122,7 +127,7 @@ def _merge_in(uow: UnitOfWork, originals: list[Order], *, at: datetime, actor: s
     if len(places) == 1:
         status, warehouse = places.pop()
         if status is OrderStatus.ALLOCATED and warehouse is not None:
-            hold_in(
+            allocate_in_warehouse(
                 merged,
                 warehouse,
                 book,
@@ -171,7 +176,7 @@ def _split(
     for child in children:
         uow.orders.add(child)
         if warehouse is not None:
-            hold_in(child, warehouse, book, at=at, actor=actor, reserve_held=keep)
+            allocate_in_warehouse(child, warehouse, book, at=at, actor=actor, reserve_held=keep)
     return [order, *children]
 
 
@@ -192,48 +197,30 @@ def split_by_availability(cmd: SplitByAvailability, ctx: Context) -> list[Order]
             )
         book, at = uow.stock.book(), ctx.now()
         candidates = [cmd.warehouse] if cmd.warehouse else [w.code for w in book.warehouses()]
-        best: tuple[int, str, dict[int, int]] | None = None
         for code in candidates:
-            book.warehouse(code)
-            part = _shippable(order, book, code)
-            units = sum(part.values())
-            if units and (best is None or units > best[0]):
-                best = (units, code, part)
+            book.warehouse(code)  # an unknown warehouse raises
+        best = best_part(
+            order.lines, order.requirements, ((c, _available(order, book, c)) for c in candidates)
+        )
         if best is None:
             raise ConsolidationError([order.id], "no warehouse can ship any of it now")
-        _, code, part = best
-        if all(part.get(line.line_no, 0) == line.qty for line in order.lines):
+        code, part = best
+        if is_whole(order.lines, part):
             raise ConsolidationError([order.id], f"{code} can ship all of it: allocate it instead")
         rest = _split(uow, order, [part], at=at, actor=cmd.actor)
         shipping = rest[1]
         if shipping.status is OrderStatus.READY or shipping.status is OrderStatus.WAITING:
             keep = shop_reserves_held(uow.catalog.view(), order.shop)
-            hold_in(shipping, code, book, at=at, actor=cmd.actor, reserve_held=keep)
+            allocate_in_warehouse(shipping, code, book, at=at, actor=cmd.actor, reserve_held=keep)
         if order.status is OrderStatus.READY:
             order.wait((), at=at, actor=cmd.actor)
         uow.commit()
     return rest
 
 
-def _shippable(order: Order, book: StockBook, warehouse: str) -> dict[int, int]:
-    """Whole units per line that ``warehouse`` can cover now, lines in order."""
-    left: dict[str, int] = {}
-    part: dict[int, int] = {}
-    for line in order.lines:
-        per_unit = {
-            sku: qty // line.qty
-            for (n, sku), qty in order.requirements.items()
-            if n == line.line_no
-        }
-        for sku in per_unit:
-            if sku not in left:
-                left[sku] = max(book.available(sku, warehouse), 0)
-        units = min(line.qty, *(left[sku] // each for sku, each in per_unit.items()))
-        if units > 0:
-            part[line.line_no] = units
-            for sku, each in per_unit.items():
-                left[sku] -= each * units
-    return part
+def _available(order: Order, book: StockBook, warehouse: str) -> dict[str, int]:
+    """What ``warehouse`` has available now of each SKU ``order`` needs."""
+    return {sku: book.available(sku, warehouse) for _, sku in order.requirements}
 
 
 def split_across(
@@ -245,29 +232,26 @@ def split_across(
     at: datetime,
     actor: str,
 ) -> list[Order]:
-    """Split a waiting order by what is in stock: ``"availability"`` takes one
-    part from the warehouse that can ship the most; ``"warehouses"`` goes on
-    with the next warehouse for what is left (fewest parcels first; ties go to
-    the earlier warehouse, i.e. cheaper freight).  Returns the allocated parts;
-    if a remainder fits one warehouse whole, the order itself is allocated."""
+    """Split a waiting order by what is in stock, as the shop's split
+    ``policy`` says (:mod:`ecerp.domain.orders.splitting`: ``"availability"``
+    takes one part from the warehouse that can ship the most;
+    ``"warehouses"`` goes on with the next warehouse for what is left).
+    Returns the allocated parts; if a remainder fits one warehouse whole, the
+    order itself is allocated."""
     book = uow.stock.book()
     keep = shop_reserves_held(uow.catalog.view(), order.shop)
     made: list[Order] = []
-    rounds = 1 if policy == "availability" else len(warehouses)
-    for _ in range(rounds):
-        best: tuple[int, str, dict[int, int]] | None = None
-        for code in warehouses:
-            part = _shippable(order, book, code)
-            units = sum(part.values())
-            if units and (best is None or units > best[0]):
-                best = (units, code, part)
+    for _ in range(split_rounds(policy, len(warehouses))):
+        best = best_part(
+            order.lines, order.requirements, ((c, _available(order, book, c)) for c in warehouses)
+        )
         if best is None:
             break
-        _, code, part = best
-        if all(part.get(line.line_no, 0) == line.qty for line in order.lines):
-            hold_in(order, code, book, at=at, actor=actor, reserve_held=keep)
+        code, part = best
+        if is_whole(order.lines, part):
+            allocate_in_warehouse(order, code, book, at=at, actor=actor, reserve_held=keep)
             break
         child = _split(uow, order, [part], at=at, actor=actor)[1]
-        hold_in(child, code, book, at=at, actor=actor, reserve_held=keep)
+        allocate_in_warehouse(child, code, book, at=at, actor=actor, reserve_held=keep)
         made.append(child)
     return made

@@ -7,13 +7,18 @@ from datetime import datetime
 
 from ecerp.domain.orders.holds import ReviewContext, buyer_key
 from ecerp.domain.orders.order import Order
-from ecerp.domain.orders.reasons import HoldReason
-from ecerp.domain.orders.status import REVIEWABLE, PaymentStatus
+from ecerp.domain.orders.review_rules import (
+    checked_codes,
+    payment_checked_here,
+    unverified_payment,
+    with_unverified,
+)
+from ecerp.domain.orders.status import REVIEWABLE
 from ecerp.domain.shared.errors import EcerpError
 from ecerp.ports.orders import BuyerKey
 from ecerp.ports.unit_of_work import UnitOfWork
 from ecerp.usecases.config import Config
-from ecerp.usecases.reservations import sync_reservations
+from ecerp.usecases.orders.reservations import sync_reservations
 
 
 class Reviewer:
@@ -45,17 +50,13 @@ class Reviewer:
         policy, config = self.config.review, self.config
         if policy is None or order.status not in REVIEWABLE:
             return
-        # Merged orders and split parts were paid as their originals: their
-        # payments were checked there.
-        paid = (
-            order.payment is PaymentStatus.PAID and not order.merged_from and not order.split_from
-        )
+        paid = payment_checked_here(order)
         record, unverified = None, None
         if config.payments is not None and paid:
             try:
                 record = config.payments.find(order)
             except EcerpError as err:  # cannot check the payment: a person should
-                unverified = HoldReason("payment_unverified", str(err))
+                unverified = unverified_payment(str(err))
         context = ReviewContext(
             payment=record,
             payment_expected=config.payments is not None and paid and unverified is None,
@@ -63,10 +64,10 @@ class Reviewer:
             others=self.peers.get((order.shop, buyer_key(order)), ()),
             po_box_services=self._po_box_services(order),
         )
-        reasons = policy.review(order, context)
-        if unverified is not None and unverified.code not in order.cleared_holds:
-            reasons = (*reasons, unverified)
-        checked = [check.code for check in policy.checks] + ["payment_unverified"]
+        reasons = with_unverified(
+            policy.review(order, context), unverified, cleared=order.cleared_holds
+        )
+        checked = checked_codes(policy)
         before = order.status
         order.apply_review(reasons, checked, at=at, actor=actor)
         if order.status is not before:  # held or let go: stock follows
@@ -99,8 +100,3 @@ def po_box_services(order: Order, config: Config) -> dict[str, bool] | None:
         # the same service listed twice (two warehouses): refuses if either says so
         services[table.name] = services.get(table.name, False) or table.refuses_po_boxes
     return services
-
-
-def held_detail(order: Order, detail: str) -> str:
-    reasons = "; ".join(str(r) for r in order.hold_reasons)
-    return f"{detail}; held: {reasons}" if detail else f"held: {reasons}"

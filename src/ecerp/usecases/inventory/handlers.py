@@ -14,7 +14,8 @@ from ecerp.domain.inventory.transfers import Transfer
 from ecerp.domain.shared.errors import NotFoundError, ValidationError
 from ecerp.domain.shared.values import require_utc
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.usecases.commands import (
+from ecerp.usecases.context import Context
+from ecerp.usecases.inventory.commands import (
     AddWarehouse,
     AdjustStock,
     ClosePeriod,
@@ -28,8 +29,8 @@ from ecerp.usecases.commands import (
     SendTransfer,
     StartStocktake,
 )
-from ecerp.usecases.context import Context
-from ecerp.usecases.reservations import bump_reservations
+from ecerp.usecases.orders.reservations import bump_reservations
+from ecerp.usecases.registry import HandlerMap
 
 
 def _effective(at: datetime | None, ctx: Context) -> datetime:
@@ -207,3 +208,22 @@ def close_period(cmd: ClosePeriod, ctx: Context) -> None:
     with ctx.uow as uow:
         uow.stock.book().close_period(until)
         uow.commit()
+
+
+#: Inventory's command handlers.
+HANDLERS = HandlerMap(
+    {
+        AddWarehouse: add_warehouse,
+        ReceiveStock: receive_stock,
+        AdjustStock: adjust_stock,
+        MarkDamaged: move_damaged,
+        RepairDamaged: move_damaged,
+        ScrapDamaged: move_damaged,
+        SendTransfer: send_transfer,
+        ReceiveTransfer: receive_transfer,
+        StartStocktake: start_stocktake,
+        RecordCount: record_count,
+        PostStocktake: post_stocktake,
+        ClosePeriod: close_period,
+    }
+)

@@ -21,23 +21,15 @@ to the actor, with the time and the fields that changed.
 from __future__ import annotations
 
 import threading
-from typing import Any
-
-import attrs
 
 from ecerp.domain.orders.holds import Check, ReviewPolicy
 from ecerp.domain.settings import (
     BUILTIN_CHECKS,
-    FIELDS,
     ExternalCheck,
     Settings,
-    SettingsVersion,
 )
-from ecerp.domain.shared.errors import ValidationError
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.usecases.commands import Command
 from ecerp.usecases.config import Config
-from ecerp.usecases.context import Context
 
 
 class SettingsSource:
@@ -101,59 +93,3 @@ class SettingsSource:
 
     def resolver(self, uow: UnitOfWork) -> Config:
         return self.config_for(uow)
-
-
-class _Keep:
-    """The value of a setting a change leaves as it is."""
-
-    def __repr__(self) -> str:
-        return "KEEP"
-
-
-#: A setting :class:`ChangeSettings` leaves as it is.
-KEEP: Any = _Keep()
-
-
-def _actor(_: Any, attribute: Any, value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError("actor", value, "must be a non-blank string")
-
-
-@attrs.frozen
-class ChangeSettings(Command):
-    """Change the settings given (the others stay as stored).
-
-    The values are validated and made storable when the command is built
-    (:class:`~ecerp.domain.settings.Settings` field rules), so the command
-    holds only immutable, checked values.
-    """
-
-    changes: tuple[tuple[str, Any], ...]
-    actor: str = attrs.field(default="system", validator=_actor)
-
-    @classmethod
-    def of(cls, actor: str, **given: Any) -> ChangeSettings:
-        """Raises:
-        ValidationError: an unknown setting or a malformed value (naming it).
-        """
-        wanted = {k: v for k, v in given.items() if v is not KEEP}
-        checked = Settings().replace(**wanted)  # validates every given field
-        return cls(tuple((f, getattr(checked, f)) for f in FIELDS if f in wanted), actor)
-
-
-def change_settings(cmd: ChangeSettings, ctx: Context) -> SettingsVersion:
-    """Store a new version when the change differs from the latest one;
-    returns the version now in force."""
-    with ctx.uow as uow:
-        latest = uow.settings.current()
-        wanted = latest.settings.replace(**dict(cmd.changes))
-        changed = wanted.changes(latest.settings)
-        if not changed:
-            return latest
-        version = SettingsVersion(latest.version + 1, wanted, cmd.actor, ctx.now(), changed)
-        uow.settings.add(version)
-        uow.commit()
-    return version
-
-
-__all__ = ["KEEP", "ChangeSettings", "SettingsSource", "change_settings"]

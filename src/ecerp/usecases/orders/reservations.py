@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from ecerp.domain.allocation.policy import AllocationRequest, queue_key
+from ecerp.domain.allocation.policy import AllocationRequest
+from ecerp.domain.allocation.serving import Holder, give_back_order
 from ecerp.domain.catalog.catalog import Catalog
 from ecerp.domain.inventory.book import StockBook
 from ecerp.domain.inventory.errors import InsufficientStockError
@@ -65,30 +66,20 @@ def bump_reservations(
     uow: UnitOfWork, gaps: Mapping[tuple[str, str], int], *, at: datetime, actor: str, note: str
 ) -> list[str]:
     """Where reserved exceeds on hand by ``gaps[(sku, warehouse)]``, take stock
-    back from the last orders in the serving queue (lowest priority, youngest)
-    until it fits; they go back to waiting.  Returns their ids."""
+    back until it fits, in the order
+    :func:`~ecerp.domain.allocation.serving.give_back_order` gives (held
+    orders first, then by stage, the last in the serving queue first); they
+    go back to waiting (held ones stay on hold).  Returns their ids."""
     if not gaps:
         return []
     book = uow.stock.book()
     bumped: list[str] = []
     for (sku, warehouse), gap in sorted(gaps.items()):
         holders = uow.orders.find_many({r.order for r in book.reservations_at(sku, warehouse)})
-        # Held orders that keep stock give way first, then orders not yet
-        # started, then those being picked, then packed ones; within each,
-        # the last in the serving queue.
-        stage = {
-            OrderStatus.ON_HOLD: 0,
-            OrderStatus.ALLOCATED: 1,
-            OrderStatus.PICKING: 2,
-            OrderStatus.PACKED: 3,
-        }
-        queue = sorted(
-            (o for o in holders.values() if o.status in stage),
-            key=lambda o: queue_key(request_for(o, ())),
-            reverse=True,
+        queue = give_back_order(
+            Holder(o.id, o.status, o.priority, o.ordered_at) for o in holders.values()
         )
-        queue.sort(key=lambda o: stage[o.status])
-        for order in queue:
+        for order in (holders[oid] for oid in queue):
             if book.reserved(sku, warehouse) <= book.on_hand(sku, warehouse):
                 break
             if order.status is OrderStatus.ON_HOLD:
@@ -107,7 +98,7 @@ def request_for(order: Order, warehouses: tuple[str, ...]) -> AllocationRequest:
     )
 
 
-def hold_in(
+def allocate_in_warehouse(
     order: Order,
     warehouse: str,
     book: StockBook,

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from ecerp.domain.catalog.aliases import Alias, Bundle
 from ecerp.domain.catalog.products import Product, Shop, Sku
-from ecerp.usecases.commands import AddToCatalog
+from ecerp.usecases.catalog.commands import AddToCatalog
 from ecerp.usecases.context import Context
-from ecerp.usecases.unmapped import map_unmapped
+from ecerp.usecases.orders.unmapped import map_unmapped
+from ecerp.usecases.registry import HandlerMap
 
 
 def add_to_catalog(cmd: AddToCatalog, ctx: Context) -> None:
     """Add every item in order, all or none.  Orders kept ``unmapped`` whose
     listing SKUs all resolve now flow on in the same unit of work (see
-    :func:`~ecerp.usecases.unmapped.map_unmapped`).
+    :func:`~ecerp.usecases.orders.unmapped.map_unmapped`).
 
     Raises:
         DuplicateError, UnknownSkuError, NotFoundError, AliasCycleError,
@@ -36,3 +37,7 @@ def add_to_catalog(cmd: AddToCatalog, ctx: Context) -> None:
         if any(isinstance(item, Sku | Bundle | Alias) for item in cmd.items):
             map_unmapped(uow, ctx.config, at=ctx.now(), actor=cmd.actor)
         uow.commit()
+
+
+#: The catalog's command handlers.
+HANDLERS = HandlerMap({AddToCatalog: add_to_catalog})

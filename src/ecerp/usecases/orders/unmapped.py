@@ -5,7 +5,7 @@ A channel sends an order for a listing the seller has not linked to a SKU
 the import keeps it ``unmapped``, with the (channel, shop, listing SKU)
 codes that failed; it holds no stock and nothing is decided on it.  When
 the catalog learns those codes (an alias, a SKU or a bundle added through
-:func:`~ecerp.usecases.catalog.add_to_catalog`), the same unit of work maps
+:func:`~ecerp.usecases.catalog.handlers.add_to_catalog`), the same unit of work maps
 the orders waiting for them and lets them flow on as a newly imported order
 does: reviewed, routed and allocated (older orders waiting for the same
 SKUs first).  An order still missing another code keeps waiting for it.
@@ -26,11 +26,11 @@ from ecerp.domain.orders.order import Order
 from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
 from ecerp.domain.orders.versions import channel_changes, content_digest
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.usecases.allocation import allocate_in
+from ecerp.usecases.allocation.handlers import allocate_in
 from ecerp.usecases.config import Config
+from ecerp.usecases.orders.review import Reviewer
 from ecerp.usecases.results import Outcome, OutcomeKind
-from ecerp.usecases.review import Reviewer
-from ecerp.usecases.routing import route_order
+from ecerp.usecases.routing.routes import route_order
 
 
 def missing_codes(

@@ -1,0 +1,2 @@
+"""Catalog use cases: adding products, SKUs, shops, bundles and aliases
+(``commands``, ``handlers``)."""
