@@ -53,6 +53,7 @@ def open_erp(
     live_services: Mapping[str, Iterable[LiveService]] | Iterable[LiveService] = (),
     create: bool | None = None,
     upgrade: bool = False,
+    tune_gc: bool = False,
 ) -> ERP:
     """Open an ERP on the backend named by ``url``.
 
@@ -83,6 +84,14 @@ def open_erp(
             of starting an empty shop); ``True`` creates it on PostgreSQL too.
         upgrade: upgrade a database at an older ecerp schema (by default it
             is refused with a ``SchemaError`` saying how).
+        tune_gc: let batch commands (import, process, accept, allocate,
+            pick, ship) pause Python's cyclic garbage collector while they
+            run, and move what they leave alive to its oldest generation
+            after (``gc.disable``, then ``gc.freeze``/``gc.unfreeze`` and
+            ``gc.enable``).  The collector belongs to the whole host
+            process, so this is off unless asked for; a process that runs
+            big batches (a 100,000-order import) can save up to half their
+            time with it (see ``docs/performance.md``).
 
     ``review``, ``blacklist``, ``rules`` and ``rate_tables`` are **stored
     settings** (see ``erp.settings``): every process that opens the store
@@ -102,7 +111,16 @@ def open_erp(
     """
     blacklist, rate_tables = _materialised(blacklist), _materialised(rate_tables)
     publishers = _check_open_arguments(
-        url, clock, publishers, actor, auto_allocate, payments, live_services, create, upgrade
+        url,
+        clock,
+        publishers,
+        actor,
+        auto_allocate,
+        payments,
+        live_services,
+        create,
+        upgrade,
+        tune_gc,
     )
     given: dict[str, Any] = {
         "review": KEEP if review is None else review,
@@ -124,6 +142,7 @@ def open_erp(
         settings=source,
         create=create,
         upgrade=upgrade,
+        tune_gc=tune_gc,
     )
     erp = ERP(bus, backend, actor)
     try:
@@ -149,6 +168,7 @@ def _check_open_arguments(
     live_services: object,
     create: object,
     upgrade: object,
+    tune_gc: object,
 ) -> tuple[EventPublisher, ...]:
     """Refuse malformed :func:`open_erp` arguments before anything opens;
     returns the publishers as a tuple.
@@ -172,6 +192,7 @@ def _check_open_arguments(
     require_text("actor", actor)
     require_flag("auto_allocate", auto_allocate)
     require_flag("upgrade", upgrade)
+    require_flag("tune_gc", tune_gc)
     if create is not None:
         require_flag("create", create)
     if payments is not None and not callable(getattr(payments, "find", None)):
