@@ -119,9 +119,12 @@ def _relay(url: str, *, once: bool, interval: float) -> int:
 
 
 def _dead_letters(action: str, url: str, ids: Sequence[int]) -> int:
-    """List, replay or discard dead letters.  This process configures no
-    publishers: it replays the event handlers' letters; a publisher's letter
-    is replayed by the application that has that publisher."""
+    """List, replay or discard dead letters.
+
+    This process configures no publishers: it replays the event handlers'
+    letters; a publisher's letter is replayed by the application that has
+    that publisher.
+    """
     try:
         bus, backend = bootstrap(url)
     except EcerpError as err:

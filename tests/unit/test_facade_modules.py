@@ -55,3 +55,8 @@ def test_the_names_of_the_flat_facade_still_import() -> None:
     assert {CatalogAPI, DeadLettersAPI, InventoryAPI, OrdersAPI} <= {
         getattr(ecerp.api, name) for name in ecerp.api.__all__
     }
+
+
+def test_the_orders_are_counted_by_count_and_by_its_old_name_total() -> None:
+    with ecerp.open_erp("memory://") as erp:
+        assert erp.orders.count() == erp.orders.total() == 0

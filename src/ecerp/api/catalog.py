@@ -47,8 +47,9 @@ class CatalogAPI(ContextAPI):
         actor: str | None = None,
         idempotency_key: str | None = None,
     ) -> None:
-        """Add items in order, all or none (``idempotency_key``: see
-        :meth:`InventoryAPI.receive`).
+        """Add items in order, all or none.
+
+        ``idempotency_key``: see :meth:`InventoryAPI.receive`.
 
         Raises:
             DuplicateError, UnknownSkuError, NotFoundError, AliasCycleError,
@@ -57,14 +58,18 @@ class CatalogAPI(ContextAPI):
         self._run(c.AddToCatalog(items, actor=self._actor(actor), idempotency_key=idempotency_key))
 
     def view(self) -> Catalog:
-        """An independent copy of the committed catalog (reads only; changing
-        it changes nothing stored)."""
+        """An independent copy of the committed catalog.
+
+        It is for reading only: changing it changes nothing stored.
+        """
         with self._erp.backend.read() as uow:
             return uow.catalog.view().copy()
 
     def sku(self, code: str) -> Sku:
-        """Raises:
-        UnknownSkuError: no SKU has ``code``.
+        """The SKU ``code``.
+
+        Raises:
+            UnknownSkuError: no SKU has ``code``.
         """
         require_code("code", code)
         with self._erp.backend.read() as uow:

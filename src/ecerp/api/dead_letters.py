@@ -43,15 +43,18 @@ class DeadLettersAPI(ContextAPI):
         return [] if letters is None else letters.list(limit)
 
     def get(self, letter_id: int) -> DeadLetter:
-        """Raises:
-        NotFoundError: no such dead letter.
+        """The dead letter ``letter_id``.
+
+        Raises:
+            NotFoundError: no such dead letter.
         """
         return self._erp.bus.letters().get(letter_id)
 
     def replay(self, letter_id: int) -> bool:
-        """Give the letter's events to its consumer again: ``True`` when it
-        took them (the letter is gone), ``False`` when it failed again (the
-        letter stays, with the new error and more attempts).
+        """Give the letter's events to its consumer again.
+
+        ``True`` when it took them (the letter is gone), ``False`` when it
+        failed again (the letter stays, with the new error and more attempts).
 
         Raises:
             NotFoundError: no such letter, or its consumer is not configured

@@ -2,7 +2,7 @@
 
 >>> from ecerp import open_erp
 >>> with open_erp("memory://", actor="lea") as erp:
-...     erp.actor, erp.orders.total(), erp.inventory.warehouses()
+...     erp.actor, erp.orders.count(), erp.inventory.warehouses()
 ('lea', 0, [])
 
 :class:`ERP` holds the message bus and the backend that
@@ -40,6 +40,7 @@ class ERP:
     """
 
     def __init__(self, bus: MessageBus, backend: Backend, actor: str = "system") -> None:
+        """Make the sections over ``bus`` and ``backend`` (opens nothing)."""
         self.bus = bus
         self.backend = backend
         self.actor = actor
@@ -81,7 +82,9 @@ class ERP:
         self.backend.close()
 
     def __enter__(self) -> ERP:
+        """The ERP itself, closed when the ``with`` block ends."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the ERP, whatever ended the block."""
         self.close()

@@ -47,11 +47,17 @@ class InventoryAPI(ContextAPI):
     def add_warehouse(
         self, warehouse: Warehouse, actor: str | None = None, *, idempotency_key: str | None = None
     ) -> None:
+        """Add ``warehouse`` to the books.
+
+        Raises:
+            DuplicateError: a warehouse has its code already.
+        """
         self._run(
             c.AddWarehouse(warehouse, actor=self._actor(actor), idempotency_key=idempotency_key)
         )
 
     def warehouses(self) -> list[Warehouse]:
+        """Every warehouse of the books."""
         with self._erp.backend.read() as uow:
             return uow.stock.book().warehouses()
 
@@ -67,9 +73,10 @@ class InventoryAPI(ContextAPI):
         at: datetime | None = None,
         idempotency_key: str | None = None,
     ) -> Move:
-        """Goods in from a supplier (to ``damaged`` stock if so).  ``at``
-        back-dates the receipt (booked late): refused before the closed date
-        or in the future.
+        """Goods in from a supplier (to ``damaged`` stock if so).
+
+        ``at`` back-dates the receipt (booked late): refused before the
+        closed date or in the future.
 
         ``idempotency_key`` (on every method that books stock or creates a
         document): a retry with the same key and arguments returns the first
@@ -101,8 +108,9 @@ class InventoryAPI(ContextAPI):
         at: datetime | None = None,
         idempotency_key: str | None = None,
     ) -> Move:
-        """A gain or loss of sellable stock; ``at`` back-dates it (see
-        :meth:`receive`).
+        """A gain or loss of sellable stock.
+
+        ``at`` back-dates it (see :meth:`receive`).
 
         Raises:
             InsufficientStockError: a loss bigger than the unreserved stock.
@@ -134,6 +142,12 @@ class InventoryAPI(ContextAPI):
         actor: str | None = None,
         idempotency_key: str | None = None,
     ) -> Move:
+        """Move ``qty`` of sellable ``sku`` to the warehouse's damaged stock.
+
+        Raises:
+            InsufficientStockError: fewer unreserved sellable units than ``qty``.
+            UnknownSkuError, NotFoundError: unknown SKU or warehouse.
+        """
         result: Move = self._run(
             c.MarkDamaged(
                 sku, warehouse, qty, note, self._actor(actor), idempotency_key=idempotency_key
@@ -151,6 +165,12 @@ class InventoryAPI(ContextAPI):
         actor: str | None = None,
         idempotency_key: str | None = None,
     ) -> Move:
+        """Move ``qty`` of damaged ``sku`` back to sellable stock (found fine).
+
+        Raises:
+            InsufficientStockError: fewer damaged units than ``qty``.
+            UnknownSkuError, NotFoundError: unknown SKU or warehouse.
+        """
         result: Move = self._run(
             c.RepairDamaged(
                 sku, warehouse, qty, note, self._actor(actor), idempotency_key=idempotency_key
@@ -168,6 +188,12 @@ class InventoryAPI(ContextAPI):
         actor: str | None = None,
         idempotency_key: str | None = None,
     ) -> Move:
+        """Write ``qty`` of damaged ``sku`` off.
+
+        Raises:
+            InsufficientStockError: fewer damaged units than ``qty``.
+            UnknownSkuError, NotFoundError: unknown SKU or warehouse.
+        """
         result: Move = self._run(
             c.ScrapDamaged(
                 sku, warehouse, qty, note, self._actor(actor), idempotency_key=idempotency_key
@@ -185,7 +211,14 @@ class InventoryAPI(ContextAPI):
         *,
         idempotency_key: str | None = None,
     ) -> Transfer:
-        """Send stock from ``source`` to ``dest``; it is in transit until received."""
+        """Send stock from ``source`` to ``dest``; it is in transit until received.
+
+        Raises:
+            DuplicateError: a transfer has ``transfer_id`` already.
+            InsufficientStockError: ``source`` has too few unreserved units.
+            UnknownSkuError, NotFoundError: unknown SKU or warehouse.
+            ValidationError: no lines, or ``source`` is ``dest``.
+        """
         result: Transfer = self._run(
             c.SendTransfer(
                 transfer_id,
@@ -207,6 +240,14 @@ class InventoryAPI(ContextAPI):
         actor: str | None = None,
         idempotency_key: str | None = None,
     ) -> Transfer:
+        """Book what arrived of a transfer at its destination (to ``damaged`` stock if so).
+
+        Raises:
+            NotFoundError: no such transfer.
+            ValidationError: the transfer is not in transit, or a quantity is
+                more than is outstanding of its SKU.
+            InvalidQuantityError: a quantity is not positive.
+        """
         result: Transfer = self._run(
             c.ReceiveTransfer(
                 transfer_id,
@@ -227,6 +268,13 @@ class InventoryAPI(ContextAPI):
         *,
         idempotency_key: str | None = None,
     ) -> Stocktake:
+        """Start counting ``skus`` in ``warehouse``: their book figures are taken now.
+
+        Raises:
+            DuplicateError: a stocktake has ``stocktake_id`` already.
+            UnknownSkuError, NotFoundError: unknown SKU or warehouse.
+            ValidationError: no SKUs.
+        """
         result: Stocktake = self._run(
             c.StartStocktake(
                 stocktake_id,
@@ -246,6 +294,13 @@ class InventoryAPI(ContextAPI):
         *,
         idempotency_key: str | None = None,
     ) -> Stocktake:
+        """Record what was counted (``{sku: units}``) on an open stocktake.
+
+        Raises:
+            NotFoundError: no such stocktake.
+            ValidationError: the stocktake is closed, a SKU is not on it, or a
+                count is not an int >= 0.
+        """
         result: Stocktake = self._run(
             c.RecordCount(stocktake_id, counts, self._actor(actor), idempotency_key=idempotency_key)
         )
@@ -254,6 +309,16 @@ class InventoryAPI(ContextAPI):
     def post_stocktake(
         self, stocktake_id: str, actor: str | None = None, *, idempotency_key: str | None = None
     ) -> list[Move]:
+        """Post a stocktake's variances as moves; returns them.
+
+        Where a loss leaves less on the shelf than is reserved, the youngest,
+        lowest-priority orders give their stock back and wait again.
+
+        Raises:
+            NotFoundError: no such stocktake.
+            ValidationError: the stocktake is closed already.
+            ClosedPeriodError: the count falls in a closed period.
+        """
         result: list[Move] = self._run(
             c.PostStocktake(stocktake_id, self._actor(actor), idempotency_key=idempotency_key)
         )
@@ -262,8 +327,10 @@ class InventoryAPI(ContextAPI):
     def close_period(
         self, until: datetime, actor: str | None = None, *, idempotency_key: str | None = None
     ) -> None:
-        """Refuse moves dated before ``until`` from now on, and snapshot every
-        balance as it stood then.
+        """Close the books up to ``until``.
+
+        Moves dated before ``until`` are refused from now on, and every
+        balance is snapshotted as it stood then.
 
         Raises:
             ValidationError: ``until`` is naive, later than now, or earlier
@@ -272,8 +339,11 @@ class InventoryAPI(ContextAPI):
         self._run(c.ClosePeriod(until, self._actor(actor), idempotency_key=idempotency_key))
 
     def verify(self) -> list[Discrepancy]:
-        """Recompute balances and reservations from the ledger; every stored
-        figure that differs (empty when the books are sound)."""
+        """Recompute balances and reservations from the ledger.
+
+        Returns every stored figure that differs (empty when the books are
+        sound).
+        """
         return self._erp.backend.verify()
 
     def rebuild(self) -> int:
@@ -293,10 +363,11 @@ class InventoryAPI(ContextAPI):
             return queries.stock_position(uow, sku, warehouse)
 
     def on_hand_at(self, sku: str, warehouse: str | None = None, *, at: datetime) -> int:
-        """Sellable on hand of ``sku`` at the end of moment ``at`` (every move
-        dated at or before it), in ``warehouse`` (its stock and bins) or in
-        all warehouses.  Read from the latest closed period's snapshot plus
-        the moves since.
+        """Sellable on hand of ``sku`` at the end of moment ``at``.
+
+        Every move dated at or before ``at`` counts, in ``warehouse`` (its
+        stock and bins) or in all warehouses.  Read from the latest closed
+        period's snapshot plus the moves since.
 
         Raises:
             ValidationError: ``at`` is naive.
@@ -317,9 +388,10 @@ class InventoryAPI(ContextAPI):
         include_empty: bool = False,
         by_warehouse: bool = True,
     ) -> list[StockLine]:
-        """The stock report: one :class:`StockLine` per SKU and warehouse
-        with stock (sorted by SKU, then warehouse), of one warehouse or all.
-        With ``at``, on hand as of that moment; reservations have no history,
+        """The stock report, of one warehouse or all.
+
+        One :class:`StockLine` per SKU and warehouse with stock (sorted by
+        SKU, then warehouse).  With ``at``, on hand as of that moment; reservations have no history,
         so then ``reserved`` is 0 and ``available`` equals ``on_hand``.
 
         ``include_empty``: every SKU of the catalog in every warehouse asked
@@ -341,11 +413,19 @@ class InventoryAPI(ContextAPI):
             )
 
     def totals(self, *, include_empty: bool = False) -> list[StockLine]:
-        """One line per SKU summed over every warehouse (warehouse ``"*"``):
-        ``report(by_warehouse=False)``."""
+        """One line per SKU summed over every warehouse (warehouse ``"*"``).
+
+        The same as ``report(by_warehouse=False)``.
+        """
         return self.report(include_empty=include_empty, by_warehouse=False)
 
     def moves(self, *, sku: str | None = None, location: str | None = None) -> Sequence[Move]:
+        """The committed moves, in sequence order.
+
+        All of them, or those of ``sku`` and/or leaving or entering
+        ``location`` (a location code such as ``"SH/stock"``); an unknown
+        SKU or location gives none.
+        """
         if sku is not None:
             require_code("sku", sku)
         if location is not None:
@@ -354,6 +434,7 @@ class InventoryAPI(ContextAPI):
             return uow.stock.moves(sku=sku, location=location)
 
     def reservations(self, order_id: str) -> list[Reservation]:
+        """The stock reserved for ``order_id``, by line and SKU (empty when none)."""
         require_code("order_id", order_id, MAX_ORDER_ID_LEN)
         with self._erp.backend.read() as uow:
             return [r for _, r in sorted(uow.stock.book().reservations_of(order_id).items())]

@@ -170,8 +170,9 @@ def _check_open_arguments(
     upgrade: object,
     tune_gc: object,
 ) -> tuple[EventPublisher, ...]:
-    """Refuse malformed :func:`open_erp` arguments before anything opens;
-    returns the publishers as a tuple.
+    """Refuse malformed :func:`open_erp` arguments before anything opens.
+
+    Returns the publishers as a tuple.
 
     Raises:
         ValidationError: naming the argument.
@@ -205,8 +206,10 @@ def _check_open_arguments(
 
 
 def _materialised(value: Any) -> Any:
-    """A one-shot iterable as a tuple, so it can be tested for emptiness
-    and still be read (a mapping or a string stays as it is)."""
+    """A one-shot iterable as a tuple, so it can be tested for emptiness and still be read.
+
+    A mapping or a string stays as it is.
+    """
     if isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping | tuple):
         return tuple(value)
     return value

@@ -61,12 +61,12 @@ class OrdersAPI(ContextAPI):
         actor: str | None,
         key: str | None,
     ) -> Iterator[BatchResult]:
-        """Send ``drafts`` as one ``command`` per
-        :data:`~ecerp.usecases.orders.IMPORT_CHUNK` drafts (commands hold
-        values, never a stream); yields each chunk's result once it
-        committed.  Chunk ``n`` is keyed ``"<key>#<n>"`` (the first just
-        ``"<key>"``), and its items are numbered by their place in the whole
-        call.
+        """Send ``drafts`` in chunks; yield each chunk's result once it committed.
+
+        One ``command`` per :data:`~ecerp.usecases.orders.IMPORT_CHUNK`
+        drafts (commands hold values, never a stream).  Chunk ``n`` is keyed
+        ``"<key>#<n>"`` (the first just ``"<key>"``), and its items are
+        numbered by their place in the whole call.
 
         Raises:
             ValidationError: ``drafts`` is not a collection, or ``key`` is too
@@ -95,13 +95,15 @@ class OrdersAPI(ContextAPI):
         *,
         idempotency_key: str | None = None,
     ) -> BatchResult:
-        """Import a batch (any iterable, streamed: one command, one unit of
-        work per chunk); one outcome per draft, for the whole call.  A chunk
-        that lost a race is run again alone; the drafts of one that lost
+        """Import a batch; one outcome per draft, for the whole call.
+
+        Any iterable, streamed: one command, one unit of work per chunk.
+        A chunk that lost a race is run again alone; the drafts of one that lost
         every attempt are ``rejected`` with the :class:`ConcurrencyError`.
         With an ``idempotency_key``, chunk ``n`` is keyed ``"<key>#<n>"``
         (the first chunk just ``"<key>"``): a retried call replays the
-        chunks that committed and goes on from there."""
+        chunks that committed and goes on from there.
+        """
         results = self._each_chunk(c.ImportOrders, drafts, actor, idempotency_key)
         return BatchResult(tuple(o for result in results for o in result))
 
@@ -112,15 +114,17 @@ class OrdersAPI(ContextAPI):
         *,
         idempotency_key: str | None = None,
     ) -> Iterator[Outcome]:
-        """Import a stream of any length (a file of a million orders): one
-        command per :data:`~ecerp.usecases.orders.IMPORT_CHUNK` drafts, each
+        """Import a stream of any length (a file of a million orders).
+
+        One command per :data:`~ecerp.usecases.orders.IMPORT_CHUNK` drafts, each
         chunk's outcomes yielded once it committed.  Nothing is kept between
         chunks, so memory stays bounded by one chunk whatever the stream's
         length (unlike :meth:`import_orders`, whose result holds an outcome
         for every draft).  Stopping the iteration stops the import after the
         last committed chunk.  With an ``idempotency_key``, chunk ``n`` is
         keyed ``"<key>#<n>"`` (the first chunk just ``"<key>"``): a retried
-        stream replays the chunks that committed and goes on from there."""
+        stream replays the chunks that committed and goes on from there.
+        """
         for result in self._each_chunk(c.ImportOrders, drafts, actor, idempotency_key):
             yield from result
 
@@ -131,15 +135,18 @@ class OrdersAPI(ContextAPI):
         *,
         idempotency_key: str | None = None,
     ) -> BatchResult:
-        """Import, review, route and allocate in one call (any iterable,
-        streamed in chunks); one outcome per draft telling where it ended
-        (``allocated``, ``waiting``, ``held``, ``unmapped``, ``rejected``...), then one for
-        each other order the allocation changed.
+        """Import, review, route and allocate in one call.
+
+        Any iterable, streamed in chunks; one outcome per draft telling where
+        it ended (``allocated``, ``waiting``, ``held``, ``unmapped``,
+        ``rejected``...), then one for each other order the allocation
+        changed.
 
         Every chunk is imported first (one command each), then the serving
         queue is allocated, so newer orders never jump older ones.  With an
         ``idempotency_key``, the chunks are keyed as :meth:`import_orders`
-        keys them and the allocation ``"<key>#alloc"``."""
+        keys them and the allocation ``"<key>#alloc"``.
+        """
         results = self._each_chunk(c.ImportOrders, drafts, actor, idempotency_key)
         imported = [o for result in results for o in result]
         done: BatchResult = self._run(
@@ -159,11 +166,13 @@ class OrdersAPI(ContextAPI):
         *,
         idempotency_key: str | None = None,
     ) -> BatchResult:
-        """The web shop's webhook: import, review, route and allocate a few
-        orders in one transaction.  Older orders waiting for the same SKUs
+        """The web shop's webhook: import, review, route and allocate a few orders.
+
+        They go in one transaction.  Older orders waiting for the same SKUs
         are served first; nothing else is looked at.  Outcomes as
         :meth:`process` gives them (a long input goes as one transaction per
-        chunk, keyed as :meth:`import_orders` keys them)."""
+        chunk, keyed as :meth:`import_orders` keys them).
+        """
         results = self._each_chunk(c.AcceptOrders, drafts, actor, idempotency_key)
         return BatchResult(tuple(o for result in results for o in result))
 
@@ -175,13 +184,16 @@ class OrdersAPI(ContextAPI):
         return result
 
     def find(self, order_id: str) -> Order | None:
+        """The order ``order_id``, or ``None``."""
         require_code("order_id", order_id, MAX_ORDER_ID_LEN)
         with self._erp.backend.read() as uow:
             return uow.orders.find(order_id)
 
     def get(self, order_id: str) -> Order:
-        """Raises:
-        NotFoundError: no such order.
+        """The order ``order_id``.
+
+        Raises:
+            NotFoundError: no such order.
         """
         order = self.find(order_id)
         if order is None:
@@ -189,9 +201,11 @@ class OrdersAPI(ContextAPI):
         return order
 
     def find_by_key(self, channel: str, shop: str, external_id: str) -> Order | None:
-        """The order ``channel`` sent as ``external_id`` for ``shop``, or
-        ``None``.  Only channel orders have a key: a part split off an order
-        or a merged parcel is found by its id."""
+        """The order ``channel`` sent as ``external_id`` for ``shop``, or ``None``.
+
+        Only channel orders have a key: a part split off an order
+        or a merged parcel is found by its id.
+        """
         with self._erp.backend.read() as uow:
             return uow.orders.find_by_keys([(channel, shop, external_id)]).get(
                 (channel, shop, external_id)
@@ -208,10 +222,17 @@ class OrdersAPI(ContextAPI):
             raise NotFoundError("order", (channel, shop, external_id))
         return order
 
-    def total(self) -> int:
+    def count(self) -> int:
         """How many orders are stored."""
         with self._erp.backend.read() as uow:
             return uow.orders.count()
+
+    def total(self) -> int:
+        """How many orders are stored: the old name of :meth:`count`.
+
+        Kept as an alias (it counts; an order's ``total()`` is money).
+        """
+        return self.count()
 
     def ids(self, *statuses: OrderStatus) -> list[str]:
         """Ids of orders in any of ``statuses`` (all orders when none given)."""
@@ -222,26 +243,58 @@ class OrdersAPI(ContextAPI):
             return list(uow.orders.ids_with_status(statuses or tuple(OrderStatus)))
 
     def cancel(self, order_id: str, reason: str = "", actor: str | None = None) -> Order:
+        """Cancel an order and release what it held.
+
+        Cancelling a merged order cancels the orders it was made of too; an
+        order folded into a merged one is cancelled through it (or unmerged
+        first).
+
+        Raises:
+            NotFoundError: no such order.
+            InvalidTransitionError: shipped, cancelled or returned already.
+            ConsolidationError: the order is folded into a merged order.
+        """
         result: Order = self._run(c.CancelOrder(order_id, reason, self._actor(actor)))
         return result.clone()
 
     def mark_paid(self, order_id: str, actor: str | None = None) -> Order:
+        """Record that the order is paid (audited).
+
+        Raises:
+            NotFoundError: no such order.
+        """
         result: Order = self._run(c.MarkPaid(order_id, self._actor(actor)))
         return result.clone()
 
     def hold(self, order_id: str, *reasons: str, actor: str | None = None) -> Order:
+        """Hold the order for a person with ``reasons``.
+
+        A held order is released (:meth:`release`) or cancelled; holding a
+        held order adds the new reasons.
+
+        Raises:
+            NotFoundError: no such order.
+            ValidationError: no reason given.
+        """
         result: Order = self._run(c.HoldOrder(order_id, reasons, self._actor(actor)))
         return result.clone()
 
     def release(self, order_id: str, actor: str | None = None) -> Order:
+        """Release a held order: it flows on (allocation, when it may).
+
+        Raises:
+            NotFoundError: no such order.
+            InvalidTransitionError: the order is not on hold.
+        """
         result: Order = self._run(c.ReleaseOrder(order_id, self._actor(actor)))
         return result.clone()
 
     def edit_lines(
         self, order_id: str, lines: Iterable[ChannelLine], actor: str | None = None
     ) -> Order:
-        """Replace an order's lines before picking (audited); reservations
-        follow the difference.  On an ``unmapped`` order (fixing a mistyped
+        """Replace an order's lines before picking (audited).
+
+        Reservations follow the difference.  On an ``unmapped`` order (fixing a mistyped
         listing SKU) lines that all resolve map it, and it is reviewed,
         routed and allocated; lines still unknown keep it unmapped with
         their codes.
@@ -258,13 +311,21 @@ class OrdersAPI(ContextAPI):
         return result.clone()
 
     def change_address(self, order_id: str, address: Address, actor: str | None = None) -> Order:
+        """Change where the order goes (audited); refused once it is picked.
+
+        Raises:
+            NotFoundError: no such order.
+            OrderLockedError: the order is picked or beyond.
+        """
         result: Order = self._run(c.ChangeAddress(order_id, address, self._actor(actor)))
         return result.clone()
 
     def change_service(self, order_id: str, service: str | None, actor: str | None = None) -> Order:
-        """Set the carrier service (``"carrier/service"``) a person chose, or
-        ``None`` to let allocation choose the cheapest again; audited, and
-        holds and rules run again.  Refused once the order is picked."""
+        """Set the carrier service (``"carrier/service"``) a person chose.
+
+        ``None`` lets allocation choose the cheapest again.  Audited, and
+        holds and rules run again.  Refused once the order is picked.
+        """
         result: Order = self._run(c.ChangeShippingService(order_id, service, self._actor(actor)))
         return result.clone()
 
@@ -285,32 +346,40 @@ class OrdersAPI(ContextAPI):
     def split(
         self, order_id: str, *parts: Mapping[int, int], actor: str | None = None
     ) -> list[Order]:
-        """Split ``parts`` (``{line_no: qty}`` each) off an order; returns the
-        order (with what stayed) and the new parts."""
+        """Split ``parts`` (``{line_no: qty}`` each) off an order.
+
+        Returns the order (with what stayed) and the new parts.
+        """
         result: list[Order] = self._run(c.SplitOrder(order_id, parts, self._actor(actor)))
         return [o.clone() for o in result]
 
     def split_by_availability(
         self, order_id: str, warehouse: str | None = None, actor: str | None = None
     ) -> list[Order]:
-        """Ship what is in stock now, the rest waits: returns the waiting
-        order and the allocated part."""
+        """Ship what is in stock now, the rest waits.
+
+        Returns the waiting order and the allocated part.
+        """
         result: list[Order] = self._run(
             c.SplitByAvailability(order_id, warehouse, self._actor(actor))
         )
         return [o.clone() for o in result]
 
     def unmapped(self) -> list[queries.UnmappedCode]:
-        """The listing SKUs that keep orders ``unmapped`` (channel, shop,
-        listing SKU), with how many orders and units wait for each.  Link
+        """The listing SKUs that keep orders ``unmapped``.
+
+        Each as (channel, shop, listing SKU), with how many orders and units
+        wait for it.  Link
         them (``erp.catalog.add(Alias(...))``, or add the SKU or bundle) and
-        the orders flow on.  ``ids(OrderStatus.UNMAPPED)`` lists the orders."""
+        the orders flow on.  ``ids(OrderStatus.UNMAPPED)`` lists the orders.
+        """
         with self._erp.backend.read() as uow:
             return queries.unmapped_codes(uow)
 
     def why_waiting(self, order_id: str) -> queries.WaitingAnswer:
-        """Why ``order_id`` waits, worked out now from the stock available
-        now: per warehouse allocation would consider, the SKUs it is short
+        """Why ``order_id`` waits, worked out from the stock available now.
+
+        Per warehouse allocation would consider, the SKUs it is short
         of, needed vs available (bundles expanded).  An order that does not
         wait says so (``waiting`` false).
 
@@ -321,8 +390,10 @@ class OrdersAPI(ContextAPI):
             return queries.why_waiting(uow, order_id, self._erp.bus.config)
 
     def explain(self, order_id: str, rules: RuleSet | None = None) -> Explanation:
-        """Which routing rule decides ``order_id`` and why each earlier rule
-        does not (with the configured rules, or ``rules``)."""
+        """Which routing rule decides ``order_id``, and why no earlier one does.
+
+        With the configured rules, or ``rules``.
+        """
         require_code("order_id", order_id, MAX_ORDER_ID_LEN)
         if rules is not None and not isinstance(rules, RuleSet):
             raise ValidationError("rules", rules, "must be a RuleSet")
@@ -332,10 +403,12 @@ class OrdersAPI(ContextAPI):
             return ruleset.explain(OrderFacts.of(order, uow.catalog.view()))
 
     def dry_run(self, rules: RuleSet, order_ids: Iterable[str] | None = None) -> list[RouteChange]:
-        """What ``rules`` would change (warehouse, service, hold) for the given
-        orders (default: every order rules may still change: not yet picked,
-        shipped, cancelled or merged), compared with the configured rules.
-        Changes nothing."""
+        """What ``rules`` would change (warehouse, service, hold), changing nothing.
+
+        For the given orders (default: every order rules may still change:
+        not yet picked, shipped, cancelled or merged), compared with the
+        configured rules.
+        """
         if not isinstance(rules, RuleSet):
             raise ValidationError("rules", rules, "must be a RuleSet")
         given = (
@@ -356,6 +429,11 @@ class OrdersAPI(ContextAPI):
         *,
         idempotency_key: str | None = None,
     ) -> BatchResult:
+        """Start picking allocated orders; one outcome per order.
+
+        An order that cannot be picked is ``rejected`` in its outcome, the
+        others go on (``idempotency_key``: see :meth:`InventoryAPI.receive`).
+        """
         result: BatchResult = self._run(
             c.StartPicking(order_ids, self._actor(actor), idempotency_key=idempotency_key)
         )
@@ -368,7 +446,12 @@ class OrdersAPI(ContextAPI):
         *,
         idempotency_key: str | None = None,
     ) -> BatchResult:
-        """Ship orders: ``{order_id: tracking}`` or just order ids."""
+        """Ship orders: ``{order_id: tracking}`` or just order ids.
+
+        Their reserved stock leaves for the customer; one outcome per order,
+        an order that cannot be shipped ``rejected`` in its outcome
+        (``idempotency_key``: see :meth:`InventoryAPI.receive`).
+        """
         result: BatchResult = self._run(
             c.ShipOrders(shipments, self._actor(actor), idempotency_key=idempotency_key)
         )

@@ -29,8 +29,9 @@ from ecerp.usecases.settings import KEEP, ChangeSettings
 
 
 class SettingsAPI(ContextAPI):
-    """The store's settings: review policy, blacklist, routing rules and rate
-    tables, kept with the data and applied by every process that opens it.
+    """The store's settings: review policy, blacklist, routing rules, rate tables.
+
+    They are kept with the data and applied by every process that opens it.
 
     Payment records and live carrier services are objects of the process
     that opens the store (``open_erp(payments=..., live_services=...)``):
@@ -57,6 +58,7 @@ class SettingsAPI(ContextAPI):
         actor: str | None = None,
     ) -> SettingsVersion:
         """Change the settings given; the others keep their stored values.
+
         ``None`` turns review or rules off, an empty list clears the
         blacklist or the rate tables.  A new version is stored only when a
         value differs (the same values: the current version is returned).
@@ -78,8 +80,11 @@ class SettingsAPI(ContextAPI):
         return result
 
     def config(self) -> Config:
-        """What the use cases apply now: the stored settings plus this
-        process's payment records and live services."""
+        """What the use cases apply now.
+
+        The stored settings plus this process's payment records and live
+        services.
+        """
         source = self._erp.bus.settings
         if source is None:
             return self._erp.bus.config
