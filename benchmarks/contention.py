@@ -31,7 +31,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from benchmarks.scenarios import BenchClock, fresh, latency, rate, rss_mb, timed
+from benchmarks.scenarios import TUNE_GC, BenchClock, fresh, latency, rate, rss_mb, timed
 from benchmarks.workload import START, Size
 from ecerp import (
     ERP,
@@ -95,7 +95,7 @@ def backlog(url: str, size: Size, seed: int) -> dict[str, Any]:
     clock = BenchClock(START)
     fresh(url)
     started = time.perf_counter()
-    erp = open_erp(url, clock=clock)
+    erp = open_erp(url, clock=clock, tune_gc=TUNE_GC)
     erp.catalog.add(Sku(FLASH), Shop("web", "shopify", currency="EUR"))
     for code in ("WH1", "WH2"):
         erp.inventory.add_warehouse(Warehouse(code))
@@ -215,7 +215,7 @@ def worker(
 
     erp: ERP | None = None
     try:  # every process opens the store at about the same time
-        erp = open_erp(url)
+        erp = open_erp(url, tune_gc=TUNE_GC)
     except Exception as err:  # noqa: BLE001  every escaped error is the figure
         escaped("open", err)
     start.wait()  # then all start together
@@ -268,7 +268,7 @@ def worker(
 
 def _prepare(url: str, workers: int) -> None:
     fresh(url)
-    erp = open_erp(url)
+    erp = open_erp(url, tune_gc=TUNE_GC)
     try:
         codes = [*SHARED, *(s for w in range(workers) for s in _own(w))]
         erp.catalog.add(*(Sku(c) for c in codes), Shop("web", "shopify", currency="EUR"))
@@ -312,7 +312,7 @@ def processes(url: str, size: Size, seed: int) -> dict[str, Any]:
                 by_operation.setdefault(op, Counter()).update(counts)
             for name, text in r["samples"].items():
                 samples.setdefault(name, text)
-        erp = open_erp(url)
+        erp = open_erp(url, tune_gc=TUNE_GC)
         try:
             discrepancies = erp.inventory.verify()
         finally:

@@ -181,3 +181,12 @@ def test_the_contention_scenarios_report_latency_ratios_and_escaped_errors(
         assert run["orders_per_s"] > 0
         assert isinstance(run["escaped_errors"], dict)
         assert run["check"]["ledger_verified"] is True
+
+
+def test_the_report_says_the_benchmark_asked_ecerp_to_tune_the_collector(
+    report: dict[str, Any],
+) -> None:
+    assert report["tune_gc"] is True
+    assert any("tune_gc=True" in note for note in report["notes"])
+    for backend in ("memory", "sqlite"):
+        assert report["backends"][backend]["batch"]["gc"]["tune_gc"] is True, backend

@@ -208,10 +208,12 @@ def bootstrap(
     settings: SettingsSource | None = None,
     create: bool | None = None,
     upgrade: bool = False,
+    tune_gc: bool = False,
 ) -> tuple[MessageBus, Backend]:
     """Open ``url`` (``create`` and ``upgrade`` as for :func:`open_backend`)
     and wire a message bus over it (applying the store's settings when
-    ``settings`` is given, else ``config``)."""
+    ``settings`` is given, else ``config``; ``tune_gc`` as for
+    :class:`MessageBus`)."""
     backend = open_backend(url, create=create, upgrade=upgrade)
     bus = MessageBus(
         backend.uow_factory,
@@ -224,6 +226,7 @@ def bootstrap(
         dead_letters=backend.dead_letters,
         reader=backend.reader,
         handlers=handler_maps(),
+        tune_gc=tune_gc,
     )
     if backend.configure_outbox is not None:
         backend.configure_outbox(bus.outbox_filter())

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 import ecerp
-from ecerp import api, settings_api
+from ecerp import api
 from ecerp.domain.shared.errors import EcerpError
 from ecerp.usecases.base import Command
 
@@ -34,7 +34,7 @@ FACADE: tuple[type, ...] = (
     api.InventoryAPI,
     api.OrdersAPI,
     api.DeadLettersAPI,
-    settings_api.SettingsAPI,
+    api.SettingsAPI,
 )
 #: Signature types that are not for an application: ``erp.handle`` takes a
 #: bus command (``ecerp.usecases.commands``) for those driving the bus.
