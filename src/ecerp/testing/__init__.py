@@ -10,7 +10,7 @@ import pytest
 # Readable assertion failures in the contract suites, for third-party runs too.
 pytest.register_assert_rewrite(
     "ecerp.testing.contracts",
-    "ecerp.testing.idempotency",
-    "ecerp.testing.reliability",
-    "ecerp.testing.settings_contract",
+    "ecerp.testing.contracts.idempotency",
+    "ecerp.testing.contracts.reliability",
+    "ecerp.testing.contracts.settings",
 )
