@@ -12,6 +12,8 @@ A **bundle** (SKU组合) is a catalog code that ships as components times
 quantities; components may themselves be bundles.  Its sellable quantity is
 derived from what its components allow::
 
+    >>> from ecerp.domain.catalog.aliases import Component
+    >>> from ecerp.domain.catalog.products import EPOCH
     >>> cat = Catalog()
     >>> for code in ("MUG", "LID"):
     ...     cat.add_sku(Sku(code))

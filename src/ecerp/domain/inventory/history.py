@@ -40,6 +40,9 @@ def period_snapshot(
     beginning, an empty snapshot), plus the moves dated in ``[since, until)``;
     other moves are ignored.  Zero balances are left out::
 
+        >>> from datetime import UTC
+        >>> from ecerp.domain.inventory.locations import SUPPLIER
+        >>> from ecerp.domain.inventory.moves import MoveReason
         >>> t = datetime(2026, 3, 1, tzinfo=UTC)
         >>> m = Move(1, "MUG", SUPPLIER, "SH/stock", 5, MoveReason.RECEIPT, "", "ann", t)
         >>> period_snapshot({}, [m], since=None, until=t)

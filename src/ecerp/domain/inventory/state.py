@@ -11,6 +11,9 @@ on their way in).  Virtual locations stand for the outside world: the
 Because each move leaves one place and enters another, the balances of all
 locations of a SKU, virtual ones included, always sum to zero::
 
+    >>> from datetime import UTC, datetime
+    >>> from ecerp.domain.inventory.book import StockBook
+    >>> from ecerp.domain.inventory.locations import CUSTOMER, SUPPLIER, Warehouse
     >>> book = StockBook(StockState())
     >>> book.add_warehouse(Warehouse("SH"))
     >>> at = datetime(2026, 3, 1, tzinfo=UTC)

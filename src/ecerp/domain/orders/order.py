@@ -15,6 +15,8 @@ bundles they become **requirements**: warehouse SKU quantities per line,
 The status is a state machine declared as data (:data:`TRANSITIONS`); every
 change is recorded with who and when::
 
+    >>> from ecerp.domain.orders.drafts import ChannelLine, ChannelOrder
+    >>> from ecerp.domain.shared.money import Money
     >>> at = datetime(2026, 5, 1, tzinfo=UTC)
     >>> draft = ChannelOrder(
     ...     channel="shopify", shop="web", external_id="1001", ordered_at=at,

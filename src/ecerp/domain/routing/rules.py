@@ -59,6 +59,7 @@ currency, empty lists, empty actions and duplicate rule names all raise a
     ... conditions = { countries = ["DE", "AT", "FR"] }
     ... actions = { warehouse = "BER", service = "dhl-parcel" }
     ... ''')
+    >>> from ecerp.domain.shared.money import Money
     >>> facts = OrderFacts(channel="shopify", shop="web", amount=Money.of("35", "EUR"),
     ...                    country="DE", weight_g=800)
     >>> decision = rules.decide(facts)
@@ -70,7 +71,7 @@ currency, empty lists, empty actions and duplicate rule names all raise a
     >>> RuleSet.from_dict({"rules": [{"name": "x", "actions": {"warehous": "BER"}}]})
     Traceback (most recent call last):
     ...
-    ecerp.domain.routing.RuleError: rule 'x' (rules[0]): actions.warehous: unknown key (allowed: hold, priority, service, tags, warehouse)
+    ecerp.domain.routing.facts.RuleError: rule 'x' (rules[0]): actions.warehous: unknown key (allowed: hold, priority, service, tags, warehouse)
 
 :func:`dry_run` applies a rule set to past orders' facts and reports which
 would change warehouse, service or hold, from what to what.
