@@ -6,11 +6,15 @@ import pytest
 
 from ecerp import open_erp
 from ecerp.adapters.memory import MemoryDeadLetters, MemoryStore, MemoryUnitOfWork
-from ecerp.testing.contracts import BackendContract, UowFactory
-from ecerp.testing.idempotency import IdempotencyContract
-from ecerp.testing.inventory_contracts import InventoryContract
-from ecerp.testing.reliability import ErpOpener, ReliabilityContract
-from ecerp.testing.unmapped_edits import UnmappedEditsContract
+from ecerp.testing.contracts import (
+    BackendContract,
+    ErpOpener,
+    IdempotencyContract,
+    InventoryContract,
+    ReliabilityContract,
+    UnmappedEditsContract,
+    UowFactory,
+)
 
 
 class TestMemoryBackend(

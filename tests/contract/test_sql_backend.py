@@ -19,11 +19,15 @@ from ecerp.adapters.sql import Database, SqlUnitOfWork, make_engine
 from ecerp.adapters.sql import schema as sql_schema
 from ecerp.adapters.sql.outbox import SqlDeadLetters
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.testing.contracts import BackendContract, UowFactory
-from ecerp.testing.idempotency import IdempotencyContract
-from ecerp.testing.inventory_contracts import InventoryContract
-from ecerp.testing.reliability import ErpOpener, ReliabilityContract
-from ecerp.testing.unmapped_edits import UnmappedEditsContract
+from ecerp.testing.contracts import (
+    BackendContract,
+    ErpOpener,
+    IdempotencyContract,
+    InventoryContract,
+    ReliabilityContract,
+    UnmappedEditsContract,
+    UowFactory,
+)
 from sqlsupport import (
     drop_postgres_database,
     fresh_postgres_url,

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 import sqlsupport
-from ecerp import ChannelLine, ChannelOrder, EcerpError, Money, Shop, Sku, Warehouse, open_erp
+from ecerp import ChannelLine, ChannelOrder, EcerpError, Money, open_erp
 from ecerp.adapters.sql.database import (
     AuthenticationError,
     DatabaseLockedError,
@@ -33,6 +33,7 @@ from ecerp.adapters.sql.database import (
 from ecerp.bootstrap import downgrade_database, upgrade_database
 from ecerp.domain.shared.errors import BackendError, UnsupportedUrlError
 from sqlsupport import assert_one_line_error, run_cli, sqlite_path
+from worlds import mug_shop
 
 SECRET = "s3cret-Pa55"
 #: Set by .ci/run, whose cluster checks passwords for every role but the admin.
@@ -213,13 +214,6 @@ def test_an_unknown_database_is_a_backend_error_naming_it(postgres_url: str) -> 
 # --- a locked SQLite file ------------------------------------------------------------------
 
 
-def _shop(url: str) -> None:
-    with open_erp(url) as erp:
-        erp.catalog.add(Sku("MUG"), Shop("web", "shopify", currency="EUR"))
-        erp.inventory.add_warehouse(Warehouse("SH"))
-        erp.inventory.receive("MUG", "SH", 5)
-
-
 def _rows(path: Path, table: str) -> int:
     with sqlite3.connect(path) as conn:
         (count,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
@@ -231,7 +225,7 @@ def _rows(path: Path, table: str) -> int:
 def lock_holder(sqlite_url: str) -> Iterator[tuple[str, sqlite3.Connection]]:
     """The shop's SQLite file, and another connection to it that takes the
     write lock when told (``BEGIN IMMEDIATE``) and gives it up at the end."""
-    _shop(sqlite_url)
+    mug_shop(sqlite_url)
     holder = sqlite3.connect(sqlite_path(sqlite_url), isolation_level=None)
     try:
         yield sqlite_url, holder

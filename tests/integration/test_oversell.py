@@ -20,10 +20,7 @@ from typing import Any
 import pytest
 
 from ecerp import (
-    ChannelLine,
-    ChannelOrder,
     EcerpError,
-    Money,
     OrderStatus,
     OutcomeKind,
     Shop,
@@ -32,6 +29,7 @@ from ecerp import (
     open_erp,
 )
 from ecerp.adapters.clock import SimulatedClock
+from worlds import draft
 
 STOCK = 1_000
 PROCESSES = 8
@@ -43,18 +41,6 @@ RUN_TIMEOUT = 300.0
 
 def order_id(n: int) -> str:
     return f"shopify/web/O{n:05d}"
-
-
-def _draft(n: int) -> ChannelOrder:
-    return ChannelOrder(
-        "shopify",
-        "web",
-        f"O{n:05d}",
-        T0,
-        "EUR",
-        (ChannelLine("MUG", 1, Money.of("9.90", "EUR")),),
-        paid=True,
-    )
 
 
 def reserve_one_at_a_time(
@@ -93,7 +79,7 @@ def test_eight_processes_never_reserve_more_than_the_shelf_holds(backend_url: st
         erp.catalog.add(Sku("MUG"), Shop("web", "shopify", currency="EUR"))
         erp.inventory.add_warehouse(Warehouse("SH"))
         erp.inventory.receive("MUG", "SH", STOCK)
-        imported = erp.orders.import_orders(_draft(n) for n in range(total))
+        imported = erp.orders.import_orders(draft(f"O{n:05d}") for n in range(total))
         assert imported.counts() == {"created": total}
 
     ctx = multiprocessing.get_context("spawn")

@@ -15,15 +15,10 @@ import warnings
 import pytest
 from sqlalchemy import Connection
 
-from ecerp import Shop, Sku, open_erp
 from ecerp.adapters.sql import Database, SqlUnitOfWork, make_engine
 from ecerp.domain.shared.errors import ConcurrencyError
 from ecerp.testing.contracts import add_order, channel_order
-
-
-def _shop(url: str) -> None:
-    with open_erp(url) as erp:
-        erp.catalog.add(Sku("MUG"), Shop("web", "shopify", currency="EUR"))
+from worlds import mug_shop
 
 
 def lose_a_race_for_an_order(url: str) -> None:
@@ -71,7 +66,7 @@ def test_a_block_interrupted_while_a_pipeline_failure_is_pending_logs_nothing(
 def test_a_write_conflict_in_pipeline_mode_logs_and_warns_nothing(
     postgres_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _shop(postgres_url)
+    mug_shop(postgres_url, warehouse=None)
     with (
         caplog.at_level(logging.DEBUG, logger="psycopg"),
         warnings.catch_warnings(record=True) as warned,
@@ -84,7 +79,7 @@ def test_a_write_conflict_in_pipeline_mode_logs_and_warns_nothing(
 
 
 def test_a_process_losing_pipeline_races_prints_nothing_to_stderr(postgres_url: str) -> None:
-    _shop(postgres_url)
+    mug_shop(postgres_url, warehouse=None)
     script = textwrap.dedent(
         f"""
         from ecerp.domain.shared.errors import ConcurrencyError

@@ -20,9 +20,6 @@ import pytest
 
 from ecerp import (
     ERP,
-    ChannelLine,
-    ChannelOrder,
-    Money,
     OrderStatus,
     OutcomeKind,
     Shop,
@@ -32,20 +29,9 @@ from ecerp import (
 )
 from ecerp.adapters.sql.orders import SqlOrderRepository
 from ecerp.domain.shared.errors import InvalidTransitionError
+from worlds import draft
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
-
-
-def draft(n: int) -> ChannelOrder:
-    return ChannelOrder(
-        "shopify",
-        "web",
-        f"Q{n}",
-        T0,
-        "EUR",
-        (ChannelLine("MUG", 1, Money.of("9.90", "EUR")),),
-        paid=True,
-    )
 
 
 @pytest.fixture
@@ -76,7 +62,7 @@ def after_the_queue_is_read(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable
 def test_an_order_cancelled_elsewhere_meanwhile_is_not_reported_rejected(
     erp: ERP, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    erp.orders.import_orders([draft(1), draft(2)])
+    erp.orders.import_orders([draft("Q1"), draft("Q2")])
     erp.inventory.receive("MUG", "SH", 5)
     with open_erp(postgres_url) as other:
         after_the_queue_is_read(monkeypatch, lambda: other.orders.cancel("shopify/web/Q1"))
@@ -96,7 +82,7 @@ def test_process_does_not_reject_a_stored_draft_another_process_moved_on(
     with open_erp(postgres_url) as other:
         after_the_queue_is_read(monkeypatch, lambda: other.orders.cancel("shopify/web/Q1"))
 
-        result = erp.orders.process([draft(1), draft(2)])
+        result = erp.orders.process([draft("Q1"), draft("Q2")])
 
     assert list(result.rejected) == []
     assert {o.order: o.kind for o in result} == {
@@ -106,7 +92,7 @@ def test_process_does_not_reject_a_stored_draft_another_process_moved_on(
 
 
 def test_an_order_named_by_the_caller_is_still_refused(erp: ERP) -> None:
-    erp.orders.import_orders([draft(1)])
+    erp.orders.import_orders([draft("Q1")])
     erp.orders.cancel("shopify/web/Q1")
 
     (outcome,) = erp.orders.allocate(["shopify/web/Q1"])

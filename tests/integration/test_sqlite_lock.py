@@ -16,25 +16,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from ecerp import Shop, Sku, Warehouse, open_erp
+from ecerp import open_erp
 from ecerp.adapters.sql.database import DatabaseLockedError
 from sqlsupport import run_cli, sqlite_path
+from worlds import mug_shop
 
 #: Short enough that waiting for the lock would fail the test at once.
 IMPATIENT = 0.2
 
 
-def _shop(url: str) -> None:
-    with open_erp(url) as erp:
-        erp.catalog.add(Sku("MUG"), Shop("web", "shopify", currency="EUR"))
-        erp.inventory.add_warehouse(Warehouse("SH"))
-        erp.inventory.receive("MUG", "SH", 5)
-
-
 @pytest.fixture
 def locked(sqlite_url: str) -> Iterator[tuple[str, sqlite3.Connection]]:
     """The shop, and another connection holding its write lock."""
-    _shop(sqlite_url)
+    mug_shop(sqlite_url)
     holder = sqlite3.connect(sqlite_path(sqlite_url), isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     try:
@@ -94,7 +88,7 @@ def test_a_replayed_keyed_receipt_returns_its_first_result_without_the_write_loc
     sqlite_url: str,
 ) -> None:
     # the receipt was booked (its key recorded); the caller's connection dropped
-    _shop(sqlite_url)
+    mug_shop(sqlite_url)
     with open_erp(sqlite_url) as erp:
         first = erp.inventory.receive("MUG", "SH", 3, idempotency_key="po-9")
     holder = sqlite3.connect(sqlite_path(sqlite_url), isolation_level=None)

@@ -56,6 +56,7 @@ from ecerp.testing.contracts import dump
 from ecerp.usecases.base import Command
 from ecerp.usecases.results import OutcomeKind
 from sqlsupport import drop_postgres_database, fresh_postgres_url, sqlite_url
+from worlds import eur
 
 T = datetime(2026, 3, 2, 9, tzinfo=UTC)
 ALLOCATED = "shopify/web/1001"
@@ -146,10 +147,6 @@ garbage: st.SearchStrategy[object] = st.one_of(
     st.lists(st.one_of(st.text(max_size=4), st.integers(), st.none()), max_size=3),
     st.dictionaries(st.text(max_size=4), st.one_of(st.integers(), st.none()), max_size=2),
 )
-
-
-def eur(amount: str) -> Money:
-    return Money.of(amount, "EUR")
 
 
 def line(**extra: Any) -> ChannelLine:

@@ -18,26 +18,21 @@ from unittest import mock
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecerp import ChannelLine, ChannelOrder, Money, OutcomeKind, Shop, Sku, Warehouse, open_erp
+from ecerp import ChannelOrder, OutcomeKind, Shop, Sku, Warehouse, open_erp
 from ecerp.domain.shared.errors import ConcurrencyError
 from ecerp.domain.shared.events import Event
 from ecerp.testing.faults import LostRaces
 from ecerp.usecases.orders import handlers as order_cases
+from worlds import draft
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 ATTEMPTS = 8
 
 
-def draft(n: int) -> ChannelOrder:
-    return ChannelOrder(
-        "shopify",
-        "web",
-        f"W{n}",
-        T0 + timedelta(minutes=n),
-        "EUR",
-        (ChannelLine("MUG", 1, Money.of("9.90", "EUR")),),
-        paid=False,  # stays unpaid: process() allocates nothing, imports alone commit
-    )
+def unpaid(n: int) -> ChannelOrder:
+    """Order ``n``, one minute after the one before; it stays unpaid: process()
+    allocates nothing, imports alone commit."""
+    return draft(f"W{n}", at=T0 + timedelta(minutes=n), paid=False)
 
 
 def plan_of(losses: Sequence[int]) -> Iterator[bool]:
@@ -72,7 +67,7 @@ def test_outcomes_are_what_was_stored_whatever_races_are_lost(
 
     faults = LostRaces().install(erp)
     faults.when(loses, times=None)
-    drafts = (draft(n) for n in numbers) if streamed else [draft(n) for n in numbers]
+    drafts = (unpaid(n) for n in numbers) if streamed else [unpaid(n) for n in numbers]
 
     with mock.patch.object(order_cases, "IMPORT_CHUNK", chunk):
         result = getattr(erp.orders, call)(drafts)

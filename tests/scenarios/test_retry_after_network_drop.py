@@ -28,6 +28,7 @@ from ecerp.domain.shared.errors import IdempotencyConflictError, NotFoundError, 
 from ecerp.domain.shared.money import Money
 from ecerp.usecases.orders import handlers as order_cases
 from ecerp.usecases.results import OutcomeKind
+from worlds import draft
 
 NOW = datetime(2026, 5, 4, 7, 30, tzinfo=UTC)
 T = TypeVar("T")
@@ -147,7 +148,7 @@ def test_an_import_job_that_died_midway_is_run_again_with_its_key_and_finishes(
     erp: ERP, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(order_cases, "IMPORT_CHUNK", 2)
-    drafts = [_draft(str(6000 + i)) for i in range(5)]  # three chunks: 2, 2, 1
+    drafts = [draft(str(6000 + i), at=NOW, paid=False) for i in range(5)]  # three chunks: 2, 2, 1
     first_run = erp.orders.import_stream(drafts, idempotency_key="feed-0504")
     seen = [next(first_run) for _ in range(3)]  # the job dies in its second chunk's answer
 
@@ -162,18 +163,9 @@ def test_a_stream_key_without_room_for_chunk_numbers_is_refused_before_any_work(
     erp: ERP,
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        list(erp.orders.import_stream([_draft("7001")], idempotency_key="k" * 195))
+        list(
+            erp.orders.import_stream([draft("7001", at=NOW, paid=False)], idempotency_key="k" * 195)
+        )
 
     assert refused.value.field == "idempotency_key"
     assert erp.orders.total() == 0
-
-
-def _draft(external_id: str) -> ChannelOrder:
-    return ChannelOrder(
-        "shopify",
-        "web",
-        external_id,
-        NOW,
-        "EUR",
-        (ChannelLine("MUG", 1, Money.of("9.90", "EUR")),),
-    )

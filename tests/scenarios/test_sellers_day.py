@@ -40,7 +40,6 @@ from ecerp import (
     Component,
     DomainError,
     InsufficientStockError,
-    Money,
     OrderStatus,
     OutcomeKind,
     Shop,
@@ -53,6 +52,7 @@ from ecerp.domain.inventory.locations import CUSTOMER
 from ecerp.domain.inventory.moves import MoveReason
 from ecerp.domain.inventory.transfers import TransferStatus
 from ecerp.domain.shared.errors import ValidationError
+from worlds import eur
 
 MORNING = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
@@ -75,10 +75,6 @@ NEEDS = {
     W5002: {"MUG-RED": 2, "LID": 2 + 1, "TEA": 2},
     A1003: {"MUG-BLUE": 1},
 }
-
-
-def eur(amount: str) -> Money:
-    return Money.of(amount, "EUR")
 
 
 def minutes(hours: int, mins: int = 0) -> datetime:

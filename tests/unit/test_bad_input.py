@@ -40,6 +40,7 @@ from ecerp.domain.shared.errors import (
 from ecerp.domain.shared.money import Money
 from ecerp.testing.contracts import dump, order_state, value_state
 from ecerp.usecases.results import OutcomeKind
+from worlds import eur
 
 E = TypeVar("E", bound=BaseException)
 
@@ -48,10 +49,6 @@ NAIVE = datetime(2026, 3, 2, 9)  # noqa: DTZ001 - the bad input under test
 ALLOCATED = "shopify/web/1001"
 UNPAID = "shopify/web/1002"
 SHIPPED = "shopify/web/1003"
-
-
-def eur(amount: str) -> Money:
-    return Money.of(amount, "EUR")
 
 
 def draft(external_id: str, *lines: ChannelLine, shop: str = "web", **extra: Any) -> ChannelOrder:

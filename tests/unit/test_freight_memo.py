@@ -24,10 +24,7 @@ from ecerp.domain.routing.facts import OrderFacts
 from ecerp.domain.shared.money import Money
 from ecerp.usecases.config import Config
 from ecerp.usecases.routing.routes import Freight, warehouse_order
-
-
-def eur(amount: str) -> Money:
-    return Money.of(amount, "EUR")
+from worlds import eur
 
 
 def table_data() -> dict[str, object]:

@@ -31,12 +31,9 @@ from ecerp.domain.shared.values import (
 )
 from ecerp.testing.contracts import dump
 from ecerp.usecases.results import OutcomeKind
+from worlds import eur
 
 T = datetime(2026, 3, 2, 9, tzinfo=UTC)
-
-
-def eur(amount: str | Decimal) -> Money:
-    return Money.of(amount, "EUR")
 
 
 def draft(ext: str, /, **extra: Any) -> ChannelOrder:

@@ -27,15 +27,12 @@ from ecerp.domain.shared.errors import (
     ValidationError,
 )
 from ecerp.domain.shared.money import Money
+from worlds import eur
 
 S = OrderStatus
 T = datetime(2026, 5, 1, 10, tzinfo=UTC)
 LATER = T + timedelta(hours=2)
 HOME = Address("Ann", "1 High St", city="Leeds", country="GB")
-
-
-def eur(amount: str) -> Money:
-    return Money.of(amount, "EUR")
 
 
 def draft(

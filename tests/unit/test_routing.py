@@ -25,12 +25,9 @@ from ecerp.domain.routing.facts import OrderFacts
 from ecerp.domain.routing.rules import Actions, Decision, Rule, RuleSet
 from ecerp.domain.shared.errors import DomainError, ValidationError
 from ecerp.domain.shared.money import Money
+from worlds import eur
 
 T = datetime(2026, 5, 1, 9, tzinfo=UTC)
-
-
-def eur(amount: str) -> Money:
-    return Money.of(amount, "EUR")
 
 
 def facts(**overrides: Any) -> OrderFacts:

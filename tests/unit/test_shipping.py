@@ -20,10 +20,7 @@ from ecerp.domain.carriers.zones import Fee, RemoteArea, Zone, ZonePrice
 from ecerp.domain.catalog.products import Dimensions
 from ecerp.domain.shared.errors import CurrencyMismatchError, DomainError, ValidationError
 from ecerp.domain.shared.money import Money
-
-
-def eur(amount: str) -> Money:
-    return Money.of(amount, "EUR")
+from worlds import eur
 
 
 def flat_table(

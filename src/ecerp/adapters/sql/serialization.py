@@ -12,8 +12,7 @@ Encoding choices (all of them):
 * events for the outbox as ``{"type": class name, ...fields}``.
 
 >>> conv = make_converter()
->>> from ecerp.domain.shared.errors import ValidationError
-from ecerp.domain.shared.money import Money
+>>> from ecerp.domain.shared.money import Money
 >>> conv.dumps(Money.of("19.90", "EUR"))
 '{"amount":"19.90","currency":"EUR"}'
 """

@@ -11,11 +11,11 @@ on their way in).  Virtual locations stand for the outside world: the
 Because each move leaves one place and enters another, the balances of all
 locations of a SKU, virtual ones included, always sum to zero::
 
+    >>> from datetime import UTC, datetime
     >>> from ecerp.domain.inventory.book import StockBook
-    >>> from ecerp.domain.inventory.locations import CUSTOMER, SUPPLIER
+    >>> from ecerp.domain.inventory.locations import CUSTOMER, SUPPLIER, Warehouse
     >>> book = StockBook(StockState())
     >>> book.add_warehouse(Warehouse("SH"))
-    >>> from datetime import UTC
     >>> at = datetime(2026, 3, 1, tzinfo=UTC)
     >>> _ = book.receive("MUG", "SH", 10, at=at, actor="ann", document="PO-1")
     >>> book.on_hand("MUG", "SH")

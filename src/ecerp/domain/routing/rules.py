@@ -65,6 +65,7 @@ does)::
     ... conditions = { countries = ["DE", "AT", "FR"] }
     ... actions = { warehouse = "BER", service = "dhl-parcel" }
     ... ''')
+    >>> from ecerp.domain.shared.money import Money
     >>> facts = OrderFacts(channel="shopify", shop="web", amount=Money.of("35", "EUR"),
     ...                    country="DE", weight_g=800)
     >>> decision = rules.decide(facts)

@@ -6,6 +6,7 @@ business rules are :class:`DomainError`; lookups that miss are
 error carries the offending values as attributes, so callers can react to them
 without reading the message::
 
+    >>> from ecerp.domain.inventory.errors import InsufficientStockError
     >>> try:
     ...     raise InsufficientStockError(sku="MUG-RED", warehouse="SH", requested=5, available=2)
     ... except DomainError as err:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from ecerp.domain.orders.status import ALLOCATABLE, OrderStatus
 from ecerp.ports.orders import OrderRepository, QueuePlace
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.testing.contracts import (
+from ecerp.testing.contracts._support import (
     T0,
     UowFactory,
     _BackendFixtures,

@@ -32,7 +32,7 @@ from ecerp.domain.shared.errors import ConcurrencyError, IdempotencyConflictErro
 from ecerp.domain.shared.events import Event
 from ecerp.ports.idempotency import IdempotencyRecord
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.testing.contracts import (
+from ecerp.testing.contracts._support import (
     T0,
     UowFactory,
     _BackendFixtures,

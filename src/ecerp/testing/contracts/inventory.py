@@ -30,7 +30,7 @@ from ecerp.domain.orders.drafts import ChannelLine, ChannelOrder, UnmappedSku
 from ecerp.domain.orders.status import OrderStatus
 from ecerp.domain.shared.errors import NotFoundError, ValidationError
 from ecerp.domain.shared.money import Money
-from ecerp.testing.contracts import T0, UowFactory, _BackendFixtures
+from ecerp.testing.contracts._support import T0, UowFactory, _BackendFixtures
 from ecerp.usecases import commands as c
 from ecerp.usecases.messagebus import MessageBus
 from ecerp.usecases.queries import (

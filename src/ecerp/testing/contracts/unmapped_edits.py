@@ -4,7 +4,7 @@ channel names an unknown listing in a newer version of an order ecerp
 already mapped.
 
 Every backend runs it (wired into the backend test classes next to
-:class:`~ecerp.testing.inventory_contracts.InventoryContract`).
+:class:`~ecerp.testing.contracts.inventory.InventoryContract`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from ecerp.domain.catalog.errors import UnknownSkuError
 from ecerp.domain.orders.drafts import ChannelLine, UnmappedSku
 from ecerp.domain.orders.status import OrderStatus
 from ecerp.domain.shared.money import Money
-from ecerp.testing.contracts import UowFactory, _BackendFixtures
-from ecerp.testing.inventory_contracts import MONDAY, _draft, _Shop
+from ecerp.testing.contracts._support import UowFactory, _BackendFixtures
+from ecerp.testing.contracts.inventory import MONDAY, _draft, _Shop
 from ecerp.usecases import commands as c
 from ecerp.usecases.queries import unmapped_codes
 from ecerp.usecases.results import OutcomeKind

@@ -7,23 +7,12 @@ marketplace order numbered like it, and looks them up by id and by key.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
+import ecerp.testing.contracts._support as c
 from ecerp.domain.orders.consolidation import split_order
 from ecerp.ports.unit_of_work import UnitOfWork
-
-UowFactory = Callable[[], UnitOfWork]
-
-
-def _helpers() -> Any:
-    # the shared helpers (seed, channel_order...) live in ``contracts``,
-    # which imports this module for BackendContract: read them when a test runs
-    from ecerp.testing import contracts
-
-    return contracts
+from ecerp.testing.contracts._support import UowFactory
 
 
 class OrderIdentityContract:
@@ -33,7 +22,6 @@ class OrderIdentityContract:
         raise NotImplementedError("override the uow_factory fixture for your backend")
 
     def test_keys_that_join_alike_are_different_orders(self, uow_factory: UowFactory) -> None:
-        c = _helpers()
         c.commit_work(uow_factory, c.seed)
 
         def orders(uow: UnitOfWork) -> tuple[str, str]:
@@ -54,7 +42,6 @@ class OrderIdentityContract:
     def test_a_split_part_has_no_key_and_a_marketplace_order_numbered_like_it_does(
         self, uow_factory: UowFactory
     ) -> None:
-        c = _helpers()
         c.commit_work(uow_factory, c.seed)
 
         def split(uow: UnitOfWork) -> str:
@@ -84,7 +71,6 @@ class OrderIdentityContract:
     def test_an_order_with_unusual_characters_comes_back_by_id_and_key(
         self, uow_factory: UowFactory, number: str
     ) -> None:
-        c = _helpers()
         c.commit_work(uow_factory, c.seed)
         oid = c.commit_work(uow_factory, lambda uow: c.add_order(uow, c.channel_order(number)).id)
 
