@@ -81,8 +81,9 @@ from ecerp.ports.clock import Clock
 from ecerp.ports.dead_letters import DeadLetter
 from ecerp.ports.events import EventPublisher
 from ecerp.ports.payments import PaymentRecords
+from ecerp.usecases.allocation.queries import WaitingAnswer
 from ecerp.usecases.config import Config
-from ecerp.usecases.queries import UnmappedCode, WaitingAnswer
+from ecerp.usecases.orders.queries import UnmappedCode
 from ecerp.usecases.results import BatchResult, Outcome, OutcomeKind
 
 __version__ = "0.1.0"

@@ -22,8 +22,9 @@ from ecerp.domain.inventory.events import StockMoved
 from ecerp.domain.inventory.moves import MoveReason
 from ecerp.domain.shared.events import Event
 from ecerp.testing.faults import LostRaces, touching
-from ecerp.usecases import commands as c
 from ecerp.usecases.bus import MessageBus
+from ecerp.usecases.catalog.commands import AddToCatalog
+from ecerp.usecases.inventory.commands import AddWarehouse, AdjustStock, ReceiveStock
 from sqlsupport import run_cli, run_sql
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -82,8 +83,8 @@ def test_events_are_committed_with_their_changes_or_not_at_all(backend_url: str)
     clock = SimulatedClock(T0)
     bus, backend = bootstrap(backend_url, clock=clock, publishers=[Recorder()])
     try:
-        bus.handle(c.AddToCatalog((Sku("MUG"),)))
-        bus.handle(c.AddWarehouse(Warehouse("SH")))
+        bus.handle(AddToCatalog((Sku("MUG"),)))
+        bus.handle(AddWarehouse(Warehouse("SH")))
         assert backend.outbox is not None
         assert backend.outbox.pending(100) == []
 
@@ -94,7 +95,7 @@ def test_events_are_committed_with_their_changes_or_not_at_all(backend_url: str)
         assert run_sql(backend_url, "SELECT count(*) FROM moves") == [[(0,)]]
 
         with pytest.raises(InsufficientStockError):
-            bus.handle(c.AdjustStock("MUG", "SH", -1, "lost", "ann"))
+            bus.handle(AdjustStock("MUG", "SH", -1, "lost", "ann"))
         assert pending_rows(backend_url) == 0
 
         with backend.uow_factory() as uow:
@@ -125,7 +126,7 @@ def test_stock_arriving_allocates_the_waiting_order_through_the_outbox(backend_u
 def test_the_relay_command_delivers_what_a_dead_writer_committed(backend_url: str) -> None:
     with open_erp(backend_url, clock=SimulatedClock(T0)) as erp:
         set_up_waiting_order(erp)
-        writer_that_never_relays(erp).handle(c.ReceiveStock("MUG", "SH", 2, "PO-1", actor="ann"))
+        writer_that_never_relays(erp).handle(ReceiveStock("MUG", "SH", 2, "PO-1", actor="ann"))
         assert erp.orders.get(W1).status is OrderStatus.WAITING
         assert pending_rows(backend_url) == 1
 
@@ -177,7 +178,7 @@ def test_the_outbox_hands_out_events_until_they_are_marked_delivered(backend_url
         set_up_waiting_order(erp)
         writer = writer_that_never_relays(erp)
         for qty in (1, 2, 3):
-            writer.handle(c.ReceiveStock("MUG", "SH", qty, f"PO-{qty}", actor="ann"))
+            writer.handle(ReceiveStock("MUG", "SH", qty, f"PO-{qty}", actor="ann"))
         outbox = erp.backend.outbox
         assert outbox is not None
 
@@ -315,7 +316,7 @@ class NamedRecorder(Recorder):
 def test_reading_the_outbox_does_not_wait_for_the_sqlite_write_lock(sqlite_url: str) -> None:
     with open_erp(sqlite_url, clock=SimulatedClock(T0)) as erp:
         set_up_waiting_order(erp)
-        writer_that_never_relays(erp).handle(c.ReceiveStock("MUG", "SH", 2, "PO-1", actor="ann"))
+        writer_that_never_relays(erp).handle(ReceiveStock("MUG", "SH", 2, "PO-1", actor="ann"))
     holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
     with open_erp(f"{sqlite_url}?timeout=0.2", clock=SimulatedClock(T0)) as erp:
         try:

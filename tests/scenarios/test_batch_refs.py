@@ -17,8 +17,8 @@ import pytest
 
 from ecerp import ERP, ChannelLine, ChannelOrder, Money, Shop, Sku, Warehouse, open_erp
 from ecerp.adapters.clock import SimulatedClock
-from ecerp.usecases import commands as c
 from ecerp.usecases.orders import handlers as order_cases
+from ecerp.usecases.orders.commands import ImportOrders
 
 T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
 
@@ -74,5 +74,5 @@ def test_process_and_accept_name_them_the_same(erp: ERP) -> None:
 
 def test_one_long_command_names_them_by_place_too(erp: ERP) -> None:
     # an application driving the bus itself: the handler takes two per unit of work
-    result = erp.bus.handle(c.ImportOrders(export("B")))  # type: ignore[arg-type]
+    result = erp.bus.handle(ImportOrders(export("B")))  # type: ignore[arg-type]
     assert rejected_refs(result) == ["#3", "#5"]

@@ -9,6 +9,7 @@ between siblings, an unplaced context, a driver outside its adapter) and
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -62,10 +63,11 @@ def inject(tree: Path, module: str, line: str) -> None:
 
 
 def broken(result: subprocess.CompletedProcess[str]) -> list[str]:
+    # "<name> BROKEN", or "<name> BROKEN (3 ignored imports)" for a contract with ignores
     return [
-        line.removesuffix(" BROKEN")
+        m.group(1)
         for line in result.stdout.splitlines()
-        if line.endswith(" BROKEN")
+        if (m := re.fullmatch(r"(.+) BROKEN(?: \(\d+ ignored imports?\))?", line))
     ]
 
 

@@ -21,7 +21,7 @@ from ecerp import (
     Warehouse,
     open_erp,
 )
-from ecerp.usecases.messagebus import quiet_gc
+from ecerp.usecases.bus import quiet_gc
 
 FREEZE, UNFREEZE = gc.freeze, gc.unfreeze
 

@@ -15,9 +15,12 @@ from ecerp.domain.inventory.locations import Warehouse
 from ecerp.domain.orders.drafts import ChannelLine
 from ecerp.domain.shared.errors import NotFoundError
 from ecerp.domain.shared.money import Money
-from ecerp.usecases import commands as c
+from ecerp.usecases.base import Command
+from ecerp.usecases.catalog.commands import AddToCatalog
 from ecerp.usecases.context import Context
 from ecerp.usecases.idempotency import chunk_key, fingerprint, idempotent
+from ecerp.usecases.inventory.commands import AdjustStock, ReceiveStock, StartStocktake
+from ecerp.usecases.orders.commands import EditOrderLines, ShipOrders
 
 NOW = datetime(2026, 5, 4, 9, tzinfo=UTC)
 
@@ -29,44 +32,44 @@ class _Clock:
 
 def test_equal_requests_fingerprint_alike_whatever_their_spelling() -> None:
     cst = timezone(timedelta(hours=8))
-    assert fingerprint(c.ReceiveStock("MUG", "SH", 5, at=NOW)) == fingerprint(
-        c.ReceiveStock("MUG", "SH", 5, at=NOW.astimezone(cst))
+    assert fingerprint(ReceiveStock("MUG", "SH", 5, at=NOW)) == fingerprint(
+        ReceiveStock("MUG", "SH", 5, at=NOW.astimezone(cst))
     )
-    assert fingerprint(c.StartStocktake("ST", "SH", ["A", "B"])) == fingerprint(
-        c.StartStocktake("ST", "SH", ("A", "B"))
+    assert fingerprint(StartStocktake("ST", "SH", ["A", "B"])) == fingerprint(
+        StartStocktake("ST", "SH", ("A", "B"))
     )
-    assert fingerprint(c.ShipOrders({"a": None, "b": "T"})) == fingerprint(
-        c.ShipOrders({"b": "T", "a": None})
+    assert fingerprint(ShipOrders({"a": None, "b": "T"})) == fingerprint(
+        ShipOrders({"b": "T", "a": None})
     )
 
 
 def test_any_difference_in_the_request_changes_the_fingerprint() -> None:
-    base = c.ReceiveStock("MUG", "SH", 5, document="PO-1")
+    base = ReceiveStock("MUG", "SH", 5, document="PO-1")
     others = [
-        c.ReceiveStock("MUG", "SH", 6, document="PO-1"),
-        c.ReceiveStock("MUG", "SH", 5, document="PO-2"),
-        c.ReceiveStock("MUG", "SH", 5, document="PO-1", actor="ann"),
-        c.ReceiveStock("MUG", "SH", 5, document="PO-1", damaged=True),
-        c.ReceiveStock("MUG", "SH", 5, document="PO-1", at=NOW),
-        c.AdjustStock("MUG", "SH", 5, "PO-1"),
-        c.StartStocktake("ST", "SH", ["5"]),
+        ReceiveStock("MUG", "SH", 6, document="PO-1"),
+        ReceiveStock("MUG", "SH", 5, document="PO-2"),
+        ReceiveStock("MUG", "SH", 5, document="PO-1", actor="ann"),
+        ReceiveStock("MUG", "SH", 5, document="PO-1", damaged=True),
+        ReceiveStock("MUG", "SH", 5, document="PO-1", at=NOW),
+        AdjustStock("MUG", "SH", 5, "PO-1"),
+        StartStocktake("ST", "SH", ["5"]),
     ]
     assert len({fingerprint(base), *map(fingerprint, others)}) == len(others) + 1
-    assert fingerprint(c.StartStocktake("ST", "SH", ["1"])) != fingerprint(
-        c.StartStocktake("ST", "SH", ["'1'"])
+    assert fingerprint(StartStocktake("ST", "SH", ["1"])) != fingerprint(
+        StartStocktake("ST", "SH", ["'1'"])
     )
 
 
 def test_a_fingerprint_leaves_out_the_key_and_reads_values_exactly() -> None:
-    assert fingerprint(c.ReceiveStock("MUG", "SH", 5, idempotency_key="a")) == fingerprint(
-        c.ReceiveStock("MUG", "SH", 5, idempotency_key="b")
+    assert fingerprint(ReceiveStock("MUG", "SH", 5, idempotency_key="a")) == fingerprint(
+        ReceiveStock("MUG", "SH", 5, idempotency_key="b")
     )
-    nine = c.AddToCatalog((Sku("MUG", weight_g=9),))
-    assert fingerprint(nine) != fingerprint(c.AddToCatalog((Sku("MUG", weight_g=10),)))
+    nine = AddToCatalog((Sku("MUG", weight_g=9),))
+    assert fingerprint(nine) != fingerprint(AddToCatalog((Sku("MUG", weight_g=10),)))
     price = [ChannelLine("MUG", 1, Money(Decimal("9.90"), "EUR"))]
     same_number = [ChannelLine("MUG", 1, Money(Decimal("9.9"), "EUR"))]
-    assert fingerprint(c.EditOrderLines("o-1", price)) != fingerprint(
-        c.EditOrderLines("o-1", same_number)
+    assert fingerprint(EditOrderLines("o-1", price)) != fingerprint(
+        EditOrderLines("o-1", same_number)
     ), "amounts are kept with their digits, so they are compared by them"
 
 
@@ -88,7 +91,7 @@ def store() -> MemoryStore:
     return store
 
 
-def _run(store: MemoryStore, command: c.Command, work: Callable[[Context], object]) -> object:
+def _run(store: MemoryStore, command: Command, work: Callable[[Context], object]) -> object:
     keyed = idempotent(command, work)
     return keyed(Context(MemoryUnitOfWork(store), _Clock()))
 
@@ -106,7 +109,7 @@ def _receive(ctx: Context, qty: int) -> None:
 def test_a_handler_of_several_units_commits_the_earlier_ones_and_the_key_with_the_last(
     store: MemoryStore,
 ) -> None:
-    command = c.ReceiveStock("MUG", "SH", 1, idempotency_key="k")
+    command = ReceiveStock("MUG", "SH", 1, idempotency_key="k")
 
     def work(ctx: Context) -> str:
         _receive(ctx, 1)
@@ -125,7 +128,7 @@ def test_a_handler_of_several_units_commits_the_earlier_ones_and_the_key_with_th
 def test_work_committed_before_an_error_stays_committed_and_the_key_is_not_recorded(
     store: MemoryStore,
 ) -> None:
-    command = c.ReceiveStock("MUG", "SH", 1, idempotency_key="k")
+    command = ReceiveStock("MUG", "SH", 1, idempotency_key="k")
 
     def work(ctx: Context) -> None:
         _receive(ctx, 4)
@@ -139,7 +142,7 @@ def test_work_committed_before_an_error_stays_committed_and_the_key_is_not_recor
 
 
 def test_a_unit_that_raised_before_committing_leaves_nothing(store: MemoryStore) -> None:
-    command = c.ReceiveStock("MUG", "SH", 1, idempotency_key="k")
+    command = ReceiveStock("MUG", "SH", 1, idempotency_key="k")
 
     def work(ctx: Context) -> None:
         with ctx.uow as uow:

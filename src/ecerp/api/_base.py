@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ecerp.usecases import commands as c
+from ecerp.usecases.base import Command
 
 if TYPE_CHECKING:
     from ecerp.api.erp import ERP
@@ -31,7 +31,7 @@ class ContextAPI:
         """Who a change is recorded as: ``actor``, else the ERP's."""
         return actor if actor is not None else self._erp.actor
 
-    def _run(self, command: c.Command) -> Any:
+    def _run(self, command: Command) -> Any:
         """Run ``command`` through the ERP's message bus; what it returns.
 
         Raises:

@@ -35,7 +35,7 @@ from ecerp.domain.shared.values import (
     require_positive_qty,
     require_utc,
 )
-from ecerp.usecases import commands as c
+from ecerp.usecases.catalog.commands import AddToCatalog
 
 
 class CatalogAPI(ContextAPI):
@@ -55,7 +55,7 @@ class CatalogAPI(ContextAPI):
             DuplicateError, UnknownSkuError, NotFoundError, AliasCycleError,
             BundleCycleError, ValidationError: nothing was added.
         """
-        self._run(c.AddToCatalog(items, actor=self._actor(actor), idempotency_key=idempotency_key))
+        self._run(AddToCatalog(items, actor=self._actor(actor), idempotency_key=idempotency_key))
 
     def view(self) -> Catalog:
         """An independent copy of the committed catalog.

@@ -26,8 +26,9 @@ from ecerp.domain.inventory.invariants import check_invariants
 from ecerp.domain.inventory.state import StockState
 from ecerp.domain.shared.errors import ValidationError
 from ecerp.ports.clock import Clock
-from ecerp.usecases import commands as c
-from ecerp.usecases.messagebus import COMMAND_HANDLERS, MessageBus
+from ecerp.usecases.base import Command
+from ecerp.usecases.bus import MessageBus
+from ecerp.usecases.library import COMMAND_HANDLERS
 
 
 class ERP:
@@ -55,7 +56,7 @@ class ERP:
         """Where this ERP's use cases read the time."""
         return self.bus.clock
 
-    def handle(self, command: c.Command) -> Any:
+    def handle(self, command: Command) -> Any:
         """Run any command through the bus (the methods below are sugar).
 
         Raises:

@@ -37,8 +37,21 @@ from ecerp.domain.shared.values import (
     require_code,
     require_utc,
 )
-from ecerp.usecases import commands as c
-from ecerp.usecases import queries
+from ecerp.usecases.inventory.commands import (
+    AddWarehouse,
+    AdjustStock,
+    ClosePeriod,
+    MarkDamaged,
+    PostStocktake,
+    ReceiveStock,
+    ReceiveTransfer,
+    RecordCount,
+    RepairDamaged,
+    ScrapDamaged,
+    SendTransfer,
+    StartStocktake,
+)
+from ecerp.usecases.inventory.queries import stock_position, stock_report
 
 
 class InventoryAPI(ContextAPI):
@@ -53,7 +66,7 @@ class InventoryAPI(ContextAPI):
             DuplicateError: a warehouse has its code already.
         """
         self._run(
-            c.AddWarehouse(warehouse, actor=self._actor(actor), idempotency_key=idempotency_key)
+            AddWarehouse(warehouse, actor=self._actor(actor), idempotency_key=idempotency_key)
         )
 
     def warehouses(self) -> list[Warehouse]:
@@ -84,7 +97,7 @@ class InventoryAPI(ContextAPI):
         raises :class:`~ecerp.domain.shared.errors.IdempotencyConflictError`.
         """
         result: Move = self._run(
-            c.ReceiveStock(
+            ReceiveStock(
                 sku,
                 warehouse,
                 qty,
@@ -120,7 +133,7 @@ class InventoryAPI(ContextAPI):
             ValidationError: ``at`` is naive or in the future.
         """
         result: Move = self._run(
-            c.AdjustStock(
+            AdjustStock(
                 sku,
                 warehouse,
                 delta,
@@ -149,7 +162,7 @@ class InventoryAPI(ContextAPI):
             UnknownSkuError, NotFoundError: unknown SKU or warehouse.
         """
         result: Move = self._run(
-            c.MarkDamaged(
+            MarkDamaged(
                 sku, warehouse, qty, note, self._actor(actor), idempotency_key=idempotency_key
             )
         )
@@ -172,7 +185,7 @@ class InventoryAPI(ContextAPI):
             UnknownSkuError, NotFoundError: unknown SKU or warehouse.
         """
         result: Move = self._run(
-            c.RepairDamaged(
+            RepairDamaged(
                 sku, warehouse, qty, note, self._actor(actor), idempotency_key=idempotency_key
             )
         )
@@ -195,7 +208,7 @@ class InventoryAPI(ContextAPI):
             UnknownSkuError, NotFoundError: unknown SKU or warehouse.
         """
         result: Move = self._run(
-            c.ScrapDamaged(
+            ScrapDamaged(
                 sku, warehouse, qty, note, self._actor(actor), idempotency_key=idempotency_key
             )
         )
@@ -220,7 +233,7 @@ class InventoryAPI(ContextAPI):
             ValidationError: no lines, or ``source`` is ``dest``.
         """
         result: Transfer = self._run(
-            c.SendTransfer(
+            SendTransfer(
                 transfer_id,
                 source,
                 dest,
@@ -249,7 +262,7 @@ class InventoryAPI(ContextAPI):
             InvalidQuantityError: a quantity is not positive.
         """
         result: Transfer = self._run(
-            c.ReceiveTransfer(
+            ReceiveTransfer(
                 transfer_id,
                 quantities,
                 damaged,
@@ -276,7 +289,7 @@ class InventoryAPI(ContextAPI):
             ValidationError: no SKUs.
         """
         result: Stocktake = self._run(
-            c.StartStocktake(
+            StartStocktake(
                 stocktake_id,
                 warehouse,
                 skus,
@@ -302,7 +315,7 @@ class InventoryAPI(ContextAPI):
                 count is not an int >= 0.
         """
         result: Stocktake = self._run(
-            c.RecordCount(stocktake_id, counts, self._actor(actor), idempotency_key=idempotency_key)
+            RecordCount(stocktake_id, counts, self._actor(actor), idempotency_key=idempotency_key)
         )
         return result
 
@@ -320,7 +333,7 @@ class InventoryAPI(ContextAPI):
             ClosedPeriodError: the count falls in a closed period.
         """
         result: list[Move] = self._run(
-            c.PostStocktake(stocktake_id, self._actor(actor), idempotency_key=idempotency_key)
+            PostStocktake(stocktake_id, self._actor(actor), idempotency_key=idempotency_key)
         )
         return result
 
@@ -336,7 +349,7 @@ class InventoryAPI(ContextAPI):
             ValidationError: ``until`` is naive, later than now, or earlier
                 than the period already closed.
         """
-        self._run(c.ClosePeriod(until, self._actor(actor), idempotency_key=idempotency_key))
+        self._run(ClosePeriod(until, self._actor(actor), idempotency_key=idempotency_key))
 
     def verify(self) -> list[Discrepancy]:
         """Recompute balances and reservations from the ledger.
@@ -360,7 +373,7 @@ class InventoryAPI(ContextAPI):
         require_code("sku", sku)
         require_code("warehouse", warehouse)
         with self._erp.backend.read() as uow:
-            return queries.stock_position(uow, sku, warehouse)
+            return stock_position(uow, sku, warehouse)
 
     def on_hand_at(self, sku: str, warehouse: str | None = None, *, at: datetime) -> int:
         """Sellable on hand of ``sku`` at the end of moment ``at``.
@@ -397,7 +410,7 @@ class InventoryAPI(ContextAPI):
         ``include_empty``: every SKU of the catalog in every warehouse asked
         for, sold-out ones (all zeros) included.  ``by_warehouse=False``: one
         line per SKU summed over the warehouses asked for, with warehouse
-        ``"*"`` (:data:`~ecerp.usecases.queries.ALL_WAREHOUSES`).
+        ``"*"`` (:data:`~ecerp.usecases.inventory.queries.ALL_WAREHOUSES`).
 
         Raises:
             ValidationError: ``at`` is naive.
@@ -408,7 +421,7 @@ class InventoryAPI(ContextAPI):
         if at is not None:
             require_utc("at", at)
         with self._erp.backend.read() as uow:
-            return queries.stock_report(
+            return stock_report(
                 uow, warehouse, at=at, include_empty=include_empty, by_warehouse=by_warehouse
             )
 

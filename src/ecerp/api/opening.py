@@ -35,7 +35,8 @@ from ecerp.ports.clock import Clock
 from ecerp.ports.events import EventPublisher
 from ecerp.ports.payments import PaymentRecords
 from ecerp.usecases.config import Config, LiveService
-from ecerp.usecases.settings import KEEP, ChangeSettings, SettingsSource
+from ecerp.usecases.settings.commands import KEEP, ChangeSettings
+from ecerp.usecases.settings.source import SettingsSource
 
 
 def open_erp(

@@ -43,12 +43,31 @@ from ecerp.domain.shared.values import (
     require_ids,
     require_iterable,
 )
-from ecerp.usecases import commands as c
-from ecerp.usecases import queries
+from ecerp.usecases.allocation.commands import AllocateOrders
+from ecerp.usecases.allocation.queries import WaitingAnswer, why_waiting
 from ecerp.usecases.idempotency import chunk_key
 from ecerp.usecases.orders import handlers as order_cases
+from ecerp.usecases.orders.commands import (
+    AcceptOrders,
+    CancelOrder,
+    ChangeAddress,
+    ChangeShippingService,
+    EditOrderLines,
+    HoldOrder,
+    ImportOrders,
+    MarkPaid,
+    MergeOrders,
+    ProcessOrders,
+    ReleaseOrder,
+    ShipOrders,
+    SplitByAvailability,
+    SplitOrder,
+    StartPicking,
+    UnmergeOrder,
+)
+from ecerp.usecases.orders.queries import UnmappedCode, unmapped_codes
 from ecerp.usecases.results import BatchResult, Outcome
-from ecerp.usecases.routing import ROUTABLE
+from ecerp.usecases.routing.routes import ROUTABLE
 
 
 class OrdersAPI(ContextAPI):
@@ -56,7 +75,7 @@ class OrdersAPI(ContextAPI):
 
     def _each_chunk(
         self,
-        command: type[c.ImportOrders] | type[c.AcceptOrders],
+        command: type[ImportOrders] | type[AcceptOrders],
         drafts: Iterable[ChannelOrder],
         actor: str | None,
         key: str | None,
@@ -104,7 +123,7 @@ class OrdersAPI(ContextAPI):
         (the first chunk just ``"<key>"``): a retried call replays the
         chunks that committed and goes on from there.
         """
-        results = self._each_chunk(c.ImportOrders, drafts, actor, idempotency_key)
+        results = self._each_chunk(ImportOrders, drafts, actor, idempotency_key)
         return BatchResult(tuple(o for result in results for o in result))
 
     def import_stream(
@@ -125,7 +144,7 @@ class OrdersAPI(ContextAPI):
         keyed ``"<key>#<n>"`` (the first chunk just ``"<key>"``): a retried
         stream replays the chunks that committed and goes on from there.
         """
-        for result in self._each_chunk(c.ImportOrders, drafts, actor, idempotency_key):
+        for result in self._each_chunk(ImportOrders, drafts, actor, idempotency_key):
             yield from result
 
     def process(
@@ -147,10 +166,10 @@ class OrdersAPI(ContextAPI):
         ``idempotency_key``, the chunks are keyed as :meth:`import_orders`
         keys them and the allocation ``"<key>#alloc"``.
         """
-        results = self._each_chunk(c.ImportOrders, drafts, actor, idempotency_key)
+        results = self._each_chunk(ImportOrders, drafts, actor, idempotency_key)
         imported = [o for result in results for o in result]
         done: BatchResult = self._run(
-            c.ProcessOrders(
+            ProcessOrders(
                 (),
                 actor=actor or "import",
                 imported=imported,
@@ -173,14 +192,14 @@ class OrdersAPI(ContextAPI):
         :meth:`process` gives them (a long input goes as one transaction per
         chunk, keyed as :meth:`import_orders` keys them).
         """
-        results = self._each_chunk(c.AcceptOrders, drafts, actor, idempotency_key)
+        results = self._each_chunk(AcceptOrders, drafts, actor, idempotency_key)
         return BatchResult(tuple(o for result in results for o in result))
 
     def allocate(
         self, order_ids: Iterable[str] | None = None, actor: str | None = None
     ) -> BatchResult:
         """Allocate the given orders, or every ready and waiting one."""
-        result: BatchResult = self._run(c.AllocateOrders(order_ids, self._actor(actor)))
+        result: BatchResult = self._run(AllocateOrders(order_ids, self._actor(actor)))
         return result
 
     def find(self, order_id: str) -> Order | None:
@@ -254,7 +273,7 @@ class OrdersAPI(ContextAPI):
             InvalidTransitionError: shipped, cancelled or returned already.
             ConsolidationError: the order is folded into a merged order.
         """
-        result: Order = self._run(c.CancelOrder(order_id, reason, self._actor(actor)))
+        result: Order = self._run(CancelOrder(order_id, reason, self._actor(actor)))
         return result.clone()
 
     def mark_paid(self, order_id: str, actor: str | None = None) -> Order:
@@ -263,7 +282,7 @@ class OrdersAPI(ContextAPI):
         Raises:
             NotFoundError: no such order.
         """
-        result: Order = self._run(c.MarkPaid(order_id, self._actor(actor)))
+        result: Order = self._run(MarkPaid(order_id, self._actor(actor)))
         return result.clone()
 
     def hold(self, order_id: str, *reasons: str, actor: str | None = None) -> Order:
@@ -276,7 +295,7 @@ class OrdersAPI(ContextAPI):
             NotFoundError: no such order.
             ValidationError: no reason given.
         """
-        result: Order = self._run(c.HoldOrder(order_id, reasons, self._actor(actor)))
+        result: Order = self._run(HoldOrder(order_id, reasons, self._actor(actor)))
         return result.clone()
 
     def release(self, order_id: str, actor: str | None = None) -> Order:
@@ -286,7 +305,7 @@ class OrdersAPI(ContextAPI):
             NotFoundError: no such order.
             InvalidTransitionError: the order is not on hold.
         """
-        result: Order = self._run(c.ReleaseOrder(order_id, self._actor(actor)))
+        result: Order = self._run(ReleaseOrder(order_id, self._actor(actor)))
         return result.clone()
 
     def edit_lines(
@@ -307,7 +326,7 @@ class OrdersAPI(ContextAPI):
             ValidationError: no lines, or a malformed one.
             CurrencyMismatchError: a line priced in another currency.
         """
-        result: Order = self._run(c.EditOrderLines(order_id, lines, self._actor(actor)))
+        result: Order = self._run(EditOrderLines(order_id, lines, self._actor(actor)))
         return result.clone()
 
     def change_address(self, order_id: str, address: Address, actor: str | None = None) -> Order:
@@ -317,7 +336,7 @@ class OrdersAPI(ContextAPI):
             NotFoundError: no such order.
             OrderLockedError: the order is picked or beyond.
         """
-        result: Order = self._run(c.ChangeAddress(order_id, address, self._actor(actor)))
+        result: Order = self._run(ChangeAddress(order_id, address, self._actor(actor)))
         return result.clone()
 
     def change_service(self, order_id: str, service: str | None, actor: str | None = None) -> Order:
@@ -326,7 +345,7 @@ class OrdersAPI(ContextAPI):
         ``None`` lets allocation choose the cheapest again.  Audited, and
         holds and rules run again.  Refused once the order is picked.
         """
-        result: Order = self._run(c.ChangeShippingService(order_id, service, self._actor(actor)))
+        result: Order = self._run(ChangeShippingService(order_id, service, self._actor(actor)))
         return result.clone()
 
     def merge(self, order_ids: Iterable[str], actor: str | None = None) -> Order:
@@ -335,12 +354,12 @@ class OrdersAPI(ContextAPI):
         Raises:
             ConsolidationError: they cannot be merged (nothing changes).
         """
-        result: Order = self._run(c.MergeOrders(order_ids, self._actor(actor)))
+        result: Order = self._run(MergeOrders(order_ids, self._actor(actor)))
         return result.clone()
 
     def unmerge(self, order_id: str, actor: str | None = None) -> list[Order]:
         """Undo a merge; returns the restored originals."""
-        result: list[Order] = self._run(c.UnmergeOrder(order_id, self._actor(actor)))
+        result: list[Order] = self._run(UnmergeOrder(order_id, self._actor(actor)))
         return [o.clone() for o in result]
 
     def split(
@@ -350,7 +369,7 @@ class OrdersAPI(ContextAPI):
 
         Returns the order (with what stayed) and the new parts.
         """
-        result: list[Order] = self._run(c.SplitOrder(order_id, parts, self._actor(actor)))
+        result: list[Order] = self._run(SplitOrder(order_id, parts, self._actor(actor)))
         return [o.clone() for o in result]
 
     def split_by_availability(
@@ -361,11 +380,11 @@ class OrdersAPI(ContextAPI):
         Returns the waiting order and the allocated part.
         """
         result: list[Order] = self._run(
-            c.SplitByAvailability(order_id, warehouse, self._actor(actor))
+            SplitByAvailability(order_id, warehouse, self._actor(actor))
         )
         return [o.clone() for o in result]
 
-    def unmapped(self) -> list[queries.UnmappedCode]:
+    def unmapped(self) -> list[UnmappedCode]:
         """The listing SKUs that keep orders ``unmapped``.
 
         Each as (channel, shop, listing SKU), with how many orders and units
@@ -374,9 +393,9 @@ class OrdersAPI(ContextAPI):
         the orders flow on.  ``ids(OrderStatus.UNMAPPED)`` lists the orders.
         """
         with self._erp.backend.read() as uow:
-            return queries.unmapped_codes(uow)
+            return unmapped_codes(uow)
 
-    def why_waiting(self, order_id: str) -> queries.WaitingAnswer:
+    def why_waiting(self, order_id: str) -> WaitingAnswer:
         """Why ``order_id`` waits, worked out from the stock available now.
 
         Per warehouse allocation would consider, the SKUs it is short
@@ -387,7 +406,7 @@ class OrdersAPI(ContextAPI):
             NotFoundError: no such order.
         """
         with self._erp.backend.read() as uow:
-            return queries.why_waiting(uow, order_id, self._erp.bus.config)
+            return why_waiting(uow, order_id, self._erp.bus.config)
 
     def explain(self, order_id: str, rules: RuleSet | None = None) -> Explanation:
         """Which routing rule decides ``order_id``, and why no earlier one does.
@@ -435,7 +454,7 @@ class OrdersAPI(ContextAPI):
         others go on (``idempotency_key``: see :meth:`InventoryAPI.receive`).
         """
         result: BatchResult = self._run(
-            c.StartPicking(order_ids, self._actor(actor), idempotency_key=idempotency_key)
+            StartPicking(order_ids, self._actor(actor), idempotency_key=idempotency_key)
         )
         return result
 
@@ -453,6 +472,6 @@ class OrdersAPI(ContextAPI):
         (``idempotency_key``: see :meth:`InventoryAPI.receive`).
         """
         result: BatchResult = self._run(
-            c.ShipOrders(shipments, self._actor(actor), idempotency_key=idempotency_key)
+            ShipOrders(shipments, self._actor(actor), idempotency_key=idempotency_key)
         )
         return result

@@ -25,7 +25,7 @@ from ecerp.domain.orders.holds import ReviewPolicy
 from ecerp.domain.routing.rules import RuleSet
 from ecerp.domain.settings import SettingsVersion
 from ecerp.usecases.config import Config
-from ecerp.usecases.settings import KEEP, ChangeSettings
+from ecerp.usecases.settings.commands import KEEP, ChangeSettings
 
 
 class SettingsAPI(ContextAPI):

@@ -29,7 +29,7 @@ import attrs
 from ecerp.domain.shared.errors import ConcurrencyError
 from ecerp.domain.shared.events import Event
 from ecerp.ports.unit_of_work import UnitOfWork
-from ecerp.usecases.messagebus import MessageBus
+from ecerp.usecases.bus import MessageBus
 
 EventsMatch = Callable[[Sequence[Event]], bool]
 

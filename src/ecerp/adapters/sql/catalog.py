@@ -8,21 +8,24 @@ hands a unit of work its view and writes what it added.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
-    delete,
     insert,
     select,
 )
 
 from ecerp.adapters.sql import schema as t
 from ecerp.adapters.sql.bulk import Bulk
-from ecerp.adapters.sql.catalog_cache import VERSION_KEY, CatalogCache, CatalogRows
+from ecerp.adapters.sql.catalog_cache import (
+    VERSION_KEY,
+    CatalogCache,
+    CatalogRows,
+    new_catalog_version,
+)
 from ecerp.adapters.sql.serialization import CONVERTER
 from ecerp.adapters.sql.stored import chunks, read_row, read_value
 from ecerp.domain.catalog.aliases import Alias, Bundle
@@ -272,12 +275,6 @@ class SqlCatalogRepository(CatalogRepository):
                 conn.execute(insert(t.metadata.tables[name]), rows[name])
         if rows:
             new_catalog_version(conn)
-
-
-def new_catalog_version(conn: Connection) -> None:
-    """Other units' cached catalog rows are stale from this commit on."""
-    conn.execute(delete(t.ledger_meta).where(t.ledger_meta.c.key == VERSION_KEY))
-    conn.execute(insert(t.ledger_meta), [{"key": VERSION_KEY, "value": uuid.uuid4().hex}])
 
 
 def _alias(channel: str, shop: str, listing: str, target: str, effective: datetime) -> Alias:

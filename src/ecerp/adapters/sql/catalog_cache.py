@@ -16,10 +16,13 @@ they change as rarely, and a unit that adds one stores a new version as well.
 from __future__ import annotations
 
 import threading
+import uuid
 from typing import Any
 
 import attrs
+from sqlalchemy import Connection, delete, insert
 
+from ecerp.adapters.sql import schema as t
 from ecerp.domain.catalog.aliases import Alias, Bundle
 from ecerp.domain.catalog.products import Product, Shop, Sku
 from ecerp.domain.inventory.locations import Warehouse
@@ -58,3 +61,9 @@ class CatalogCache:
             if self._rows is None or self._rows.version != version:
                 self._rows = CatalogRows(version)
             return self._rows
+
+
+def new_catalog_version(conn: Connection) -> None:
+    """Other units' cached catalog rows are stale from this commit on."""
+    conn.execute(delete(t.ledger_meta).where(t.ledger_meta.c.key == VERSION_KEY))
+    conn.execute(insert(t.ledger_meta), [{"key": VERSION_KEY, "value": uuid.uuid4().hex}])

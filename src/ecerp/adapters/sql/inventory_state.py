@@ -25,8 +25,7 @@ from sqlalchemy import (
 
 from ecerp.adapters.sql import schema as t
 from ecerp.adapters.sql.bulk import Bulk
-from ecerp.adapters.sql.catalog import new_catalog_version
-from ecerp.adapters.sql.catalog_cache import CatalogRows
+from ecerp.adapters.sql.catalog_cache import CatalogRows, new_catalog_version
 from ecerp.adapters.sql.database import Database
 from ecerp.adapters.sql.serialization import CONVERTER
 from ecerp.adapters.sql.stored import chunks, read_value

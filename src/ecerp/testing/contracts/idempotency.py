@@ -41,9 +41,31 @@ from ecerp.testing.contracts._support import (
     dump,
     seed,
 )
-from ecerp.usecases import commands as c
+from ecerp.usecases.base import Command
+from ecerp.usecases.bus import MessageBus
+from ecerp.usecases.catalog.commands import AddToCatalog
 from ecerp.usecases.idempotency import fingerprint
-from ecerp.usecases.messagebus import MessageBus
+from ecerp.usecases.inventory.commands import (
+    AddWarehouse,
+    AdjustStock,
+    ClosePeriod,
+    MarkDamaged,
+    PostStocktake,
+    ReceiveStock,
+    ReceiveTransfer,
+    RecordCount,
+    RepairDamaged,
+    ScrapDamaged,
+    SendTransfer,
+    StartStocktake,
+)
+from ecerp.usecases.orders.commands import (
+    AcceptOrders,
+    ImportOrders,
+    ProcessOrders,
+    ShipOrders,
+    StartPicking,
+)
 from ecerp.usecases.results import BatchResult
 
 #: When the contract's commands run (a day after the story's orders).
@@ -128,37 +150,37 @@ def _nothing(bus: MessageBus) -> None:
 
 
 def _stocked(bus: MessageBus) -> None:
-    bus.handle(c.ReceiveStock("MUG-RED", "SH", 10, document="PO-1"))
-    bus.handle(c.ReceiveStock("LID", "SH", 10, document="PO-1"))
+    bus.handle(ReceiveStock("MUG-RED", "SH", 10, document="PO-1"))
+    bus.handle(ReceiveStock("LID", "SH", 10, document="PO-1"))
 
 
 def _damaged(bus: MessageBus) -> None:
     _stocked(bus)
-    bus.handle(c.MarkDamaged("MUG-RED", "SH", 3))
+    bus.handle(MarkDamaged("MUG-RED", "SH", 3))
 
 
 def _sent(bus: MessageBus) -> None:
     _stocked(bus)
-    bus.handle(c.SendTransfer("TR-1", "SH", "SZ", {"MUG-RED": 4, "LID": 2}))
+    bus.handle(SendTransfer("TR-1", "SH", "SZ", {"MUG-RED": 4, "LID": 2}))
 
 
 def _counting(bus: MessageBus) -> None:
     _stocked(bus)
-    bus.handle(c.StartStocktake("ST-1", "SH", ("MUG-RED", "LID")))
+    bus.handle(StartStocktake("ST-1", "SH", ("MUG-RED", "LID")))
 
 
 def _counted(bus: MessageBus) -> None:
     _counting(bus)
-    bus.handle(c.RecordCount("ST-1", {"MUG-RED": 8, "LID": 11}))
+    bus.handle(RecordCount("ST-1", {"MUG-RED": 8, "LID": 11}))
 
 
 def _allocated(bus: MessageBus) -> None:
     _stocked(bus)
-    bus.handle(c.AcceptOrders((channel_order("A-1"),)))
+    bus.handle(AcceptOrders((channel_order("A-1"),)))
 
 
 def _allocated_id(bus: MessageBus) -> str:
-    result: BatchResult = bus.handle(c.AcceptOrders((channel_order("A-1"),)))
+    result: BatchResult = bus.handle(AcceptOrders((channel_order("A-1"),)))
     order = result.outcomes[0].order
     assert order is not None
     return order
@@ -172,36 +194,36 @@ def _drafts() -> tuple[Any, ...]:
     )
 
 
-def _command(command: c.Command) -> Callable[[MessageBus], c.Command]:
+def _command(command: Command) -> Callable[[MessageBus], Command]:
     return lambda bus: command
 
 
 #: name -> (setup through the bus without keys, then the command to key)
-KEYED_CALLS: dict[str, tuple[Setup, Callable[[MessageBus], c.Command]]] = {
-    "receive": (_nothing, _command(c.ReceiveStock("MUG-RED", "SH", 5, document="PO-9"))),
-    "receive back-dated": (_nothing, _command(c.ReceiveStock("LID", "SH", 2, at=T0))),
-    "adjust": (_stocked, _command(c.AdjustStock("MUG-RED", "SH", -2, "broken"))),
-    "damage": (_stocked, _command(c.MarkDamaged("MUG-RED", "SH", 2, "dropped"))),
-    "repair": (_damaged, _command(c.RepairDamaged("MUG-RED", "SH", 1))),
-    "scrap": (_damaged, _command(c.ScrapDamaged("MUG-RED", "SH", 2))),
+KEYED_CALLS: dict[str, tuple[Setup, Callable[[MessageBus], Command]]] = {
+    "receive": (_nothing, _command(ReceiveStock("MUG-RED", "SH", 5, document="PO-9"))),
+    "receive back-dated": (_nothing, _command(ReceiveStock("LID", "SH", 2, at=T0))),
+    "adjust": (_stocked, _command(AdjustStock("MUG-RED", "SH", -2, "broken"))),
+    "damage": (_stocked, _command(MarkDamaged("MUG-RED", "SH", 2, "dropped"))),
+    "repair": (_damaged, _command(RepairDamaged("MUG-RED", "SH", 1))),
+    "scrap": (_damaged, _command(ScrapDamaged("MUG-RED", "SH", 2))),
     "send transfer": (
         _stocked,
-        _command(c.SendTransfer("TR-1", "SH", "SZ", {"MUG-RED": 4, "LID": 2})),
+        _command(SendTransfer("TR-1", "SH", "SZ", {"MUG-RED": 4, "LID": 2})),
     ),
-    "receive transfer": (_sent, _command(c.ReceiveTransfer("TR-1", {"MUG-RED": 3}))),
-    "start stocktake": (_stocked, _command(c.StartStocktake("ST-1", "SH", ("MUG-RED", "LID")))),
-    "count": (_counting, _command(c.RecordCount("ST-1", {"MUG-RED": 8}))),
-    "post stocktake": (_counted, _command(c.PostStocktake("ST-1"))),
-    "close period": (_stocked, _command(c.ClosePeriod(T0))),
-    "add to catalog": (_nothing, _command(c.AddToCatalog((Sku("CUP", tags={"new"}),)))),
-    "add warehouse": (_nothing, _command(c.AddWarehouse(Warehouse("HK", name="Hong Kong")))),
-    "import": (_nothing, lambda bus: c.ImportOrders(_drafts())),
-    "process": (_stocked, lambda bus: c.ProcessOrders(_drafts())),
-    "accept": (_allocated, lambda bus: c.AcceptOrders(_drafts())),
-    "pick": (_stocked, lambda bus: c.StartPicking((_allocated_id(bus), "missing"))),
+    "receive transfer": (_sent, _command(ReceiveTransfer("TR-1", {"MUG-RED": 3}))),
+    "start stocktake": (_stocked, _command(StartStocktake("ST-1", "SH", ("MUG-RED", "LID")))),
+    "count": (_counting, _command(RecordCount("ST-1", {"MUG-RED": 8}))),
+    "post stocktake": (_counted, _command(PostStocktake("ST-1"))),
+    "close period": (_stocked, _command(ClosePeriod(T0))),
+    "add to catalog": (_nothing, _command(AddToCatalog((Sku("CUP", tags={"new"}),)))),
+    "add warehouse": (_nothing, _command(AddWarehouse(Warehouse("HK", name="Hong Kong")))),
+    "import": (_nothing, lambda bus: ImportOrders(_drafts())),
+    "process": (_stocked, lambda bus: ProcessOrders(_drafts())),
+    "accept": (_allocated, lambda bus: AcceptOrders(_drafts())),
+    "pick": (_stocked, lambda bus: StartPicking((_allocated_id(bus), "missing"))),
     "ship": (
         _stocked,
-        lambda bus: c.ShipOrders({_allocated_id(bus): "TRACK-1", "missing": None}),
+        lambda bus: ShipOrders({_allocated_id(bus): "TRACK-1", "missing": None}),
     ),
 }
 
@@ -213,7 +235,7 @@ class IdempotencyContract(_BackendFixtures):
         self, uow_factory: UowFactory
     ) -> None:
         bus = _ready(uow_factory)
-        receipt = c.ReceiveStock("MUG-RED", "SH", 5, document="PO-7", idempotency_key="po-7/1")
+        receipt = ReceiveStock("MUG-RED", "SH", 5, document="PO-7", idempotency_key="po-7/1")
 
         first = bus.handle(receipt)
         again = bus.handle(receipt)
@@ -228,7 +250,7 @@ class IdempotencyContract(_BackendFixtures):
     ) -> None:
         if reopen_uow_factory is None:
             pytest.skip("the store does not outlive its objects")
-        receipt = c.ReceiveStock("MUG-RED", "SH", 5, idempotency_key="po-7/1")
+        receipt = ReceiveStock("MUG-RED", "SH", 5, idempotency_key="po-7/1")
         first = _ready(uow_factory).handle(receipt)
 
         reopened = reopen_uow_factory()
@@ -264,7 +286,7 @@ class IdempotencyContract(_BackendFixtures):
     def test_a_replayed_result_is_the_callers_own_copy(self, uow_factory: UowFactory) -> None:
         bus = _ready(uow_factory)
         _stocked(bus)
-        send = c.SendTransfer("TR-1", "SH", "SZ", {"MUG-RED": 4}, idempotency_key="tr-1")
+        send = SendTransfer("TR-1", "SH", "SZ", {"MUG-RED": 4}, idempotency_key="tr-1")
         first = bus.handle(send)
         first.lines["MUG-RED"] = 99
 
@@ -275,7 +297,7 @@ class IdempotencyContract(_BackendFixtures):
     def test_a_replay_raises_no_events(self, uow_factory: UowFactory) -> None:
         published = _Published()
         bus = _ready(uow_factory, published)
-        receipt = c.ReceiveStock("MUG-RED", "SH", 5, idempotency_key="po-7/1")
+        receipt = ReceiveStock("MUG-RED", "SH", 5, idempotency_key="po-7/1")
         bus.handle(receipt)
         assert published.events
         published.events.clear()
@@ -288,15 +310,15 @@ class IdempotencyContract(_BackendFixtures):
         self, uow_factory: UowFactory
     ) -> None:
         bus = _ready(uow_factory)
-        bus.handle(c.ReceiveStock("MUG-RED", "SH", 5, idempotency_key="po-7/1"))
+        bus.handle(ReceiveStock("MUG-RED", "SH", 5, idempotency_key="po-7/1"))
         books = dump(uow_factory)
 
         with pytest.raises(IdempotencyConflictError) as refused:
-            bus.handle(c.ReceiveStock("MUG-RED", "SH", 6, idempotency_key="po-7/1"))
+            bus.handle(ReceiveStock("MUG-RED", "SH", 6, idempotency_key="po-7/1"))
         with pytest.raises(IdempotencyConflictError):
-            bus.handle(c.AdjustStock("MUG-RED", "SH", 5, "found", idempotency_key="po-7/1"))
+            bus.handle(AdjustStock("MUG-RED", "SH", 5, "found", idempotency_key="po-7/1"))
         with pytest.raises(IdempotencyConflictError):
-            bus.handle(c.ReceiveStock("MUG-RED", "SH", 5, actor="eve", idempotency_key="po-7/1"))
+            bus.handle(ReceiveStock("MUG-RED", "SH", 5, actor="eve", idempotency_key="po-7/1"))
 
         assert (refused.value.key, refused.value.command) == ("po-7/1", "ReceiveStock")
         assert dump(uow_factory) == books
@@ -305,13 +327,13 @@ class IdempotencyContract(_BackendFixtures):
         self, uow_factory: UowFactory
     ) -> None:
         bus = _ready(uow_factory)
-        receipt = c.ReceiveStock("CUP", "SH", 5, idempotency_key="cup-1")
+        receipt = ReceiveStock("CUP", "SH", 5, idempotency_key="cup-1")
         with pytest.raises(UnknownSkuError):
             bus.handle(receipt)
         with uow_factory() as uow:
             assert uow.idempotency.find("cup-1") is None
 
-        bus.handle(c.AddToCatalog((Sku("CUP"),)))
+        bus.handle(AddToCatalog((Sku("CUP"),)))
         first = bus.handle(receipt)
 
         assert bus.handle(receipt) == first
@@ -348,7 +370,7 @@ class IdempotencyContract(_BackendFixtures):
         self, uow_factory: UowFactory
     ) -> None:
         commit_work(uow_factory, seed)
-        receipt = c.ReceiveStock("MUG-RED", "SH", 5, idempotency_key="po-7/1")
+        receipt = ReceiveStock("MUG-RED", "SH", 5, idempotency_key="po-7/1")
         winner: list[Move] = []
         made = 0
 
@@ -371,7 +393,7 @@ class IdempotencyContract(_BackendFixtures):
 
     def test_concurrent_calls_with_one_key_book_once(self, uow_factory: UowFactory) -> None:
         commit_work(uow_factory, seed)
-        receipt = c.ReceiveStock("MUG-RED", "SH", 5, idempotency_key="po-7/1")
+        receipt = ReceiveStock("MUG-RED", "SH", 5, idempotency_key="po-7/1")
         callers = 4
         start = threading.Barrier(callers)
 
@@ -391,7 +413,7 @@ class IdempotencyContract(_BackendFixtures):
     def test_a_key_must_be_a_short_plain_string(self) -> None:
         for bad in ("", "x" * 201, "a\x00b", "lone \ud800", 7):
             with pytest.raises(ValidationError) as refused:
-                c.ReceiveStock("MUG-RED", "SH", 5, idempotency_key=bad)  # type: ignore[arg-type]
+                ReceiveStock("MUG-RED", "SH", 5, idempotency_key=bad)  # type: ignore[arg-type]
             assert refused.value.field == "idempotency_key"
 
     def test_a_keyed_command_given_drafts_that_can_be_read_once_holds_them_and_replays(
@@ -399,23 +421,23 @@ class IdempotencyContract(_BackendFixtures):
     ) -> None:
         commit_work(uow_factory, seed)
         bus = _bus(uow_factory)
-        first = bus.handle(c.ImportOrders(iter([channel_order("N-1")]), idempotency_key="once"))
-        again = bus.handle(c.ImportOrders(iter([channel_order("N-1")]), idempotency_key="once"))
+        first = bus.handle(ImportOrders(iter([channel_order("N-1")]), idempotency_key="once"))
+        again = bus.handle(ImportOrders(iter([channel_order("N-1")]), idempotency_key="once"))
         assert first.counts() == {"created": 1}
         assert again == first
         with uow_factory() as uow:
             assert uow.orders.count() == 1
 
     def test_a_fingerprint_is_the_same_for_equal_payloads_and_leaves_out_the_key(self) -> None:
-        one = c.SendTransfer("TR-1", "SH", "SZ", {"MUG-RED": 4, "LID": 2}, idempotency_key="a")
-        same = c.SendTransfer("TR-1", "SH", "SZ", {"LID": 2, "MUG-RED": 4}, idempotency_key="b")
-        other = c.SendTransfer("TR-1", "SH", "SZ", {"LID": 2, "MUG-RED": 5}, idempotency_key="a")
+        one = SendTransfer("TR-1", "SH", "SZ", {"MUG-RED": 4, "LID": 2}, idempotency_key="a")
+        same = SendTransfer("TR-1", "SH", "SZ", {"LID": 2, "MUG-RED": 4}, idempotency_key="b")
+        other = SendTransfer("TR-1", "SH", "SZ", {"LID": 2, "MUG-RED": 5}, idempotency_key="a")
 
         assert fingerprint(one) == fingerprint(same)
         assert fingerprint(one) != fingerprint(other)
 
 
-def _fields(command: c.Command) -> dict[str, Any]:
+def _fields(command: Command) -> dict[str, Any]:
     return {f.alias: getattr(command, f.name) for f in attrs.fields(type(command))}
 
 

@@ -5,7 +5,7 @@ waits, and orders whose listing SKU is not mapped yet.
 
 Every backend runs it (it is part of
 :class:`~ecerp.testing.contracts.BackendContract`).  The tests drive the use
-cases through a :class:`~ecerp.usecases.messagebus.MessageBus` built on the
+cases through a :class:`~ecerp.usecases.bus.MessageBus` built on the
 backend's ``uow_factory``, with a clock of their own, as an application
 would.
 """
@@ -31,16 +31,14 @@ from ecerp.domain.orders.status import OrderStatus
 from ecerp.domain.shared.errors import NotFoundError, ValidationError
 from ecerp.domain.shared.money import Money
 from ecerp.testing.contracts._support import T0, UowFactory, _BackendFixtures
-from ecerp.usecases import commands as c
-from ecerp.usecases.messagebus import MessageBus
-from ecerp.usecases.queries import (
-    ALL_WAREHOUSES,
-    UnmappedCode,
-    stock_position,
-    stock_report,
-    unmapped_codes,
-    why_waiting,
-)
+from ecerp.usecases.allocation.queries import why_waiting
+from ecerp.usecases.base import Command
+from ecerp.usecases.bus import MessageBus
+from ecerp.usecases.catalog.commands import AddToCatalog
+from ecerp.usecases.inventory.commands import AddWarehouse, AdjustStock, ClosePeriod, ReceiveStock
+from ecerp.usecases.inventory.queries import ALL_WAREHOUSES, stock_position, stock_report
+from ecerp.usecases.orders.commands import AcceptOrders, ImportOrders, ProcessOrders
+from ecerp.usecases.orders.queries import UnmappedCode, unmapped_codes
 from ecerp.usecases.results import OutcomeKind
 
 DAY = timedelta(days=1)
@@ -73,7 +71,7 @@ class _Shop:
         self.clock = ManualClock(start)
         self.bus = _bus(uow_factory, self.clock)
         self.run(
-            c.AddToCatalog(
+            AddToCatalog(
                 (
                     Sku("MUG"),
                     Sku("LID"),
@@ -83,12 +81,12 @@ class _Shop:
                 )
             )
         )
-        self.run(c.AddWarehouse(Warehouse("BER", priority=0)))
-        self.run(c.AddWarehouse(Warehouse("HAM", priority=1)))
+        self.run(AddWarehouse(Warehouse("BER", priority=0)))
+        self.run(AddWarehouse(Warehouse("HAM", priority=1)))
         if negative:
-            self.run(c.AddWarehouse(Warehouse("DROP", allow_negative=True, priority=5)))
+            self.run(AddWarehouse(Warehouse("DROP", allow_negative=True, priority=5)))
 
-    def run(self, command: c.Command) -> Any:
+    def run(self, command: Command) -> Any:
         return self.bus.handle(command)
 
     def on(self, day: int) -> datetime:
@@ -121,13 +119,13 @@ class StockHistoryContract(_BackendFixtures):
     def test_a_period_cannot_be_closed_in_the_future(self, uow_factory: UowFactory) -> None:
         shop = _Shop(uow_factory, start=MONDAY + DAY)
         with pytest.raises(ValidationError) as refused:
-            shop.run(c.ClosePeriod(MONDAY + 2 * DAY))
+            shop.run(ClosePeriod(MONDAY + 2 * DAY))
         assert refused.value.field == "until"
         with uow_factory() as uow:
             assert uow.stock.book().closed_until is None, "nothing was closed"
         # now and the past close as before, and stock still moves today
-        shop.run(c.ClosePeriod(MONDAY + DAY))
-        shop.run(c.ReceiveStock("MUG", "BER", 3))
+        shop.run(ClosePeriod(MONDAY + DAY))
+        shop.run(ReceiveStock("MUG", "BER", 3))
         with uow_factory() as uow:
             assert uow.stock.book().closed_until == MONDAY + DAY
             assert uow.stock.book().on_hand("MUG", "BER") == 3
@@ -136,14 +134,14 @@ class StockHistoryContract(_BackendFixtures):
         self, uow_factory: UowFactory
     ) -> None:
         shop = _Shop(uow_factory)
-        shop.run(c.ReceiveStock("MUG", "BER", 5, at=shop.on(0)))  # 5 on hand since Monday
+        shop.run(ReceiveStock("MUG", "BER", 5, at=shop.on(0)))  # 5 on hand since Monday
         shop.on(2)
-        shop.run(c.AdjustStock("MUG", "BER", -5, "shipped by hand"))  # gone on Wednesday
+        shop.run(AdjustStock("MUG", "BER", -5, "shipped by hand"))  # gone on Wednesday
         shop.on(3)
-        shop.run(c.ReceiveStock("MUG", "BER", 10))  # 10 on the shelf since Thursday
+        shop.run(ReceiveStock("MUG", "BER", 10))  # 10 on the shelf since Thursday
         shop.on(4)
         with pytest.raises(InsufficientStockError) as refused:
-            shop.run(c.AdjustStock("MUG", "BER", -3, "broken on Tuesday", at=MONDAY + DAY))
+            shop.run(AdjustStock("MUG", "BER", -3, "broken on Tuesday", at=MONDAY + DAY))
         assert (refused.value.sku, refused.value.requested, refused.value.available) == (
             "MUG",
             3,
@@ -156,40 +154,40 @@ class StockHistoryContract(_BackendFixtures):
         self, uow_factory: UowFactory
     ) -> None:
         shop = _Shop(uow_factory)
-        shop.run(c.ReceiveStock("MUG", "BER", 5, at=shop.on(0)))
+        shop.run(ReceiveStock("MUG", "BER", 5, at=shop.on(0)))
         shop.on(2)
-        shop.run(c.AdjustStock("MUG", "BER", -2, "sold at the counter"))  # 3 left from Wednesday
+        shop.run(AdjustStock("MUG", "BER", -2, "sold at the counter"))  # 3 left from Wednesday
         shop.on(4)
-        shop.run(c.AdjustStock("MUG", "BER", -3, "broken on Tuesday", at=MONDAY + DAY))
+        shop.run(AdjustStock("MUG", "BER", -3, "broken on Tuesday", at=MONDAY + DAY))
         with uow_factory() as uow:
             stock = uow.stock
             assert stock.on_hand_at("MUG", "BER", MONDAY + DAY) == 2
             assert stock.on_hand_at("MUG", "BER", MONDAY + 2 * DAY) == 0
             assert stock.book().on_hand("MUG", "BER") == 0
         # one unit more is refused: Wednesday would be at -1
-        shop.run(c.ReceiveStock("MUG", "BER", 1))
+        shop.run(ReceiveStock("MUG", "BER", 1))
         with pytest.raises(InsufficientStockError):
-            shop.run(c.AdjustStock("MUG", "BER", -1, "late", at=MONDAY + DAY))
+            shop.run(AdjustStock("MUG", "BER", -1, "late", at=MONDAY + DAY))
 
     def test_a_back_dated_loss_is_checked_against_moves_booked_later_in_its_period(
         self, uow_factory: UowFactory
     ) -> None:
         shop = _Shop(uow_factory)
-        shop.run(c.ReceiveStock("MUG", "BER", 4, at=shop.on(0)))
+        shop.run(ReceiveStock("MUG", "BER", 4, at=shop.on(0)))
         shop.on(1)
-        shop.run(c.ClosePeriod(MONDAY + DAY))  # Monday is closed: history read from its snapshot
+        shop.run(ClosePeriod(MONDAY + DAY))  # Monday is closed: history read from its snapshot
         shop.on(2)
-        shop.run(c.AdjustStock("MUG", "BER", -4, "all sold"))
+        shop.run(AdjustStock("MUG", "BER", -4, "all sold"))
         shop.on(3)
-        shop.run(c.ReceiveStock("MUG", "BER", 10))
+        shop.run(ReceiveStock("MUG", "BER", 10))
         with pytest.raises(InsufficientStockError):  # Wednesday had nothing
-            shop.run(c.AdjustStock("MUG", "BER", -1, "late", at=MONDAY + DAY + timedelta(hours=1)))
+            shop.run(AdjustStock("MUG", "BER", -1, "late", at=MONDAY + DAY + timedelta(hours=1)))
         # dated after Wednesday's sale and Thursday's receipt it is fine
-        shop.run(c.AdjustStock("MUG", "BER", -1, "late", at=MONDAY + 3 * DAY))
+        shop.run(AdjustStock("MUG", "BER", -1, "late", at=MONDAY + 3 * DAY))
 
     def test_moves_of_the_same_unit_count_as_history_too(self, uow_factory: UowFactory) -> None:
         shop = _Shop(uow_factory)
-        shop.run(c.ReceiveStock("MUG", "BER", 5, at=shop.on(0)))
+        shop.run(ReceiveStock("MUG", "BER", 5, at=shop.on(0)))
         shop.on(4)
         with uow_factory() as uow:
             book = uow.stock.book()
@@ -207,10 +205,10 @@ class StockHistoryContract(_BackendFixtures):
         self, uow_factory: UowFactory
     ) -> None:
         shop = _Shop(uow_factory)
-        shop.run(c.ReceiveStock("MUG", "DROP", 2, at=shop.on(0)))
+        shop.run(ReceiveStock("MUG", "DROP", 2, at=shop.on(0)))
         shop.on(2)
-        shop.run(c.AdjustStock("MUG", "DROP", -2, "shipped"))
-        shop.run(c.AdjustStock("MUG", "DROP", -3, "late", at=MONDAY + DAY))
+        shop.run(AdjustStock("MUG", "DROP", -2, "shipped"))
+        shop.run(AdjustStock("MUG", "DROP", -3, "late", at=MONDAY + DAY))
         with uow_factory() as uow:
             assert uow.stock.book().on_hand("MUG", "DROP") == -3
 
@@ -222,10 +220,10 @@ class StockReportContract(_BackendFixtures):
         """MUG in both warehouses (3 reserved in BER), LID sold out in BER,
         SPOON never stocked."""
         shop = _Shop(uow_factory)
-        shop.run(c.ReceiveStock("MUG", "BER", 10))
-        shop.run(c.ReceiveStock("MUG", "DROP", 4))
-        shop.run(c.ReceiveStock("LID", "BER", 2))
-        shop.run(c.AdjustStock("LID", "BER", -2, "sold at the counter"))
+        shop.run(ReceiveStock("MUG", "BER", 10))
+        shop.run(ReceiveStock("MUG", "DROP", 4))
+        shop.run(ReceiveStock("LID", "BER", 2))
+        shop.run(AdjustStock("LID", "BER", -2, "sold at the counter"))
         with uow_factory() as uow:
             uow.stock.book().reserve("order-1", {(1, "MUG"): 3}, "BER")
             uow.commit()
@@ -293,11 +291,11 @@ class WhyWaitingContract(_BackendFixtures):
 
     def _waiting(self, uow_factory: UowFactory) -> _Shop:
         shop = _Shop(uow_factory, negative=False)
-        shop.run(c.ReceiveStock("MUG", "BER", 3))
-        shop.run(c.ReceiveStock("LID", "BER", 5))
-        shop.run(c.ReceiveStock("MUG", "HAM", 1))
+        shop.run(ReceiveStock("MUG", "BER", 3))
+        shop.run(ReceiveStock("LID", "BER", 5))
+        shop.run(ReceiveStock("MUG", "HAM", 1))
         draft = _draft("1001", ("MUG-SET", 2), ("SPOON", 1))  # 4 mugs, 2 lids, a spoon
-        shop.run(c.ProcessOrders((draft,)))
+        shop.run(ProcessOrders((draft,)))
         return shop
 
     def test_a_waiting_order_tells_per_warehouse_which_skus_are_short(
@@ -321,10 +319,10 @@ class WhyWaitingContract(_BackendFixtures):
     ) -> None:
         shop = _Shop(uow_factory, negative=False)
         shop.bus = _bus(uow_factory, shop.clock, auto_allocate=False)
-        shop.run(c.ReceiveStock("MUG", "BER", 3))
-        shop.run(c.ProcessOrders((_draft("1001", ("MUG-SET", 2), ("SPOON", 1)),)))
-        shop.run(c.ReceiveStock("MUG", "BER", 1))
-        shop.run(c.ReceiveStock("SPOON", "BER", 1))
+        shop.run(ReceiveStock("MUG", "BER", 3))
+        shop.run(ProcessOrders((_draft("1001", ("MUG-SET", 2), ("SPOON", 1)),)))
+        shop.run(ReceiveStock("MUG", "BER", 1))
+        shop.run(ReceiveStock("SPOON", "BER", 1))
         with uow_factory() as uow:
             answer = why_waiting(uow, "shopify/web/1001")
         assert answer.waiting
@@ -332,7 +330,7 @@ class WhyWaitingContract(_BackendFixtures):
 
     def test_an_order_that_is_not_waiting_says_so(self, uow_factory: UowFactory) -> None:
         shop = self._waiting(uow_factory)
-        shop.run(c.ProcessOrders((_draft("1002", ("MUG", 1)),)))
+        shop.run(ProcessOrders((_draft("1002", ("MUG", 1)),)))
         with uow_factory() as uow:
             answer = why_waiting(uow, "shopify/web/1002")
             assert not answer.waiting
@@ -351,7 +349,7 @@ class UnmappedOrdersContract(_BackendFixtures):
     ) -> None:
         shop = _Shop(uow_factory)
         draft = _draft("1001", ("B0NEW", 1), ("MUG", 1), ("X-2", 2))
-        result = shop.run(c.ImportOrders((draft,)))
+        result = shop.run(ImportOrders((draft,)))
         assert [(o.kind, o.order) for o in result] == [(OutcomeKind.UNMAPPED, "shopify/web/1001")]
         assert "B0NEW" in result.outcomes[0].detail
         with uow_factory() as uow:
@@ -375,8 +373,8 @@ class UnmappedOrdersContract(_BackendFixtures):
     ) -> None:
         shop = _Shop(uow_factory)
         draft = _draft("1001", ("B0NEW", 1))
-        shop.run(c.ImportOrders((draft,)))
-        again = shop.run(c.ProcessOrders((draft, draft)))
+        shop.run(ImportOrders((draft,)))
+        again = shop.run(ProcessOrders((draft, draft)))
         assert again.counts() == {"unchanged": 2}
         with uow_factory() as uow:
             assert uow.orders.count() == 1
@@ -386,10 +384,10 @@ class UnmappedOrdersContract(_BackendFixtures):
         self, uow_factory: UowFactory
     ) -> None:
         shop = _Shop(uow_factory)
-        shop.run(c.ReceiveStock("MUG", "BER", 5))
-        result = shop.run(c.ProcessOrders((_draft("1", ("MUG", 1)), _draft("2", ("B0NEW", 1)))))
+        shop.run(ReceiveStock("MUG", "BER", 5))
+        result = shop.run(ProcessOrders((_draft("1", ("MUG", 1)), _draft("2", ("B0NEW", 1)))))
         assert [o.kind for o in result] == [OutcomeKind.ALLOCATED, OutcomeKind.UNMAPPED]
-        accepted = shop.run(c.AcceptOrders((_draft("3", ("B0NEW", 1)),)))
+        accepted = shop.run(AcceptOrders((_draft("3", ("B0NEW", 1)),)))
         assert [o.kind for o in accepted] == [OutcomeKind.UNMAPPED]
         with uow_factory() as uow:
             answer = why_waiting(uow, "shopify/web/3")
@@ -403,9 +401,9 @@ class UnmappedOrdersContract(_BackendFixtures):
         self, uow_factory: UowFactory
     ) -> None:
         shop = _Shop(uow_factory, negative=False)
-        shop.run(c.ReceiveStock("MUG", "BER", 5))
+        shop.run(ReceiveStock("MUG", "BER", 5))
         shop.run(
-            c.ImportOrders(
+            ImportOrders(
                 (
                     _draft("1", ("B0NEW", 2)),
                     _draft("2", ("B0NEW", 1), paid=False),
@@ -414,7 +412,7 @@ class UnmappedOrdersContract(_BackendFixtures):
                 )
             )
         )
-        shop.run(c.AddToCatalog((Alias("shopify", "web", "B0NEW", "MUG"),)))
+        shop.run(AddToCatalog((Alias("shopify", "web", "B0NEW", "MUG"),)))
         with uow_factory() as uow:
             orders = uow.orders.find_many([f"shopify/web/{n}" for n in "1234"])
             assert [orders[f"shopify/web/{n}"].status for n in "1234"] == [
@@ -429,7 +427,7 @@ class UnmappedOrdersContract(_BackendFixtures):
             assert uow.stock.book().reserved("MUG", "BER") == 2
             assert unmapped_codes(uow) == [UnmappedCode("shopify", "web", "X-2", orders=2, units=2)]
         # the last code arrives as a SKU of its own: the rest flows on
-        shop.run(c.AddToCatalog((Sku("X-2"),)))
+        shop.run(AddToCatalog((Sku("X-2"),)))
         with uow_factory() as uow:
             assert uow.orders.ids_with_status({OrderStatus.UNMAPPED}) == []
             assert uow.orders.get("shopify/web/3").status is OrderStatus.WAITING
@@ -437,15 +435,15 @@ class UnmappedOrdersContract(_BackendFixtures):
 
     def test_a_newer_version_of_an_unmapped_order_is_taken(self, uow_factory: UowFactory) -> None:
         shop = _Shop(uow_factory)
-        shop.run(c.ImportOrders((_draft("1", ("B0NEW", 1)),)))
+        shop.run(ImportOrders((_draft("1", ("B0NEW", 1)),)))
         newer = attrs.evolve(_draft("1", ("B0OTHER", 3)), updated_at=MONDAY + timedelta(hours=1))
-        assert shop.run(c.ImportOrders((newer,))).counts() == {"unmapped": 1}
+        assert shop.run(ImportOrders((newer,))).counts() == {"unmapped": 1}
         with uow_factory() as uow:
             order = uow.orders.get("shopify/web/1")
             assert order.unmapped == (UnmappedSku("shopify", "web", "B0OTHER"),)
             assert [(ln.listing_sku, ln.qty) for ln in order.lines] == [("B0OTHER", 3)]
         fixed = attrs.evolve(_draft("1", ("MUG", 3)), updated_at=MONDAY + timedelta(hours=2))
-        assert shop.run(c.ImportOrders((fixed,))).counts() == {"updated": 1}
+        assert shop.run(ImportOrders((fixed,))).counts() == {"updated": 1}
         with uow_factory() as uow:
             order = uow.orders.get("shopify/web/1")
             assert (order.status, order.unmapped) == (OrderStatus.READY, ())

@@ -20,8 +20,10 @@ from ecerp.domain.orders.status import OrderStatus
 from ecerp.domain.shared.money import Money
 from ecerp.testing.contracts._support import UowFactory, _BackendFixtures
 from ecerp.testing.contracts.inventory import MONDAY, _draft, _Shop
-from ecerp.usecases import commands as c
-from ecerp.usecases.queries import unmapped_codes
+from ecerp.usecases.catalog.commands import AddToCatalog
+from ecerp.usecases.inventory.commands import ReceiveStock
+from ecerp.usecases.orders.commands import EditOrderLines, ImportOrders, ProcessOrders
+from ecerp.usecases.orders.queries import unmapped_codes
 from ecerp.usecases.results import OutcomeKind
 
 ORDER = "shopify/web/1"
@@ -39,10 +41,10 @@ class UnmappedEditsContract(_BackendFixtures):
         self, uow_factory: UowFactory
     ) -> None:
         shop = _Shop(uow_factory, negative=False)
-        shop.run(c.ReceiveStock("MUG", "BER", 5))
+        shop.run(ReceiveStock("MUG", "BER", 5))
         # the buyer's listing code was mistyped in the shop's back office
-        shop.run(c.ImportOrders((_draft("1", ("MUG-BLU", 2)),)))
-        fixed = shop.run(c.EditOrderLines(ORDER, (_line("MUG", 2),), actor="anna"))
+        shop.run(ImportOrders((_draft("1", ("MUG-BLU", 2)),)))
+        fixed = shop.run(EditOrderLines(ORDER, (_line("MUG", 2),), actor="anna"))
         assert (fixed.status, fixed.unmapped, fixed.warehouse) == (
             OrderStatus.ALLOCATED,
             (),
@@ -59,7 +61,7 @@ class UnmappedEditsContract(_BackendFixtures):
             assert {ch.field for ch in edits} >= {"lines", "unmapped"}
             assert any("MUG-BLU" in ch.before for ch in edits if ch.field == "lines")
         # the channel sends its copy (with the mistyped code) again: nothing changes
-        again = shop.run(c.ImportOrders((_draft("1", ("MUG-BLU", 2)),)))
+        again = shop.run(ImportOrders((_draft("1", ("MUG-BLU", 2)),)))
         assert [o.kind for o in again] == [OutcomeKind.UNCHANGED]
         with uow_factory() as uow:
             assert uow.orders.get(ORDER).status is OrderStatus.ALLOCATED
@@ -68,9 +70,9 @@ class UnmappedEditsContract(_BackendFixtures):
         self, uow_factory: UowFactory
     ) -> None:
         shop = _Shop(uow_factory)
-        shop.run(c.ImportOrders((_draft("1", ("MUG-BLU", 2)),)))
+        shop.run(ImportOrders((_draft("1", ("MUG-BLU", 2)),)))
         edited = shop.run(
-            c.EditOrderLines(ORDER, (_line("MUG", 2), _line("LID-BLU", 1)), actor="anna")
+            EditOrderLines(ORDER, (_line("MUG", 2), _line("LID-BLU", 1)), actor="anna")
         )
         assert edited.status is OrderStatus.UNMAPPED
         assert edited.unmapped == (UnmappedSku("shopify", "web", "LID-BLU"),)
@@ -86,7 +88,7 @@ class UnmappedEditsContract(_BackendFixtures):
                 "unmapped",
             }
         # the seller then links the code: the order flows on as any unmapped order
-        shop.run(c.AddToCatalog((Alias("shopify", "web", "LID-BLU", "LID"),)))
+        shop.run(AddToCatalog((Alias("shopify", "web", "LID-BLU", "LID"),)))
         with uow_factory() as uow:
             order = uow.orders.get(ORDER)
             assert order.status is not OrderStatus.UNMAPPED
@@ -96,9 +98,9 @@ class UnmappedEditsContract(_BackendFixtures):
         self, uow_factory: UowFactory
     ) -> None:
         shop = _Shop(uow_factory)
-        shop.run(c.ReceiveStock("MUG", "BER", 5))
-        shop.run(c.ImportOrders((_draft("1", ("MUG-BLU", 1), paid=False),)))
-        edited = shop.run(c.EditOrderLines(ORDER, (_line("MUG", 1),)))
+        shop.run(ReceiveStock("MUG", "BER", 5))
+        shop.run(ImportOrders((_draft("1", ("MUG-BLU", 1), paid=False),)))
+        edited = shop.run(EditOrderLines(ORDER, (_line("MUG", 1),)))
         assert edited.status is OrderStatus.UNPAID
         with uow_factory() as uow:
             assert uow.stock.book().reserved("MUG", "BER") == 0
@@ -107,14 +109,14 @@ class UnmappedEditsContract(_BackendFixtures):
         self, uow_factory: UowFactory
     ) -> None:
         shop = _Shop(uow_factory, negative=False)
-        shop.run(c.ReceiveStock("MUG", "BER", 5))
+        shop.run(ReceiveStock("MUG", "BER", 5))
         # allocated: it holds stock
-        assert shop.run(c.ProcessOrders((_draft("1", ("MUG", 2)),))).counts() == {"allocated": 1}
+        assert shop.run(ProcessOrders((_draft("1", ("MUG", 2)),))).counts() == {"allocated": 1}
         newer = attrs.evolve(
             _draft("1", ("MUG", 2), ("B0NEW", 1), ("X-2", 1)),
             updated_at=MONDAY + timedelta(hours=1),
         )
-        result = shop.run(c.ImportOrders((newer,)))
+        result = shop.run(ImportOrders((newer,)))
         [outcome] = result.outcomes
         assert (outcome.kind, outcome.order) == (OutcomeKind.REJECTED, ORDER)
         assert isinstance(outcome.error, UnknownSkuError)
