@@ -189,8 +189,8 @@ def allocate_in(
             codes = warehouse_order(order, all_codes, catalog, config, freight)
             requests.append(request_for(order, codes))
     keys = {(sku, wh) for r in requests for sku in r.needs for wh in r.warehouses}
-    book.prefetch(keys)
-    book.prefetch_reservations(r.order for r in requests)
+    uow.stock.prefetch(keys)
+    uow.stock.prefetch_reservations(r.order for r in requests)
     available = {key: book.available(*key) for key in keys}
     to_split: list[tuple[Order, tuple[str, ...]]] = []
     candidates = {r.order: r.warehouses for r in requests}

@@ -57,7 +57,7 @@ def why_waiting(uow: UnitOfWork, order_id: str, config: Config | None = None) ->
     codes = warehouse_order(order, tuple(w.code for w in warehouses), catalog, config or Config())
     needs = order.sku_totals()
     keys = [(sku, wh) for sku in needs for wh in codes]
-    book.prefetch(keys)
+    uow.stock.prefetch(keys)
     available = {key: book.available(*key) for key in keys}
     negative = [w.code for w in warehouses if w.allow_negative]
     return WaitingAnswer(

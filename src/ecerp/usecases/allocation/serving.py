@@ -130,7 +130,7 @@ def book_available(
     keys = {(sku, wh) for sku in skus for wh in codes}
     keys |= {(sku, wh) for r in requests for sku in r.needs for wh in r.warehouses}
     book = uow.stock.book()
-    book.prefetch(keys)
+    uow.stock.prefetch(keys)
     left = {key: book.available(*key) for key in keys}
     needs = {r.order: r.needs for r in requests}
     for decision in decide(requests, left, set()):

@@ -110,8 +110,8 @@ def _prefetch(
     codes = sorted(set(skus))
     uow.catalog.prefetch(("", "", code) for code in codes)
     book = uow.stock.book()
-    book.prefetch((code, wh) for code in codes for wh in set(warehouses))
-    book.prefetch_balances((code, loc) for code in codes for loc in set(locations))
+    uow.stock.prefetch((code, wh) for code in codes for wh in set(warehouses))
+    uow.stock.prefetch_balances((code, loc) for code in codes for loc in set(locations))
     return book
 
 

@@ -85,7 +85,7 @@ def load_orders(uow: UnitOfWork, ids: Iterable[str]) -> list[Order]:
         if oid not in found:
             raise NotFoundError("order", oid)
     orders = [found[oid] for oid in ids]
-    uow.stock.book().prefetch_reservations(o.id for o in orders)
+    uow.stock.prefetch_reservations(o.id for o in orders)
     return orders
 
 
@@ -107,7 +107,7 @@ def merge(cmd: MergeOrders, ctx: Context) -> Order:
 
 def _merge_in(uow: UnitOfWork, originals: list[Order], *, at: datetime, actor: str) -> Order:
     book = uow.stock.book()
-    book.prefetch_reservations(o.id for o in originals)
+    uow.stock.prefetch_reservations(o.id for o in originals)
     folded_ids = [i for o in originals for i in o.merged_from]
     found = uow.orders.find_many(folded_ids)
     folded = [found[i] for i in folded_ids if i in found]
@@ -144,7 +144,7 @@ def unmerge(cmd: UnmergeOrder, ctx: Context) -> list[Order]:
         merged = uow.orders.get(cmd.order_id)
         originals = load_orders(uow, merged.merged_from)
         at, book = ctx.now(), uow.stock.book()
-        book.prefetch_reservations([merged.id])
+        uow.stock.prefetch_reservations([merged.id])
         unmerge_orders(merged, originals, at=at, actor=cmd.actor)
         sync_reservations(merged, book, at=at, actor=cmd.actor)
         for original in originals:

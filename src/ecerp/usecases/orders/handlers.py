@@ -312,7 +312,7 @@ def _import_in(
     existing = uow.orders.find_by_keys({d.key for d in drafts})
     book = uow.stock.book()
     # new orders' ids too: a database then knows they hold nothing
-    book.prefetch_reservations(order_id(*d.key) for d in drafts)
+    uow.stock.prefetch_reservations(order_id(*d.key) for d in drafts)
     reviewer = Reviewer(uow, ctx.config, {(d.shop, buyer_key(d)) for d in drafts})
     for position, draft in enumerate(chunk, first):
         if not isinstance(draft, ChannelOrder):
@@ -544,7 +544,7 @@ def ship_orders(cmd: ShipOrders, ctx: Context) -> BatchResult:
     with ctx.uow as uow:
         orders = uow.orders.find_many(cmd.shipments)
         book = uow.stock.book()
-        book.prefetch_shipping(o.id for o in orders.values())
+        uow.stock.prefetch_shipping(o.id for o in orders.values())
         at = ctx.now()
         for oid, tracking in cmd.shipments.items():
             order = orders.get(oid)
