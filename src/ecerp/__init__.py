@@ -20,7 +20,7 @@ from ecerp.domain.catalog.errors import (
     CycleError,
     UnknownSkuError,
 )
-from ecerp.domain.catalog.products import EPOCH, Dimensions, Product, Shop, Sku
+from ecerp.domain.catalog.products import EPOCH, Dimensions, Product, Shop, Sku, SplitPolicy
 from ecerp.domain.inventory.errors import (
     ClosedPeriodError,
     HistoricalShortageError,
@@ -44,7 +44,7 @@ from ecerp.domain.orders.drafts import (
 from ecerp.domain.orders.errors import ConsolidationError, OrderLockedError, VersionConflictError
 from ecerp.domain.orders.holds import ReviewPolicy
 from ecerp.domain.orders.order import Order
-from ecerp.domain.orders.reasons import HoldReason
+from ecerp.domain.orders.reasons import HoldCode, HoldReason
 from ecerp.domain.orders.status import OrderStatus, PaymentStatus
 from ecerp.domain.routing.conditions import Conditions
 from ecerp.domain.routing.dry_run import RouteChange
@@ -128,6 +128,7 @@ __all__ = [
     "ExternalCheck",
     "FloatAmountError",
     "HistoricalShortageError",
+    "HoldCode",
     "HoldReason",
     "IdempotencyConflictError",
     "InsufficientStockError",
@@ -161,6 +162,7 @@ __all__ = [
     "Settings",
     "SettingsVersion",
     "Shop",
+    "SplitPolicy",
     "Shortage",
     "Sku",
     "StockLine",
