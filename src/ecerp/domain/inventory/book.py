@@ -21,7 +21,7 @@ warehouse (reserve, release, ship)::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 
 import attrs
@@ -41,12 +41,10 @@ from ecerp.domain.inventory.locations import (
     transit_location,
 )
 from ecerp.domain.inventory.moves import (
-    BalanceKey,
     LineKey,
     Move,
     MoveReason,
     Reservation,
-    WarehouseKey,
 )
 from ecerp.domain.shared.errors import ValidationError
 from ecerp.domain.shared.values import require_positive_qty
@@ -398,19 +396,3 @@ class StockBook(StockLedger):
             )
             for (sku, loc), qty in sorted(per_location.items())
         ]
-
-    def prefetch_shipping(self, orders: Iterable[str], *, bin: str | None = None) -> None:
-        """Hint that ``orders`` are about to ship whole: their reservations,
-        and the balances and positions their shipment touches, are loaded in
-        bulk."""
-        ids = list(orders)
-        self.prefetch_reservations(ids)
-        keys: set[BalanceKey] = set()
-        positions: set[WarehouseKey] = set()
-        for order in ids:
-            for res in self.reservations_of(order).values():
-                keys.add((res.sku, stock_location(res.warehouse, bin)))
-                keys.add((res.sku, CUSTOMER))
-                positions.add((res.sku, res.warehouse))
-        self.prefetch_balances(keys)
-        self.prefetch(positions)

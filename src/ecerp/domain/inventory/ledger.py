@@ -27,7 +27,7 @@ reservations are :class:`~ecerp.domain.inventory.book.StockBook`'s, built on
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 
 from ecerp.domain.inventory.errors import (
@@ -346,19 +346,6 @@ class StockLedger:
         )
 
     # --- whole-state views (for checks and reports) ----------------------------------
-
-    def prefetch(self, keys: Iterable[WarehouseKey]) -> None:
-        """Hint that ``(sku, warehouse)`` positions are about to be read, so a
-        state backed by a database can load them in one query."""
-        self._state.prefetch(keys)
-
-    def prefetch_reservations(self, orders: Iterable[str]) -> None:
-        """Hint that the reservations of ``orders`` are about to be read."""
-        self._state.prefetch_reservations(o for o in orders if o not in self._reservations)
-
-    def prefetch_balances(self, keys: Iterable[BalanceKey]) -> None:
-        """Hint that the balances of ``(sku, location)`` keys are about to be read."""
-        self._state.prefetch_balances(k for k in keys if k not in self._balances)
 
     def reservations_at(self, sku: str, warehouse: str) -> list[Reservation]:
         """Every reservation of ``sku`` in ``warehouse``, by order."""

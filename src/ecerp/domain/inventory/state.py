@@ -62,10 +62,8 @@ class StockSource(Protocol):
     from its own overlay.  :class:`StockState` is one (in memory); a
     database adapter implements it by loading rows on demand.
 
-    The ``prefetch`` members are persistence hints a source may ignore (they
-    never change an answer).  They stay here only while
-    :class:`StockBook`'s hint methods delegate to them; the hints' home is
-    the stock repository port (``uow.stock.prefetch(...)``).
+    Persistence hints (loading rows in bulk ahead of use) are not part of
+    it: they belong to the stock repository port (``uow.stock.prefetch(...)``).
     """
 
     @property
@@ -111,18 +109,6 @@ class StockSource(Protocol):
 
     def changes_after(self, key: BalanceKey, at: datetime) -> list[tuple[datetime, int]]:
         """Per moment after ``at``, the net change of ``key``'s committed balance."""
-        ...
-
-    def prefetch(self, keys: Iterable[WarehouseKey]) -> None:
-        """Hint: positions about to be read."""
-        ...
-
-    def prefetch_reservations(self, orders: Iterable[str]) -> None:
-        """Hint: reservations of ``orders`` about to be read."""
-        ...
-
-    def prefetch_balances(self, keys: Iterable[BalanceKey]) -> None:
-        """Hint: balances of ``(sku, location)`` keys about to be read."""
         ...
 
 
@@ -206,16 +192,6 @@ class StockState:
             for order, lines in self.reservations.items()
             if any(r.sku == sku and r.warehouse == warehouse for r in lines.values())
         ]
-
-    def prefetch(self, keys: Iterable[WarehouseKey]) -> None:
-        """Load the positions of ``keys`` ahead of use (nothing to do in memory)."""
-
-    def prefetch_reservations(self, orders: Iterable[str]) -> None:
-        """Load the reservations of ``orders`` ahead of use (nothing to do in memory)."""
-
-    def prefetch_balances(self, keys: Iterable[BalanceKey]) -> None:
-        """Load the balances of ``(sku, location)`` keys ahead of use (nothing
-        to do in memory)."""
 
     def apply(self, changes: StockChanges) -> None:
         """Make a book's :meth:`StockBook.changes` (validated by it) part of this state."""

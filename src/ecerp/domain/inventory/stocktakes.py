@@ -10,7 +10,7 @@ import attrs
 
 from ecerp.domain.inventory.book import StockBook
 from ecerp.domain.inventory.errors import ClosedPeriodError, InsufficientStockError
-from ecerp.domain.inventory.locations import ADJUSTMENT, stock_location
+from ecerp.domain.inventory.locations import stock_location
 from ecerp.domain.inventory.moves import BalanceKey, Move, WarehouseKey
 from ecerp.domain.shared.errors import ValidationError
 from ecerp.domain.shared.values import MAX_QTY, code_validator, require_utc, to_utc, utc_validator
@@ -122,9 +122,6 @@ class Stocktake:
         if closed is not None and at < closed:
             raise ClosedPeriodError(at, closed)
         variances = self.variances()
-        book.prefetch_balances(
-            key for v in variances for key in ((v.sku, v.location), (v.sku, ADJUSTMENT))
-        )
         for v in variances:
             # A loss larger than what is physically there now (goods shipped
             # since the snapshot) would make the bin negative: refuse it whole.

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from ecerp.domain.inventory.book import StockBook
-from ecerp.domain.inventory.locations import stock_location, transit_location
+from ecerp.domain.inventory.locations import ADJUSTMENT, stock_location, transit_location
 from ecerp.domain.inventory.moves import Move
 from ecerp.domain.inventory.stocktakes import Stocktake, shortfalls
 from ecerp.domain.inventory.transfers import Transfer
@@ -185,6 +185,9 @@ def post_stocktake(cmd: PostStocktake, ctx: Context) -> list[Move]:
         stocktake = _stocktake(ctx, cmd.stocktake_id)
         wh = stocktake.warehouse
         book = _prefetch(uow, (sku for sku, _ in stocktake.snapshot), (wh,), ())
+        uow.stock.prefetch_balances(
+            key for v in stocktake.variances() for key in ((v.sku, v.location), (v.sku, ADJUSTMENT))
+        )
         at = ctx.now()
         moves = stocktake.post(book, at=at, actor=cmd.actor)
         gaps = shortfalls(book, {(sku, stocktake.warehouse) for sku, _ in stocktake.snapshot})
